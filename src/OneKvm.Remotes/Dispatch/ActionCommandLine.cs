@@ -1,0 +1,85 @@
+using System.CommandLine;
+using System.Text;
+using OneKvm.Remotes.Errors;
+
+namespace OneKvm.Remotes.Dispatch;
+
+/// <summary>
+/// Parses an action's positional arguments with System.CommandLine. Every token is
+/// taken as a value (a host named "-x" or "@x" is a host, not an option or a
+/// response file); only a lone --help/-h asks for help, which goes to stderr.
+/// </summary>
+internal static class ActionCommandLine
+{
+    private static readonly string[] HelpTokens = ["--help", "-h", "-?"];
+
+    public static bool IsHelpRequest(IReadOnlyList<string> args) => args.Count == 1 && HelpTokens.Contains(args[0]);
+
+    public static ActionArguments Parse(ActionEntry entry, IReadOnlyList<string> args)
+    {
+        var (command, arguments) = Build(entry);
+        var result = command.Parse(["--", .. args], Configuration);
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (parameter, argument) in entry.Parameters.Zip(arguments))
+        {
+            if (result.GetValue(argument) is { } value)
+            {
+                values[parameter.Name] = value;
+            }
+        }
+        var missing = entry.Parameters.FirstOrDefault(p => p.Required && !values.ContainsKey(p.Name));
+        if (missing is not null || result.Errors.Count > 0)
+        {
+            var what = missing is not null ? $"the argument <{missing.Name}> is missing" : result.Errors[0].Message.TrimEnd('.');
+            throw new UsageException($"{entry.Name}: {what}; usage: {UsageLine(entry)}.");
+        }
+        return new ActionArguments(values, [.. result.UnmatchedTokens]);
+    }
+
+    public static void WriteHelp(ActionEntry entry, TextWriter output)
+    {
+        var (command, _) = Build(entry);
+        var result = command.Parse(["--help"], Configuration);
+        result.Invoke(new InvocationConfiguration { Output = output, Error = output });
+    }
+
+    public static string UsageLine(ActionEntry entry)
+    {
+        var sb = new StringBuilder(entry.Name);
+        var open = 0;
+        foreach (var p in entry.Parameters)
+        {
+            if (p.Required)
+            {
+                sb.Append(" <").Append(p.Name).Append('>');
+            }
+            else
+            {
+                sb.Append(" [<").Append(p.Name).Append('>');
+                open++;
+            }
+        }
+        return sb.Append(']', open).ToString();
+    }
+
+    private static readonly ParserConfiguration Configuration = new() { ResponseFileTokenReplacer = null };
+
+    private static (Command Command, List<Argument<string>> Arguments) Build(ActionEntry entry)
+    {
+        var description = $"{entry.Summary}\n\nstdin:  {entry.Stdin}\nstdout: {entry.Answer}\n"
+            + "Log lines and errors go to stderr; exit 0 is success.";
+        // a plain Command, not RootCommand: RootCommand renames itself after argv[0]
+        var command = new Command(entry.Name, description) { TreatUnmatchedTokensAsErrors = false };
+        command.Options.Add(new System.CommandLine.Help.HelpOption());
+        var arguments = entry.Parameters.Select(p => new Argument<string>(p.Name)
+        {
+            Description = p.Description,
+            Arity = p.Required ? ArgumentArity.ExactlyOne : ArgumentArity.ZeroOrOne,
+        }).ToList();
+        foreach (var argument in arguments)
+        {
+            command.Arguments.Add(argument);
+        }
+        return (command, arguments);
+    }
+}

@@ -1,0 +1,118 @@
+using OneKvm.Remotes.Actions;
+
+namespace OneKvm.Remotes.Dispatch;
+
+/// <summary>
+/// The single source of truth for what onekvm is: dispatch on argv[0], --list, the
+/// help of each action, the stubs in remotes-layout/ and the package contents are
+/// all derived from (and checked against) this table.
+/// </summary>
+internal static class ActionTable
+{
+    public const string BinaryName = "onekvm";
+    public const string BinaryRemotesPath = "vmm/kvm/" + BinaryName;
+
+    private const string VmmDir = "vmm/kvm/";
+    private const string ActionData = "action data XML (<VMM_DRIVER_ACTION_DATA>)";
+    private const string Nothing = "nothing";
+
+    // one_vmm_exec appends these two to most actions' arguments
+    private static readonly ActionParameter VmId = new ActionParameter("vm_id", "OpenNebula VM ID (appended by one_vmm_exec)").Optional();
+    private static readonly ActionParameter VmHost = new ActionParameter("vm_host", "host name (appended by one_vmm_exec)").Optional();
+    private static readonly ActionParameter DeployId = new ActionParameter("deploy_id", "libvirt domain name or UUID (one-<vm_id>)");
+    private static readonly ActionParameter Host = new ActionParameter("host", "host the action runs on");
+    private static readonly ActionParameter ActionDataBase64 = new ActionParameter("action_data_b64", "the action data, base64 (also on stdin, which is what onekvm reads)");
+
+    public static readonly IReadOnlyList<ActionEntry> All =
+    [
+        Vmm("deploy", "Write the domain XML to the deployment file and create the domain.",
+            [new ActionParameter("deployment_file", "where the domain XML is written on this host"), Host.Optional(), VmId, VmHost],
+            "libvirt domain XML", "the domain UUID (the new DEPLOY_ID)", null),
+        Vmm("shutdown", "Shut the domain down through ACPI, waiting up to SHUTDOWN_TIMEOUT.",
+            [DeployId, Host.Optional(), VmId, VmHost], ActionData, Nothing, null),
+        Vmm("cancel", "Destroy the domain and wait until it is gone; a missing domain is success.",
+            [DeployId, Host.Optional(), VmId, VmHost], ActionData, Nothing, () => new CancelAction()),
+        Vmm("reboot", "Ask the guest to reboot (ACPI).",
+            [DeployId, Host.Optional(), VmId, VmHost], ActionData, Nothing, () => new RebootAction()),
+        Vmm("reset", "Reset the domain like a power-cycle, without asking the guest.",
+            [DeployId, Host.Optional(), VmId, VmHost], ActionData, Nothing, () => new ResetAction()),
+        Vmm("save", "Save the domain's memory to a checkpoint file and stop it.",
+            [DeployId, new ActionParameter("checkpoint_file", "where the checkpoint is written"), Host.Optional(), VmId, VmHost],
+            ActionData, Nothing, null),
+        Hook("save.ceph", "Hook run after save when the system datastore's TM_MAD is ceph.",
+            [DeployId, new ActionParameter("checkpoint_file", "the checkpoint save wrote"), Host.Optional(), VmId, VmHost]),
+        Vmm("restore", "Restore the domain from a checkpoint file.",
+            [new ActionParameter("checkpoint_file", "the checkpoint to restore"), Host, DeployId.Optional(), VmId, VmHost],
+            ActionData, Nothing, null),
+        Hook("restore.ceph", "Hook run before restore when the system datastore's TM_MAD is ceph.",
+            [new ActionParameter("checkpoint_file", "the checkpoint to restore"), Host, DeployId.Optional(), VmId, VmHost]),
+        Vmm("migrate", "Live-migrate the domain to another host.",
+            [DeployId, new ActionParameter("dest_host", "destination host"), new ActionParameter("src_host", "source host").Optional(), VmId, VmHost],
+            ActionData, Nothing, null),
+        Vmm("migrate_local", "Live-migrate the domain, driven from the front-end.",
+            [DeployId, new ActionParameter("dest_host", "destination host"), new ActionParameter("src_host", "source host"), VmId, VmHost],
+            ActionData, Nothing, null),
+        Vmm("attach_disk", "Hot-plug the disk marked ATTACH=YES in the action data.",
+            [DeployId, new ActionParameter("disk_target_path", "path of the disk on this host"), new ActionParameter("target", "target device (vdb, sdc...)"),
+             new ActionParameter("target_index", "index of the target"), ActionDataBase64.Optional(), VmId, VmHost],
+            ActionData, Nothing, null),
+        Vmm("detach_disk", "Hot-unplug a disk by its target and check that it is gone.",
+            [DeployId, new ActionParameter("disk_target_path", "path of the disk on this host"), new ActionParameter("target", "target device (vdb, sdc...)"),
+             new ActionParameter("target_index", "index of the target").Optional(), VmId, VmHost],
+            ActionData, Nothing, null),
+        Vmm("attach_nic", "Hot-plug the NIC marked ATTACH=YES in the action data.",
+            [DeployId, new ActionParameter("mac", "MAC address"), new ActionParameter("bridge", "bridge name"), new ActionParameter("model", "NIC model, or - for the default"),
+             new ActionParameter("vn_mad", "virtual network driver"), new ActionParameter("target", "tap device name").Optional(), VmId, VmHost],
+            ActionData, Nothing, null),
+        Vmm("detach_nic", "Hot-unplug a NIC by its MAC and wait until the guest has released it.",
+            [DeployId, new ActionParameter("mac", "MAC address"), VmId, VmHost], ActionData, Nothing, null),
+        Vmm("prereconfigure", "Eject the context CD-ROM before it is rebuilt.",
+            [DeployId, new ActionParameter("context_target", "target device of the context CD-ROM"), VmId, VmHost],
+            ActionData, Nothing, null),
+        Vmm("reconfigure", "Insert the rebuilt context ISO into the context CD-ROM.",
+            [DeployId, new ActionParameter("context_target", "target device of the context CD-ROM"), new ActionParameter("iso_path", "the context ISO"), VmId, VmHost],
+            ActionData, Nothing, null),
+        Vmm("snapshot_create", "Create a system snapshot snap-<id> and answer its name.",
+            [DeployId, new ActionParameter("snapshot_id", "OpenNebula snapshot ID"), VmId, VmHost],
+            ActionData, "the snapshot name (its hypervisor id)", null),
+        Vmm("snapshot_revert", "Revert the domain to a system snapshot.",
+            [DeployId, new ActionParameter("snapshot_name", "snapshot name (snap-<id>)"), VmId, VmHost], ActionData, Nothing, null),
+        Vmm("snapshot_delete", "Delete a system snapshot and its saved metadata.",
+            [DeployId, new ActionParameter("snapshot_name", "snapshot name (snap-<id>)"), VmId, VmHost], ActionData, Nothing, null),
+        Vmm("resize", "Change VCPUs and memory of a running domain.",
+            [DeployId, VmId, VmHost], ActionData, Nothing, null),
+        Vmm("resize_disk", "Grow a disk of a running domain.",
+            [DeployId, new ActionParameter("disk_id", "OpenNebula disk ID"), new ActionParameter("size", "new size in MiB"), ActionDataBase64.Optional(),
+             Host.Optional(), VmId, VmHost],
+            ActionData, Nothing, null),
+        Vmm("poll", "Report one domain's state and usage (legacy VMM poll).",
+            [DeployId, Host.Optional(), VmId, VmHost], ActionData, "STATE=... CPU=... MEMORY=... NETRX=... NETTX=...", null),
+        Probe("vm_monitor", "im/kvm-probes.d/vm/monitor/vm_monitor",
+            "Monitor probe: usage of every OpenNebula VM on this host, from one domstats call.",
+            "VM = [ ID=..., DEPLOY_ID=..., MONITOR=<base64> ] per VM"),
+        Probe("vm_state", "im/kvm-probes.d/vm/status/vm_state",
+            "State probe: the state of every OpenNebula VM on this host that changed.",
+            "VM = [ ID=..., DEPLOY_ID=..., STATE=... ] per VM"),
+        new(BinaryName, EntryKind.Tool, BinaryRemotesPath,
+            "The multicall binary: onekvm --list, onekvm kvmrc, onekvm <action> args...",
+            [], Nothing, "the table or the settings", null),
+    ];
+
+    private static readonly Dictionary<string, ActionEntry> ByName = All.ToDictionary(e => e.Name, StringComparer.Ordinal);
+
+    public static ActionEntry? Find(string name) => ByName.GetValueOrDefault(name);
+
+    public static ActionEntry Tool => ByName[BinaryName];
+
+    private static ActionEntry Vmm(string name, string summary, ActionParameter[] parameters, string stdin,
+        string answer, Func<IDriverAction>? create) =>
+        new(name, EntryKind.VmmAction, VmmDir + name, summary, parameters, stdin, answer, create);
+
+    private static ActionEntry Hook(string name, string summary, ActionParameter[] parameters) =>
+        new(name, EntryKind.DatastoreHook, VmmDir + name, summary, parameters, ActionData, Nothing, null);
+
+    private static ActionEntry Probe(string name, string path, string summary, string answer) =>
+        new(name, EntryKind.Probe, path, summary,
+            [new ActionParameter("host_id", "OpenNebula host ID").Optional(), new ActionParameter("host", "host name").Optional()],
+            "probe configuration from the monitor daemon", answer, null);
+}

@@ -1,0 +1,106 @@
+using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Logging;
+using OneKvm.Remotes.Virsh;
+
+namespace OneKvm.Remotes.Dispatch;
+
+/// <summary>
+/// Turns argv[0] into an entry of the action table and runs it under the driver
+/// protocol: the answer on stdout, log lines on stderr, and on failure one plain
+/// sentence as the last stderr line with a non-zero exit code (never 42).
+/// </summary>
+internal static class Dispatcher
+{
+    private static readonly string[] LogTags = ["ERROR:", "INFO:", "WARN:", "DEBUG:"];
+
+    public static async Task<int> RunAsync(string invokedAs, IReadOnlyList<string> args, DriverHost host,
+        CancellationToken cancellationToken)
+    {
+        var name = Path.GetFileName(invokedAs);
+        var entry = ActionTable.Find(name);
+        if (entry is null)
+        {
+            host.Stderr.WriteLine($"onekvm: '{OneLogFormatter.Printable(name)}' is not an onekvm action; 'onekvm --list' shows them.");
+            return ExitCodes.Usage;
+        }
+        if (entry.Kind == EntryKind.Tool)
+        {
+            return await ToolCommands.RunAsync(invokedAs, args, host, cancellationToken).ConfigureAwait(false);
+        }
+        return await RunActionAsync(entry, invokedAs, entry, args, host, cancellationToken).ConfigureAwait(false);
+    }
+
+    public static async Task<int> RunActionAsync(ActionEntry entry, string invokedAs, ActionEntry invokedEntry,
+        IReadOnlyList<string> args, DriverHost host, CancellationToken cancellationToken)
+    {
+        if (ActionCommandLine.IsHelpRequest(args))
+        {
+            ActionCommandLine.WriteHelp(entry, host.Stderr);
+            return ExitCodes.Success;
+        }
+        var location = RemotesLocation.Resolve(invokedAs, invokedEntry, host.ProcessPath, host.Environment);
+        string? sentence = null;
+        int code;
+        using (var context = new DriverContext(entry, location, host))
+        {
+            try
+            {
+                var arguments = ActionCommandLine.Parse(entry, args);
+                if (entry.Create is null)
+                {
+                    throw new NotImplementedActionException(entry.Name);
+                }
+                if (arguments.Extra.Count > 0)
+                {
+                    context.Logger.ExtraArguments(string.Join(' ', arguments.Extra.Select(ShellQuote.Quote)));
+                }
+                await entry.Create().RunAsync(context, arguments, cancellationToken).ConfigureAwait(false);
+                code = ExitCodes.Success;
+            }
+            catch (OneKvmException e)
+            {
+                LogCauses(context, e);
+                sentence = e.Message;
+                code = e.ExitCode;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                sentence = $"{entry.Name} was interrupted by a signal before it finished.";
+                code = ExitCodes.Failure;
+            }
+            catch (Exception e)
+            {
+                // no stack trace in the VM log: one sentence, and the detail for whoever debugs
+                context.Logger.UnexpectedDetail(e.ToString());
+                sentence = $"{entry.Name} failed unexpectedly: {e.GetType().Name}: {e.Message}";
+                code = ExitCodes.Internal;
+            }
+        }
+        if (sentence is not null)
+        {
+            host.Stderr.WriteLine(OneLine(sentence));
+            host.Stderr.Flush();
+        }
+        return ExitCodes.Safe(code);
+    }
+
+    /// <summary>Logs what virsh said for every failed command behind the error, as upstream's exec_and_log did.</summary>
+    private static void LogCauses(DriverContext context, Exception e)
+    {
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is VirshException { Result: var r } && inner is not VirshTimeoutException)
+            {
+                var stderr = string.Join(' ', r.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+                context.Logger.CommandFailed(r.RenderedCommand, r.ExitCode, stderr);
+            }
+        }
+    }
+
+    private static string OneLine(string sentence)
+    {
+        var line = OneLogFormatter.Printable(sentence.Replace("\r\n", " ").Replace('\n', ' ')).Trim();
+        // a plain line that looked like a log line would be swallowed by one_vmm_exec's parser
+        return LogTags.Any(tag => line.StartsWith(tag, StringComparison.Ordinal)) ? "onekvm: " + line : line;
+    }
+}

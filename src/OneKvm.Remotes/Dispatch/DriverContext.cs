@@ -1,0 +1,98 @@
+using Microsoft.Extensions.Logging;
+using OneKvm.Remotes.Kvmrc;
+using OneKvm.Remotes.Logging;
+using OneKvm.Remotes.Virsh;
+
+namespace OneKvm.Remotes.Dispatch;
+
+/// <summary>
+/// Everything one action call works with: its entry, its log, its settings (kvmrc
+/// is read on first use), a virsh runner configured from them, and its streams.
+/// </summary>
+internal sealed class DriverContext : IDisposable
+{
+    private readonly DriverHost _host;
+    private readonly Lazy<KvmSettings> _settings;
+    private readonly Lazy<VirshRunner> _virsh;
+    private string? _stdin;
+
+    public DriverContext(ActionEntry entry, RemotesLocation location, DriverHost host)
+    {
+        Entry = entry;
+        Location = location;
+        _host = host;
+        Log = new DriverLog(entry.Name);
+        _settings = new Lazy<KvmSettings>(LoadSettings);
+        _virsh = new Lazy<VirshRunner>(CreateVirsh);
+    }
+
+    public ActionEntry Entry { get; }
+
+    public RemotesLocation Location { get; }
+
+    public DriverLog Log { get; }
+
+    public ILogger Logger => Log.Logger;
+
+    public KvmSettings Settings => _settings.Value;
+
+    public VirshRunner Virsh => _virsh.Value;
+
+    public TextWriter Stdout => _host.Stdout;
+
+    public TimeProvider Time => _host.Time;
+
+    public Func<string, string?> Environment => _host.Environment;
+
+    /// <summary>Waits without blocking tests: the host decides what a delay is.</summary>
+    public Task SleepAsync(TimeSpan delay, CancellationToken cancellationToken) => _host.Sleep(delay, cancellationToken);
+
+    /// <summary>The whole of stdin, read once (one_vmm_exec writes it and closes the pipe).</summary>
+    public async Task<string> ReadStdinAsync(CancellationToken cancellationToken)
+    {
+        _stdin ??= await _host.Stdin.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+        return _stdin;
+    }
+
+    private KvmSettings LoadSettings()
+    {
+        var document = KvmrcParser.Load(Location.KvmrcPath, _host.Environment);
+        if (!document.Exists)
+        {
+            Logger.KvmrcMissing(Location.KvmrcPath);
+        }
+        foreach (var warning in document.Warnings)
+        {
+            Logger.KvmrcLineIgnored(warning.ToString());
+        }
+        return new KvmSettings(document, _host.Environment);
+    }
+
+    private VirshRunner CreateVirsh()
+    {
+        var settings = Settings;
+        return _host.Virsh
+            .WithUri(settings.LibvirtUri)
+            .WithTimeout(settings.VirshTimeout)
+            .WithAttempts(settings.VirshAttempts)
+            .WithSleep(_host.Sleep)
+            .WithEnvironment(settings.ExportedVariables)
+            .WithObserver(OnVirshEvent);
+    }
+
+    private void OnVirshEvent(VirshEvent e)
+    {
+        switch (e.Kind)
+        {
+            case VirshEventKind.Retrying:
+                Logger.VirshRetrying(e.Result.RenderedCommand, e.Result.Attempts,
+                    VirshException.Reason(e.Result.StandardError, e.Result.ExitCode), e.Delay.TotalSeconds);
+                break;
+            case VirshEventKind.TimedOut:
+                Logger.VirshTimedOut(e.Result.RenderedCommand, e.Delay.TotalSeconds);
+                break;
+        }
+    }
+
+    public void Dispose() => Log.Dispose();
+}

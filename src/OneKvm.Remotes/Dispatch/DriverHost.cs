@@ -1,0 +1,32 @@
+using OneKvm.Remotes.Virsh;
+
+namespace OneKvm.Remotes.Dispatch;
+
+/// <summary>
+/// What an invocation receives from the process around it. Tests build their own
+/// (fake environment, captured streams, a virsh runner that never sleeps).
+/// </summary>
+internal sealed record DriverHost(
+    Func<string, string?> Environment,
+    TextReader Stdin,
+    TextWriter Stdout,
+    TextWriter Stderr,
+    string? ProcessPath,
+    VirshRunner Virsh,
+    Func<TimeSpan, CancellationToken, Task> Sleep,
+    TimeProvider Time)
+{
+    public static DriverHost FromProcess() => new(
+        System.Environment.GetEnvironmentVariable,
+        Console.In,
+        Console.Out,
+        Console.Error,
+        System.Environment.ProcessPath,
+        VirshRunner.Default,
+        Task.Delay,
+        TimeProvider.System);
+
+    public DriverHost WithVirsh(VirshRunner virsh) => this with { Virsh = virsh };
+
+    public DriverHost WithSleep(Func<TimeSpan, CancellationToken, Task> sleep) => this with { Sleep = sleep };
+}

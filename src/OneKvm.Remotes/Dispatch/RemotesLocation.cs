@@ -1,0 +1,51 @@
+namespace OneKvm.Remotes.Dispatch;
+
+/// <summary>
+/// Where the remotes tree that started this process is, and so where its kvmrc is:
+/// <c>&lt;remotes&gt;/etc/vmm/kvm/kvmrc</c>. Found from the path the entry was started
+/// by (a stub, symlink or copy keeps it in argv[0]), never from the resolved binary
+/// unless argv[0] carries no directory at all.
+/// </summary>
+internal sealed record RemotesLocation(string Root, string KvmrcPath, string How)
+{
+    public const string KvmrcRelativePath = "etc/vmm/kvm/kvmrc";
+
+    /// <summary>Overrides the kvmrc path, for operators testing a new kvmrc and for tests.</summary>
+    public const string KvmrcOverrideVariable = "ONEKVM_KVMRC";
+
+    public static RemotesLocation Resolve(string invokedAs, ActionEntry invokedEntry, string? processPath,
+        Func<string, string?> environment)
+    {
+        var (root, how) = FindRoot(invokedAs, invokedEntry, processPath);
+        var overridePath = environment(KvmrcOverrideVariable);
+        return string.IsNullOrEmpty(overridePath)
+            ? new RemotesLocation(root, Path.Combine(root, KvmrcRelativePath), how)
+            : new RemotesLocation(root, Path.GetFullPath(overridePath), $"{KvmrcOverrideVariable} in the environment");
+    }
+
+    private static (string Root, string How) FindRoot(string invokedAs, ActionEntry entry, string? processPath)
+    {
+        if (invokedAs.Contains('/'))
+        {
+            var directory = Path.GetDirectoryName(Path.GetFullPath(invokedAs))!;
+            return StripEntryDirectory(directory, entry.RemotesDirectory) is { } root
+                ? (root, $"from {invokedAs}, the '{entry.Name}' entry of a remotes tree")
+                // upstream's rule for any other place: $(dirname $0)/../../etc/vmm/kvm/kvmrc
+                : (Path.GetFullPath(Path.Combine(directory, "..", "..")), $"two levels above {invokedAs}");
+        }
+        if (processPath is not null)
+        {
+            var directory = Path.GetDirectoryName(processPath)!;
+            var root = StripEntryDirectory(directory, ActionTable.Tool.RemotesDirectory)
+                ?? Path.GetFullPath(Path.Combine(directory, "..", ".."));
+            return (root, $"from the binary at {processPath}");
+        }
+        return (Path.GetFullPath(Path.Combine(".", "..", "..")), "from the working directory");
+    }
+
+    private static string? StripEntryDirectory(string directory, string entryDirectory)
+    {
+        var suffix = "/" + entryDirectory;
+        return directory.EndsWith(suffix, StringComparison.Ordinal) ? directory[..^suffix.Length] is { Length: > 0 } r ? r : "/" : null;
+    }
+}

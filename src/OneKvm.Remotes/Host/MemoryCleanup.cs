@@ -1,0 +1,44 @@
+using CliWrap;
+using Microsoft.Extensions.Logging;
+using OneKvm.Remotes.Dispatch;
+
+namespace OneKvm.Remotes.Host;
+
+/// <summary>
+/// CLEANUP_MEMORY_ON_START/STOP: drop the page cache and compact memory so that a
+/// large VM finds contiguous memory. Needs root; oneadmin gets it through sudo, as
+/// upstream does. A failure is logged and never fails the action.
+/// </summary>
+internal static class MemoryCleanup
+{
+    private static readonly string[] SysctlArguments = ["-q", "vm.drop_caches=3", "vm.compact_memory=1"];
+
+    /// <param name="wait">false after a VM stopped: the caller answers at once and the cleanup goes on.</param>
+    public static async Task RunAsync(DriverContext context, bool wait, CancellationToken cancellationToken)
+    {
+        var command = Environment.UserName == "root" || geteuidIsRoot()
+            ? Cli.Wrap("sysctl").WithArguments(SysctlArguments)
+            : Cli.Wrap("sudo").WithArguments(["-n", "sysctl", .. SysctlArguments]);
+        command = command.WithValidation(CommandResultValidation.None);
+        if (!wait)
+        {
+            // not awaited on purpose: the process may exit while sysctl works
+            _ = command.ExecuteAsync(CancellationToken.None);
+            return;
+        }
+        try
+        {
+            var result = await command.ExecuteAsync(cancellationToken).ConfigureAwait(false);
+            if (result.ExitCode != 0)
+            {
+                context.Logger.LogWarning("memory cleanup (sysctl vm.drop_caches, vm.compact_memory) exited with {Code}", result.ExitCode);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            context.Logger.LogWarning("memory cleanup could not run: {Reason}", e.Message);
+        }
+
+        static bool geteuidIsRoot() => Environment.GetEnvironmentVariable("EUID") == "0";
+    }
+}

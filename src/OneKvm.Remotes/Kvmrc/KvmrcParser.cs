@@ -1,0 +1,422 @@
+using System.Text;
+
+namespace OneKvm.Remotes.Kvmrc;
+
+/// <summary>
+/// Reads the subset of shell that kvmrc files are written in, without ever running
+/// anything: comments, <c>export</c>, <c>NAME=value</c>, quotes, backslash escapes,
+/// <c>$NAME</c>, <c>${NAME}</c>, <c>${NAME:-word}</c> and <c>${NAME-word}</c>.
+/// Anything else (commands, substitutions, redirections, compound commands) is
+/// reported as a warning and that line is skipped whole; the rest still applies.
+/// </summary>
+internal sealed class KvmrcParser
+{
+    private static readonly HashSet<string> BlockOpeners = new(StringComparer.Ordinal)
+        { "if", "case", "for", "while", "until", "select", "{", "function" };
+
+    private static readonly HashSet<string> BlockClosers = new(StringComparer.Ordinal)
+        { "fi", "esac", "done", "}" };
+
+    private readonly string _file;
+    private readonly string _text;
+    private readonly Func<string, string?> _environment;
+    private readonly List<KvmrcAssignment> _assignments = [];
+    private readonly List<KvmrcWarning> _warnings = [];
+    private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _pending = new(StringComparer.Ordinal);
+    private int _pos;
+    private int _line = 1;
+
+    private KvmrcParser(string file, string text, Func<string, string?> environment)
+    {
+        _file = file;
+        _text = text;
+        _environment = environment;
+    }
+
+    public static KvmrcDocument Parse(string file, string text, Func<string, string?> environment)
+    {
+        var parser = new KvmrcParser(file, text, environment);
+        parser.ParseAll();
+        return new KvmrcDocument(file, exists: true, parser._assignments, parser._warnings);
+    }
+
+    public static KvmrcDocument Load(string path, Func<string, string?> environment)
+    {
+        if (!File.Exists(path))
+        {
+            return new KvmrcDocument(path, exists: false, [], []);
+        }
+        return Parse(path, File.ReadAllText(path), environment);
+    }
+
+    private void ParseAll()
+    {
+        var blockDepth = 0;
+        var blockStart = 0;
+        while (_pos < _text.Length)
+        {
+            var startLine = _line;
+            var words = new List<Word>();
+            string? error = null;
+            _pending.Clear();
+            var pendingAssignments = new List<KvmrcAssignment>();
+            var exportCommand = false;
+
+            while (true)
+            {
+                SkipBlanks();
+                if (_pos >= _text.Length || _text[_pos] == '\n' || _text[_pos] == ';')
+                {
+                    break;
+                }
+                if (_text[_pos] == '#')
+                {
+                    SkipToLineEnd();
+                    break;
+                }
+                var word = ReadWord(out var wordError);
+                words.Add(word);
+                error ??= wordError;
+                if (error is not null || blockDepth > 0)
+                {
+                    continue;
+                }
+                error = Interpret(word, words.Count == 1, ref exportCommand, pendingAssignments, startLine);
+            }
+            if (_pos < _text.Length)
+            {
+                if (_text[_pos] == '\n')
+                {
+                    _line++;
+                }
+                _pos++;
+            }
+            if (words.Count == 0 && error is null)
+            {
+                continue;
+            }
+
+            var first = words.Count > 0 && !words[0].Quoted ? words[0].Raw : null;
+            if (first is not null && (BlockOpeners.Contains(first) || first.EndsWith("()", StringComparison.Ordinal)))
+            {
+                if (blockDepth == 0)
+                {
+                    blockStart = startLine;
+                }
+                blockDepth++;
+                continue;
+            }
+            if (blockDepth > 0)
+            {
+                if (first is not null && BlockClosers.Contains(first) && --blockDepth == 0)
+                {
+                    Warn(blockStart, $"a shell compound command (lines {blockStart}-{startLine}) is not interpreted");
+                }
+                continue;
+            }
+            if (error is not null)
+            {
+                Warn(startLine, error);
+                continue;
+            }
+            foreach (var a in pendingAssignments)
+            {
+                _values[a.Name] = a.Value;
+                _assignments.Add(a);
+            }
+        }
+        if (blockDepth > 0)
+        {
+            Warn(blockStart, "a shell compound command is never closed; it is not interpreted");
+        }
+    }
+
+    /// <returns>null when the word was understood, otherwise why not.</returns>
+    private string? Interpret(Word word, bool isFirst, ref bool exportCommand,
+        List<KvmrcAssignment> pending, int line)
+    {
+        if (isFirst && !word.Quoted && word.Text == "export")
+        {
+            exportCommand = true;
+            return null;
+        }
+        if (word.AssignmentName is { } name)
+        {
+            pending.Add(new KvmrcAssignment(name, word.Text, exportCommand, line));
+            _pending[name] = word.Text;
+            return null;
+        }
+        if (exportCommand && !word.Quoted && IsName(word.Text))
+        {
+            // "export NAME" only changes whether an existing value reaches child processes
+            var current = Lookup(word.Text);
+            if (current is not null)
+            {
+                pending.Add(new KvmrcAssignment(word.Text, current, true, line));
+            }
+            return null;
+        }
+        var shown = word.Raw.Length > 40 ? word.Raw[..40] + "..." : word.Raw;
+        return exportCommand
+            ? $"'export {shown}' is not an assignment"
+            : $"'{shown}' is a command, not an assignment, and kvmrc is never executed";
+    }
+
+    private string? Lookup(string name) =>
+        _pending.TryGetValue(name, out var p) ? p
+        : _values.TryGetValue(name, out var v) ? v
+        : _environment(name);
+
+    private void Warn(int line, string reason) => _warnings.Add(new KvmrcWarning(_file, line, reason));
+
+    private void SkipBlanks()
+    {
+        while (_pos < _text.Length)
+        {
+            var c = _text[_pos];
+            if (c is ' ' or '\t' or '\r')
+            {
+                _pos++;
+            }
+            else if (c == '\\' && _pos + 1 < _text.Length && _text[_pos + 1] == '\n')
+            {
+                _pos += 2;
+                _line++;
+            }
+            else
+            {
+                break;
+            }
+        }
+    }
+
+    private void SkipToLineEnd()
+    {
+        while (_pos < _text.Length && _text[_pos] != '\n')
+        {
+            _pos++;
+        }
+    }
+
+    private Word ReadWord(out string? error)
+    {
+        error = null;
+        var start = _pos;
+        var sb = new StringBuilder();
+        var quoted = false;
+        string? assignment = null;
+        while (_pos < _text.Length)
+        {
+            var c = _text[_pos];
+            if (c is ' ' or '\t' or '\r' or '\n' or ';')
+            {
+                break;
+            }
+            if (c == '=' && assignment is null && !quoted && IsName(sb.ToString()))
+            {
+                assignment = sb.ToString();
+                sb.Clear();
+                _pos++;
+                continue;
+            }
+            switch (c)
+            {
+                case '\'':
+                    quoted = true;
+                    _pos++;
+                    var close = _text.IndexOf('\'', _pos);
+                    if (close < 0)
+                    {
+                        error = "an unterminated single quote";
+                        _pos = _text.Length;
+                        break;
+                    }
+                    var literal = _text[_pos..close];
+                    _line += literal.Count(ch => ch == '\n');
+                    sb.Append(literal);
+                    _pos = close + 1;
+                    break;
+                case '"':
+                    quoted = true;
+                    _pos++;
+                    error ??= ReadDoubleQuoted(sb);
+                    break;
+                case '\\':
+                    _pos++;
+                    if (_pos < _text.Length)
+                    {
+                        if (_text[_pos] == '\n')
+                        {
+                            _line++;
+                        }
+                        else
+                        {
+                            sb.Append(_text[_pos]);
+                        }
+                        _pos++;
+                    }
+                    break;
+                case '$':
+                    error ??= ReadDollar(sb, inDoubleQuotes: false);
+                    break;
+                case '`':
+                    error ??= "a command substitution (`...`)";
+                    _pos++;
+                    break;
+                case '|' or '&' or '<' or '>' or '(' or ')':
+                    error ??= $"the shell operator '{c}'";
+                    _pos++;
+                    break;
+                default:
+                    sb.Append(c);
+                    _pos++;
+                    break;
+            }
+            if (error is not null && _pos >= _text.Length)
+            {
+                break;
+            }
+        }
+        var raw = _text[start.._pos].Replace('\n', ' ');
+        return new Word(sb.ToString(), raw, quoted, assignment);
+    }
+
+    private string? ReadDoubleQuoted(StringBuilder sb)
+    {
+        string? error = null;
+        while (_pos < _text.Length)
+        {
+            var c = _text[_pos];
+            if (c == '"')
+            {
+                _pos++;
+                return error;
+            }
+            if (c == '\\' && _pos + 1 < _text.Length)
+            {
+                var next = _text[_pos + 1];
+                if (next == '\n')
+                {
+                    _line++;
+                }
+                else if (next is '$' or '`' or '"' or '\\')
+                {
+                    sb.Append(next);
+                }
+                else
+                {
+                    sb.Append(c).Append(next);
+                }
+                _pos += 2;
+                continue;
+            }
+            if (c == '$')
+            {
+                error ??= ReadDollar(sb, inDoubleQuotes: true);
+                continue;
+            }
+            if (c == '`')
+            {
+                error ??= "a command substitution (`...`)";
+            }
+            if (c == '\n')
+            {
+                _line++;
+            }
+            sb.Append(c);
+            _pos++;
+        }
+        return "an unterminated double quote";
+    }
+
+    /// <summary>At a '$': expands $NAME, ${NAME}, ${NAME:-word}, ${NAME-word}.</summary>
+    private string? ReadDollar(StringBuilder sb, bool inDoubleQuotes)
+    {
+        _pos++;
+        if (_pos >= _text.Length)
+        {
+            sb.Append('$');
+            return null;
+        }
+        var c = _text[_pos];
+        if (c == '(')
+        {
+            _pos++;
+            return "a command substitution ($(...))";
+        }
+        if (c == '\'' && !inDoubleQuotes)
+        {
+            return "ANSI-C quoting ($'...')";
+        }
+        if (c == '{')
+        {
+            return ReadBraced(sb);
+        }
+        if (char.IsAsciiLetter(c) || c == '_')
+        {
+            var start = _pos;
+            while (_pos < _text.Length && (char.IsAsciiLetterOrDigit(_text[_pos]) || _text[_pos] == '_'))
+            {
+                _pos++;
+            }
+            sb.Append(Lookup(_text[start.._pos]));
+            return null;
+        }
+        if (char.IsAsciiDigit(c) || c is '$' or '?' or '#' or '@' or '*' or '!' or '-')
+        {
+            _pos++;
+            return $"the special parameter ${c}";
+        }
+        sb.Append('$');
+        return null;
+    }
+
+    private string? ReadBraced(StringBuilder sb)
+    {
+        var close = _text.IndexOf('}', _pos);
+        if (close < 0)
+        {
+            _pos = _text.Length;
+            return "an unterminated ${...}";
+        }
+        var body = _text[(_pos + 1)..close];
+        _pos = close + 1;
+        var nameLength = 0;
+        while (nameLength < body.Length && (char.IsAsciiLetterOrDigit(body[nameLength]) || body[nameLength] == '_'))
+        {
+            nameLength++;
+        }
+        var name = body[..nameLength];
+        if (!IsName(name))
+        {
+            return $"the expansion ${{{body}}}";
+        }
+        var op = body[nameLength..];
+        var value = Lookup(name);
+        if (op.Length == 0)
+        {
+            sb.Append(value);
+            return null;
+        }
+        var colon = op.StartsWith(":-", StringComparison.Ordinal);
+        if (!colon && !op.StartsWith('-'))
+        {
+            return $"the expansion ${{{body}}}";
+        }
+        var fallback = op[(colon ? 2 : 1)..];
+        if (fallback.IndexOfAny(['$', '`', '\'', '"', '\\']) >= 0)
+        {
+            return $"the expansion ${{{body}}}";
+        }
+        var useFallback = value is null || (colon && value.Length == 0);
+        sb.Append(useFallback ? fallback : value);
+        return null;
+    }
+
+    internal static bool IsName(string s) =>
+        s.Length > 0 && (char.IsAsciiLetter(s[0]) || s[0] == '_')
+        && s.All(ch => char.IsAsciiLetterOrDigit(ch) || ch == '_');
+
+    private sealed record Word(string Text, string Raw, bool Quoted, string? AssignmentName);
+}

@@ -1,0 +1,48 @@
+using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Errors;
+
+namespace OneKvm.Remotes.Kvmrc;
+
+/// <summary>`onekvm kvmrc`: every setting, its effective value and where it came from.</summary>
+internal static class KvmrcReport
+{
+    public static int Write(RemotesLocation location, DriverHost host)
+    {
+        var document = KvmrcParser.Load(location.KvmrcPath, host.Environment);
+        var settings = new KvmSettings(document, host.Environment);
+        var output = host.Stdout;
+        output.WriteLine($"# kvmrc: {location.KvmrcPath} ({(document.Exists ? "found" : "not found, defaults apply")}; {location.How})");
+        var invalid = 0;
+        foreach (var parameter in KvmrcParameters.All)
+        {
+            var value = settings.Get(parameter.Name);
+            string? problem = null;
+            try
+            {
+                settings.Validate(parameter);
+            }
+            catch (KvmrcException e)
+            {
+                problem = e.Message;
+                invalid++;
+            }
+            var shown = value.Text is null ? "(unset)" : $"\"{value.Text}\"";
+            output.WriteLine($"{parameter.Name}={shown}  # {value.Where}{(problem is null ? "" : "  INVALID: " + problem)}");
+        }
+        foreach (var extra in document.Effective.Values.Where(a => !KvmrcParameters.IsKnown(a.Name)))
+        {
+            var note = extra.Exported ? "exported to virsh" : "not a driver setting";
+            output.WriteLine($"{extra.Name}=\"{extra.Value}\"  # {document.Path}:{extra.Line}, {note}");
+        }
+        foreach (var warning in document.Warnings)
+        {
+            host.Stderr.WriteLine($"WARN: kvmrc: {warning}");
+        }
+        if (invalid > 0)
+        {
+            host.Stderr.WriteLine($"{invalid} kvmrc setting(s) are invalid; the actions that read them will fail.");
+            return ExitCodes.Failure;
+        }
+        return ExitCodes.Success;
+    }
+}

@@ -1,0 +1,23 @@
+using OneKvm.Remotes.Errors;
+
+namespace OneKvm.Remotes.Virsh;
+
+internal static class VirshRunnerExtensions
+{
+    /// <summary>Runs the command; on failure, the action fails with "<paramref name="failure"/>: virsh's reason."</summary>
+    public static async Task<VirshResult> RunOrFailAsync(this VirshRunner virsh, VirshCommand command, string failure,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await virsh.RunAsync(command, cancellationToken).ConfigureAwait(false);
+        }
+        catch (VirshException e)
+        {
+            throw ActionFailure(failure, e);
+        }
+    }
+
+    public static OneKvmException ActionFailure(string failure, VirshException cause) =>
+        new($"{failure}: {(cause is VirshTimeoutException ? cause.Message : cause.Reason())}.", cause);
+}

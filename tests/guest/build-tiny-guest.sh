@@ -160,7 +160,8 @@ done < /lib/modules/load-order
 [ -n "${no_devtmpfs:-}" ] && mdev -s
 
 busy=0
-for arg in $(cat /proc/cmdline); do
+read -r cmdline < /proc/cmdline
+for arg in $cmdline; do
   case "$arg" in
     onekvm.busy=1) busy=1 ;;
   esac
@@ -198,7 +199,9 @@ online_cpus() {
   for c in /sys/devices/system/cpu/cpu[0-9]*; do
     if [ -f "$c/online" ]; then
       read -r o < "$c/online"
-      if [ "$o" = 0 ] && echo 1 > "$c/online" 2>/dev/null; then o=1; fi
+      # Braces: a failed redirection reports before a plain 2>/dev/null applies,
+      # and the write does fail while the kernel is ejecting that CPU.
+      if [ "$o" = 0 ] && { echo 1 > "$c/online"; } 2>/dev/null; then o=1; fi
       [ "$o" = 1 ] && n=$((n + 1))
     else
       n=$((n + 1))   # the boot CPU has no online switch
@@ -211,14 +214,22 @@ online_memory() {
   for s in /sys/devices/system/memory/memory*/state; do
     [ -f "$s" ] || continue
     read -r st < "$s"
-    [ "$st" = offline ] && echo online > "$s" 2>/dev/null
+    [ "$st" = offline ] && { echo online > "$s"; } 2>/dev/null
   done
 }
 
 contains() { case " $1 " in *" $2 "*) return 0 ;; esac; return 1; }
 
 net_add() { read -r mac < "/sys/class/net/$1/address" 2>/dev/null; say "NET-ADD $1 ${mac:-}"; }
-blk_add() { say "BLK-ADD $1 $(blk_size "$1")"; eval "size_$1=\$(blk_size \"\$1\")"; }
+# Sizes live in size_<name> variables, so only names that are valid in a
+# variable name get BLK-SIZE tracking (vda, sdb; not dm-0, which never
+# appears in this guest anyway).
+plain_name() { case "$1" in *[!a-z0-9]*) return 1 ;; esac; }
+blk_add() {
+  sz=$(blk_size "$1")
+  say "BLK-ADD $1 $sz"
+  if plain_name "$1"; then eval "size_$1=\$sz"; fi
+}
 
 # Prints what changed between two snapshots. Called once at boot with an empty
 # "old" so the console also shows the devices the guest started with.
@@ -228,7 +239,8 @@ report() {
   for x in $old_net; do contains "$new_net" "$x" || say "NET-DEL $x"; done
   for x in $new_blk; do
     if contains "$old_blk" "$x"; then
-      eval "was=\${size_$x:-}"
+      plain_name "$x" || continue
+      was='' ; eval "was=\${size_$x:-}"
       now=$(blk_size "$x")
       if [ -n "$now" ] && [ "$now" != "$was" ]; then
         say "BLK-SIZE $x $now"

@@ -22,9 +22,10 @@ internal static class ActionCommandLine
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (parameter, argument) in entry.Parameters.Zip(arguments))
         {
-            if (result.GetValue(argument) is { } value)
+            // GetValue throws for a missing required argument; the tokens say what was given
+            if (result.GetResult(argument) is { Tokens.Count: > 0 } given)
             {
-                values[parameter.Name] = value;
+                values[parameter.Name] = given.Tokens[0].Value;
             }
         }
         var missing = entry.Parameters.FirstOrDefault(p => p.Required && !values.ContainsKey(p.Name));

@@ -71,7 +71,7 @@ internal static class Dispatcher
             catch (Exception e)
             {
                 // no stack trace in the VM log: one sentence, and the detail for whoever debugs
-                context.Logger.UnexpectedDetail(e.ToString());
+                context.Logger.UnexpectedDetail(Describe(e));
                 sentence = $"{entry.Name} failed unexpectedly: {e.GetType().Name}: {e.Message}";
                 code = ExitCodes.Internal;
             }
@@ -95,6 +95,17 @@ internal static class Dispatcher
                 context.Logger.CommandFailed(r.RenderedCommand, r.ExitCode, stderr);
             }
         }
+    }
+
+    /// <summary>The exception chain; the AOT build carries no stack trace data, only addresses.</summary>
+    private static string Describe(Exception e)
+    {
+        var lines = new List<string>();
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            lines.Add($"{x.GetType().FullName}: {x.Message}");
+        }
+        return string.Join('\n', lines);
     }
 
     private static string OneLine(string sentence)

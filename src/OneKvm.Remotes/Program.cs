@@ -1,8 +1,5 @@
 using System.Runtime.InteropServices;
-using System.Runtime.Versioning;
 using OneKvm.Remotes.Dispatch;
-
-[assembly: SupportedOSPlatform("linux")]
 
 namespace OneKvm.Remotes;
 

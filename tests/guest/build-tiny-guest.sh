@@ -210,11 +210,13 @@ online_cpus() {
   echo "$n"
 }
 
+# Movable, because memory onlined into the normal zone can never be offlined
+# again and the guest then rejects a DIMM detach.
 online_memory() {
   for s in /sys/devices/system/memory/memory*/state; do
     [ -f "$s" ] || continue
     read -r st < "$s"
-    [ "$st" = offline ] && { echo online > "$s"; } 2>/dev/null
+    [ "$st" = offline ] && { echo online_movable > "$s"; } 2>/dev/null
   done
 }
 

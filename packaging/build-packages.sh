@@ -22,6 +22,6 @@ if command -v nfpm >/dev/null 2>&1; then
   VERSION=$VERSION nfpm package --config nfpm.yaml --packager rpm --target "$OUT/"
 else
   echo "==> nfpm not found: packaging with dpkg-deb (and rpmbuild when present) from nfpm.yaml" >&2
-  python3 -I -S "$ROOT/packaging/nfpm_fallback.py" --config nfpm.yaml --version "$VERSION" --out "$OUT"
+  python3 -I -S -B "$ROOT/packaging/nfpm_fallback.py" --config nfpm.yaml --version "$VERSION" --out "$OUT"
 fi
 ls -l "$OUT"/*.deb "$OUT"/*.rpm 2>/dev/null >&2 || true

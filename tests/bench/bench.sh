@@ -8,7 +8,7 @@ set -euo pipefail
 REMOTES=$(cd "$1" && pwd)
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-python3 -I -S "$HERE/foundation.py" "$REMOTES"
+python3 -I -S -B "$HERE/foundation.py" "$REMOTES"
 for family in "$HERE"/*.sh; do
   [ "$(basename "$family")" = bench.sh ] && continue
   echo

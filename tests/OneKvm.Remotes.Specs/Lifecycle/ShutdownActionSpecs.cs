@@ -39,9 +39,9 @@ public sealed class ShutdownActionSpecs : IDisposable
     public async Task With_force_destroy_the_timeout_ends_in_a_destroy_and_success()
     {
         _host.WithSetting("SHUTDOWN_TIMEOUT", "2").WithSetting("FORCE_DESTROY", "yes");
-        // 1 check + 4 polls see it running; the checks after the destroy do not find it
+        // 1 check + 2 polls see it running; the checks after the destroy do not find it
         _host.Virsh.On("domstate", exit: 1, stderr: NotFound).On("shutdown").On("destroy");
-        for (var call = 1; call <= 5; call++)
+        for (var call = 1; call <= 3; call++)
         {
             _host.Virsh.On("domstate", stdout: "running\n", call: call);
         }
@@ -49,8 +49,18 @@ public sealed class ShutdownActionSpecs : IDisposable
         var code = await _host.RunAsync("shutdown", "one-7");
 
         Assert.Equal(0, code);
-        Assert.Equal(["domstate", "shutdown", "domstate", "domstate", "domstate", "domstate", "destroy"], _host.Virsh.Verbs.Take(7));
+        Assert.Equal(["domstate", "shutdown", "domstate", "domstate", "destroy"], _host.Virsh.Verbs.Take(5));
         Assert.Equal(1, _host.Virsh.CallsTo("shutdown"));
+    }
+
+    [Fact]
+    public async Task A_zero_shutdown_timeout_still_looks_once_before_giving_up()
+    {
+        _host.WithSetting("SHUTDOWN_TIMEOUT", "0");
+        _host.Virsh.On("domstate", stdout: "running\n").On("shutdown");
+
+        Assert.Equal(1, await _host.RunAsync("shutdown", "one-7"));
+        Assert.Equal(["domstate", "shutdown", "domstate"], _host.Virsh.Verbs);
     }
 
     [Theory]

@@ -4,6 +4,12 @@
 # needed) beside the bare virsh calls each action makes, in one run. The two
 # sides alternate in every round so that load drifts hit both alike.
 #
+# QEMU's own time (create, save, destroy) varies by hundreds of ms on a busy
+# host, far more than the driver adds. So both sides run virsh through the same
+# wrapper, which times each virsh call from inside; "own" is a run's wall time
+# minus its time inside virsh, and the overhead is onekvm's own time minus the
+# bare side's (the wrapper's start-up is paid alike by both and cancels out).
+#
 # Usage: tests/bench/lifecycle.sh [REMOTES_DIR] [ROUNDS]   (as root, libvirtd running)
 set -euo pipefail
 
@@ -23,6 +29,20 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+
+mkdir -p "$work/bin"
+real_virsh=$(command -v virsh)
+cat > "$work/bin/virsh" <<WRAP
+#!/bin/bash
+s=\$EPOCHREALTIME
+"$real_virsh" "\$@"
+rc=\$?
+e=\$EPOCHREALTIME
+echo "\$s \$e" >> "$work/inside"
+exit \$rc
+WRAP
+chmod +x "$work/bin/virsh"
+export PATH="$work/bin:$PATH"
 
 vmdir="$work/datastores/0/4242"
 mkdir -p "$vmdir"
@@ -46,14 +66,17 @@ export ONEKVM_KVMRC="$work/kvmrc"
 data="<VMM_DRIVER_ACTION_DATA><VM><ID>4242</ID></VM><DATASTORE><TM_MAD>shared</TM_MAD></DATASTORE></VMM_DRIVER_ACTION_DATA>"
 
 now() { date +%s%N; }
-# record <series> <command...>: runs it, appends its wall time in ms to the series
+# record <series> <command...>: runs it, appends its wall time and its time outside virsh (µs) to the series
 record() {
   local series=$1; shift
-  local t0 t1
+  local t0 t1 inside
+  : > "$work/inside"
   t0=$(now)
   "$@" >/dev/null 2>"$work/last.err" || { echo "failed: $*" >&2; cat "$work/last.err" >&2; exit 1; }
   t1=$(now)
-  echo $(( (t1 - t0) / 1000 )) >> "$work/$series"
+  inside=$(awk '{ s += ($2 - $1) * 1000000 } END { printf "%d", s }' "$work/inside")
+  echo $(( (t1 - t0) / 1000 )) >> "$work/$series.wall"
+  echo $(( (t1 - t0) / 1000 - inside )) >> "$work/$series.own"
 }
 
 # what each action runs, call for call (see the actions' sources)
@@ -83,6 +106,10 @@ onekvm_save() { "$KVM/save" "$name" "$ckpt" localhost 4242 localhost <<< "$data"
 onekvm_restore() { "$KVM/restore" "$ckpt" localhost "$name" 4242 localhost <<< "$data"; }
 onekvm_shutdown() { "$KVM/shutdown" "$name" localhost 4242 localhost <<< "$data"; }
 
+# the floor under every action: start, read kvmrc, one virsh call, log a line, exit
+onekvm_floor() { "$KVM/shutdown" "$name-missing" localhost 4242 localhost <<< "$data"; }
+bare_floor() { "${V[@]}" domstate "$name-missing" >/dev/null 2>&1 || true; }
+
 # one unmeasured round warms the page cache and libvirtd
 bare_deploy >/dev/null; bare_save >/dev/null; bare_restore >/dev/null; bare_shutdown >/dev/null 2>&1
 
@@ -92,17 +119,23 @@ for _ in $(seq 1 "$ROUNDS"); do
     record "$side.save" "${side}_save"
     record "$side.restore" "${side}_restore"
     record "$side.shutdown" "${side}_shutdown"
+    record "$side.floor" "${side}_floor"
   done
 done
 
 median() { sort -n "$1" | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f", m / 1000 }'; }
 
-echo "lifecycle: median wall time over $ROUNDS rounds, ms (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
-printf '%-28s %10s %10s %10s\n' action onekvm "bare virsh" overhead
-for action in deploy save restore shutdown; do
-  o=$(median "$work/onekvm.$action")
-  b=$(median "$work/bare.$action")
-  label=$action
-  [ "$action" = shutdown ] && label="shutdown (CANCEL_NO_ACPI)"
-  printf '%-28s %10s %10s %10s\n' "$label" "$o" "$b" "$(awk -v o="$o" -v b="$b" 'BEGIN { printf "%+.1f", o - b }')"
+echo "lifecycle: medians over $ROUNDS rounds, ms (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
+printf '%-34s %10s %10s %10s %10s %10s\n' action onekvm "bare virsh" "onekvm own" "bare own" overhead
+for action in deploy save restore shutdown floor; do
+  ow=$(median "$work/onekvm.$action.wall")
+  bw=$(median "$work/bare.$action.wall")
+  oo=$(median "$work/onekvm.$action.own")
+  bo=$(median "$work/bare.$action.own")
+  case $action in
+    shutdown) label="shutdown (CANCEL_NO_ACPI destroy)" ;;
+    floor) label="floor (shutdown of a missing VM)" ;;
+    *) label=$action ;;
+  esac
+  printf '%-34s %10s %10s %10s %10s %+10.1f\n' "$label" "$ow" "$bw" "$oo" "$bo" "$(awk -v o="$oo" -v b="$bo" 'BEGIN { print o - b }')"
 done

@@ -25,7 +25,8 @@ internal sealed class SnapshotCreateAction : IDriverAction
         var failure = $"Could not create snapshot {name} of domain {domain}";
 
         var directory = await SnapshotActions.SystemDatastoreAsync(context, domain, failure, cancellationToken).ConfigureAwait(false);
-        var create = VirshCommand.Create("snapshot-create-as", "--domain", domain, "--name", name).RetriedWhileBlockJob();
+        // no VIRSH_TIMEOUT: it writes the guest's memory; a killed virsh would not stop libvirtd anyway
+        var create = VirshCommand.Create("snapshot-create-as", "--domain", domain, "--name", name).WithoutTimeout().RetriedWhileBlockJob();
         await BlockJobRetry.Runner(context.Virsh).RunOrFailAsync(create, failure, cancellationToken).ConfigureAwait(false);
 
         if (directory is null)

@@ -25,7 +25,8 @@ internal sealed class SnapshotDeleteAction : IDriverAction
         var directory = await SnapshotActions.SystemDatastoreAsync(context, domain, failure, cancellationToken).ConfigureAwait(false)
             ?? throw new OneKvmException($"{failure}: the domain has no OpenNebula system_datastore metadata.");
 
-        await context.Virsh.RunOrFailAsync(VirshCommand.Create("snapshot-delete", "--domain", domain, "--snapshotname", name),
+        // no VIRSH_TIMEOUT: freeing an internal snapshot rewrites qcow2 metadata of every disk
+        await context.Virsh.RunOrFailAsync(VirshCommand.Create("snapshot-delete", "--domain", domain, "--snapshotname", name).WithoutTimeout(),
             failure, cancellationToken).ConfigureAwait(false);
         var file = SnapshotFiles.PathOf(directory, name);
         try

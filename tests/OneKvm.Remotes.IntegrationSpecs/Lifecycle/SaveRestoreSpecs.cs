@@ -120,6 +120,41 @@ public sealed class SaveRestoreSpecs
         Assert.False(File.Exists(scratch.Checkpoint));
     }
 
+    [Theory]
+    [InlineData("\u0001garbage")]
+    [InlineData("<VM/>")]
+    public async Task Garbage_on_stdin_fails_the_restore_before_the_checkpoint_is_touched(string stdin)
+    {
+        await using var scratch = new Scratch("restore-garbage");
+        await File.WriteAllTextAsync(scratch.Checkpoint, "memory");
+
+        var result = await Driver.Staged.RunWithStdinAsync("restore", stdin, scratch.Checkpoint, "localhost", "", scratch.Vm, "localhost");
+
+        Assert.StartsWith("The action data on stdin", ProtocolAssert.Failed(result), StringComparison.Ordinal);
+        Assert.Equal("memory", await File.ReadAllTextAsync(scratch.Checkpoint));
+    }
+
+    [Fact]
+    public async Task Memory_is_compacted_after_a_save_and_before_a_restore_when_kvmrc_asks()
+    {
+        await using var scratch = new Scratch("save-cleanup");
+        var xml = scratch.Diskless("cleanup");
+        await scratch.StartAsync(xml);
+        using var fakes = new FakePrograms().WithRecordingSysctl();
+        var driver = Driver.Staged.WithKvmrc("CLEANUP_MEMORY_ON_STOP=yes\nCLEANUP_MEMORY_ON_START=yes\nSYNC_TIME=no\n").WithPathFirst(fakes.Directory);
+        const string cleanup = "sysctl -q vm.drop_caches=3 vm.compact_memory=1";
+
+        ProtocolAssert.Succeeded(await driver.RunWithStdinAsync("save", LifecycleXml.ActionData(scratch.VmId),
+            xml.Name, scratch.Checkpoint, "localhost", scratch.Vm, "localhost"));
+        // after the save in the background, as upstream
+        Assert.True(await fakes.WaitForCallAsync(cleanup, TimeSpan.FromSeconds(10)), "no cleanup after save");
+
+        ProtocolAssert.Succeeded(await driver.RunWithStdinAsync("restore", LifecycleXml.ActionData(scratch.VmId),
+            scratch.Checkpoint, "localhost", "", scratch.Vm, "localhost"));
+        // before the restore, waited for
+        Assert.Equal([cleanup, cleanup], fakes.Calls);
+    }
+
     [Fact]
     public async Task The_save_itself_is_not_cut_by_virsh_timeout()
     {

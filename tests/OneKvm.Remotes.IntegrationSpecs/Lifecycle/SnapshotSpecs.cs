@@ -122,6 +122,38 @@ public sealed class SnapshotSpecs
         Assert.Equal($"Could not create snapshot snap-0 of domain {name}: failed to get domain '{name}'.", ProtocolAssert.Failed(result));
     }
 
+    [Theory]
+    [InlineData("snapshot_revert", "Could not revert domain {0} to snapshot snap-0: failed to get domain '{0}'.")]
+    [InlineData("snapshot_delete", "Could not delete snapshot snap-0 of domain {0}: failed to get domain '{0}'.")]
+    public async Task Reverting_or_deleting_a_snapshot_of_a_missing_domain_is_a_clear_error(string action, string sentence)
+    {
+        var name = TestNames.Domain("missing");
+
+        var result = await Driver.Staged.RunWithStdinAsync(action, ActionData, name, "snap-0", "7", "localhost");
+
+        Assert.Equal(string.Format(System.Globalization.CultureInfo.InvariantCulture, sentence, name), ProtocolAssert.Failed(result));
+    }
+
+    [Theory]
+    [InlineData("snapshot-create-as")]
+    [InlineData("snapshot-revert")]
+    public async Task Snapshots_that_move_guest_memory_are_not_cut_by_virsh_timeout(string verb)
+    {
+        await using var scratch = new Scratch("snap-slow");
+        var xml = await scratch.WithQcow2DiskAsync("slow");
+        await scratch.StartAsync(xml);
+        ProtocolAssert.Succeeded(await Create(xml.Name, "0"));
+        using var fakes = new FakePrograms().WithSlowVirsh(verb, seconds: 4);
+        var driver = Driver.Staged.WithKvmrc("VIRSH_TIMEOUT=1\n").WithPathFirst(fakes.Directory);
+
+        var result = verb == "snapshot-revert"
+            ? await driver.RunWithStdinAsync("snapshot_revert", ActionData, xml.Name, "snap-0", scratch.Vm, "localhost")
+            : await driver.RunWithStdinAsync("snapshot_create", ActionData, xml.Name, "1", scratch.Vm, "localhost");
+
+        ProtocolAssert.Succeeded(result);
+        Assert.Contains(fakes.Calls, c => c.Contains(verb, StringComparison.Ordinal) && c.EndsWith(" done", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Reverting_to_an_unknown_snapshot_is_a_clear_error()
     {

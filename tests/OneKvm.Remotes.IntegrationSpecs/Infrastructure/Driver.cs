@@ -22,7 +22,7 @@ public sealed record Driver
     /// <summary>Points ONEKVM_KVMRC at a file holding <paramref name="text"/>.</summary>
     public Driver WithKvmrc(string text)
     {
-        var path = Path.Combine(Path.GetTempPath(), $"onekvm-t-kvmrc-{Guid.NewGuid():N}");
+        var path = Path.Combine(TestPaths.RunDirectory, $"kvmrc-{Guid.NewGuid():N}");
         File.WriteAllText(path, text);
         return WithEnvironment("ONEKVM_KVMRC", path);
     }

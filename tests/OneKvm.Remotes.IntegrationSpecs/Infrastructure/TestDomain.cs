@@ -21,7 +21,7 @@ public sealed class TestDomain : IAsyncDisposable
     public static async Task<TestDomain> StartAsync(DomainXml xml, bool persistent = false)
     {
         await LeftoversRemoved.Value;
-        var file = Path.Combine(Path.GetTempPath(), $"onekvm-t-{Guid.NewGuid():N}.xml");
+        var file = Path.Combine(TestPaths.RunDirectory, $"domain-{Guid.NewGuid():N}.xml");
         await File.WriteAllTextAsync(file, xml.ToString());
         if (persistent)
         {

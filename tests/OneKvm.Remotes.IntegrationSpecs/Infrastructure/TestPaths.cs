@@ -36,11 +36,34 @@ public static class TestPaths
         }
     }
 
-    /// <summary>A fresh directory under /tmp for one test, removed by the caller.</summary>
+    /// <summary>This test run's own directory under /tmp, removed when the run ends (never another run's).</summary>
+    public static string RunDirectory { get; } = CreateRunDirectory();
+
+    /// <summary>A fresh directory for one test, inside <see cref="RunDirectory"/>.</summary>
     public static string NewScratchDirectory(string purpose)
     {
-        var path = Path.Combine(Path.GetTempPath(), $"onekvm-t-{purpose}-{Guid.NewGuid():N}"[..40]);
+        var path = Path.Combine(RunDirectory, $"{purpose}-{Guid.NewGuid():N}"[..Math.Min(purpose.Length + 13, 40)]);
         Directory.CreateDirectory(path);
+        return path;
+    }
+
+    private static string CreateRunDirectory()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"onekvm-t-run-{Environment.ProcessId}");
+        Directory.CreateDirectory(path);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(path, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        };
         return path;
     }
 

@@ -16,7 +16,7 @@ public class TinyGuest : IAsyncLifetime
 
     public string Name { get; } = TestNames.Domain("guest");
 
-    public string ConsoleFile { get; } = Path.Combine(Path.GetTempPath(), $"onekvm-t-console-{Guid.NewGuid():N}.log");
+    public string ConsoleFile { get; } = Path.Combine(TestPaths.RunDirectory, $"console-{Guid.NewGuid():N}.log");
 
     public TestDomain Domain => _domain ?? throw new InvalidOperationException("the guest is not booted");
 

@@ -42,6 +42,11 @@ internal sealed class DiskDefinition
         _readOnly = disk.IsYes("READONLY");
         _shareable = disk.IsYes("SHAREABLE");
         _luksSecret = disk.Text("LUKS_SECRET");
+        // every value is checked, also those the rules end up not writing
+        foreach (var attribute in KvmrcParameters.IoTuneAttributes)
+        {
+            _ = disk.WholeNumber(attribute);
+        }
         _iotune = IoTune.Build(name => disk.WholeNumber(name), settings.DefaultAttachIoTune);
         _serial = Sanitize(disk.Text("SERIAL"));
         UsesVirtioBlk = _source.Device == "disk" && DiskTargets.IsVirtioBlk(target);

@@ -76,11 +76,21 @@ internal sealed class DeviceDetach
                 }
                 refusal = VirshException.Reason(result.StandardError, result.ExitCode);
                 pending |= Pending.Any(p => refusal.Contains(p, StringComparison.OrdinalIgnoreCase));
-                Logger.DetachRefused(Device, attempt, refusal);
             }
             for (var poll = 0; ; poll++)
             {
-                if (!await IsAttached(cancellationToken).ConfigureAwait(false))
+                var attached = await IsAttached(cancellationToken).ConfigureAwait(false);
+                if (!attached && attempt == 1 && poll == 0 && !result.Succeeded && !pending)
+                {
+                    // refused because there is nothing to detach
+                    Logger.NotAttached(Device, Domain);
+                    return;
+                }
+                if (poll == 0 && !result.Succeeded)
+                {
+                    Logger.DetachRefused(Device, attempt, refusal!);
+                }
+                if (!attached)
                 {
                     if (attempt > 1 || poll > 0 || !result.Succeeded)
                     {

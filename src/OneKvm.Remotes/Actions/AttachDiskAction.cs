@@ -9,8 +9,9 @@ namespace OneKvm.Remotes.Actions;
 /// <summary>
 /// attach_disk: hot-plugs the DISK marked ATTACH=YES in the action data on stdin (the
 /// base64 copy in the arguments is ignored: it may be cut at 128 KiB). Every value is
-/// checked before libvirt is asked; the domain is read once, for its iothreads and to
-/// refuse a target it already has; a failed attach leaves nothing attached.
+/// checked before libvirt is asked. The domain is read first only for a virtio-blk disk,
+/// which needs its iothreads (libvirt itself refuses a target the domain already has).
+/// A failed attach leaves nothing attached.
 /// </summary>
 internal sealed class AttachDiskAction : IDriverAction
 {
@@ -24,8 +25,8 @@ internal sealed class AttachDiskAction : IDriverAction
             ?? throw new OneKvmException("The action data has no DISK with ATTACH=YES, so there is no disk to attach.");
         var disk = DiskDefinition.Read(element, data.Template, data.VmId, path, target, context.Settings);
 
-        var live = await LiveDomain.ReadAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false);
-        await DeviceAttach.RunAsync(context, live, $"disk {target}", $"Could not attach {path} ({target}) to {domain}",
-            disk.ToXml(live.IoThreads), l => l.Disk(target), cancellationToken).ConfigureAwait(false);
+        var before = disk.UsesVirtioBlk ? await LiveDomain.ReadAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false) : null;
+        await DeviceAttach.RunAsync(context, domain, before, $"disk {target}", $"Could not attach {path} ({target}) to {domain}",
+            disk.ToXml(before?.IoThreads ?? 0), l => l.Disk(target), cancellationToken).ConfigureAwait(false);
     }
 }

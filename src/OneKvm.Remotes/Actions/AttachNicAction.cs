@@ -27,7 +27,7 @@ internal sealed class AttachNicAction : IDriverAction
             // a guest address needs the pci.1 bridge deploy adds, and must be free
             var guestAddressUsable = domainXml.HasAlias("pci.1") && pci.GuestAddress is { } address
                 && !domainXml.UsesGuestPciAddress(address);
-            await DeviceAttach.RunAsync(context, domainXml, pci.Name, $"Could not attach {pci.Name} to {domain}",
+            await DeviceAttach.RunAsync(context, domain, domainXml, pci.Name, $"Could not attach {pci.Name} to {domain}",
                 pci.ToXml(pci.IsVirtualFunction(), guestAddressUsable), l => pci.FindIn(l.Devices), cancellationToken)
                 .ConfigureAwait(false);
             return;
@@ -40,8 +40,9 @@ internal sealed class AttachNicAction : IDriverAction
         {
             context.Logger.LogWarning("the mac argument {Argument} differs from the NIC's MAC {Mac}; using the NIC's", macArgument, nic.Mac);
         }
-        var live = await LiveDomain.ReadAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false);
-        await DeviceAttach.RunAsync(context, live, $"NIC {nic.Mac}", $"Could not attach NIC {nic.Mac} to {domain}",
+        // libvirt attaches a second NIC with a MAC the domain already has: read the domain first
+        var before = await LiveDomain.ReadAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false);
+        await DeviceAttach.RunAsync(context, domain, before, $"NIC {nic.Mac}", $"Could not attach NIC {nic.Mac} to {domain}",
             nic.ToXml(), l => l.Interface(nic.Mac), cancellationToken).ConfigureAwait(false);
     }
 }

@@ -29,8 +29,11 @@ internal sealed class ResizeDiskAction : IDriverAction
             ?? throw new OneKvmException($"The action data has no DISK with DISK_ID={diskId}, so there is no disk to resize.");
         var target = ActionData.Text(disk, "TARGET")
             ?? throw new OneKvmException($"The DISK with DISK_ID={diskId} has no TARGET, so its device in the domain is unknown.");
-        await context.Virsh.WithRetryDelay(_ => InUseDelay).RunOrFailAsync(
-            VirshCommand.Create("blockresize", domain, target, $"{mib}M").WithRetryOn("is in use"),
+        await context.Virsh.WithRetryDelay(_ => InUseDelay).RunOrFailAsync(BlockResize(domain, target, mib),
             $"Could not resize disk {diskId} ({target}) of {domain} to {mib} MiB", cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>virsh blockresize to a size in MiB, tried again while QEMU says the image "is in use".</summary>
+    public static VirshCommand BlockResize(string domain, string target, long mib) =>
+        VirshCommand.Create("blockresize", domain, target, $"{mib}M").WithRetryOn("is in use");
 }

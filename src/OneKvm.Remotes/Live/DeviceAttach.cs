@@ -10,30 +10,37 @@ namespace OneKvm.Remotes.Live;
 /// Hot-plugs one device element and makes sure that a failed attach leaves nothing
 /// attached. libvirt undoes a hot-plug QEMU refused, but a virsh killed at VIRSH_TIMEOUT
 /// leaves libvirtd to finish the job: when the device turns out to be in the domain after
-/// a failure (it was not before the attach), it is detached again.
+/// a failure and was not in it before, it is detached again. Without the domain as it was
+/// before (a disk whose target libvirt itself refuses to duplicate), only a timeout leads
+/// to that check: any other refusal of libvirt attached nothing.
 /// </summary>
 internal static class DeviceAttach
 {
-    /// <param name="live">The domain as read before the attach.</param>
+    /// <param name="domain">The domain's name.</param>
+    /// <param name="before">The domain as read before the attach, if it was.</param>
     /// <param name="device">What is attached, for logs and errors ("disk vdb").</param>
     /// <param name="failure">The start of the error sentence ("Could not attach ... to ...").</param>
     /// <param name="find">Finds the device in a domain XML.</param>
-    public static async Task RunAsync(DriverContext context, LiveDomain live, string device, string failure, XElement xml,
-        Func<LiveDomain, XElement?> find, CancellationToken cancellationToken)
+    public static async Task RunAsync(DriverContext context, string domain, LiveDomain? before, string device, string failure,
+        XElement xml, Func<LiveDomain, XElement?> find, CancellationToken cancellationToken)
     {
-        if (find(live) is not null)
+        if (before is not null && find(before) is not null)
         {
             throw new OneKvmException($"{failure}: the domain already has {device}.");
         }
         try
         {
-            await context.Virsh.RunAsync(Command("attach-device", live.Name, xml), cancellationToken).ConfigureAwait(false);
+            await context.Virsh.RunAsync(Command("attach-device", domain, xml), cancellationToken).ConfigureAwait(false);
         }
         catch (VirshException e)
         {
-            context.Logger.AttachingXml(live.Name, xml.ToString(SaveOptions.DisableFormatting));
-            throw await RollBackAsync(context, live.Name, device, VirshRunnerExtensions.ActionFailure(failure, e), find,
-                cancellationToken).ConfigureAwait(false);
+            context.Logger.AttachingXml(domain, xml.ToString(SaveOptions.DisableFormatting));
+            var failed = VirshRunnerExtensions.ActionFailure(failure, e);
+            if (before is null && e is not VirshTimeoutException)
+            {
+                throw failed;
+            }
+            throw await RollBackAsync(context, domain, device, failed, find, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -48,6 +48,15 @@ public sealed class ResizeSpecs
     }
 
     [Fact]
+    public void A_disk_is_grown_in_mib_and_tried_again_while_its_image_is_in_use()
+    {
+        var command = OneKvm.Remotes.Actions.ResizeDiskAction.BlockResize("one-42", "vdb", 2048);
+
+        Assert.Equal(["one-42", "vdb", "2048M"], command.Arguments.ToArray());
+        Assert.Contains("is in use", command.TransientErrors);
+    }
+
+    [Fact]
     public void A_dimm_is_a_size_on_a_numa_node() => Golden.Verify(Dimm.ToXml(128, "0"));
 
     [Theory]

@@ -1,8 +1,8 @@
-using Microsoft.Extensions.Logging;
 using OneKvm.Remotes.Devices;
 using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Live;
+using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Xml;
 
 namespace OneKvm.Remotes.Actions;
@@ -38,7 +38,7 @@ internal sealed class AttachNicAction : IDriverAction
             data.Template, macArgument, context.Settings);
         if (macArgument is not null && !MacAddress.Same(MacAddress.Require(macArgument, "given as argument"), nic.Mac))
         {
-            context.Logger.LogWarning("the mac argument {Argument} differs from the NIC's MAC {Mac}; using the NIC's", macArgument, nic.Mac);
+            context.Logger.MacArgumentDiffers(macArgument, nic.Mac);
         }
         // libvirt attaches a second NIC with a MAC the domain already has: read the domain first
         var before = await LiveDomain.ReadAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false);

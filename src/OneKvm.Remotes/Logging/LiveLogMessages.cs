@@ -17,6 +17,9 @@ internal static partial class LiveLogMessages
     [LoggerMessage(Level = LogLevel.Information, Message = "{Device} is not attached to {Domain}; nothing to detach")]
     public static partial void NotAttached(this ILogger logger, string device, string domain);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "the mac argument {Argument} differs from the NIC's MAC {Mac}; using the NIC's")]
+    public static partial void MacArgumentDiffers(this ILogger logger, string argument, string mac);
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "attaching to {Domain}: {Xml}")]
     public static partial void AttachingXml(this ILogger logger, string domain, string xml);
 

@@ -173,6 +173,41 @@ public sealed class DisklessAttachSpecs
         Assert.False(File.Exists("/tmp/onekvm-t-pwned"));
     }
 
+    public static TheoryData<string, string, string> BadDevices => new()
+    {
+        { "no-bridge", VmDocument.Create(7).With(VmDocument.Vector("NIC", ("ATTACH", "YES"), ("MAC", "02:6f:6b:00:00:01"),
+            ("BRIDGE", "onekvm-t-nobr"))).ToString(), "Could not attach NIC 02:6f:6b:00:00:01 to " },
+        { "no-pci-device", VmDocument.Create(7).With(VmDocument.Vector("PCI", ("ATTACH", "YES"), ("DOMAIN", "0000"), ("BUS", "7f"),
+            ("SLOT", "1f"), ("FUNCTION", "7"), ("VM_DOMAIN", "0x0000"), ("VM_BUS", "0x0001"), ("VM_SLOT", "0x0005"), ("VM_FUNCTION", "0"))).ToString(),
+            "Could not attach PCI device 0000:7f:1f.7 to " },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadDevices))]
+    public async Task A_nic_or_pci_device_libvirt_cannot_attach_fails_clearly_and_leaves_nothing_attached(string purpose, string data, string error)
+    {
+        await using var domain = await StartAsync(purpose);
+        var before = await DevicesAsync(domain.Name);
+
+        var result = await Driver.Staged.RunWithStdinAsync("attach_nic", data, domain.Name, "02:6f:6b:00:00:01", "", "-", "bridge", "", "7", "localhost");
+
+        Assert.StartsWith(error + domain.Name + ": ", ProtocolAssert.Failed(result));
+        Assert.Equal(before, await DevicesAsync(domain.Name));
+    }
+
+    [Fact]
+    public async Task Detaching_a_pci_device_that_is_not_attached_succeeds()
+    {
+        await using var domain = await StartAsync("pci-gone");
+        var data = VmDocument.Create(7).With(VmDocument.Vector("PCI", ("ATTACH", "YES"), ("DOMAIN", "0000"), ("BUS", "7f"), ("SLOT", "1f"),
+            ("FUNCTION", "7"))).ToString();
+
+        var result = await Driver.Staged.RunWithStdinAsync("detach_nic", data, domain.Name, "", "7", "localhost");
+
+        ProtocolAssert.Succeeded(result);
+        Assert.Contains(ProtocolAssert.LogLines(result, "INFO"), l => l.EndsWith($"PCI device 0000:7f:1f.7 is not attached to {domain.Name}; nothing to detach", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task A_nic_whose_mac_the_domain_already_has_is_refused()
     {

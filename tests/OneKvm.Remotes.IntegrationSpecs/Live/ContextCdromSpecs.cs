@@ -27,34 +27,27 @@ public sealed class ContextCdromSpecs
     [Fact]
     public async Task The_context_iso_is_ejected_and_the_rebuilt_one_inserted()
     {
-        var dir = TestPaths.NewScratchDirectory("context");
-        try
-        {
-            var old = Path.Combine(dir, "disk.1.iso");
-            var rebuilt = Path.Combine(dir, "disk.1");
-            await File.WriteAllBytesAsync(old, new byte[64 * 1024]);
-            await File.WriteAllBytesAsync(rebuilt, new byte[64 * 1024]);
-            await using var domain = await StartAsync("context", old);
+        using var dir = new Scratch("context");
+        var old = dir.File("disk.1.iso");
+        var rebuilt = dir.File("disk.1");
+        await File.WriteAllBytesAsync(old, new byte[64 * 1024]);
+        await File.WriteAllBytesAsync(rebuilt, new byte[64 * 1024]);
+        await using var domain = await StartAsync("context", old);
 
-            var eject = await Driver.Staged.RunWithStdinAsync("prereconfigure", ActionData, domain.Name, "hda", "7", "localhost");
+        var eject = await Driver.Staged.RunWithStdinAsync("prereconfigure", ActionData, domain.Name, "hda", "7", "localhost");
 
-            ProtocolAssert.Succeeded(eject);
-            Assert.Null(await MediaAsync(domain.Name));
+        ProtocolAssert.Succeeded(eject);
+        Assert.Null(await MediaAsync(domain.Name));
 
-            var ejectAgain = await Driver.Staged.RunWithStdinAsync("prereconfigure", ActionData, domain.Name, "hda", "7", "localhost");
+        var ejectAgain = await Driver.Staged.RunWithStdinAsync("prereconfigure", ActionData, domain.Name, "hda", "7", "localhost");
 
-            ProtocolAssert.Succeeded(ejectAgain);
-            Assert.Null(await MediaAsync(domain.Name));
+        ProtocolAssert.Succeeded(ejectAgain);
+        Assert.Null(await MediaAsync(domain.Name));
 
-            var insert = await Driver.Staged.RunWithStdinAsync("reconfigure", ActionData, domain.Name, "hda", rebuilt, "7", "localhost");
+        var insert = await Driver.Staged.RunWithStdinAsync("reconfigure", ActionData, domain.Name, "hda", rebuilt, "7", "localhost");
 
-            ProtocolAssert.Succeeded(insert);
-            Assert.Equal(rebuilt, await MediaAsync(domain.Name));
-        }
-        finally
-        {
-            Remove(dir);
-        }
+        ProtocolAssert.Succeeded(insert);
+        Assert.Equal(rebuilt, await MediaAsync(domain.Name));
     }
 
     // libvirt refuses to eject a CD-ROM that never had media; upstream asks domblklist first
@@ -72,34 +65,27 @@ public sealed class ContextCdromSpecs
     [Fact]
     public async Task An_iso_is_inserted_even_when_the_old_one_was_never_ejected()
     {
-        var dir = TestPaths.NewScratchDirectory("context-swap");
-        try
-        {
-            var old = Path.Combine(dir, "old.iso");
-            var rebuilt = Path.Combine(dir, "new.iso");
-            await File.WriteAllBytesAsync(old, new byte[4096]);
-            await File.WriteAllBytesAsync(rebuilt, new byte[4096]);
-            await using var domain = await StartAsync("context-swap", old);
+        using var dir = new Scratch("context-swap");
+        var old = dir.File("old.iso");
+        var rebuilt = dir.File("new.iso");
+        await File.WriteAllBytesAsync(old, new byte[4096]);
+        await File.WriteAllBytesAsync(rebuilt, new byte[4096]);
+        await using var domain = await StartAsync("context-swap", old);
 
-            var insert = await Driver.Staged.RunWithStdinAsync("reconfigure", ActionData, domain.Name, "hda", rebuilt, "7", "localhost");
+        var insert = await Driver.Staged.RunWithStdinAsync("reconfigure", ActionData, domain.Name, "hda", rebuilt, "7", "localhost");
 
-            ProtocolAssert.Succeeded(insert);
-            Assert.Equal(rebuilt, await MediaAsync(domain.Name));
-        }
-        finally
-        {
-            Remove(dir);
-        }
+        ProtocolAssert.Succeeded(insert);
+        Assert.Equal(rebuilt, await MediaAsync(domain.Name));
     }
 
     [Fact]
     public async Task A_context_iso_on_a_block_device_is_inserted_as_a_block_source()
     {
-        var dir = TestPaths.NewScratchDirectory("context-block");
+        using var dir = new Scratch("context-block");
         string? loop = null;
         try
         {
-            var backing = Path.Combine(dir, "lv");
+            var backing = dir.File("lv");
             await File.WriteAllBytesAsync(backing, new byte[1024 * 1024]);
             var losetup = await ProcessRun.RunAsync("losetup", ["--find", "--show", backing]);
             Assert.True(losetup.ExitCode == 0, "losetup failed: " + losetup);
@@ -121,7 +107,6 @@ public sealed class ContextCdromSpecs
             {
                 await ProcessRun.RunAsync("losetup", ["--detach", loop]);
             }
-            Remove(dir);
         }
     }
 

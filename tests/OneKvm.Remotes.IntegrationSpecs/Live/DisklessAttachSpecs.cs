@@ -26,31 +26,24 @@ public sealed class DisklessAttachSpecs
     public async Task A_scsi_disk_is_attached_at_the_target_its_letter_names_and_detached_again()
     {
         await using var domain = await StartAsync("scsi");
-        var dir = TestPaths.NewScratchDirectory("scsi");
-        try
-        {
-            var image = await QcowAsync(dir, "disk.2", "16M");
-            var id = TestNames.OneVmId();
-            var data = DiskData(id, ("TARGET", "sdc"), ("TOTAL_IOPS_SEC", 500));
+        using var dir = new Scratch("scsi");
+        var image = await QcowAsync(dir.Path, "disk.2", "16M");
+        var id = TestNames.OneVmId();
+        var data = DiskData(id, ("TARGET", "sdc"), ("TOTAL_IOPS_SEC", 500));
 
-            var attach = await Driver.Staged.RunWithStdinAsync("attach_disk", data, domain.Name, image, "sdc", "2", "b64", $"{id}", "localhost");
+        var attach = await Driver.Staged.RunWithStdinAsync("attach_disk", data, domain.Name, image, "sdc", "2", "b64", $"{id}", "localhost");
 
-            ProtocolAssert.Succeeded(attach);
-            var disk = await DiskAsync(domain.Name, "sdc");
-            Assert.Equal("2", (string?)disk?.Element("address")?.Attribute("target"));
-            Assert.Equal("500", disk?.Element("iotune")?.Element("total_iops_sec")?.Value);
-            // the kvmrc of the staged remotes tree: DEFAULT_ATTACH_CACHE=none, DEFAULT_ATTACH_DISCARD=unmap
-            Assert.Equal(("none", "unmap"), ((string?)disk?.Element("driver")?.Attribute("cache"), (string?)disk?.Element("driver")?.Attribute("discard")));
+        ProtocolAssert.Succeeded(attach);
+        var disk = await DiskAsync(domain.Name, "sdc");
+        Assert.Equal("2", (string?)disk?.Element("address")?.Attribute("target"));
+        Assert.Equal("500", disk?.Element("iotune")?.Element("total_iops_sec")?.Value);
+        // the kvmrc of the staged remotes tree: DEFAULT_ATTACH_CACHE=none, DEFAULT_ATTACH_DISCARD=unmap
+        Assert.Equal(("none", "unmap"), ((string?)disk?.Element("driver")?.Attribute("cache"), (string?)disk?.Element("driver")?.Attribute("discard")));
 
-            var detach = await Driver.Staged.RunWithStdinAsync("detach_disk", data, domain.Name, image, "sdc", "2", $"{id}", "localhost");
+        var detach = await Driver.Staged.RunWithStdinAsync("detach_disk", data, domain.Name, image, "sdc", "2", $"{id}", "localhost");
 
-            ProtocolAssert.Succeeded(detach);
-            Assert.Null(await DiskAsync(domain.Name, "sdc"));
-        }
-        finally
-        {
-            Remove(dir);
-        }
+        ProtocolAssert.Succeeded(detach);
+        Assert.Null(await DiskAsync(domain.Name, "sdc"));
     }
 
     public static TheoryData<string, string, string> BadDisks => new()
@@ -80,27 +73,20 @@ public sealed class DisklessAttachSpecs
     [InlineData("sdb", "target 'sdb' duplicated for disk sources")]
     public async Task A_target_the_domain_already_has_is_refused_without_touching_it(string target, string error)
     {
-        var dir = TestPaths.NewScratchDirectory("taken");
-        try
-        {
-            var image = await QcowAsync(dir, "disk.1", "16M");
-            await using var domain = await TestDomain.StartAsync(DomainXml.Diskless(TestNames.Domain("taken")).WithDevice(ScsiController)
-                .WithDevice(new XElement("disk", new XAttribute("type", "file"), new XAttribute("device", "disk"),
-                    new XElement("driver", new XAttribute("name", "qemu"), new XAttribute("type", "qcow2")),
-                    new XElement("source", new XAttribute("file", image)), new XElement("target", new XAttribute("dev", target)))));
-            var before = await DevicesAsync(domain.Name);
+        using var dir = new Scratch("taken");
+        var image = await QcowAsync(dir.Path, "disk.1", "16M");
+        await using var domain = await TestDomain.StartAsync(DomainXml.Diskless(TestNames.Domain("taken")).WithDevice(ScsiController)
+            .WithDevice(new XElement("disk", new XAttribute("type", "file"), new XAttribute("device", "disk"),
+                new XElement("driver", new XAttribute("name", "qemu"), new XAttribute("type", "qcow2")),
+                new XElement("source", new XAttribute("file", image)), new XElement("target", new XAttribute("dev", target)))));
+        var before = await DevicesAsync(domain.Name);
 
-            var result = await Driver.Staged.RunWithStdinAsync("attach_disk", DiskData(7, ("TARGET", target)), domain.Name, image, target, "1");
+        var result = await Driver.Staged.RunWithStdinAsync("attach_disk", DiskData(7, ("TARGET", target)), domain.Name, image, target, "1");
 
-            var failure = ProtocolAssert.Failed(result);
-            Assert.StartsWith($"Could not attach {image} ({target}) to {domain.Name}: ", failure);
-            Assert.Contains(error, failure);
-            Assert.Equal(before, await DevicesAsync(domain.Name));
-        }
-        finally
-        {
-            Remove(dir);
-        }
+        var failure = ProtocolAssert.Failed(result);
+        Assert.StartsWith($"Could not attach {image} ({target}) to {domain.Name}: ", failure);
+        Assert.Contains(error, failure);
+        Assert.Equal(before, await DevicesAsync(domain.Name));
     }
 
     // a virsh that attaches and then hangs: killed at VIRSH_TIMEOUT, it leaves libvirt's attach done
@@ -108,33 +94,26 @@ public sealed class DisklessAttachSpecs
     public async Task An_attach_killed_at_virsh_timeout_is_undone_so_that_nothing_stays_attached()
     {
         await using var domain = await StartAsync("rollback");
-        var dir = TestPaths.NewScratchDirectory("rollback");
-        try
-        {
-            var image = await QcowAsync(dir, "disk.2", "16M");
-            var wrapper = Path.Combine(dir, "virsh");
-            await File.WriteAllTextAsync(wrapper, """
-                #!/bin/sh
-                for a in "$@"; do
-                  if [ "$a" = attach-device ]; then /usr/bin/virsh "$@"; exec sleep 600; fi
-                done
-                exec /usr/bin/virsh "$@"
+        using var dir = new Scratch("rollback");
+        var image = await QcowAsync(dir.Path, "disk.2", "16M");
+        var wrapper = dir.File("virsh");
+        await File.WriteAllTextAsync(wrapper, """
+            #!/bin/sh
+            for a in "$@"; do
+              if [ "$a" = attach-device ]; then /usr/bin/virsh "$@"; exec sleep 600; fi
+            done
+            exec /usr/bin/virsh "$@"
 
-                """);
-            File.SetUnixFileMode(wrapper, (UnixFileMode)0b111_101_101);
-            var driver = Driver.Staged.WithPathFirst(dir).WithKvmrc("VIRSH_TIMEOUT=3\nVIRSH_RETRIES=2\n");
+            """);
+        File.SetUnixFileMode(wrapper, (UnixFileMode)0b111_101_101);
+        var driver = Driver.Staged.WithPathFirst(dir.Path).WithKvmrc("VIRSH_TIMEOUT=3\nVIRSH_RETRIES=2\n");
 
-            var result = await driver.RunWithStdinAsync("attach_disk", DiskData(7, ("TARGET", "sdd")), domain.Name, image, "sdd", "3", "b64", "7", "localhost");
+        var result = await driver.RunWithStdinAsync("attach_disk", DiskData(7, ("TARGET", "sdd")), domain.Name, image, "sdd", "3", "b64", "7", "localhost");
 
-            var error = ProtocolAssert.Failed(result);
-            Assert.StartsWith($"Could not attach {image} (sdd) to {domain.Name}: virsh attach-device did not finish within 3 s", error);
-            Assert.Contains(ProtocolAssert.LogLines(result, "WARN"), l => l.Contains("disk sdd is in the domain although the attach failed", StringComparison.Ordinal));
-            Assert.Null(await DiskAsync(domain.Name, "sdd"));
-        }
-        finally
-        {
-            Remove(dir);
-        }
+        var error = ProtocolAssert.Failed(result);
+        Assert.StartsWith($"Could not attach {image} (sdd) to {domain.Name}: virsh attach-device did not finish within 3 s", error);
+        Assert.Contains(ProtocolAssert.LogLines(result, "WARN"), l => l.Contains("disk sdd is in the domain although the attach failed", StringComparison.Ordinal));
+        Assert.Null(await DiskAsync(domain.Name, "sdd"));
     }
 
     [Fact]

@@ -18,43 +18,36 @@ public sealed class GuestHotplugSpecs(TinyGuest guest) : IClassFixture<TinyGuest
     [Fact]
     public async Task A_qcow2_disk_is_attached_grown_and_detached_and_the_guest_sees_each_step()
     {
-        var dir = TestPaths.NewScratchDirectory("disk");
-        try
-        {
-            var image = await QcowAsync(dir, "image.qcow2", "32M");
-            var link = Path.Combine(dir, "disk.1");
-            File.CreateSymbolicLink(link, image);
-            var id = TestNames.OneVmId();
-            var data = Vm(id).With(VmDocument.Vector("DISK", ("ATTACH", "YES"), ("DISK_ID", 1), ("TARGET", "vdb"), ("TYPE", "FILE"),
-                ("DRIVER", "qcow2"), ("SERIAL", "onekvm-test"))).ToString();
-            var added = Count(guest, @"ONEKVM-GUEST-BLK-ADD vd[a-z]+ ");
+        using var dir = new Scratch("disk");
+        var image = await QcowAsync(dir.Path, "image.qcow2", "32M");
+        var link = dir.File("disk.1");
+        File.CreateSymbolicLink(link, image);
+        var id = TestNames.OneVmId();
+        var data = Vm(id).With(VmDocument.Vector("DISK", ("ATTACH", "YES"), ("DISK_ID", 1), ("TARGET", "vdb"), ("TYPE", "FILE"),
+            ("DRIVER", "qcow2"), ("SERIAL", "onekvm-test"))).ToString();
+        var added = Count(guest, @"ONEKVM-GUEST-BLK-ADD vd[a-z]+ ");
 
-            var attach = await Driver.Staged.RunWithStdinAsync("attach_disk", data, guest.Name, link, "vdb", "1", "b64-ignored", $"{id}", "localhost");
+        var attach = await Driver.Staged.RunWithStdinAsync("attach_disk", data, guest.Name, link, "vdb", "1", "b64-ignored", $"{id}", "localhost");
 
-            ProtocolAssert.Succeeded(attach);
-            Assert.Equal(image, (string?)(await DiskAsync(guest.Name, "vdb"))?.Element("source")?.Attribute("file"));
-            // the guest names its disks in the order it finds them: libvirt's vdb is its first
-            var seen = await WaitForNewLineAsync(guest, @"ONEKVM-GUEST-BLK-ADD (vd[a-z]+) (\d+)", added);
-            var name = seen.Groups[1].Value;
-            Assert.Equal("65536", seen.Groups[2].Value);
+        ProtocolAssert.Succeeded(attach);
+        Assert.Equal(image, (string?)(await DiskAsync(guest.Name, "vdb"))?.Element("source")?.Attribute("file"));
+        // the guest names its disks in the order it finds them: libvirt's vdb is its first
+        var seen = await WaitForNewLineAsync(guest, @"ONEKVM-GUEST-BLK-ADD (vd[a-z]+) (\d+)", added);
+        var name = seen.Groups[1].Value;
+        Assert.Equal("65536", seen.Groups[2].Value);
 
-            var grown = Count(guest, $@"ONEKVM-GUEST-BLK-SIZE {name} ");
-            var resize = await Driver.Staged.RunWithStdinAsync("resize_disk", data, guest.Name, "1", "64", "b64-ignored", "localhost", $"{id}", "localhost");
+        var grown = Count(guest, $@"ONEKVM-GUEST-BLK-SIZE {name} ");
+        var resize = await Driver.Staged.RunWithStdinAsync("resize_disk", data, guest.Name, "1", "64", "b64-ignored", "localhost", $"{id}", "localhost");
 
-            ProtocolAssert.Succeeded(resize);
-            Assert.Equal($"ONEKVM-GUEST-BLK-SIZE {name} 131072", (await WaitForNewLineAsync(guest, $@"ONEKVM-GUEST-BLK-SIZE {name} \d+", grown)).Value);
+        ProtocolAssert.Succeeded(resize);
+        Assert.Equal($"ONEKVM-GUEST-BLK-SIZE {name} 131072", (await WaitForNewLineAsync(guest, $@"ONEKVM-GUEST-BLK-SIZE {name} \d+", grown)).Value);
 
-            var removed = Count(guest, $@"ONEKVM-GUEST-BLK-DEL {name}\b");
-            var detach = await Driver.Staged.RunWithStdinAsync("detach_disk", data, guest.Name, link, "vdb", "1", $"{id}", "localhost");
+        var removed = Count(guest, $@"ONEKVM-GUEST-BLK-DEL {name}\b");
+        var detach = await Driver.Staged.RunWithStdinAsync("detach_disk", data, guest.Name, link, "vdb", "1", $"{id}", "localhost");
 
-            ProtocolAssert.Succeeded(detach);
-            Assert.Null(await DiskAsync(guest.Name, "vdb"));
-            await WaitForNewLineAsync(guest, $@"ONEKVM-GUEST-BLK-DEL {name}\b", removed);
-        }
-        finally
-        {
-            Remove(dir);
-        }
+        ProtocolAssert.Succeeded(detach);
+        Assert.Null(await DiskAsync(guest.Name, "vdb"));
+        await WaitForNewLineAsync(guest, $@"ONEKVM-GUEST-BLK-DEL {name}\b", removed);
     }
 
     [Fact]

@@ -57,11 +57,20 @@ internal static class LiveChecks
 
     public static int Count(TinyGuest guest, string pattern) => Regex.Matches(guest.Console, pattern).Count;
 
-    public static void Remove(string directory)
+}
+
+/// <summary>A scratch directory under /tmp for one test, removed with it.</summary>
+internal sealed class Scratch(string purpose) : IDisposable
+{
+    public string Path { get; } = TestPaths.NewScratchDirectory(purpose);
+
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public void Dispose()
     {
         try
         {
-            Directory.Delete(directory, recursive: true);
+            Directory.Delete(Path, recursive: true);
         }
         catch (IOException)
         {

@@ -7,6 +7,7 @@
 //   transient:N    fails N times with "cannot acquire state change lock", then succeeds
 //                  (the count lives in FAKE_VIRSH_STATE)
 //   fail           exits 1 with "error: something broke"
+//   exit:N         exits N with "error: exiting N"
 //   echo           prints each argument on its own line, NUL-terminated
 // Every call appends its argv (NUL-separated) to FAKE_VIRSH_LOG when set.
 using System.Diagnostics;
@@ -57,6 +58,10 @@ switch (mode.Split(':')[0])
             return 1;
         }
         return 0;
+    case "exit":
+        var code = int.Parse(mode.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
+        Console.Error.WriteLine($"error: exiting {code}");
+        return code;
     case "fail":
         Console.Error.WriteLine("error: something broke");
         return 1;

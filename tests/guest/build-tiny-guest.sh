@@ -103,12 +103,14 @@ dpkg-deb -x "$deb" "$work/kroot"
 # The package ships no modules.dep (its postinst runs depmod), so make one
 # inside the extracted tree and let modprobe order the dependencies.
 depmod -b "$work/kroot" "$kver"
-mapfile -t mod_paths < <(
+deps=$(
   for m in "${GUEST_MODULES[@]}"; do
-    modprobe -d "$work/kroot" -S "$kver" --show-depends "$m" ||
-      die "module $m not found in $kpkg"
-  done | awk '$1 == "insmod" && !seen[$2]++ { print $2 }'
-)
+    modprobe -d "$work/kroot" -S "$kver" --show-depends "$m" || exit 1
+  done
+) || die "a module of (${GUEST_MODULES[*]}) is missing from $kpkg"
+# Lines are "insmod <path>" (or "builtin <name>", nothing to ship); shared
+# dependencies such as virtio.ko come once, at their first position.
+mapfile -t mod_paths < <(awk '$1 == "insmod" && !seen[$2]++ { print $2 }' <<< "$deps")
 
 root="$work/initramfs"
 mkdir -p "$root"/{bin,dev,proc,sys,run,tmp,lib/modules}
@@ -210,11 +212,13 @@ online_cpus() {
   echo "$n"
 }
 
+# Movable, because memory onlined into the normal zone can never be offlined
+# again and the guest then rejects a DIMM detach.
 online_memory() {
   for s in /sys/devices/system/memory/memory*/state; do
     [ -f "$s" ] || continue
     read -r st < "$s"
-    [ "$st" = offline ] && { echo online > "$s"; } 2>/dev/null
+    [ "$st" = offline ] && { echo online_movable > "$s"; } 2>/dev/null
   done
 }
 

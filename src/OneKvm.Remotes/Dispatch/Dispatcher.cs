@@ -46,6 +46,8 @@ internal static class Dispatcher
             try
             {
                 var arguments = ActionCommandLine.Parse(entry, args);
+                // every action reads kvmrc first, so that its warnings reach the VM log whatever the action uses
+                _ = context.Settings;
                 if (entry.Create is null)
                 {
                     throw new NotImplementedActionException(entry.Name);

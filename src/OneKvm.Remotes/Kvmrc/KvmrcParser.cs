@@ -229,7 +229,7 @@ internal sealed class KvmrcParser
                     if (close < 0)
                     {
                         error = "an unterminated single quote";
-                        _pos = _text.Length;
+                        SkipToLineEnd();
                         break;
                     }
                     var literal = _text[_pos..close];
@@ -239,8 +239,18 @@ internal sealed class KvmrcParser
                     break;
                 case '"':
                     quoted = true;
+                    var (quoteAt, quoteLine) = (_pos, _line);
                     _pos++;
-                    error ??= ReadDoubleQuoted(sb);
+                    if (ReadDoubleQuoted(sb) is { } quoteError)
+                    {
+                        error ??= quoteError;
+                        if (_pos >= _text.Length)
+                        {
+                            // never closed: only this line is lost, the rest of the file still applies
+                            (_pos, _line) = (quoteAt, quoteLine);
+                            SkipToLineEnd();
+                        }
+                    }
                     break;
                 case '\\':
                     _pos++;

@@ -46,7 +46,8 @@ public sealed record DomainXml
                     new XElement("type", new XAttribute("arch", "x86_64"), new XAttribute("machine", "pc"), "hvm"),
                     new XElement("kernel", kernel),
                     new XElement("initrd", initrd),
-                    new XElement("cmdline", ("console=ttyS0 quiet " + extraCmdline).Trim())),
+                    // no_timer_check: under heavy load the kernel otherwise panics ("IO-APIC + timer doesn't work")
+                    new XElement("cmdline", ("console=ttyS0 quiet no_timer_check " + extraCmdline).Trim())),
                 new XElement("features", new XElement("acpi")),
                 new XElement("clock", new XAttribute("offset", "utc")),
                 new XElement("on_poweroff", "destroy"),
@@ -54,8 +55,9 @@ public sealed record DomainXml
                 new XElement("on_crash", "destroy"),
                 new XElement("devices",
                     new XElement("controller", new XAttribute("type", "usb"), new XAttribute("model", "none")),
+                    // append: a restore or a new QEMU process must not truncate what the test reads
                     new XElement("serial", new XAttribute("type", "file"),
-                        new XElement("source", new XAttribute("path", consoleFile)),
+                        new XElement("source", new XAttribute("path", consoleFile), new XAttribute("append", "on")),
                         new XElement("target", new XAttribute("port", 0))),
                     new XElement("video", new XElement("model", new XAttribute("type", "none"))),
                     new XElement("memballoon", new XAttribute("model", "virtio")))));

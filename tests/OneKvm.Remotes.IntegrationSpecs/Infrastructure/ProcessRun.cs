@@ -8,6 +8,9 @@ public sealed record ProcessResult(int ExitCode, string Stdout, string Stderr, T
 {
     public string[] StderrLines => Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
+    public IEnumerable<string> StdoutLinesStartingWith(string prefix) =>
+        Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith(prefix, StringComparison.Ordinal));
+
     public override string ToString() => $"exit {ExitCode} after {Duration.TotalMilliseconds:0} ms\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
 }
 

@@ -1,0 +1,60 @@
+using OneKvm.Remotes.IntegrationSpecs.Infrastructure;
+using Xunit;
+
+namespace OneKvm.Remotes.IntegrationSpecs;
+
+/// <summary>
+/// Upstream builds shell strings ("virsh --connect $URI reboot $deploy_id"): a name
+/// with a space, quote, ';' or $() breaks the command or runs code. onekvm hands
+/// virsh argument arrays, so every name libvirt accepts reaches it as one argument.
+/// (libvirt itself refuses '/' in names, so the injected command avoids it.)
+/// </summary>
+public sealed class HostileNamesSpecs : IDisposable
+{
+    private const string Marker = "onekvm-pwned";
+    private readonly string _workDir = TestPaths.NewScratchDirectory("hostile");
+
+    public static TheoryData<string> Names => new()
+    {
+        " one 7 it's",
+        "a\"b;c & d | e",
+        $"$(touch {Marker})`touch {Marker}`",
+        "line\nbreak",
+        "glob*?[x]~",
+        "-dash",
+        "back\\slash",
+    };
+
+    public void Dispose() => Directory.Delete(_workDir, recursive: true);
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public async Task Reboot_reset_and_cancel_reach_a_domain_whatever_its_name(string hostile)
+    {
+        var name = TestNames.Domain("h") + hostile;
+        await using var domain = await TestDomain.StartAsync(DomainXml.Diskless(name));
+        var driver = Driver.Staged;
+
+        var reboot = await driver.RunAsync("reboot", name, "localhost", "7", "localhost");
+        var reset = await driver.RunAsync("reset", name, "localhost", "7", "localhost");
+        var cancel = await driver.RunAsync("cancel", name, "localhost", "7", "localhost");
+
+        ProtocolAssert.Succeeded(reboot);
+        ProtocolAssert.Succeeded(reset);
+        ProtocolAssert.Succeeded(cancel);
+        Assert.Null(await TestVirsh.StateAsync(name));
+        Assert.False(File.Exists(Marker) || File.Exists(Path.Combine(_workDir, Marker)) || File.Exists("/" + Marker));
+    }
+
+    [Fact]
+    public async Task The_error_about_a_hostile_missing_name_stays_one_line()
+    {
+        var name = TestNames.Domain("h") + "evil\nERROR: forged log line";
+
+        var result = await Driver.Staged.RunAsync("reboot", name);
+
+        var error = ProtocolAssert.Failed(result);
+        Assert.StartsWith("Could not reboot domain", error);
+        Assert.DoesNotContain(result.StderrLines, l => l.StartsWith("ERROR: forged", StringComparison.Ordinal));
+    }
+}

@@ -1,0 +1,100 @@
+using OneKvm.Remotes.IntegrationSpecs.Infrastructure;
+using Xunit;
+
+namespace OneKvm.Remotes.IntegrationSpecs;
+
+/// <summary>The .deb built by ./build.sh package: lintian-clean, installable, and working once installed.</summary>
+public sealed class PackageSpecs : IDisposable
+{
+    private readonly string _root = TestPaths.NewScratchDirectory("root");
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private static string Deb =>
+        Directory.GetFiles(Path.Combine(TestPaths.Dist, "package"), "onekvm-remotes_*_amd64.deb").Single();
+
+    /// <summary>dpkg into an empty root with its own database; maintainer scripts run with DPKG_ROOT set.</summary>
+    private async Task<ProcessResult> DpkgAsync(params string[] args)
+    {
+        Directory.CreateDirectory(Path.Combine(_root, "var", "lib", "dpkg", "info"));
+        Directory.CreateDirectory(Path.Combine(_root, "var", "lib", "dpkg", "updates"));
+        var status = Path.Combine(_root, "var", "lib", "dpkg", "status");
+        if (!File.Exists(status))
+        {
+            await File.WriteAllTextAsync(status, "");
+        }
+        return await ProcessRun.RunAsync("dpkg",
+            ["--root=" + _root, "--force-script-chrootless", "--force-depends", "--log=/dev/null", .. args]);
+    }
+
+    [Fact]
+    public async Task Lintian_finds_no_errors_in_the_deb()
+    {
+        var lintian = await ProcessRun.RunAsync("lintian", ["--tag-display-limit", "0", Deb], timeout: TimeSpan.FromMinutes(5));
+
+        Assert.DoesNotContain(lintian.StdoutLinesStartingWith("E: "), _ => true);
+        Assert.True(lintian.ExitCode == 0, lintian.ToString());
+    }
+
+    [Fact]
+    public async Task The_installed_package_runs_reboot_reset_and_cancel_against_real_domains()
+    {
+        var install = await DpkgAsync("-i", Deb);
+        Assert.True(install.ExitCode == 0, install.ToString());
+        var remotes = Path.Combine(_root, "var", "lib", "one", "remotes");
+        await using var domain = await TestDomain.StartDisklessAsync("pkg");
+        var driver = Driver.Staged.WithRemotes(remotes);
+
+        ProtocolAssert.Succeeded(await driver.RunAsync("reboot", domain.Name, "localhost", "7", "localhost"));
+        ProtocolAssert.Succeeded(await driver.RunAsync("reset", domain.Name, "localhost", "7", "localhost"));
+        ProtocolAssert.Succeeded(await driver.RunAsync("cancel", domain.Name, "localhost", "7", "localhost"));
+        Assert.Null(await domain.StateAsync());
+        // the operators' command: an absolute link into the remotes tree (valid once the root is /)
+        Assert.Equal("/var/lib/one/remotes/vmm/kvm/onekvm", new FileInfo(Path.Combine(_root, "usr", "bin", "onekvm")).LinkTarget);
+        var list = await ProcessRun.RunAsync(Path.Combine(remotes, "vmm", "kvm", "onekvm"), ["--list"]);
+        Assert.Contains("reboot", list.Stdout);
+    }
+
+    [Fact]
+    public async Task Installing_over_opennebulas_scripts_diverts_them_and_removing_gives_them_back()
+    {
+        var remotes = Path.Combine(_root, "var", "lib", "one", "remotes");
+        var upstreamDeploy = Path.Combine(remotes, "vmm", "kvm", "deploy");
+        var upstreamProbe = Path.Combine(remotes, "im", "kvm-probes.d", "vm", "monitor", "poll.rb");
+        Directory.CreateDirectory(Path.GetDirectoryName(upstreamDeploy)!);
+        Directory.CreateDirectory(Path.GetDirectoryName(upstreamProbe)!);
+        await File.WriteAllTextAsync(upstreamDeploy, "#!/bin/bash\n# upstream deploy\n");
+        await File.WriteAllTextAsync(upstreamProbe, "#!/usr/bin/ruby\n# upstream probe\n");
+
+        var install = await DpkgAsync("-i", Deb);
+
+        Assert.True(install.ExitCode == 0, install.ToString());
+        Assert.Contains("OneKvm.Remotes entry 'deploy'", await File.ReadAllTextAsync(upstreamDeploy));
+        Assert.False(File.Exists(upstreamProbe), "upstream's monitor probe would report every VM twice");
+        Assert.Contains("# upstream deploy", await File.ReadAllTextAsync(Path.Combine(_root, "usr", "share", "onekvm-remotes", "upstream", "vmm", "kvm", "deploy")));
+
+        var remove = await DpkgAsync("-r", "onekvm-remotes");
+
+        Assert.True(remove.ExitCode == 0, remove.ToString());
+        Assert.Equal("#!/bin/bash\n# upstream deploy\n", await File.ReadAllTextAsync(upstreamDeploy));
+        Assert.Equal("#!/usr/bin/ruby\n# upstream probe\n", await File.ReadAllTextAsync(upstreamProbe));
+        Assert.False(File.Exists(Path.Combine(remotes, "vmm", "kvm", "onekvm")));
+    }
+
+    [Fact]
+    public async Task The_rpm_holds_the_same_files_as_the_deb()
+    {
+        var rpms = Directory.GetFiles(Path.Combine(TestPaths.Dist, "package"), "*.rpm");
+        Assert.Single(rpms);
+        var rpm = await ProcessRun.RunAsync("rpm", ["-qlp", rpms[0]]);
+        var deb = await ProcessRun.RunAsync("dpkg-deb", ["-c", Deb]);
+
+        var debFiles = deb.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Where(l => !l.StartsWith('d'))
+            .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[5].TrimStart('.'))
+            .Where(f => !f.EndsWith("changelog.Debian.gz", StringComparison.Ordinal))
+            .Order().ToList();
+        var rpmFiles = rpm.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order().ToList();
+        Assert.Equal(debFiles, rpmFiles);
+    }
+}

@@ -1,0 +1,119 @@
+using System.Text.RegularExpressions;
+using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Specs.Kvmrc;
+using Xunit;
+
+namespace OneKvm.Remotes.Specs.Dispatch;
+
+/// <summary>The self-check: the action table, remotes-layout/, nfpm.yaml and the package scripts agree.</summary>
+public sealed partial class ActionTableSpecs
+{
+    private static readonly string Root = KvmrcParserSpecs.RepositoryRoot();
+
+    [Fact]
+    public void Every_action_of_the_upstream_kvm_driver_has_a_row()
+    {
+        string[] upstream =
+        [
+            "deploy", "shutdown", "cancel", "reboot", "reset", "save", "restore", "migrate", "migrate_local",
+            "attach_disk", "detach_disk", "attach_nic", "detach_nic", "prereconfigure", "reconfigure",
+            "snapshot_create", "snapshot_revert", "snapshot_delete", "resize", "resize_disk", "poll",
+            "save.ceph", "restore.ceph",
+        ];
+
+        Assert.All(upstream, name => Assert.NotNull(ActionTable.Find(name)));
+    }
+
+    [Fact]
+    public void Names_are_unique_and_each_is_the_file_name_of_its_entry()
+    {
+        Assert.Equal(ActionTable.All.Count, ActionTable.All.Select(e => e.Name).Distinct().Count());
+        Assert.All(ActionTable.All, e => Assert.Equal(e.Name, Path.GetFileName(e.RemotesPath)));
+    }
+
+    [Fact]
+    public void Required_arguments_never_follow_optional_ones()
+    {
+        Assert.All(ActionTable.All, e =>
+        {
+            var firstOptional = e.Parameters.ToList().FindIndex(p => !p.Required);
+            Assert.True(firstOptional < 0 || e.Parameters.Skip(firstOptional).All(p => !p.Required), e.Name);
+        });
+    }
+
+    [Fact]
+    public void Every_entry_has_exactly_its_generated_stub_in_remotes_layout()
+    {
+        var layout = Path.Combine(Root, "remotes-layout");
+        foreach (var entry in RemotesLayout.StubEntries)
+        {
+            var path = Path.Combine(layout, entry.RemotesPath);
+            Assert.True(File.Exists(path), $"remotes-layout/{entry.RemotesPath} is missing (./build.sh layout)");
+            Assert.Equal(RemotesLayout.StubFor(entry), File.ReadAllText(path));
+            Assert.True(File.GetUnixFileMode(path).HasFlag(UnixFileMode.UserExecute), $"{entry.RemotesPath} is not executable");
+        }
+        var expected = RemotesLayout.StubEntries.Select(e => e.RemotesPath).Append("etc/vmm/kvm/kvmrc").Order().ToList();
+        var actual = Directory.GetFiles(layout, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(layout, f)).Order().ToList();
+        Assert.Equal(expected, actual);
+    }
+
+    [Fact]
+    public void Each_stub_execs_the_one_binary_of_the_tree_with_argv0_kept()
+    {
+        var monitor = ActionTable.Find("vm_monitor")!;
+        var deploy = ActionTable.Find("deploy")!;
+
+        Assert.Contains("exec -a \"$0\" \"${0%/*}/onekvm\" \"$@\"", RemotesLayout.StubFor(deploy));
+        Assert.Contains("exec -a \"$0\" \"${0%/*}/../../../../vmm/kvm/onekvm\" \"$@\"", RemotesLayout.StubFor(monitor));
+    }
+
+    [Fact]
+    public void Nfpm_yaml_installs_every_entry_and_the_binary_into_the_remotes_tree()
+    {
+        var nfpm = File.ReadAllText(Path.Combine(Root, "nfpm.yaml"));
+        var pairs = ContentPair().Matches(nfpm).Select(m => (m.Groups[1].Value, m.Groups[2].Value)).ToHashSet();
+
+        foreach (var entry in ActionTable.All)
+        {
+            Assert.Contains(($"dist/remotes/{entry.RemotesPath}", $"/var/lib/one/remotes/{entry.RemotesPath}"), pairs);
+        }
+    }
+
+    [Fact]
+    public void The_package_diverts_upstreams_copy_of_every_entry_it_ships_and_gives_it_back_on_removal()
+    {
+        var stubs = RemotesLayout.StubEntries.Select(e => e.RemotesPath)
+            .Concat(["im/kvm-probes.d/vm/monitor/poll.rb", "im/kvm-probes.d/vm/status/state.rb"])
+            .Order().ToList();
+
+        foreach (var script in new[] { "preinst", "postrm" })
+        {
+            var text = File.ReadAllText(Path.Combine(Root, "packaging", "scripts", script));
+            var list = text[(text.IndexOf("DIVERTED=\"", StringComparison.Ordinal) + 10)..];
+            list = list[..list.IndexOf('"', StringComparison.Ordinal)];
+            Assert.Equal(stubs, list.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order().ToList());
+        }
+    }
+
+    [Fact]
+    public async Task Only_implemented_actions_say_ready_in_the_list()
+    {
+        var host = new Infrastructure.SpecHost();
+
+        var code = await host.RunAsync("/r/vmm/kvm/onekvm", "--list");
+
+        Assert.Equal(0, code);
+        var lines = host.Stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(ActionTable.All.Count, lines.Length);
+        foreach (var entry in ActionTable.All)
+        {
+            var line = Assert.Single(lines, l => l.StartsWith(entry.Name + " ", StringComparison.Ordinal));
+            Assert.Contains(entry.IsImplemented ? " ready " : " not-implemented ", line);
+            Assert.Contains(entry.RemotesPath, line);
+        }
+    }
+
+    [GeneratedRegex(@"- src: (\S+)\s+dst: (\S+)")]
+    private static partial Regex ContentPair();
+}

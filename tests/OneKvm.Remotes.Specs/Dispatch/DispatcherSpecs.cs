@@ -1,0 +1,107 @@
+using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Specs.Infrastructure;
+using OneKvm.Remotes.Virsh;
+using Xunit;
+
+namespace OneKvm.Remotes.Specs.Dispatch;
+
+public sealed class DispatcherSpecs
+{
+    private readonly SpecHost _host = new();
+
+    [Fact]
+    public async Task An_unknown_name_exits_non_zero_with_one_line_pointing_at_the_list()
+    {
+        var code = await _host.RunAsync("/var/tmp/one/vmm/kvm/frobnicate", "one-1");
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Equal("onekvm: 'frobnicate' is not an onekvm action; 'onekvm --list' shows them.\n", _host.Stderr.ToString());
+        Assert.Equal("", _host.Stdout.ToString());
+    }
+
+    [Fact]
+    public async Task Dispatch_uses_the_whole_file_name_dots_included()
+    {
+        var code = await _host.RunAsync("/var/tmp/one/vmm/kvm/save.ceph", "one-1", "/ckpt");
+
+        Assert.Equal(ExitCodes.NotImplemented, code);
+        Assert.Contains("'save.ceph'", _host.Stderr.ToString());
+    }
+
+    [Fact]
+    public async Task An_action_not_built_yet_fails_clearly_instead_of_pretending()
+    {
+        var code = await _host.RunAsync("/var/tmp/one/vmm/kvm/migrate", "one-1", "node2", "node1", "1", "node1");
+
+        Assert.Equal(ExitCodes.NotImplemented, code);
+        Assert.Equal("The action 'migrate' is not implemented by onekvm yet.\n", _host.Stderr.ToString());
+    }
+
+    [Fact]
+    public async Task Onekvm_runs_the_action_named_first()
+    {
+        var code = await _host.RunAsync("/var/tmp/one/vmm/kvm/onekvm", "migrate", "one-1", "node2");
+
+        Assert.Equal(ExitCodes.NotImplemented, code);
+    }
+
+    [Fact]
+    public async Task Help_of_an_action_goes_to_stderr_and_leaves_stdout_to_the_protocol()
+    {
+        var code = await _host.RunAsync("/var/tmp/one/vmm/kvm/reboot", "--help");
+
+        Assert.Equal(0, code);
+        Assert.Equal("", _host.Stdout.ToString());
+        Assert.Contains("deploy_id", _host.Stderr.ToString());
+    }
+
+    [Fact]
+    public async Task The_version_is_printed()
+    {
+        var code = await _host.RunAsync("onekvm", "--version");
+
+        Assert.Equal(0, code);
+        Assert.Matches(@"^onekvm \d+\.\d+\.\d+\n$", _host.Stdout.ToString());
+    }
+
+    [Fact]
+    public async Task A_virsh_that_exits_42_never_makes_the_action_exit_42()
+    {
+        using var fake = new FakeVirsh("exit:42");
+        _host.Virsh = VirshRunner.Default.WithExecutable(fake.Executable);
+        _host.Environment["ONEKVM_KVMRC"] = "/nonexistent/kvmrc";
+
+        var code = await _host.RunAsync("/var/tmp/one/vmm/kvm/reboot", "one-1");
+
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Equal("Could not reboot domain one-1: exiting 42.\n", _host.Stderr.ToString());
+    }
+
+    [Fact]
+    public async Task A_bad_kvmrc_value_fails_the_action_with_a_sentence_naming_it()
+    {
+        var kvmrc = Path.GetTempFileName();
+        await File.WriteAllTextAsync(kvmrc, "VIRSH_TIMEOUT=soon\n");
+        _host.Environment["ONEKVM_KVMRC"] = kvmrc;
+
+        var code = await _host.RunAsync("/var/tmp/one/vmm/kvm/reboot", "one-1");
+
+        File.Delete(kvmrc);
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Equal($"VIRSH_TIMEOUT=\"soon\" ({kvmrc}:1) is not valid: expected a whole number of 1 or more.\n", _host.Stderr.ToString());
+    }
+
+    [Fact]
+    public async Task A_retried_transient_failure_does_not_sleep_in_tests()
+    {
+        using var fake = new FakeVirsh("transient:2");
+        _host.Virsh = VirshRunner.Default.WithExecutable(fake.Executable);
+        _host.Environment["ONEKVM_KVMRC"] = "/nonexistent/kvmrc";
+
+        var code = await _host.RunAsync("/var/tmp/one/vmm/kvm/reset", "one-1");
+
+        Assert.Equal(0, code);
+        Assert.Equal(2, _host.Sleeps.Count);
+        Assert.Equal(3, fake.Calls.Count);
+    }
+}

@@ -46,6 +46,23 @@ public sealed class DisklessAttachSpecs
         Assert.Null(await DiskAsync(domain.Name, "sdc"));
     }
 
+    [Fact]
+    public async Task A_virtio_disk_gets_an_iothread_of_the_domain_and_a_queue_per_vcpu()
+    {
+        using var dir = new Scratch("iothread");
+        var image = await QcowAsync(dir.Path, "disk.3", "16M");
+        await using var domain = await TestDomain.StartAsync(DomainXml.Diskless(TestNames.Domain("iothread")).WithElement(new XElement("iothreads", 2)));
+        var data = VmDocument.Create(7).WithTemplateValue("VCPU", 2)
+            .With(VmDocument.Vector("DISK", ("ATTACH", "YES"), ("DISK_ID", 3), ("TYPE", "FILE"), ("DRIVER", "qcow2"), ("VIRTIO_BLK_QUEUES", "auto"))).ToString();
+
+        var result = await Driver.Staged.RunWithStdinAsync("attach_disk", data, domain.Name, image, "vdb", "3", "b64", "7", "localhost");
+
+        ProtocolAssert.Succeeded(result);
+        var driver = (await DiskAsync(domain.Name, "vdb"))?.Element("driver");
+        // DISK_ID 3 of 2 iothreads: 3 % 2 + 1
+        Assert.Equal(("2", "2"), ((string?)driver?.Attribute("iothread"), (string?)driver?.Attribute("queues")));
+    }
+
     public static TheoryData<string, string, string> BadDisks => new()
     {
         { "no-attach", VmDocument.Create(7).With(VmDocument.Vector("DISK", ("DISK_ID", 2), ("TARGET", "sdb"))).ToString(), "The action data has no DISK with ATTACH=YES" },

@@ -91,4 +91,24 @@ public sealed class LiveResizeSpecs(ResizableGuest guest) : IClassFixture<Resiza
         var line = await WaitForNewLineAsync(guest, @"ONEKVM-GUEST-MEM (\d+)", before);
         Assert.True(long.Parse(line.Groups[1].Value, CultureInfo.InvariantCulture) > guestMem, $"MemTotal did not grow: {line.Value}");
     }
+
+    [Fact]
+    public async Task A_dimm_is_unplugged_when_the_memory_shrinks_back_and_the_guest_gives_it_up()
+    {
+        var (vcpus, memory) = await CurrentAsync();
+        static int Dimms(XElement domain) => domain.Element("devices")!.Elements("memory")
+            .Count(m => m.Element("target")?.Element("size")?.Value == "262144");
+        var grown = Count(guest, @"ONEKVM-GUEST-MEM \d+");
+        ProtocolAssert.Succeeded(await Driver.Staged.RunWithStdinAsync("resize", Resize(vcpus, memory + 256, vcpus, memory, "HOTPLUG"), guest.Name, "7", "localhost"));
+        Assert.Equal(1, Dimms(await DomainAsync(guest.Name)));
+        var withDimm = long.Parse((await WaitForNewLineAsync(guest, @"ONEKVM-GUEST-MEM (\d+)", grown)).Groups[1].Value, CultureInfo.InvariantCulture);
+        var shrunk = Count(guest, @"ONEKVM-GUEST-MEM \d+");
+
+        var result = await Driver.Staged.RunWithStdinAsync("resize", Resize(vcpus, memory, vcpus, memory + 256, "HOTPLUG"), guest.Name, "7", "localhost");
+
+        ProtocolAssert.Succeeded(result);
+        Assert.Equal(0, Dimms(await DomainAsync(guest.Name)));
+        var line = await WaitForNewLineAsync(guest, @"ONEKVM-GUEST-MEM (\d+)", shrunk);
+        Assert.True(long.Parse(line.Groups[1].Value, CultureInfo.InvariantCulture) < withDimm, $"MemTotal did not shrink: {line.Value}");
+    }
 }

@@ -122,7 +122,7 @@ XML
   rows+=(attach_nic detach_nic)
 fi
 
-echo "live actions: median wall time of $ROUNDS interleaved rounds (ms)"
+echo "== onekvm live actions benchmark ($ROUNDS interleaved rounds each, medians in ms; libvirtd $URI)"
 printf '%-12s %10s %12s %10s\n' action onekvm "bare virsh" overhead
 for r in "${rows[@]}"; do row "$r"; done
 echo "(bare virsh: the same virsh calls onekvm makes, from this shell; overhead = onekvm - bare)"

@@ -11,9 +11,10 @@ namespace OneKvm.Remotes.Live;
 /// for the guest and then says "detached successfully" even when the guest has not
 /// let go (OpenNebula issues 3873 and 8021); a guest busy with the first request
 /// refuses a second one, although the device may be gone a moment later. So success
-/// is decided by the domain XML alone: after each detach request it is read up to
-/// <see cref="PollsPerAttempt"/> more times, and the request is repeated, up to
-/// VIRSH_RETRIES attempts in all. Like Nova's detach, bounded by attempts.
+/// is decided by the domain XML alone: after each detach request it is read again after
+/// each of <see cref="PollDelays"/> (soon at first: a guest often lets go just after
+/// libvirt gave up waiting), and the request is repeated, up to VIRSH_RETRIES attempts
+/// in all. Like Nova's detach, bounded by attempts.
 /// </summary>
 internal sealed class DeviceDetach
 {
@@ -35,9 +36,9 @@ internal sealed class DeviceDetach
 
     public required ILogger Logger { get; init; }
 
-    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
-
-    public int PollsPerAttempt { get; init; } = 3;
+    /// <summary>The waits before each further look at the domain after a request: 3 s in all.</summary>
+    public IReadOnlyList<TimeSpan> PollDelays { get; init; } =
+        [TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(750), TimeSpan.FromSeconds(2)];
 
     /// <summary>A detach of <paramref name="command"/> checked against the domain XML with <paramref name="isAttached"/>.</summary>
     public static DeviceDetach For(DriverContext context, string domain, string device, VirshCommand command,
@@ -103,11 +104,11 @@ internal sealed class DeviceDetach
                     // refused for good ("cannot be hot unplugged"): waiting will not change that
                     throw VirshRunnerExtensions.ActionFailure($"Could not detach {Device} from {Domain}", new VirshException(result));
                 }
-                if (poll >= PollsPerAttempt)
+                if (poll >= PollDelays.Count)
                 {
                     break;
                 }
-                await Sleep(PollInterval, cancellationToken).ConfigureAwait(false);
+                await Sleep(PollDelays[poll], cancellationToken).ConfigureAwait(false);
             }
             if (attempt < Attempts)
             {

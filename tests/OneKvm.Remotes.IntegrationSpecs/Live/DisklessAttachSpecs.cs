@@ -149,7 +149,7 @@ public sealed class DisklessAttachSpecs
         var error = ProtocolAssert.Failed(result);
         Assert.Equal($"Could not detach NIC {mac} from {domain.Name}: the guest has not released it after 2 attempts (VIRSH_RETRIES).", error);
         Assert.Contains(ProtocolAssert.LogLines(result, "WARN"), l => l.EndsWith($"NIC {mac} is still attached after attempt 1 of 2; asking again", StringComparison.Ordinal));
-        // two requests of libvirt's 5 s each, three 1 s looks after each, and the calls themselves
+        // two requests of libvirt's 5 s each, 3 s of looks after each, and the calls themselves
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(35));
         Assert.NotNull(await InterfaceAsync(domain.Name, mac));
     }

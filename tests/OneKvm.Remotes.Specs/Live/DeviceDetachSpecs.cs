@@ -95,7 +95,8 @@ public sealed class DeviceDetachSpecs
         var e = await Assert.ThrowsAsync<OneKvmException>(() => detach.RunAsync(CancellationToken.None));
 
         Assert.Equal(3, _requests);
-        Assert.Equal(3 * detach.PollsPerAttempt, _sleeps.Count);
+        Assert.Equal(3 * detach.PollDelays.Count, _sleeps.Count);
+        Assert.Equal(TimeSpan.FromSeconds(9), _sleeps.Aggregate(TimeSpan.Zero, (a, b) => a + b));
         Assert.Equal("Could not detach NIC 02:00:0a:00:00:05 from one-42: the guest has not released it after 3 attempts (VIRSH_RETRIES); "
             + "the last refusal was: Hot-unplug failed: guest is busy (power indicator blinking).", e.Message);
     }

@@ -62,8 +62,6 @@ internal sealed class DiskDefinition
     /// <summary>A virtio-blk disk (vd*): it takes queues and an iothread of the domain, if it has iothreads.</summary>
     public bool UsesVirtioBlk { get; }
 
-    public string Device => _source.Device;
-
     /// <param name="disk">The DISK element (VM/TEMPLATE/DISK[ATTACH=YES]).</param>
     /// <param name="template">VM/TEMPLATE, for VCPU and FEATURES/VIRTIO_BLK_QUEUES.</param>
     /// <param name="path">Where the disk is on this host (the disk_target_path argument).</param>

@@ -15,6 +15,9 @@ internal sealed class NicDefinition
     /// <summary>Where OpenNebula's OVS-DPDK vhost-user sockets live (VirtualNetwork.h).</summary>
     public const string VhostSocketDirectory = "/var/run/one/vhost-socks";
 
+    private static readonly string[] Directions = ["INBOUND", "OUTBOUND"];
+    private static readonly string[] BandwidthSuffixes = ["AVG_BW", "PEAK_BW", "PEAK_KB"];
+
     private readonly TemplateVector _nic;
     private readonly string? _model;
     private readonly string? _filter;
@@ -31,7 +34,7 @@ internal sealed class NicDefinition
         _queues = string.Equals(nic.Text("VIRTIO_QUEUES"), "auto", StringComparison.OrdinalIgnoreCase)
             ? template?.WholeNumber("VCPU", min: 1) ?? 1
             : nic.WholeNumber("VIRTIO_QUEUES", min: 1);
-        foreach (var direction in new[] { "INBOUND", "OUTBOUND" })
+        foreach (var direction in Directions)
         {
             foreach (var suffix in BandwidthSuffixes)
             {
@@ -46,8 +49,6 @@ internal sealed class NicDefinition
             throw new OneKvmException($"{nic.Subject} is an OVS-DPDK NIC without a TARGET, which names its vhost-user socket.");
         }
     }
-
-    private static readonly string[] BandwidthSuffixes = ["AVG_BW", "PEAK_BW", "PEAK_KB"];
 
     public string Mac { get; }
 
@@ -101,7 +102,7 @@ internal sealed class NicDefinition
 
     private XElement? Bandwidth()
     {
-        var limits = new[] { "INBOUND", "OUTBOUND" }
+        var limits = Directions
             .Select(direction => BandwidthSuffixes.Any(s => _nic.Has($"{direction}_{s}"))
                 ? new XElement(direction.ToLowerInvariant(),
                     XmlParts.Attribute("average", _nic.Text($"{direction}_AVG_BW")),

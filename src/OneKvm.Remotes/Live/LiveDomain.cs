@@ -12,13 +12,7 @@ namespace OneKvm.Remotes.Live;
 /// </summary>
 internal sealed class LiveDomain
 {
-    private LiveDomain(string name, XElement root)
-    {
-        Name = name;
-        Root = root;
-    }
-
-    public string Name { get; }
+    private LiveDomain(XElement root) => Root = root;
 
     public XElement Root { get; }
 
@@ -39,7 +33,7 @@ internal sealed class LiveDomain
     }
 
     public static LiveDomain Parse(string domain, string xml) =>
-        new(domain, SafeXml.Parse(xml, $"the XML of domain {domain}").Root!);
+        new(SafeXml.Parse(xml, $"the XML of domain {domain}").Root!);
 
     /// <summary>The disk whose target is <paramref name="target"/> (vdb, sdc, hda).</summary>
     public XElement? Disk(string target) =>

@@ -3,8 +3,12 @@ using OneKvm.Remotes.Errors;
 namespace OneKvm.Remotes.Dispatch;
 
 /// <summary>The positional arguments of one call, by the names the action table gives them.</summary>
-internal sealed class ActionArguments(IReadOnlyDictionary<string, string> values, IReadOnlyList<string> extra)
+internal sealed class ActionArguments(IReadOnlyDictionary<string, string> values, IReadOnlyList<string> extra,
+    IReadOnlyList<string>? given = null)
 {
+    /// <summary>The arguments exactly as received, for a hook that must get the same (upstream's <c>$@</c>).</summary>
+    public IReadOnlyList<string> Given { get; } = given ?? [];
+
     /// <summary>Arguments beyond the table's, which upstream's scripts ignore too.</summary>
     public IReadOnlyList<string> Extra { get; } = extra;
 

@@ -34,7 +34,7 @@ internal static class ActionCommandLine
             var what = missing is not null ? $"the argument <{missing.Name}> is missing" : result.Errors[0].Message.TrimEnd('.');
             throw new UsageException($"{entry.Name}: {what}; usage: {UsageLine(entry)}.");
         }
-        return new ActionArguments(values, [.. result.UnmatchedTokens]);
+        return new ActionArguments(values, [.. result.UnmatchedTokens], [.. args]);
     }
 
     public static void WriteHelp(ActionEntry entry, TextWriter output)

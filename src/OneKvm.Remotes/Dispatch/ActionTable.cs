@@ -27,9 +27,9 @@ internal static class ActionTable
     [
         Vmm("deploy", "Write the domain XML to the deployment file and create the domain.",
             [new ActionParameter("deployment_file", "where the domain XML is written on this host"), Host.Optional(), VmId, VmHost],
-            "libvirt domain XML", "the domain UUID (the new DEPLOY_ID)", null),
+            "libvirt domain XML", "the domain UUID (the new DEPLOY_ID)", () => new DeployAction()),
         Vmm("shutdown", "Shut the domain down through ACPI, waiting up to SHUTDOWN_TIMEOUT.",
-            [DeployId, Host.Optional(), VmId, VmHost], ActionData, Nothing, null),
+            [DeployId, Host.Optional(), VmId, VmHost], ActionData, Nothing, () => new ShutdownAction()),
         Vmm("cancel", "Destroy the domain and wait until it is gone; a missing domain is success.",
             [DeployId, Host.Optional(), VmId, VmHost], ActionData, Nothing, () => new CancelAction()),
         Vmm("reboot", "Ask the guest to reboot (ACPI).",
@@ -38,14 +38,16 @@ internal static class ActionTable
             [DeployId, Host.Optional(), VmId, VmHost], ActionData, Nothing, () => new ResetAction()),
         Vmm("save", "Save the domain's memory to a checkpoint file and stop it.",
             [DeployId, new ActionParameter("checkpoint_file", "where the checkpoint is written"), Host.Optional(), VmId, VmHost],
-            ActionData, Nothing, null),
+            ActionData, Nothing, () => new SaveAction()),
         Hook("save.ceph", "Hook run after save when the system datastore's TM_MAD is ceph.",
-            [DeployId, new ActionParameter("checkpoint_file", "the checkpoint save wrote"), Host.Optional(), VmId, VmHost]),
+            [DeployId, new ActionParameter("checkpoint_file", "the checkpoint save wrote"), Host.Optional(), VmId, VmHost],
+            () => new SaveCephAction()),
         Vmm("restore", "Restore the domain from a checkpoint file.",
             [new ActionParameter("checkpoint_file", "the checkpoint to restore"), Host, DeployId.Optional(), VmId, VmHost],
-            ActionData, Nothing, null),
+            ActionData, Nothing, () => new RestoreAction()),
         Hook("restore.ceph", "Hook run before restore when the system datastore's TM_MAD is ceph.",
-            [new ActionParameter("checkpoint_file", "the checkpoint to restore"), Host, DeployId.Optional(), VmId, VmHost]),
+            [new ActionParameter("checkpoint_file", "the checkpoint to restore"), Host, DeployId.Optional(), VmId, VmHost],
+            () => new RestoreCephAction()),
         Vmm("migrate", "Live-migrate the domain to another host.",
             [DeployId, new ActionParameter("dest_host", "destination host"), new ActionParameter("src_host", "source host").Optional(), VmId, VmHost],
             ActionData, Nothing, null),
@@ -74,11 +76,11 @@ internal static class ActionTable
             ActionData, Nothing, () => new ReconfigureAction()),
         Vmm("snapshot_create", "Create a system snapshot snap-<id> and answer its name.",
             [DeployId, new ActionParameter("snapshot_id", "OpenNebula snapshot ID"), VmId, VmHost],
-            ActionData, "the snapshot name (its hypervisor id)", null),
+            ActionData, "the snapshot name (its hypervisor id)", () => new SnapshotCreateAction()),
         Vmm("snapshot_revert", "Revert the domain to a system snapshot.",
-            [DeployId, new ActionParameter("snapshot_name", "snapshot name (snap-<id>)"), VmId, VmHost], ActionData, Nothing, null),
+            [DeployId, new ActionParameter("snapshot_name", "snapshot name (snap-<id>)"), VmId, VmHost], ActionData, Nothing, () => new SnapshotRevertAction()),
         Vmm("snapshot_delete", "Delete a system snapshot and its saved metadata.",
-            [DeployId, new ActionParameter("snapshot_name", "snapshot name (snap-<id>)"), VmId, VmHost], ActionData, Nothing, null),
+            [DeployId, new ActionParameter("snapshot_name", "snapshot name (snap-<id>)"), VmId, VmHost], ActionData, Nothing, () => new SnapshotDeleteAction()),
         Vmm("resize", "Change VCPUs and memory of a running domain.",
             [DeployId, VmId, VmHost], ActionData, Nothing, () => new ResizeAction()),
         Vmm("resize_disk", "Grow a disk of a running domain.",
@@ -108,8 +110,8 @@ internal static class ActionTable
         string answer, Func<IDriverAction>? create) =>
         new(name, EntryKind.VmmAction, VmmDir + name, summary, parameters, stdin, answer, create);
 
-    private static ActionEntry Hook(string name, string summary, ActionParameter[] parameters) =>
-        new(name, EntryKind.DatastoreHook, VmmDir + name, summary, parameters, ActionData, Nothing, null);
+    private static ActionEntry Hook(string name, string summary, ActionParameter[] parameters, Func<IDriverAction>? create) =>
+        new(name, EntryKind.DatastoreHook, VmmDir + name, summary, parameters, ActionData, Nothing, create);
 
     private static ActionEntry Probe(string name, string path, string summary, string answer) =>
         new(name, EntryKind.Probe, path, summary,

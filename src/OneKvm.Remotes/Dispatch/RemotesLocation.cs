@@ -8,6 +8,12 @@ namespace OneKvm.Remotes.Dispatch;
 /// </summary>
 internal sealed record RemotesLocation(string Root, string KvmrcPath, string How)
 {
+    /// <summary>
+    /// The directory of the entry that was started (upstream's <c>$(dirname $0)</c>), where
+    /// per-datastore hooks such as save.&lt;tm_mad&gt; sit beside it.
+    /// </summary>
+    public string EntryDirectory { get; init; } = "";
+
     public const string KvmrcRelativePath = "etc/vmm/kvm/kvmrc";
 
     /// <summary>Overrides the kvmrc path, for operators testing a new kvmrc and for tests.</summary>
@@ -18,9 +24,19 @@ internal sealed record RemotesLocation(string Root, string KvmrcPath, string How
     {
         var (root, how) = FindRoot(invokedAs, invokedEntry, processPath);
         var overridePath = environment(KvmrcOverrideVariable);
-        return string.IsNullOrEmpty(overridePath)
+        var location = string.IsNullOrEmpty(overridePath)
             ? new RemotesLocation(root, Path.Combine(root, KvmrcRelativePath), how)
             : new RemotesLocation(root, Path.GetFullPath(overridePath), $"{KvmrcOverrideVariable} in the environment");
+        return location with { EntryDirectory = FindEntryDirectory(invokedAs, invokedEntry, processPath, root) };
+    }
+
+    private static string FindEntryDirectory(string invokedAs, ActionEntry entry, string? processPath, string root)
+    {
+        if (invokedAs.Contains('/'))
+        {
+            return Path.GetDirectoryName(Path.GetFullPath(invokedAs))!;
+        }
+        return processPath is not null ? Path.GetDirectoryName(processPath)! : Path.Combine(root, entry.RemotesDirectory);
     }
 
     private static (string Root, string How) FindRoot(string invokedAs, ActionEntry entry, string? processPath)

@@ -1,6 +1,7 @@
 using System.Reflection;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Kvmrc;
+using OneKvm.Remotes.Lifecycle;
 
 namespace OneKvm.Remotes.Dispatch;
 
@@ -27,6 +28,8 @@ internal static class ToolCommands
             case "layout" when args.Count == 2:
                 RemotesLayout.Write(args[1]);
                 return ExitCodes.Success;
+            case GuestClockSync.ToolCommand when args.Count == 2:
+                return await SyncTimeAsync(invokedAs, args[1], host, cancellationToken).ConfigureAwait(false);
         }
         var entry = ActionTable.Find(first);
         if (entry is null || entry.Kind == EntryKind.Tool)
@@ -36,6 +39,24 @@ internal static class ToolCommands
         }
         return await Dispatcher.RunActionAsync(entry, invokedAs, ActionTable.Tool, [.. args.Skip(1)], host, cancellationToken)
             .ConfigureAwait(false);
+    }
+
+    /// <summary>restore's background clock sync (SYNC_TIME=yes), which outlives the action.</summary>
+    private static async Task<int> SyncTimeAsync(string invokedAs, string domain, DriverHost host, CancellationToken cancellationToken)
+    {
+        var location = RemotesLocation.Resolve(invokedAs, ActionTable.Tool, host.ProcessPath, host.Environment);
+        using var context = new DriverContext(ActionTable.Tool, location, host);
+        try
+        {
+            return await GuestClockSync.RunAsync(context, domain, cancellationToken).ConfigureAwait(false)
+                ? ExitCodes.Success
+                : ExitCodes.Failure;
+        }
+        catch (OneKvmException e)
+        {
+            host.Stderr.WriteLine(e.Message);
+            return ExitCodes.Safe(e.ExitCode);
+        }
     }
 
     public static string Version =>
@@ -63,6 +84,7 @@ internal static class ToolCommands
               onekvm --version     the version
               onekvm kvmrc         the effective kvmrc settings and where each comes from
               onekvm layout DIR    write the entry stubs of the remotes tree under DIR
+              onekvm sync-time DOMAIN   sync the guest clock through its agent (restore's SYNC_TIME)
               <action> --help      the arguments, stdin and answer of one action
             """);
     }

@@ -1,0 +1,81 @@
+using System.ComponentModel;
+using System.Text;
+using CliWrap;
+using CliWrap.Buffered;
+using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Kvmrc;
+using OneKvm.Remotes.Xml;
+
+namespace OneKvm.Remotes.Lifecycle;
+
+/// <summary>
+/// Where save.ceph keeps a checkpoint: the RBD image &lt;pool&gt;/one-sys-&lt;vm_id&gt;-checkpoint.
+/// The pool, image format and credentials come from the system datastore's template,
+/// else from the ceph datastore driver's ceph.conf, as upstream.
+/// </summary>
+internal sealed record CephCheckpoint(string Image, string? User, string? Conf, bool FormatTwo)
+{
+    public const string ConfRelativePath = "etc/datastore/ceph/ceph.conf";
+    public const string Program = "rbd";
+
+    public static CephCheckpoint For(DriverContext context, ActionData? data, string vmId)
+    {
+        var conf = KvmrcParser.Load(Path.Combine(context.Location.Root, ConfRelativePath), context.Environment);
+        var template = data?.Datastore?.Element("TEMPLATE");
+        var pool = ActionData.Text(template, "POOL_NAME") ?? Setting(conf, "POOL_NAME")
+            ?? throw new OneKvmException($"No POOL_NAME in the system datastore's template nor in {conf.Path}.");
+        var format = ActionData.Text(template, "RBD_FORMAT") ?? Setting(conf, "RBD_FORMAT");
+        return new CephCheckpoint($"{pool}/one-sys-{vmId}-checkpoint", ActionData.Text(template, "CEPH_USER"),
+            ActionData.Text(template, "CEPH_CONF"), format == "2");
+    }
+
+    /// <summary>The rbd argv: the credentials first, then the command.</summary>
+    public IReadOnlyList<string> Arguments(params string[] command)
+    {
+        var argv = new List<string>();
+        if (User is not null)
+        {
+            argv.AddRange(["--id", User]);
+        }
+        if (Conf is not null)
+        {
+            argv.AddRange(["--conf", Conf]);
+        }
+        argv.AddRange(command);
+        return argv;
+    }
+
+    public IReadOnlyList<string> Import(string file) =>
+        FormatTwo ? Arguments("import", "--image-format", "2", file, Image) : Arguments("import", file, Image);
+
+    public IReadOnlyList<string> Export(string file) => Arguments("export", Image, file);
+
+    public IReadOnlyList<string> Remove() => Arguments("rm", Image);
+
+    /// <summary>Runs rbd (no timeout: it moves a whole checkpoint); answers null on success, else its reason.</summary>
+    public static async Task<string?> RunAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var result = await Cli.Wrap(Program).WithArguments(arguments)
+                .WithEnvironmentVariables(env => env.Set("LANG", "C").Set("LC_ALL", "C"))
+                .WithValidation(CommandResultValidation.None)
+                .ExecuteBufferedAsync(Encoding.UTF8, Encoding.UTF8, cancellationToken).ConfigureAwait(false);
+            if (result.ExitCode == 0)
+            {
+                return null;
+            }
+            var last = result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .LastOrDefault();
+            return last?.TrimEnd('.') ?? $"exit code {result.ExitCode} and nothing on stderr";
+        }
+        catch (Win32Exception e)
+        {
+            return $"cannot run '{Program}': {e.Message.TrimEnd('.')}";
+        }
+    }
+
+    private static string? Setting(KvmrcDocument conf, string name) =>
+        conf.Effective.TryGetValue(name, out var a) && a.Value.Length > 0 ? a.Value : null;
+}

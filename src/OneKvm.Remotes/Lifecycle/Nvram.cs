@@ -1,0 +1,87 @@
+using System.Xml.Linq;
+using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Logging;
+
+namespace OneKvm.Remotes.Lifecycle;
+
+/// <summary>
+/// A UEFI domain keeps its firmware variables in the file its &lt;os&gt;&lt;nvram&gt; names.
+/// Before the first start it is made from OVMF_NVRAM (converted with qemu-img when
+/// the domain wants another format). An existing file holds the guest's boot
+/// entries and is never touched: upstream's conversion branch overwrote it.
+/// </summary>
+internal static class Nvram
+{
+    public const string DefaultFormat = "raw";
+
+    /// <summary>The NVRAM file and format the domain asks for, or null when it has none.</summary>
+    public static (string Path, string Format)? Requested(XElement domain)
+    {
+        var nvram = domain.Element("os")?.Element("nvram");
+        if (nvram is null)
+        {
+            return null;
+        }
+        var path = nvram.Nodes().OfType<XText>().Select(t => t.Value).FirstOrDefault(v => v.Trim().Length > 0)?.Trim()
+                   ?? nvram.Element("source")?.Attribute("file")?.Value.Trim();
+        if (string.IsNullOrEmpty(path))
+        {
+            return null;
+        }
+        var format = nvram.Attribute("format")?.Value.Trim();
+        return (path, string.IsNullOrEmpty(format) ? DefaultFormat : format);
+    }
+
+    public static async Task PrepareAsync(DriverContext context, XElement domain, CancellationToken cancellationToken)
+    {
+        if (Requested(domain) is not { } requested)
+        {
+            return;
+        }
+        var (path, format) = requested;
+        if (File.Exists(path))
+        {
+            context.Logger.NvramKept(path);
+            return;
+        }
+        var template = context.Settings.OvmfNvram;
+        if (string.IsNullOrEmpty(template) || !File.Exists(template))
+        {
+            // libvirt can still make it from its firmware descriptors
+            context.Logger.NvramTemplateMissing(path, template ?? "");
+            return;
+        }
+        var temporary = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.onekvm-{Guid.NewGuid():N}");
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(temporary)!);
+            var templateFormat = await QemuImg.FormatAsync(template, cancellationToken).ConfigureAwait(false);
+            if (templateFormat == format)
+            {
+                File.Copy(template, temporary);
+            }
+            else
+            {
+                await QemuImg.ConvertAsync(template, format, temporary, cancellationToken).ConfigureAwait(false);
+            }
+            try
+            {
+                File.Move(temporary, path, overwrite: false);
+                context.Logger.NvramCreated(path, template, templateFormat, format);
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                context.Logger.NvramKept(path);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OneKvmException)
+        {
+            throw new OneKvmException($"Could not create the NVRAM file {path} from OVMF_NVRAM {template}: {e.Message.TrimEnd('.')}.", e);
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+    }
+}

@@ -1,0 +1,82 @@
+using System.Xml.Linq;
+using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Logging;
+using OneKvm.Remotes.Virsh;
+
+namespace OneKvm.Remotes.Live;
+
+/// <summary>
+/// Hot-plugs one device element and makes sure that a failed attach leaves nothing
+/// attached. libvirt undoes a hot-plug QEMU refused, but a virsh killed at VIRSH_TIMEOUT
+/// leaves libvirtd to finish the job: when the device turns out to be in the domain after
+/// a failure and was not in it before, it is detached again. Without the domain as it was
+/// before (a disk whose target libvirt itself refuses to duplicate), only a timeout leads
+/// to that check: any other refusal of libvirt attached nothing.
+/// </summary>
+internal static class DeviceAttach
+{
+    /// <param name="domain">The domain's name.</param>
+    /// <param name="before">The domain as read before the attach, if it was.</param>
+    /// <param name="device">What is attached, for logs and errors ("disk vdb").</param>
+    /// <param name="failure">The start of the error sentence ("Could not attach ... to ...").</param>
+    /// <param name="find">Finds the device in a domain XML.</param>
+    public static async Task RunAsync(DriverContext context, string domain, LiveDomain? before, string device, string failure,
+        XElement xml, Func<LiveDomain, XElement?> find, CancellationToken cancellationToken)
+    {
+        if (before is not null && find(before) is not null)
+        {
+            throw new OneKvmException($"{failure}: the domain already has {device}.");
+        }
+        try
+        {
+            await context.Virsh.RunAsync(Command("attach-device", domain, xml), cancellationToken).ConfigureAwait(false);
+        }
+        catch (VirshException e)
+        {
+            context.Logger.AttachingXml(domain, xml.ToString(SaveOptions.DisableFormatting));
+            var failed = VirshRunnerExtensions.ActionFailure(failure, e);
+            if (before is null && e is not VirshTimeoutException)
+            {
+                throw failed;
+            }
+            throw await RollBackAsync(context, domain, device, failed, find, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>virsh detach-device with the element, as the domain XML has it, on stdin.</summary>
+    public static VirshCommand DetachCommand(string domain, XElement device) => Command("detach-device", domain, device);
+
+    private static VirshCommand Command(string verb, string domain, XElement device) =>
+        VirshCommand.Create(verb, domain, "/dev/stdin").WithStandardInput(device.ToString(SaveOptions.DisableFormatting));
+
+    private static async Task<OneKvmException> RollBackAsync(DriverContext context, string domain, string device,
+        OneKvmException failed, Func<LiveDomain, XElement?> find, CancellationToken cancellationToken)
+    {
+        LiveDomain after;
+        try
+        {
+            after = await LiveDomain.ReadAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OneKvmException)
+        {
+            return failed;
+        }
+        if (find(after) is not { } attached)
+        {
+            return failed;
+        }
+        context.Logger.RollingBack(device);
+        try
+        {
+            await DeviceDetach.For(context, domain, device, DetachCommand(domain, attached), l => find(l) is not null)
+                .RunAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OneKvmException e)
+        {
+            return new OneKvmException(
+                $"{failed.Message.TrimEnd('.')}; yet {device} is attached, and detaching it again failed: {e.Message}", failed);
+        }
+        return failed;
+    }
+}

@@ -1,0 +1,52 @@
+using System.Globalization;
+using System.Xml.Linq;
+using OneKvm.Remotes.Devices;
+using OneKvm.Remotes.Virsh;
+using OneKvm.Remotes.Xml;
+
+namespace OneKvm.Remotes.Live;
+
+/// <summary>
+/// The XML of a running domain (virsh dumpxml), parsed once and asked with XLinq what
+/// upstream greps for: which devices are attached, the iothreads, the NUMA cells.
+/// </summary>
+internal sealed class LiveDomain
+{
+    private LiveDomain(XElement root) => Root = root;
+
+    public XElement Root { get; }
+
+    public IEnumerable<XElement> Devices => Root.Element("devices")?.Elements() ?? [];
+
+    /// <summary>The domain's &lt;iothreads&gt; count, 0 when it has none.</summary>
+    public int IoThreads =>
+        int.TryParse(Root.Element("iothreads")?.Value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
+
+    /// <summary>The id of the first NUMA cell, where upstream hot-plugs DIMMs.</summary>
+    public string? FirstNumaCell => (string?)Root.Element("cpu")?.Element("numa")?.Elements("cell").FirstOrDefault()?.Attribute("id");
+
+    public static async Task<LiveDomain> ReadAsync(VirshRunner virsh, string domain, CancellationToken cancellationToken)
+    {
+        var result = await virsh.RunOrFailAsync(VirshCommand.Create("dumpxml", domain).WithReadOnly(),
+            $"Could not read the XML of domain {domain}", cancellationToken).ConfigureAwait(false);
+        return Parse(domain, result.StandardOutput);
+    }
+
+    public static LiveDomain Parse(string domain, string xml) =>
+        new(SafeXml.Parse(xml, $"the XML of domain {domain}").Root!);
+
+    /// <summary>The disk whose target is <paramref name="target"/> (vdb, sdc, hda).</summary>
+    public XElement? Disk(string target) =>
+        Devices.FirstOrDefault(d => d.Name == "disk" && (string?)d.Element("target")?.Attribute("dev") == target);
+
+    /// <summary>The interface with that MAC, whatever its type.</summary>
+    public XElement? Interface(string mac) =>
+        Devices.FirstOrDefault(d => d.Name == "interface" && MacAddress.Same((string?)d.Element("mac")?.Attribute("address"), mac));
+
+    public bool HasAlias(string alias) => Root.Descendants("alias").Any(a => (string?)a.Attribute("name") == alias);
+
+    /// <summary>Whether a device of the guest already sits at that PCI address (host addresses of passed-through devices do not count).</summary>
+    public bool UsesGuestPciAddress(PciAddress address) =>
+        Root.Descendants("address").Any(a =>
+            (string?)a.Attribute("type") == "pci" && a.Parent?.Name != "source" && PciAddress.Of(a) == address);
+}

@@ -16,7 +16,6 @@ internal static class VmState
     public const string Poweroff = "POWEROFF";
 
     // virDomainState
-    public const int NoState = 0;
     public const int StateRunning = 1;
     public const int StateBlocked = 2;
     public const int StatePaused = 3;
@@ -30,15 +29,10 @@ internal static class VmState
     public const int PausedUser = 1;
     public const int PausedMigration = 2;
     public const int PausedSave = 3;
-    public const int PausedDump = 4;
     public const int PausedIoError = 5;
     public const int PausedWatchdog = 6;
-    public const int PausedFromSnapshot = 7;
-    public const int PausedShuttingDown = 8;
-    public const int PausedSnapshot = 9;
     public const int PausedCrashed = 10;
     public const int PausedStartingUp = 11;
-    public const int PausedPostcopy = 12;
     public const int PausedPostcopyFailed = 13;
 
     /// <summary>The state probe's STATE: RUNNING, SUSPENDED, FAILURE or UNKNOWN.</summary>

@@ -32,8 +32,8 @@ internal sealed class PollAction : IDriverAction
             // the samples the monitor probe keeps for this host, so no sleep is needed here either
             var files = ProbeStateFiles.For(context, arguments.Optional("host") ?? arguments.Optional("vm_host"));
             var samples = files.LoadSamples(proc);
-            var usage = await new CpuMeter(proc, context.SleepAsync).MeasureAsync([process], samples, cancellationToken)
-                .ConfigureAwait(false);
+            var meter = new CpuMeter(proc, context.SleepAsync, () => context.Logger);
+            var usage = await meter.MeasureAsync([process], samples, cancellationToken).ConfigureAwait(false);
             samples.Prune(proc.Uptime() ?? 0);
             files.SaveSamples(samples);
             cpu = usage.TryGetValue(process.Uuid, out var percent) ? percent : null;

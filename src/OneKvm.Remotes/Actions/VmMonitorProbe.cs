@@ -25,8 +25,8 @@ internal sealed class VmMonitorProbe : IDriverAction
         var files = ProbeStateFiles.For(context, host);
         var samples = files.LoadSamples(proc);
         var processes = vms.Select(v => v.Process).OfType<QemuProcess>().ToList();
-        var cpu = await new CpuMeter(proc, context.SleepAsync).MeasureAsync(processes, samples, cancellationToken)
-            .ConfigureAwait(false);
+        var meter = new CpuMeter(proc, context.SleepAsync, () => context.Logger);
+        var cpu = await meter.MeasureAsync(processes, samples, cancellationToken).ConfigureAwait(false);
         // this poll saw every domain: what it did not see is gone, so the file stays small
         var current = vms.Select(v => v.Uuid).ToHashSet(StringComparer.Ordinal);
         foreach (var gone in samples.Samples.Keys.Where(uuid => !current.Contains(uuid)).ToList())

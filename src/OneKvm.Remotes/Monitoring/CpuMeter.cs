@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Logging;
+using OneKvm.Remotes.Logging;
+
 namespace OneKvm.Remotes.Monitoring;
 
 /// <summary>
@@ -6,13 +9,14 @@ namespace OneKvm.Remotes.Monitoring;
 /// whole life when it started after the previous full poll, and otherwise (first
 /// poll, lost state file) from a short sample taken once for all such processes.
 /// </summary>
-internal sealed class CpuMeter(ProcFs proc, Func<TimeSpan, CancellationToken, Task> sleep)
+/// <param name="log">The log, asked for only when there is something to say (creating it costs start-up time).</param>
+internal sealed class CpuMeter(ProcFs proc, Func<TimeSpan, CancellationToken, Task> sleep, Func<ILogger>? log = null)
 {
     /// <summary>Long enough for 10 ms ticks to give a usable first value, short beside upstream's 1 s on every run.</summary>
     public static readonly TimeSpan ShortSample = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>How many short samples the last call needed (0 when the stored samples sufficed).</summary>
-    public int ShortSamples { get; private set; }
+    /// <summary>How many processes the last call measured with a short sample (0 when the stored samples sufficed).</summary>
+    public int ShortSampled { get; private set; }
 
     /// <summary>
     /// The CPU of each process (by UUID) that could be measured; <paramref name="store"/>
@@ -44,10 +48,11 @@ internal sealed class CpuMeter(ProcFs proc, Func<TimeSpan, CancellationToken, Ta
                 pending.Add(process);
             }
         }
-        ShortSamples = 0;
+        ShortSampled = pending.Count;
         if (pending.Count > 0)
         {
-            ShortSamples = 1;
+            // on stderr, which the monitor daemon shows only when a probe fails
+            log?.Invoke().ShortCpuSample(pending.Count, ShortSample.TotalMilliseconds);
             await sleep(ShortSample, cancellationToken).ConfigureAwait(false);
             foreach (var (uuid, after) in Sample(pending))
             {

@@ -59,6 +59,7 @@ public sealed class BusyGuestCpuSpecs(BusyGuest guest, ITestOutputHelper output)
         var poll = await _probe.PollAsync(guest.Domain.Name, guest.VmId.ToString());
 
         ProtocolAssert.Succeeded(poll);
+        Assert.Empty(ProtocolAssert.LogLines(poll, "DEBUG"));
         var cpu = double.Parse(poll.Stdout.Split(' ').Single(kv => kv.StartsWith("CPU=", StringComparison.Ordinal))[4..],
             System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(cpu > 50, $"busy guest polled at {cpu}");

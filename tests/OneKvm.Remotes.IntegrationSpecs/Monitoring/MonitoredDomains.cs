@@ -20,7 +20,11 @@ public sealed class MonitoredDomains : IAsyncDisposable
 
     public static int IdOf(TestDomain domain) => int.Parse(domain.Name["one-".Length..], CultureInfo.InvariantCulture);
 
-    /// <summary>Starts <paramref name="count"/> diskless one-&lt;id&gt; domains, a few at a time.</summary>
+    /// <summary>
+    /// Starts <paramref name="count"/> diskless one-&lt;id&gt; domains, a few at a time. Under TCG:
+    /// they start faster than under nested KVM and their BIOS halts within a second, where
+    /// fifty KVM BIOSes keep a host core busy and slow every libvirt answer down.
+    /// </summary>
     public async Task<IReadOnlyList<TestDomain>> StartDisklessAsync(int count)
     {
         using var gate = new SemaphoreSlim(6);
@@ -29,7 +33,7 @@ public sealed class MonitoredDomains : IAsyncDisposable
             await gate.WaitAsync();
             try
             {
-                return await TestDomain.StartAsync(DomainXml.Diskless(OneName()));
+                return await TestDomain.StartAsync(DomainXml.Diskless(OneName(), type: "qemu"));
             }
             finally
             {

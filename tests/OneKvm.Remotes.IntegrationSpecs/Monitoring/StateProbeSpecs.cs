@@ -6,8 +6,8 @@ namespace OneKvm.Remotes.IntegrationSpecs.Monitoring;
 /// <summary>The state probe (vm_state) against real domains in every state this machine can produce.</summary>
 public sealed class StateProbeSpecs : IDisposable
 {
-    private const string SyncEverySecond =
-        "<MONITOR_CONF><HOST_ID>0</HOST_ID><PROBES_PERIOD><STATE_VM>5</STATE_VM><SYNC_STATE_VM>1</SYNC_STATE_VM></PROBES_PERIOD></MONITOR_CONF>";
+    private const string SyncEveryFourSeconds =
+        "<MONITOR_CONF><HOST_ID>0</HOST_ID><PROBES_PERIOD><STATE_VM>5</STATE_VM><SYNC_STATE_VM>4</SYNC_STATE_VM></PROBES_PERIOD></MONITOR_CONF>";
 
     private readonly ProbeHost _probe = new();
 
@@ -75,11 +75,11 @@ public sealed class StateProbeSpecs : IDisposable
     {
         await using var set = new MonitoredDomains();
         var domain = (await set.StartDisklessAsync(1))[0];
-        ProtocolAssert.Succeeded(await _probe.StatesAsync(SyncEverySecond));
+        ProtocolAssert.Succeeded(await _probe.StatesAsync(SyncEveryFourSeconds));
 
-        var soon = await _probe.StatesAsync(SyncEverySecond);
-        await Task.Delay(2100);
-        var later = await _probe.StatesAsync(SyncEverySecond);
+        var soon = await _probe.StatesAsync(SyncEveryFourSeconds);
+        await Task.Delay(5100);
+        var later = await _probe.StatesAsync(SyncEveryFourSeconds);
         var withDefault = await _probe.StatesAsync();
 
         var id = MonitoredDomains.IdOf(domain);

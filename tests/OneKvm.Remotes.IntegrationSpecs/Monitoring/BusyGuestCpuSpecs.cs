@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using OneKvm.Remotes.IntegrationSpecs.Infrastructure;
 using Xunit;
 using Xunit.Abstractions;
@@ -20,7 +21,7 @@ public sealed class BusyGuestCpuSpecs(BusyGuest guest, ITestOutputHelper output)
     private readonly ProbeHost _probe = new();
 
     [Fact]
-    public async Task A_busy_guest_uses_about_one_core_an_idle_domain_next_to_nothing_as_proc_measures_them()
+    public async Task A_busy_guest_uses_about_one_core_an_idle_domain_next_to_nothing_as_proc_and_libvirt_measure_them()
     {
         Assert.Contains("ONEKVM-GUEST-BUSY on", guest.Console);
         await using var set = new MonitoredDomains();
@@ -31,20 +32,26 @@ public sealed class BusyGuestCpuSpecs(BusyGuest guest, ITestOutputHelper output)
         // no samples yet: the first poll measures with one short sample
         var first = await _probe.MonitorAsync();
         var from = MonitoredDomains.QemuCpu(busy);
+        var libvirtFrom = (await LibvirtCpuTimeAsync(busy), Stopwatch.GetTimestamp());
         await Task.Delay(3000);
+        var libvirtTo = (await LibvirtCpuTimeAsync(busy), Stopwatch.GetTimestamp());
         var to = MonitoredDomains.QemuCpu(busy);
         var second = await _probe.MonitorAsync();
 
         ProtocolAssert.Succeeded(first);
         ProtocolAssert.Succeeded(second);
         var expected = (to.Ticks - from.Ticks) / (to.Uptime - from.Uptime);
+        // what libvirt's cpu-total group would have said over the same window (cpu.time, ns)
+        var libvirt = (libvirtTo.Item1 - libvirtFrom.Item1) / 1e7 / Stopwatch.GetElapsedTime(libvirtFrom.Item2, libvirtTo.Item2).TotalSeconds;
         var firstBusy = ProbeOutput.Monitor(first.Stdout).Single(r => r.Id == guest.VmId).Cpu;
         var reports = ProbeOutput.Monitor(second.Stdout);
         var busyCpu = reports.Single(r => r.Id == guest.VmId).Cpu;
         var idleCpu = reports.Single(r => r.Id == MonitoredDomains.IdOf(idle)).Cpu;
-        output.WriteLine($"busy: first poll {firstBusy}, second {busyCpu}, /proc over the test's window {expected:0.0}; idle {idleCpu}");
+        output.WriteLine($"busy: first poll {firstBusy}, second {busyCpu}, over the test's window /proc {expected:0.0}, " +
+            $"libvirt cpu.time {libvirt:0.0}; idle {idleCpu}");
 
         Assert.InRange(busyCpu, expected - 15, expected + 15);
+        Assert.InRange(busyCpu, libvirt - 15, libvirt + 15);
         Assert.True(busyCpu > 50, $"a spinning vCPU under TCG keeps a host core busy, got {busyCpu}");
         Assert.InRange(firstBusy, 30, 150);
         Assert.InRange(idleCpu, 0, 15);
@@ -64,6 +71,9 @@ public sealed class BusyGuestCpuSpecs(BusyGuest guest, ITestOutputHelper output)
             System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(cpu > 50, $"busy guest polled at {cpu}");
     }
+
+    private static async Task<long> LibvirtCpuTimeAsync(TestDomain domain) =>
+        (await MonitoredDomains.DomStatsAsync(domain.Name, "--cpu-total"))["cpu.time"];
 
     public void Dispose() => _probe.Dispose();
 }

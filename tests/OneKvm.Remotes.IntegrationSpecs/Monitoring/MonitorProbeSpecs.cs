@@ -100,8 +100,10 @@ public sealed class MonitorProbeSpecs(ITestOutputHelper output) : IDisposable
         Assert.All(CounterKeys, k => Assert.Equal(0, report.Long(k)));
         Assert.True((await MonitoredDomains.DomStatsAsync(domain.Name))["block.0.rd.reqs"] >= 1, "libvirt still has counters");
         Assert.InRange(report.Cpu, 0, 5);
-        // paused, its memory hardly changes
+        // paused, its memory hardly changes; and libvirt's balloon.rss (no swap here) agrees
         Assert.InRange(report.Long("MEMORY"), memory * 0.98, memory * 1.02);
+        var rss = (await MonitoredDomains.DomStatsAsync(domain.Name, "--balloon"))["balloon.rss"];
+        Assert.InRange(report.Long("MEMORY"), rss * 0.98, rss * 1.02);
     }
 
     [Fact]

@@ -113,9 +113,9 @@ public sealed class MonitoredDomains : IAsyncDisposable
     /// <summary>QEMU stops without libvirt asking for it: "paused (unknown)".</summary>
     public static Task StopBehindLibvirtsBackAsync(TestDomain domain) => HmpAsync(domain, "stop", "paused");
 
-    public static async Task<IReadOnlyDictionary<string, long>> DomStatsAsync(string name)
+    public static async Task<IReadOnlyDictionary<string, long>> DomStatsAsync(string name, params string[] groups)
     {
-        var text = await TestVirsh.CheckedAsync("domstats", "--state", "--interface", "--block", name);
+        var text = await TestVirsh.CheckedAsync(["domstats", .. groups.Length > 0 ? groups : ["--state", "--interface", "--block"], name]);
         var stats = new Dictionary<string, long>();
         foreach (var line in text.Split('\n').Select(l => l.Trim()))
         {

@@ -88,13 +88,13 @@ internal static class ActionTable
              Host.Optional(), VmId, VmHost],
             ActionData, Nothing, () => new ResizeDiskAction()),
         Vmm("poll", "Report one domain's state and usage (legacy VMM poll).",
-            [DeployId, Host.Optional(), VmId, VmHost], ActionData, "STATE=... CPU=... MEMORY=... NETRX=... NETTX=...", null),
+            [DeployId, Host.Optional(), VmId, VmHost], ActionData, "STATE=... CPU=... MEMORY=... NETRX=... NETTX=...", () => new PollAction()),
         Probe("vm_monitor", "im/kvm-probes.d/vm/monitor/vm_monitor",
             "Monitor probe: usage of every OpenNebula VM on this host, from one domstats call.",
-            "VM = [ ID=..., DEPLOY_ID=..., MONITOR=<base64> ] per VM"),
+            "VM = [ ID=..., DEPLOY_ID=..., MONITOR=<base64> ] per VM", () => new VmMonitorProbe()),
         Probe("vm_state", "im/kvm-probes.d/vm/status/vm_state",
             "State probe: the state of every OpenNebula VM on this host that changed.",
-            "VM = [ ID=..., DEPLOY_ID=..., STATE=... ] per VM"),
+            "VM = [ ID=..., DEPLOY_ID=..., STATE=... ] per VM", () => new VmStateProbe()),
         new(BinaryName, EntryKind.Tool, BinaryRemotesPath,
             "The multicall binary: onekvm --list, onekvm kvmrc, onekvm <action> args...",
             [], Nothing, "the table or the settings", null),
@@ -113,8 +113,9 @@ internal static class ActionTable
     private static ActionEntry Hook(string name, string summary, ActionParameter[] parameters, Func<IDriverAction>? create) =>
         new(name, EntryKind.DatastoreHook, VmmDir + name, summary, parameters, ActionData, Nothing, create);
 
-    private static ActionEntry Probe(string name, string path, string summary, string answer) =>
+    // the monitor client puts its own arguments first: probes take the last two (Monitoring/ProbeArguments.cs)
+    private static ActionEntry Probe(string name, string path, string summary, string answer, Func<IDriverAction>? create) =>
         new(name, EntryKind.Probe, path, summary,
             [new ActionParameter("host_id", "OpenNebula host ID").Optional(), new ActionParameter("host", "host name").Optional()],
-            "probe configuration from the monitor daemon", answer, null);
+            "probe configuration from the monitor daemon", answer, create);
 }

@@ -52,7 +52,8 @@ internal static class Dispatcher
                 {
                     throw new NotImplementedActionException(entry.Name);
                 }
-                if (arguments.Extra.Count > 0)
+                // a probe's extra arguments are the monitor client's own, passed on every run
+                if (arguments.Extra.Count > 0 && entry.Kind != EntryKind.Probe)
                 {
                     context.Logger.ExtraArguments(string.Join(' ', arguments.Extra.Select(ShellQuote.Quote)));
                 }

@@ -1,0 +1,49 @@
+using System.Text;
+using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Monitoring;
+
+namespace OneKvm.Remotes.Actions;
+
+/// <summary>
+/// The monitor probe (im/kvm-probes.d/vm/monitor): CPU, memory and I/O counters of
+/// every OpenNebula VM on the host. One virsh process reads every domain; CPU and
+/// memory come from each QEMU process in /proc, as upstream measures them, with the
+/// CPU averaged since the previous poll instead of upstream's 1 s sleep on every run.
+/// </summary>
+internal sealed class VmMonitorProbe : IDriverAction
+{
+    public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
+    {
+        var (_, host) = ProbeArguments.Of(arguments);
+        var proc = ProcFs.Host;
+        // the monitor daemon runs the probe again within seconds: retrying here only delays its report
+        var domains = new HostDomains(context.Virsh.WithAttempts(1), new QemuProcessFinder(proc));
+
+        var listedAt = proc.Uptime();
+        var vms = await domains.OneVmsAsync(counters: true, cancellationToken).ConfigureAwait(false);
+
+        var files = ProbeStateFiles.For(context, host);
+        var samples = files.LoadSamples(proc);
+        var processes = vms.Select(v => v.Process).OfType<QemuProcess>().ToList();
+        var meter = new CpuMeter(proc, context.SleepAsync, () => context.Logger);
+        var cpu = await meter.MeasureAsync(processes, samples, cancellationToken).ConfigureAwait(false);
+        // this poll saw every domain: what it did not see is gone, so the file stays small
+        var current = vms.Select(v => v.Uuid).ToHashSet(StringComparer.Ordinal);
+        foreach (var gone in samples.Samples.Keys.Where(uuid => !current.Contains(uuid)).ToList())
+        {
+            samples.Samples.Remove(gone);
+        }
+        samples.FullPollAt = listedAt;
+        files.SaveSamples(samples);
+
+        var output = new StringBuilder();
+        foreach (var vm in vms)
+        {
+            var counters = VmState.CountersApply(vm.Stats.State, vm.Stats.Reason) ? vm.Stats.Counters : IoCounters.Zero;
+            double? usage = cpu.TryGetValue(vm.Uuid, out var percent) ? percent : null;
+            var memory = vm.Process is { } process ? proc.MemoryKiB(process.Pid) : null;
+            output.Append(MonitorFormat.MonitorLine(vm.Id, vm.Uuid, usage, memory, counters)).Append('\n');
+        }
+        await context.Stdout.WriteAsync(output.ToString()).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,103 @@
+using System.Globalization;
+
+namespace OneKvm.Remotes.Monitoring;
+
+/// <summary>
+/// Reads what <c>virsh domstats</c> prints: a <c>Domain: 'name'</c> line per domain,
+/// then indented <c>key=value</c> fields. Only the fields the probes use are kept;
+/// unknown or malformed lines are skipped, so a newer libvirt adding fields changes nothing.
+/// </summary>
+internal static class DomStatsOutput
+{
+    private const string DomainPrefix = "Domain: '";
+
+    public static IReadOnlyList<DomainStats> Parse(string text)
+    {
+        var domains = new List<DomainStats>();
+        Builder? current = null;
+        foreach (var raw in text.Split('\n'))
+        {
+            var line = raw.TrimEnd('\r');
+            if (line.StartsWith(DomainPrefix, StringComparison.Ordinal) && line.EndsWith('\'') && line.Length > DomainPrefix.Length)
+            {
+                if (current is not null)
+                {
+                    domains.Add(current.Build());
+                }
+                current = new Builder(line[DomainPrefix.Length..^1]);
+                continue;
+            }
+            var field = line.Trim();
+            var equals = field.IndexOf('=', StringComparison.Ordinal);
+            if (current is null || equals <= 0
+                || !long.TryParse(field.AsSpan(equals + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var value))
+            {
+                continue;
+            }
+            current.Add(field[..equals], value);
+        }
+        if (current is not null)
+        {
+            domains.Add(current.Build());
+        }
+        return domains;
+    }
+
+    private sealed class Builder(string name)
+    {
+        private int _state = -1;
+        private int _reason = -1;
+        private long _netRx, _netTx, _rdBytes, _wrBytes, _rdReqs, _wrReqs;
+
+        public void Add(string key, long value)
+        {
+            switch (key)
+            {
+                case "state.state":
+                    _state = (int)Math.Clamp(value, int.MinValue, int.MaxValue);
+                    return;
+                case "state.reason":
+                    _reason = (int)Math.Clamp(value, int.MinValue, int.MaxValue);
+                    return;
+            }
+            // net.<i>.rx.bytes, block.<i>.rd.reqs, ...: summed over every device
+            if (Indexed(key, "net.") is { } net)
+            {
+                switch (net)
+                {
+                    case "rx.bytes": _netRx += value; break;
+                    case "tx.bytes": _netTx += value; break;
+                }
+            }
+            else if (Indexed(key, "block.") is { } block)
+            {
+                switch (block)
+                {
+                    case "rd.bytes": _rdBytes += value; break;
+                    case "wr.bytes": _wrBytes += value; break;
+                    case "rd.reqs": _rdReqs += value; break;
+                    case "wr.reqs": _wrReqs += value; break;
+                }
+            }
+        }
+
+        public DomainStats Build() =>
+            new(name, _state, _reason, new IoCounters(_netRx, _netTx, _rdBytes, _wrBytes, _rdReqs, _wrReqs));
+
+        /// <summary>"rx.bytes" for "net.3.rx.bytes" (prefix "net."); null for "net.count" or another group.</summary>
+        private static string? Indexed(string key, string prefix)
+        {
+            if (!key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return null;
+            }
+            var rest = key.AsSpan(prefix.Length);
+            var dot = rest.IndexOf('.');
+            if (dot <= 0 || !int.TryParse(rest[..dot], NumberStyles.None, CultureInfo.InvariantCulture, out _))
+            {
+                return null;
+            }
+            return rest[(dot + 1)..].ToString();
+        }
+    }
+}

@@ -1,0 +1,99 @@
+using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Virsh;
+
+namespace OneKvm.Remotes.Monitoring;
+
+/// <summary>
+/// The domains of this host, read with one <c>virsh domstats</c> for all of them:
+/// states always; NIC and disk counters when asked. <c>--nowait</c> keeps a domain
+/// busy with a job (migration, save) from holding up the others. UUIDs come from the
+/// QEMU command lines; a second virsh call (list) is made only for domains whose
+/// process is not visible here.
+/// </summary>
+internal sealed class HostDomains(VirshRunner virsh, QemuProcessFinder finder)
+{
+    public async Task<IReadOnlyList<OneVm>> OneVmsAsync(bool counters, CancellationToken cancellationToken)
+    {
+        var command = StatsCommand(counters).WithArguments("--list-active");
+        var result = await RunAsync(command, missingDomainIsNull: false, cancellationToken).ConfigureAwait(false);
+        var stats = DomStatsOutput.Parse(result!.StandardOutput);
+        var ours = stats.Where(s => OneVmName.IdOf(s.Name) is not null).ToList();
+        var processes = finder.Find(ours.Select(s => s.Name).ToList());
+        var uuids = processes.Count < ours.Count
+            ? await UuidsAsync(cancellationToken).ConfigureAwait(false)
+            : new Dictionary<string, string>(StringComparer.Ordinal);
+        var vms = new List<OneVm>(ours.Count);
+        foreach (var s in ours)
+        {
+            var process = processes.GetValueOrDefault(s.Name);
+            // a domain that went away between the two calls has no UUID: the next poll will not see it either
+            if ((process?.Uuid ?? uuids.GetValueOrDefault(s.Name)) is { } uuid)
+            {
+                vms.Add(new OneVm(OneVmName.IdOf(s.Name)!.Value, uuid, s, process));
+            }
+        }
+        return vms;
+    }
+
+    /// <summary>One domain by name or UUID, with its process when found; null when libvirt has no such domain.</summary>
+    public async Task<(DomainStats Stats, QemuProcess? Process)?> OneAsync(string domain, CancellationToken cancellationToken)
+    {
+        var command = StatsCommand(counters: true).WithArguments(domain);
+        if (await RunAsync(command, missingDomainIsNull: true, cancellationToken).ConfigureAwait(false) is not { } result)
+        {
+            return null;
+        }
+        if (DomStatsOutput.Parse(result.StandardOutput) is not [var stats])
+        {
+            throw new OneKvmException($"virsh domstats {domain} did not print the statistics of one domain.");
+        }
+        return (stats, finder.Find([stats.Name]).GetValueOrDefault(stats.Name));
+    }
+
+    private static VirshCommand StatsCommand(bool counters) =>
+        VirshCommand.Create("domstats", counters ? ["--state", "--interface", "--block", "--nowait"] : ["--state", "--nowait"])
+            .WithReadOnly();
+
+    /// <summary>UUID by name of every active domain (virsh list --uuid --name prints "uuid name").</summary>
+    private async Task<Dictionary<string, string>> UuidsAsync(CancellationToken cancellationToken)
+    {
+        var list = await RunAsync(VirshCommand.Create("list", "--uuid", "--name").WithReadOnly(), missingDomainIsNull: false,
+            cancellationToken).ConfigureAwait(false);
+        var uuids = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in list!.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var space = line.IndexOf(' ', StringComparison.Ordinal);
+            if (space > 0 && Guid.TryParseExact(line[..space], "D", out _))
+            {
+                uuids[line[(space + 1)..].Trim()] = line[..space].ToLowerInvariant();
+            }
+        }
+        return uuids;
+    }
+
+    private async Task<VirshResult?> RunAsync(VirshCommand command, bool missingDomainIsNull, CancellationToken cancellationToken)
+    {
+        VirshResult result;
+        try
+        {
+            result = await virsh.TryRunAsync(command, cancellationToken).ConfigureAwait(false);
+        }
+        catch (VirshTimeoutException e)
+        {
+            throw Unreadable(e);
+        }
+        if (result.Succeeded)
+        {
+            return result;
+        }
+        if (missingDomainIsNull && VirshErrors.IsDomainNotFound(result.StandardError))
+        {
+            return null;
+        }
+        // never guess: no answer from libvirt is a failed probe, not every VM powered off
+        throw Unreadable(new VirshException(result));
+    }
+
+    private OneKvmException Unreadable(VirshException cause) =>
+        VirshRunnerExtensions.ActionFailure($"Could not read the domains from libvirt at {virsh.Uri}", cause);
+}

@@ -1,0 +1,56 @@
+using System.Globalization;
+using System.Text;
+
+namespace OneKvm.Remotes.Monitoring;
+
+/// <summary>The lines the probes and the legacy poll print (driver-contract.md, Monitoring).</summary>
+internal static class MonitorFormat
+{
+    /// <summary>A percentage as upstream prints its rounded Ruby floats: 0.0, 12.5, 100.25.</summary>
+    public static string Cpu(double percent) =>
+        Math.Round(percent, 2, MidpointRounding.AwayFromZero).ToString("0.0#", CultureInfo.InvariantCulture);
+
+    /// <summary>The decoded MONITOR value: KEY="value" lines; CPU and MEMORY only when the QEMU process was found.</summary>
+    public static string MonitorValues(double? cpu, long? memoryKiB, IoCounters counters)
+    {
+        var text = new StringBuilder();
+        foreach (var (key, value) in Values(cpu, memoryKiB, counters))
+        {
+            text.Append(key).Append("=\"").Append(value).Append("\"\n");
+        }
+        return text.ToString();
+    }
+
+    public static string MonitorLine(int id, string uuid, double? cpu, long? memoryKiB, IoCounters counters)
+    {
+        var monitor = Convert.ToBase64String(Encoding.UTF8.GetBytes(MonitorValues(cpu, memoryKiB, counters)));
+        return $"VM = [ ID=\"{id}\", DEPLOY_ID=\"{uuid}\", MONITOR=\"{monitor}\" ]";
+    }
+
+    public static string StateLine(int id, string uuid, string state) =>
+        $"VM = [ ID=\"{id}\", DEPLOY_ID=\"{uuid}\", STATE=\"{state}\" ]";
+
+    /// <summary>The legacy poll answer: STATE=a CPU=... MEMORY=... NETRX=... (OpenNebula 5.x keys and order).</summary>
+    public static string LegacyPollLine(char state, double? cpu, long? memoryKiB, IoCounters counters) =>
+        string.Join(' ', Values(cpu, memoryKiB, counters).Select(v => $"{v.Key}={v.Value}").Prepend($"STATE={state}"));
+
+    private static IEnumerable<(string Key, string Value)> Values(double? cpu, long? memoryKiB, IoCounters c)
+    {
+        if (cpu is { } percent)
+        {
+            yield return ("CPU", Cpu(percent));
+        }
+        if (memoryKiB is { } memory)
+        {
+            yield return ("MEMORY", Integer(memory));
+        }
+        yield return ("NETRX", Integer(c.NetRx));
+        yield return ("NETTX", Integer(c.NetTx));
+        yield return ("DISKRDBYTES", Integer(c.DiskReadBytes));
+        yield return ("DISKWRBYTES", Integer(c.DiskWriteBytes));
+        yield return ("DISKRDIOPS", Integer(c.DiskReadRequests));
+        yield return ("DISKWRIOPS", Integer(c.DiskWriteRequests));
+    }
+
+    private static string Integer(long value) => value.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,66 @@
+using System.Globalization;
+
+namespace OneKvm.Remotes.Monitoring;
+
+/// <summary>
+/// Finds the QEMU process of each domain without asking libvirt: first through the
+/// pid file libvirt keeps for it (/run/libvirt/qemu/NAME.pid), checked against the
+/// process's own command line; for any domain left over, through one pass over
+/// /proc looking for "-name guest=NAME", as upstream finds them with ps.
+/// </summary>
+internal sealed class QemuProcessFinder(ProcFs proc, string pidDirectory = QemuProcessFinder.SystemPidDirectory)
+{
+    /// <summary>Where the system libvirtd (or virtqemud) keeps its QEMU pid files; readable by everyone.</summary>
+    public const string SystemPidDirectory = "/run/libvirt/qemu";
+
+    public IReadOnlyDictionary<string, QemuProcess> Find(IReadOnlyCollection<string> names)
+    {
+        var found = new Dictionary<string, QemuProcess>(StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            if (FromPidFile(name) is { } process)
+            {
+                found[name] = process;
+            }
+        }
+        if (found.Count < names.Count)
+        {
+            var missing = names.Where(n => !found.ContainsKey(n)).ToHashSet(StringComparer.Ordinal);
+            foreach (var pid in proc.ProcessIds())
+            {
+                if (Identify(pid) is { } process && missing.Remove(process.Name))
+                {
+                    found[process.Name] = process;
+                    if (missing.Count == 0)
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+        return found;
+    }
+
+    private QemuProcess? FromPidFile(string name)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(Path.Combine(pidDirectory, name + ".pid"));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+        // a stale pid file may name a pid that now belongs to another process
+        return int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+            && Identify(pid) is { } process && process.Name == name
+            ? process
+            : null;
+    }
+
+    private QemuProcess? Identify(int pid) =>
+        proc.CommandLine(pid) is { } arguments && QemuCommandLine.Identify(arguments) is var (name, uuid)
+            ? new QemuProcess(name, uuid, pid)
+            : null;
+}

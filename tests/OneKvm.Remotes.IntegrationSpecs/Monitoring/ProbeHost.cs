@@ -1,0 +1,63 @@
+using OneKvm.Remotes.IntegrationSpecs.Infrastructure;
+
+namespace OneKvm.Remotes.IntegrationSpecs.Monitoring;
+
+/// <summary>
+/// The probes as the monitor client runs them ("kvm &lt;host id&gt; &lt;host&gt;"), with a
+/// runtime directory of their own and a virsh on PATH that counts its invocations
+/// before handing over to the real one.
+/// </summary>
+public sealed class ProbeHost : IDisposable
+{
+    public const string HostName = "node-under-test";
+
+    public ProbeHost()
+    {
+        RunDirectory = TestPaths.NewScratchDirectory("mon-run");
+        CounterDirectory = TestPaths.NewScratchDirectory("mon-virsh");
+        CallLog = Path.Combine(CounterDirectory, "calls");
+        var realVirsh = new[] { "/usr/bin/virsh", "/bin/virsh" }.First(File.Exists);
+        var wrapper = Path.Combine(CounterDirectory, "virsh");
+        File.WriteAllText(wrapper, $"#!/bin/sh\necho \"$*\" >> '{CallLog}'\nexec {realVirsh} \"$@\"\n");
+        File.SetUnixFileMode(wrapper, (UnixFileMode)0b111_101_101);
+        Driver = Driver.Staged.WithEnvironment("ONEKVM_RUN_DIR", RunDirectory).WithPathFirst(CounterDirectory);
+    }
+
+    public string RunDirectory { get; }
+
+    public string CounterDirectory { get; }
+
+    public string CallLog { get; }
+
+    public Driver Driver { get; set; }
+
+    public string SamplesFile => Path.Combine(RunDirectory, "onekvm-cpu-" + HostName);
+
+    public string StatesFile => Path.Combine(RunDirectory, "onekvm-states-" + HostName);
+
+    /// <summary>The virsh command lines run since the last call (and forgets them).</summary>
+    public IReadOnlyList<string> TakeVirshCalls()
+    {
+        if (!File.Exists(CallLog))
+        {
+            return [];
+        }
+        var calls = File.ReadAllLines(CallLog);
+        File.Delete(CallLog);
+        return calls;
+    }
+
+    public Task<ProcessResult> MonitorAsync() => Driver.RunEntryAsync(ProbeOutput.MonitorProbe, "", "kvm", "0", HostName);
+
+    public Task<ProcessResult> StatesAsync(string configuration = "") =>
+        Driver.RunEntryAsync(ProbeOutput.StateProbe, configuration, "kvm", "0", HostName);
+
+    public Task<ProcessResult> PollAsync(string deployId, string vmId = "7") =>
+        Driver.RunWithStdinAsync("poll", "<VMM_DRIVER_ACTION_DATA/>", deployId, HostName, vmId, HostName);
+
+    public void Dispose()
+    {
+        Directory.Delete(RunDirectory, recursive: true);
+        Directory.Delete(CounterDirectory, recursive: true);
+    }
+}

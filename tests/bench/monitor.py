@@ -1,0 +1,194 @@
+"""vm_monitor / vm_state / poll beside bare virsh and upstream's probe (see monitor.sh)."""
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+URI = "qemu:///system"
+RUNS = int(os.environ.get("BENCH_RUNS", "15"))
+UPSTREAM_RUNS = int(os.environ.get("BENCH_UPSTREAM_RUNS", "3"))
+UPSTREAM_SRC = os.environ.get("ONEKVM_UPSTREAM_SRC", "/tmp/up/src")
+COUNTS = (1, 10, 50)
+HOST = "bench-host"
+
+remotes = sys.argv[1]
+monitor_probe = os.path.join(remotes, "im/kvm-probes.d/vm/monitor/vm_monitor")
+state_probe = os.path.join(remotes, "im/kvm-probes.d/vm/status/vm_state")
+poll_action = os.path.join(remotes, "vmm/kvm/poll")
+upstream_probe = os.path.join(UPSTREAM_SRC, "im_mad/remotes/kvm-probes.d/vm/monitor/poll.rb")
+real_virsh = shutil.which("virsh")
+
+work = tempfile.mkdtemp(prefix="onekvm-bench-monitor-")
+run_dir = os.path.join(work, "run")
+wrapper_dir = os.path.join(work, "bin")
+calls_log = os.path.join(work, "virsh-calls")
+os.makedirs(run_dir)
+os.makedirs(wrapper_dir)
+# a virsh that counts itself: the figure "virsh processes per poll" comes from here
+with open(os.path.join(wrapper_dir, "virsh"), "w") as f:
+    f.write(f"#!/bin/sh\necho x >> '{calls_log}'\nexec '{real_virsh}' \"$@\"\n")
+os.chmod(os.path.join(wrapper_dir, "virsh"), 0o755)
+shim = os.path.join(work, "rubylib")
+os.makedirs(shim)
+# upstream's probe requires this file of an OpenNebula install; empty is enough here
+open(os.path.join(shim, "load_opennebula_paths.rb"), "w").close()
+
+BASE_ENV = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "HOME": os.environ.get("HOME", "/root"), "ONEKVM_RUN_DIR": run_dir}
+COUNTING_ENV = dict(BASE_ENV, PATH=wrapper_dir + ":" + BASE_ENV["PATH"], RUBYLIB=shim)
+
+
+def run(argv, env=BASE_ENV, stdin=b""):
+    start = time.perf_counter()
+    done = subprocess.run(argv, input=stdin, capture_output=True, env=env, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.decode(errors='replace')}")
+    return elapsed, done.stdout
+
+
+def counted(argv, stdin=b""):
+    """Runs argv once with the counting virsh; returns (seconds, virsh processes, stdout)."""
+    if os.path.exists(calls_log):
+        os.unlink(calls_log)
+    elapsed, out = run(argv, COUNTING_ENV, stdin)
+    with open(calls_log) if os.path.exists(calls_log) else open(os.devnull) as f:
+        return elapsed, len(f.readlines()), out
+
+
+def virsh(*args):
+    return ["virsh", "--connect", URI, "--readonly", *args]
+
+
+def ms(values):
+    return statistics.median(values) * 1000
+
+
+def figure(values):
+    """Median and best: other domains being created or destroyed lock libvirtd's domain list now and then."""
+    return f"{ms(values):.0f} ms (best {min(values) * 1000:.0f})"
+
+
+pid = os.getpid()
+disk = os.path.join(work, "disk.raw")
+with open(disk, "wb") as f:
+    f.truncate(1 << 20)
+domains = []
+
+
+def create(index):
+    # as OpenNebula deploys them: a disk, a NIC and a virtio balloon (their groups cost domstats time);
+    # under TCG the BIOS reads the disk and halts at once: idle domains, a quiet machine to measure on
+    name = f"one-{800_000_000 + pid % 10_000 * 10_000 + index}"
+    xml = f"""<domain type='qemu'><name>{name}</name><description>onekvm bench pid={pid}</description>
+<memory unit='MiB'>64</memory><vcpu>1</vcpu>
+<os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/><bootmenu enable='no'/></os><features><acpi/></features>
+<devices><controller type='usb' model='none'/>
+<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='{disk}'/><target dev='vda' bus='virtio'/><readonly/><shareable/></disk>
+<interface type='ethernet'><model type='virtio'/><rom enabled='no'/></interface>
+<memballoon model='virtio'/></devices></domain>"""
+    path = os.path.join(work, name + ".xml")
+    with open(path, "w") as f:
+        f.write(xml)
+    run(["virsh", "--connect", URI, "create", path])
+    domains.append(name)
+
+
+def upstream_available():
+    if not (shutil.which("ruby") and os.path.exists(upstream_probe)):
+        return False
+    return subprocess.run(["ruby", "-e", "require 'sqlite3'"], capture_output=True, check=False).returncode == 0
+
+
+def reset_samples():
+    for f in os.listdir(run_dir):
+        os.unlink(os.path.join(run_dir, f))
+
+
+one_db_before = set(os.listdir("/var/tmp/one_db")) if os.path.isdir("/var/tmp/one_db") else None
+have_upstream = upstream_available()
+print(f"== onekvm monitoring benchmark (libvirtd {URI}; {RUNS} interleaved runs per figure: median (best);"
+      f" TCG domains with a disk, a NIC and a virtio balloon, halted in the BIOS)")
+rows, state_rows = [], []
+try:
+    for count in COUNTS:
+        while len(domains) < count:
+            create(len(domains))
+        time.sleep(5)  # let the new BIOSes halt: booting domains slow every QMP answer down
+
+        probe = [monitor_probe, "kvm", "0", HOST]
+        reset_samples()
+        first, first_calls, out = counted(probe)
+        reported = out.decode().count("VM = [")
+        time.sleep(1.1)
+        steady_calls = counted(probe)[1]
+        last_probe = time.perf_counter()
+
+        floor = ["bash", "-c", f"{' '.join(virsh('list', '--uuid', '--name'))} >/dev/null;"
+                 f" {' '.join(virsh('domstats', '--state', '--cpu-total', '--balloon', '--interface', '--block', '--nowait', '--list-active'))} >/dev/null"]
+        own_call = virsh("domstats", "--state", "--interface", "--block", "--nowait", "--list-active")
+        times = {"probe": [], "floor": [], "own": []}
+        for _ in range(RUNS):
+            # a sample younger than 1 s is not used (it is a concurrent probe's): space the probes as a monitor daemon would
+            time.sleep(max(0.0, 1.1 - (time.perf_counter() - last_probe)))
+            times["probe"].append(run(probe)[0])
+            last_probe = time.perf_counter()
+            times["floor"].append(run(floor)[0])
+            times["own"].append(run(own_call)[0])
+
+        upstream = "-"
+        if have_upstream:
+            up = [counted(["ruby", upstream_probe, "kvm", "0", HOST]) for _ in range(UPSTREAM_RUNS)]
+            up_ms = ms([u[0] for u in up])
+            upstream = f"{up_ms:.0f} ms, {up[0][1]} virsh ({up_ms / ms(times['probe']):.0f}x slower)"
+        rows.append((count, reported, figure(times["probe"]), steady_calls, f"{first * 1000:.0f} ms / {first_calls}",
+                     figure(times["floor"]), f"{ms(times['probe']) / ms(times['floor']):.2f}",
+                     figure(times["own"]), upstream))
+
+        state = {"probe": [], "bare": []}
+        for _ in range(RUNS):
+            state["probe"].append(run([state_probe, "kvm", "0", HOST])[0])
+            state["bare"].append(run(virsh("domstats", "--state", "--nowait", "--list-active"))[0])
+        poll = {"poll": [], "bare": []}
+        for _ in range(RUNS):
+            poll["poll"].append(run([poll_action, domains[0], HOST, "0", HOST])[0])
+            poll["bare"].append(run(virsh("domstats", "--state", "--interface", "--block", "--nowait", domains[0]))[0])
+            time.sleep(1.1)
+        state_rows.append((count, figure(state["probe"]), figure(state["bare"]), figure(poll["poll"]), figure(poll["bare"])))
+finally:
+    for name in domains:
+        subprocess.run(["virsh", "--connect", URI, "destroy", name], capture_output=True, check=False)
+    shutil.rmtree(work, ignore_errors=True)
+    # upstream's probe writes a metrics database per VM under /var/tmp/one_db
+    if have_upstream and os.path.isdir("/var/tmp/one_db"):
+        if one_db_before is None:
+            shutil.rmtree("/var/tmp/one_db", ignore_errors=True)
+        else:
+            for f in set(os.listdir("/var/tmp/one_db")) - one_db_before:
+                os.unlink(os.path.join("/var/tmp/one_db", f))
+
+
+def table(rows, header):
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
+    print("  ".join("-" * w for w in widths))
+    for r in rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
+
+
+print()
+table(rows, ("domains", "reported", "vm_monitor", "virsh/poll", "first poll / virsh", "floor", "ratio (medians)",
+             "its virsh call", "upstream poll.rb (median)"))
+print()
+print("floor: the bare virsh calls for the same data, one after the other: list --uuid --name and")
+print("       domstats --state --cpu-total --balloon --interface --block --nowait --list-active")
+print("its virsh call: the one domstats vm_monitor makes (no cpu-total, no balloon: CPU and memory come from /proc)")
+print("first poll: no samples yet, so one short CPU sample (0.5 s) for all domains")
+if not have_upstream:
+    print("upstream poll.rb: not run here (needs ruby, ruby-sqlite3 and ONEKVM_UPSTREAM_SRC); measured before on this")
+    print("       machine: 13.5 s and 157 virsh processes for 52 domains")
+print()
+table(state_rows, ("domains", "vm_state", "bare domstats --state", "poll (1 domain)", "bare domstats (1 domain)"))

@@ -32,9 +32,9 @@ public sealed class BusyGuestCpuSpecs(BusyGuest guest, ITestOutputHelper output)
         // no samples yet: the first poll measures with one short sample
         var first = await _probe.MonitorAsync();
         var from = MonitoredDomains.QemuCpu(busy);
-        var libvirtFrom = (await LibvirtCpuTimeAsync(busy), Stopwatch.GetTimestamp());
-        await Task.Delay(3000);
-        var libvirtTo = (await LibvirtCpuTimeAsync(busy), Stopwatch.GetTimestamp());
+        var libvirtFrom = await LibvirtCpuTimeAsync(busy);
+        await Task.Delay(5000);
+        var libvirtTo = await LibvirtCpuTimeAsync(busy);
         var to = MonitoredDomains.QemuCpu(busy);
         var second = await _probe.MonitorAsync();
 
@@ -42,7 +42,7 @@ public sealed class BusyGuestCpuSpecs(BusyGuest guest, ITestOutputHelper output)
         ProtocolAssert.Succeeded(second);
         var expected = (to.Ticks - from.Ticks) / (to.Uptime - from.Uptime);
         // what libvirt's cpu-total group would have said over the same window (cpu.time, ns)
-        var libvirt = (libvirtTo.Item1 - libvirtFrom.Item1) / 1e7 / Stopwatch.GetElapsedTime(libvirtFrom.Item2, libvirtTo.Item2).TotalSeconds;
+        var libvirt = (libvirtTo.CpuTime - libvirtFrom.CpuTime) / 1e7 / Stopwatch.GetElapsedTime(libvirtFrom.At, libvirtTo.At).TotalSeconds;
         var firstBusy = ProbeOutput.Monitor(first.Stdout).Single(r => r.Id == guest.VmId).Cpu;
         var reports = ProbeOutput.Monitor(second.Stdout);
         var busyCpu = reports.Single(r => r.Id == guest.VmId).Cpu;
@@ -72,8 +72,17 @@ public sealed class BusyGuestCpuSpecs(BusyGuest guest, ITestOutputHelper output)
         Assert.True(cpu > 50, $"busy guest polled at {cpu}");
     }
 
-    private static async Task<long> LibvirtCpuTimeAsync(TestDomain domain) =>
-        (await MonitoredDomains.DomStatsAsync(domain.Name, "--cpu-total"))["cpu.time"];
+    /// <summary>
+    /// libvirt's cpu.time, stamped at the middle of the virsh call: on a loaded host a call can take
+    /// a second, and stamping its end skews a few seconds' window by tens of percent.
+    /// </summary>
+    private static async Task<(long CpuTime, long At)> LibvirtCpuTimeAsync(TestDomain domain)
+    {
+        var before = Stopwatch.GetTimestamp();
+        var cpuTime = (await MonitoredDomains.DomStatsAsync(domain.Name, "--cpu-total"))["cpu.time"];
+        var after = Stopwatch.GetTimestamp();
+        return (cpuTime, before + (after - before) / 2);
+    }
 
     public void Dispose() => _probe.Dispose();
 }

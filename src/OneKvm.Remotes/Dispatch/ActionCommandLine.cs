@@ -17,7 +17,7 @@ internal static class ActionCommandLine
 
     public static ActionArguments Parse(ActionEntry entry, IReadOnlyList<string> args)
     {
-        var (command, arguments) = Build(entry);
+        var (command, arguments) = Build(entry, withHelp: false);
         var result = command.Parse(["--", .. args], Configuration);
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (parameter, argument) in entry.Parameters.Zip(arguments))
@@ -39,7 +39,7 @@ internal static class ActionCommandLine
 
     public static void WriteHelp(ActionEntry entry, TextWriter output)
     {
-        var (command, _) = Build(entry);
+        var (command, _) = Build(entry, withHelp: true);
         var result = command.Parse(["--help"], Configuration);
         result.Invoke(new InvocationConfiguration { Output = output, Error = output });
     }
@@ -65,13 +65,20 @@ internal static class ActionCommandLine
 
     private static readonly ParserConfiguration Configuration = new() { ResponseFileTokenReplacer = null };
 
-    private static (Command Command, List<Argument<string>> Arguments) Build(ActionEntry entry)
+    /// <param name="withHelp">
+    /// Only help needs the help option: its description comes from System.CommandLine's resources,
+    /// and the resource lookup initialises reflection, about a millisecond on every call.
+    /// </param>
+    private static (Command Command, List<Argument<string>> Arguments) Build(ActionEntry entry, bool withHelp)
     {
         var description = $"{entry.Summary}\n\nstdin:  {entry.Stdin}\nstdout: {entry.Answer}\n"
             + "Log lines and errors go to stderr; exit 0 is success.";
         // a plain Command, not RootCommand: RootCommand renames itself after argv[0]
         var command = new Command(entry.Name, description) { TreatUnmatchedTokensAsErrors = false };
-        command.Options.Add(new System.CommandLine.Help.HelpOption());
+        if (withHelp)
+        {
+            command.Options.Add(new System.CommandLine.Help.HelpOption());
+        }
         var arguments = entry.Parameters.Select(p => new Argument<string>(p.Name)
         {
             Description = p.Description,

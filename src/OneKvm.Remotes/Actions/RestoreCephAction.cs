@@ -2,7 +2,6 @@ using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Lifecycle;
 using OneKvm.Remotes.Logging;
-using OneKvm.Remotes.Xml;
 
 namespace OneKvm.Remotes.Actions;
 
@@ -18,10 +17,7 @@ internal sealed class RestoreCephAction : IDriverAction
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
         var file = arguments.Required("checkpoint_file");
-        var stdin = await context.ReadStdinAsync(cancellationToken).ConfigureAwait(false);
-        var data = string.IsNullOrWhiteSpace(stdin) ? null : ActionData.Parse(stdin);
-        var vmId = arguments.Optional("vm_id") ?? data?.VmId ?? throw new UsageException("The argument <vm_id> is missing and the action data has no VM/ID.");
-        var ceph = CephCheckpoint.For(context, data, vmId);
+        var ceph = await CephCheckpoint.ForCallAsync(context, arguments, cancellationToken).ConfigureAwait(false);
 
         var temporary = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, $".{Path.GetFileName(file)}.onekvm-{Guid.NewGuid():N}");
         try

@@ -19,6 +19,17 @@ internal sealed record CephCheckpoint(string Image, string? User, string? Conf, 
     public const string ConfRelativePath = "etc/datastore/ceph/ceph.conf";
     public const string Program = "rbd";
 
+    /// <summary>The checkpoint image of the VM a save.ceph/restore.ceph call is about (vm_id argument, else the action data).</summary>
+    public static async Task<CephCheckpoint> ForCallAsync(DriverContext context, ActionArguments arguments,
+        CancellationToken cancellationToken)
+    {
+        var stdin = await context.ReadStdinAsync(cancellationToken).ConfigureAwait(false);
+        var data = string.IsNullOrWhiteSpace(stdin) ? null : ActionData.Parse(stdin);
+        var vmId = arguments.Optional("vm_id") ?? data?.VmId
+            ?? throw new UsageException("The argument <vm_id> is missing and the action data has no VM/ID.");
+        return For(context, data, vmId);
+    }
+
     public static CephCheckpoint For(DriverContext context, ActionData? data, string vmId)
     {
         var conf = KvmrcParser.Load(Path.Combine(context.Location.Root, ConfRelativePath), context.Environment);

@@ -44,6 +44,9 @@ internal static partial class LifecycleLogMessages
     [LoggerMessage(Level = LogLevel.Information, Message = "Domain {Domain} is {State}; waking it so that it can answer the ACPI shutdown")]
     public static partial void WakingForShutdown(this ILogger logger, string domain, string state);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Domain {Domain} has crashed and cannot answer ACPI; destroying it (FORCE_DESTROY=yes)")]
+    public static partial void DestroyingCrashed(this ILogger logger, string domain);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Sent the ACPI shutdown request to {Domain} again after {Seconds:0.#} s")]
     public static partial void ShutdownResent(this ILogger logger, string domain, double seconds);
 

@@ -47,6 +47,36 @@ public sealed class ShutdownSpecs
     }
 
     [Fact]
+    public async Task A_crashed_guest_is_destroyed_at_once_with_force_destroy()
+    {
+        await using var set = new Monitoring.MonitoredDomains();
+        var domain = await set.StartCrashableAsync();
+        await Monitoring.MonitoredDomains.PanicAsync(domain);
+
+        var result = await Shutdown(domain.Name, "SHUTDOWN_TIMEOUT=60\nFORCE_DESTROY=yes\n");
+
+        ProtocolAssert.Succeeded(result);
+        Assert.Contains(ProtocolAssert.LogLines(result, "WARN"), l => l.Contains("has crashed and cannot answer ACPI", StringComparison.Ordinal));
+        Assert.Null(await domain.StateAsync());
+        Assert.True(result.Duration < TimeSpan.FromSeconds(20), "waited for a crashed guest: " + result.Duration);
+    }
+
+    [Fact]
+    public async Task A_crashed_guest_without_force_destroy_fails_at_once_and_is_left_for_inspection()
+    {
+        await using var set = new Monitoring.MonitoredDomains();
+        var domain = await set.StartCrashableAsync();
+        await Monitoring.MonitoredDomains.PanicAsync(domain);
+
+        var result = await Shutdown(domain.Name, "SHUTDOWN_TIMEOUT=60\nFORCE_DESTROY=no\n");
+
+        var error = ProtocolAssert.Failed(result);
+        Assert.Equal($"Domain {domain.Name} has crashed and cannot shut down; cancel it (poweroff --hard), or set FORCE_DESTROY=yes.", error);
+        Assert.Equal("crashed", await domain.StateAsync());
+        Assert.True(result.Duration < TimeSpan.FromSeconds(20), "waited for a crashed guest: " + result.Duration);
+    }
+
+    [Fact]
     public async Task Cancel_no_acpi_destroys_a_domain_without_acpi_at_once()
     {
         await using var domain = await TestDomain.StartAsync(DomainXml.Diskless(TestNames.Domain("noacpi")).WithoutAcpi());

@@ -121,7 +121,7 @@ internal sealed class LiveMigration
         }
         if (state is { IsActive: true })
         {
-            throw new OneKvmException($"Domain {info.Name} is already {state} on {DestinationHost}; nothing was migrated.");
+            throw new OneKvmException($"Domain {info.Name} is already {state.State} on {DestinationHost}; nothing was migrated.");
         }
         return state is not null;
     }
@@ -238,7 +238,14 @@ internal sealed class LiveMigration
         {
             if (state is { IsActive: true })
             {
-                await virsh.RunAsync(VirshCommand.Create("destroy", "--domain", uuid), CancellationToken.None).ConfigureAwait(false);
+                // the other libvirtd may clean up its half of an aborted migration on its own, meanwhile
+                var destroy = await virsh.TryRunAsync(VirshCommand.Create("destroy", "--domain", uuid), CancellationToken.None)
+                    .ConfigureAwait(false);
+                if (!destroy.Succeeded && !VirshErrors.IsDomainNotFound(destroy.StandardError)
+                    && !destroy.StandardError.Contains("domain is not running", StringComparison.Ordinal))
+                {
+                    throw new VirshException(destroy);
+                }
             }
             if (undefine)
             {

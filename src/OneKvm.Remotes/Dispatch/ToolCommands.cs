@@ -28,8 +28,8 @@ internal static class ToolCommands
             case "layout" when args.Count == 2:
                 RemotesLayout.Write(args[1]);
                 return ExitCodes.Success;
-            case GuestClockSync.ToolCommand when args.Count == 2:
-                return await SyncTimeAsync(invokedAs, args[1], host, cancellationToken).ConfigureAwait(false);
+            case GuestClockSync.ToolCommand when args.Count is 2 or 3:
+                return await SyncTimeAsync(invokedAs, args[1], args.Count == 3 ? args[2] : null, host, cancellationToken).ConfigureAwait(false);
         }
         var entry = ActionTable.Find(first);
         if (entry is null || entry.Kind == EntryKind.Tool)
@@ -41,14 +41,15 @@ internal static class ToolCommands
             .ConfigureAwait(false);
     }
 
-    /// <summary>restore's background clock sync (SYNC_TIME=yes), which outlives the action.</summary>
-    private static async Task<int> SyncTimeAsync(string invokedAs, string domain, DriverHost host, CancellationToken cancellationToken)
+    /// <summary>The background clock sync of restore and migrate (SYNC_TIME=yes), which outlives the action.</summary>
+    private static async Task<int> SyncTimeAsync(string invokedAs, string domain, string? uri, DriverHost host,
+        CancellationToken cancellationToken)
     {
         var location = RemotesLocation.Resolve(invokedAs, ActionTable.Tool, host.ProcessPath, host.Environment);
         using var context = new DriverContext(ActionTable.Tool, location, host);
         try
         {
-            return await GuestClockSync.RunAsync(context, domain, cancellationToken).ConfigureAwait(false)
+            return await GuestClockSync.RunAsync(context, domain, uri, cancellationToken).ConfigureAwait(false)
                 ? ExitCodes.Success
                 : ExitCodes.Failure;
         }
@@ -84,7 +85,7 @@ internal static class ToolCommands
               onekvm --version     the version
               onekvm kvmrc         the effective kvmrc settings and where each comes from
               onekvm layout DIR    write the entry stubs of the remotes tree under DIR
-              onekvm sync-time DOMAIN   sync the guest clock through its agent (restore's SYNC_TIME)
+              onekvm sync-time DOMAIN [URI]   sync the guest clock through its agent (SYNC_TIME of restore, migrate)
               <action> --help      the arguments, stdin and answer of one action
             """);
     }

@@ -1,6 +1,7 @@
 using CliWrap;
 using Microsoft.Extensions.Logging;
 using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Errors;
 
 namespace OneKvm.Remotes.Host;
 
@@ -40,5 +41,30 @@ internal static class MemoryCleanup
         }
 
         static bool geteuidIsRoot() => Environment.GetEnvironmentVariable("EUID") == "0";
+    }
+
+    /// <summary>The same on another host, through ssh as oneadmin, so with sudo (migrate_local runs on the front-end).</summary>
+    public static async Task RunOnAsync(DriverContext context, string host, bool wait, CancellationToken cancellationToken)
+    {
+        string[] command = ["sudo", "-n", "sysctl", .. SysctlArguments];
+        if (!wait)
+        {
+            // not awaited on purpose, like the local cleanup after a VM stopped
+            _ = RemoteShell.Wrap(context, host, command).ExecuteAsync(CancellationToken.None);
+            return;
+        }
+        try
+        {
+            var result = await RemoteShell.RunAsync(context, host, command, cancellationToken).ConfigureAwait(false);
+            if (result.ExitCode != 0)
+            {
+                context.Logger.LogWarning("memory cleanup on {Host} (sudo sysctl vm.drop_caches, vm.compact_memory) failed: {Reason}",
+                    host, RemoteShell.Reason(result));
+            }
+        }
+        catch (OneKvmException e)
+        {
+            context.Logger.LogWarning("memory cleanup on {Host} could not run: {Reason}", host, e.Message);
+        }
     }
 }

@@ -8,9 +8,9 @@ namespace OneKvm.Remotes.Lifecycle;
 
 /// <summary>
 /// SYNC_TIME=yes: after a restore the guest clock is behind by the time it spent
-/// saved. The QEMU guest agent sets it (virsh domtime --sync), tried up to 4 times
-/// 5 s apart as upstream, in a process of its own (`onekvm sync-time &lt;domain&gt;`)
-/// so that the action answers at once.
+/// saved, after a migration by its downtime. The QEMU guest agent sets it (virsh domtime
+/// --sync), tried up to 4 times 5 s apart as upstream, in a process of its own
+/// (`onekvm sync-time &lt;domain&gt; [&lt;libvirt URI&gt;]`) so that the action answers at once.
 /// </summary>
 internal static class GuestClockSync
 {
@@ -19,7 +19,8 @@ internal static class GuestClockSync
     public static readonly TimeSpan Delay = TimeSpan.FromSeconds(5);
 
     /// <summary>Starts the sync in the background; never fails the action that asks for it.</summary>
-    public static void Start(DriverContext context, string domain)
+    /// <param name="uri">the libvirt of another host (a migration's destination); null: LIBVIRT_URI</param>
+    public static void Start(DriverContext context, string domain, string? uri = null)
     {
         // the binary the entry stubs run: ${0%/*}/onekvm
         var binary = Path.Combine(context.Location.EntryDirectory, ActionTable.BinaryName);
@@ -27,7 +28,7 @@ internal static class GuestClockSync
         {
             // output to pipes of this process, not the ssh session's: one_vmm_exec must not wait for it
             _ = Cli.Wrap(binary)
-                .WithArguments([ToolCommand, domain])
+                .WithArguments(uri is null ? [ToolCommand, domain] : [ToolCommand, domain, uri])
                 .WithEnvironmentVariables(env => env.Set(RemotesLocation.KvmrcOverrideVariable, context.Location.KvmrcPath))
                 .WithValidation(CommandResultValidation.None)
                 .ExecuteAsync(CancellationToken.None);
@@ -40,15 +41,16 @@ internal static class GuestClockSync
     }
 
     /// <summary>The sync itself: stops when it worked, or when the domain is gone or stopped.</summary>
-    public static async Task<bool> RunAsync(DriverContext context, string domain, CancellationToken cancellationToken)
+    public static async Task<bool> RunAsync(DriverContext context, string domain, string? uri, CancellationToken cancellationToken)
     {
+        var virsh = uri is null ? context.Virsh : context.Virsh.WithUri(uri);
         for (var attempt = 1; attempt <= Attempts; attempt++)
         {
-            if (await DomainState.GetAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false) is null or "shut off")
+            if (await DomainState.GetAsync(virsh, domain, cancellationToken).ConfigureAwait(false) is null or "shut off")
             {
                 return false;
             }
-            var sync = await context.Virsh.TryRunAsync(VirshCommand.Create("domtime", "--domain", domain, "--sync"), cancellationToken)
+            var sync = await virsh.TryRunAsync(VirshCommand.Create("domtime", "--domain", domain, "--sync"), cancellationToken)
                 .ConfigureAwait(false);
             if (sync.Succeeded)
             {

@@ -1,6 +1,9 @@
 namespace OneKvm.Remotes.Virsh;
 
-/// <summary>Quotes words for display only; onekvm never hands a string to a shell.</summary>
+/// <summary>
+/// Quotes words for a POSIX shell: for log lines, and for the one place a shell cannot be
+/// avoided, the remote end of ssh (Host/RemoteShell.cs). onekvm never starts a shell itself.
+/// </summary>
 internal static class ShellQuote
 {
     public static string Quote(string word)

@@ -1,3 +1,4 @@
+using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Specs.Infrastructure;
 using OneKvm.Remotes.Virsh;
@@ -30,20 +31,24 @@ public sealed class DispatcherSpecs
     }
 
     [Fact]
-    public async Task An_action_not_built_yet_fails_clearly_instead_of_pretending()
+    public void Every_vmm_action_hook_and_probe_of_the_table_is_built()
     {
-        var code = await _host.RunAsync("/var/tmp/one/vmm/kvm/migrate", "one-1", "node2", "node1", "1", "node1");
+        var missing = ActionTable.All.Where(e => e.Kind != EntryKind.Tool && e.Create is null).Select(e => e.Name);
 
-        Assert.Equal(ExitCodes.NotImplemented, code);
-        Assert.Equal("The action 'migrate' is not implemented by onekvm yet.\n", _host.Stderr.ToString());
+        Assert.Empty(missing);
     }
 
     [Fact]
     public async Task Onekvm_runs_the_action_named_first()
     {
-        var code = await _host.RunAsync("/var/tmp/one/vmm/kvm/onekvm", "migrate", "one-1", "node2");
+        using var fake = new FakeVirsh("exit:42");
+        _host.Virsh = VirshRunner.Default.WithExecutable(fake.Executable);
+        _host.Environment["ONEKVM_KVMRC"] = "/nonexistent/kvmrc";
 
-        Assert.Equal(ExitCodes.NotImplemented, code);
+        var code = await _host.RunAsync("/var/tmp/one/vmm/kvm/onekvm", "reset", "one-1");
+
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Equal("Could not reset domain one-1: exiting 42.\n", _host.Stderr.ToString());
     }
 
     [Fact]

@@ -1,0 +1,33 @@
+using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Lifecycle;
+
+namespace OneKvm.Remotes.Actions;
+
+/// <summary>
+/// migrate, run on the source host: live-migrates the domain from this host's libvirt
+/// (LIBVIRT_URI) to QEMU_PROTOCOL://&lt;dest_host&gt;/system. The migration itself has no
+/// VIRSH_TIMEOUT (it lasts as long as the guest's memory takes) but a signal aborts it;
+/// a failed or aborted migration leaves the domain running here and nothing on the
+/// destination (Lifecycle/LiveMigration.cs).
+/// </summary>
+internal sealed class MigrateAction : IDriverAction
+{
+    public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
+    {
+        var domain = arguments.Required("deploy_id");
+        var destinationHost = HypervisorUri.CheckHost(arguments.Required("dest_host"));
+        var sourceHost = arguments.Optional("src_host") ?? arguments.Optional("vm_host") ?? "this host";
+        var data = await MigrationInput.ReadAsync(context, cancellationToken).ConfigureAwait(false);
+        MigrationInput.RefuseSameHost(domain, sourceHost, destinationHost);
+
+        await new LiveMigration
+        {
+            Domain = domain,
+            SourceHost = sourceHost,
+            DestinationHost = destinationHost,
+            Source = context.Virsh,
+            DestinationUri = HypervisorUri.For(context.Settings.QemuProtocol, destinationHost),
+            SourceIsRemote = false,
+        }.RunAsync(context, data, cancellationToken).ConfigureAwait(false);
+    }
+}

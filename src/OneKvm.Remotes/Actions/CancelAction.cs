@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
+using OneKvm.Remotes.Lifecycle;
 using OneKvm.Remotes.Virsh;
 
 namespace OneKvm.Remotes.Actions;
@@ -10,7 +11,8 @@ namespace OneKvm.Remotes.Actions;
 /// cancel: destroy the domain and confirm it is gone (missing, or shut off when it
 /// is persistent). A domain that is already gone is success, without upstream's
 /// Ruby backtrace. A destroy that fails (QEMU stuck in the kernel) is retried, as
-/// upstream retries for a minute.
+/// upstream retries for a minute. With OpenNebula's vgpu helper in the remotes tree the
+/// domain's vGPU is released once it is gone.
 /// </summary>
 internal sealed class CancelAction : IDriverAction
 {
@@ -21,6 +23,7 @@ internal sealed class CancelAction : IDriverAction
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
         var domain = arguments.Required("deploy_id");
+        var vgpuVmDirectory = await VmHostDevices.VgpuVmDirectoryAsync(context, domain, cancellationToken).ConfigureAwait(false);
         VirshResult? lastFailure = null;
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
         {
@@ -50,6 +53,7 @@ internal sealed class CancelAction : IDriverAction
         {
             throw new OneKvmException($"Could not destroy domain {domain}: it is still running after {MaxAttempts} attempts.");
         }
+        await VmHostDevices.ReleaseVgpuAsync(context, domain, vgpuVmDirectory).ConfigureAwait(false);
         if (context.Settings.CleanupMemoryOnStop)
         {
             await MemoryCleanup.RunAsync(context, wait: false, cancellationToken).ConfigureAwait(false);

@@ -48,13 +48,24 @@ internal sealed class DeployAction : IDriverAction
             await MemoryCleanup.RunAsync(context, wait: true, cancellationToken).ConfigureAwait(false);
         }
         await Nvram.PrepareAsync(context, domain, cancellationToken).ConfigureAwait(false);
+        var vmDirectory = Path.GetDirectoryName(Path.GetFullPath(file))!;
+        var vgpuCreated = await VmHostDevices.PrepareAsync(context, domain, name, vmDirectory, cancellationToken).ConfigureAwait(false);
 
-        await CreateAsync(context, name, file, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await CreateAsync(context, name, file, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (vgpuCreated && e is OneKvmException or OperationCanceledException)
+        {
+            // no domain uses the vGPU made for it
+            await VmHostDevices.ReleaseVgpuAsync(context, name, vmDirectory).ConfigureAwait(false);
+            throw;
+        }
         string uuid;
         try
         {
             uuid = await ReadUuidAsync(context, name, cancellationToken).ConfigureAwait(false);
-            await SnapshotMetadata.RedefineAllAsync(context, name, uuid, Path.GetDirectoryName(Path.GetFullPath(file))!, cancellationToken)
+            await SnapshotMetadata.RedefineAllAsync(context, name, uuid, vmDirectory, cancellationToken)
                 .ConfigureAwait(false);
         }
         catch (Exception e)

@@ -1,6 +1,7 @@
 using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
+using OneKvm.Remotes.Lifecycle;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Xml;
@@ -17,6 +18,8 @@ namespace OneKvm.Remotes.Actions;
 /// cleanly like a running one; the timeout and FORCE_DESTROY then apply as usual.
 /// A crashed guest cannot answer either: it is destroyed at once with FORCE_DESTROY=yes,
 /// and otherwise the action fails without waiting (upstream's request simply failed).
+/// With OpenNebula's root helpers in the remotes tree, an emulated TPM's state is backed up
+/// first (a failed backup stops the shutdown) and the vGPU released after (Lifecycle/VmHostDevices.cs).
 /// Unlike upstream there is no fixed 4 s sleep at the end.
 /// </summary>
 internal sealed class ShutdownAction : IDriverAction
@@ -39,6 +42,8 @@ internal sealed class ShutdownAction : IDriverAction
             context.Logger.NothingToShutDown(domain);
             return;
         }
+        // before anything stops it: libvirt deletes a transient domain's TPM state when it does
+        await VmHostDevices.BackUpTpmAsync(context, domain, cancellationToken).ConfigureAwait(false);
         if (settings.CancelNoAcpi && !await HasAcpiAsync(context, domain, cancellationToken).ConfigureAwait(false))
         {
             context.Logger.DestroyingWithoutAcpi(domain);
@@ -65,9 +70,11 @@ internal sealed class ShutdownAction : IDriverAction
                 .ConfigureAwait(false);
         }
 
+        var vgpuVmDirectory = await VmHostDevices.VgpuVmDirectoryAsync(context, domain, cancellationToken).ConfigureAwait(false);
         if (!await RequestAsync(context, domain, cancellationToken).ConfigureAwait(false))
         {
             context.Logger.NothingToShutDown(domain);
+            await VmHostDevices.ReleaseVgpuAsync(context, domain, vgpuVmDirectory).ConfigureAwait(false);
             return;
         }
         var polls = Math.Max(1, (int)Math.Ceiling(timeout / PollInterval));
@@ -80,6 +87,7 @@ internal sealed class ShutdownAction : IDriverAction
             if (await StateAsync(context, domain, cancellationToken).ConfigureAwait(false) is null or "shut off")
             {
                 context.Logger.ShutDown(domain, context.Time.GetElapsedTime(started).TotalSeconds);
+                await VmHostDevices.ReleaseVgpuAsync(context, domain, vgpuVmDirectory).ConfigureAwait(false);
                 await CleanupAsync(context, cancellationToken).ConfigureAwait(false);
                 return;
             }

@@ -100,4 +100,19 @@ internal static partial class LifecycleLogMessages
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not remove the checkpoint image {Image} ({Reason}); the next save.ceph of this VM fails until it is removed")]
     public static partial void ImageNotRemoved(this ILogger logger, string image, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The vTPM state in {Directory} is not restored: {Reason}")]
+    public static partial void VtpmStateNotRestored(this ILogger logger, string directory, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Restored the vTPM state of {Domain} from {Directory}")]
+    public static partial void VtpmStateRestored(this ILogger logger, string domain, string directory);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Backed up the vTPM state of {Domain} to {Directory}")]
+    public static partial void VtpmStateBackedUp(this ILogger logger, string domain, string directory);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not read TPM_STATE from {File}: {Reason}")]
+    public static partial void VtpmTemplateStateUnreadable(this ILogger logger, string file, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The vGPU of {Domain} was not released: {Reason}")]
+    public static partial void VgpuNotReleased(this ILogger logger, string domain, string reason);
 }

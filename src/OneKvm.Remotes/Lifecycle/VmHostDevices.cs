@@ -1,0 +1,225 @@
+using System.Xml.Linq;
+using CliWrap;
+using CliWrap.Buffered;
+using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Host;
+using OneKvm.Remotes.Logging;
+using OneKvm.Remotes.Virsh;
+using OneKvm.Remotes.Xml;
+
+namespace OneKvm.Remotes.Lifecycle;
+
+/// <summary>
+/// What lives on the host beside a domain and needs root: NVIDIA vGPU mediated devices
+/// (the <c>vgpu</c> helper, CREATE before the domain starts, DELETE after it stopped) and
+/// the state of an emulated TPM (the <c>vtpm_setup</c> helper: <c>recover</c> puts
+/// &lt;vm dir&gt;/tpm into libvirt's swtpm directory before deploy, <c>backup</c> copies it
+/// back before shutdown, because libvirt deletes a transient domain's TPM state when it
+/// stops). Each step runs only when its helper is in the remotes tree and may be run
+/// (RootHelper), as upstream. Unlike upstream, a failed step before a change is an error
+/// (a VM without its vGPU or its TPM keys is not what was asked for), and a backup that
+/// fails stops the shutdown before the state is lost.
+/// </summary>
+internal static class VmHostDevices
+{
+    public const string TpmDirectory = "tpm";
+
+    /// <summary>
+    /// deploy, before virsh create: the vGPU, then the TPM state (from vm.xml's TPM_STATE if
+    /// need be). True when a vGPU was created, which a failed create must release again.
+    /// </summary>
+    public static async Task<bool> PrepareAsync(DriverContext context, XElement domain, string name, string vmDirectory,
+        CancellationToken cancellationToken)
+    {
+        var vgpu = RootHelper.For(context, RootHelper.Vgpu);
+        if (!await vgpu.IsUsableAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await RestoreTpmAsync(context, domain, name, vmDirectory, cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+        await RunAsync(context, vgpu, ["CREATE", Path.Combine(vmDirectory, "vm.xml")], $"Could not create the vGPU of {name}",
+            cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await RestoreTpmAsync(context, domain, name, vmDirectory, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OneKvmException or OperationCanceledException)
+        {
+            await ReleaseVgpuAsync(context, name, vmDirectory).ConfigureAwait(false);
+            throw;
+        }
+        return true;
+    }
+
+    private static async Task RestoreTpmAsync(DriverContext context, XElement domain, string name, string vmDirectory,
+        CancellationToken cancellationToken)
+    {
+        var tpm = Path.Combine(vmDirectory, TpmDirectory);
+        if (!Directory.Exists(tpm))
+        {
+            await ExtractTemplateStateAsync(context, vmDirectory, cancellationToken).ConfigureAwait(false);
+        }
+        if (!Directory.Exists(tpm))
+        {
+            return;
+        }
+        var uuid = domain.Element("uuid")?.Value.Trim();
+        var vtpm = RootHelper.For(context, RootHelper.Vtpm);
+        if (string.IsNullOrEmpty(uuid) || !await vtpm.IsUsableAsync(cancellationToken).ConfigureAwait(false))
+        {
+            context.Logger.VtpmStateNotRestored(tpm, string.IsNullOrEmpty(uuid)
+                ? "the domain XML has no <uuid>"
+                : $"{vtpm.Path} is missing or not allowed through sudo");
+            return;
+        }
+        await RunAsync(context, vtpm, ["recover", uuid, vmDirectory], $"Could not restore the vTPM state of {name} from {tpm}",
+            cancellationToken).ConfigureAwait(false);
+        context.Logger.VtpmStateRestored(name, tpm);
+    }
+
+    /// <summary>
+    /// shutdown and cancel, while the domain still exists: the VM directory the vGPU helper
+    /// needs afterwards; null when there is no vgpu helper to run or no domain any more.
+    /// </summary>
+    public static async Task<string?> VgpuVmDirectoryAsync(DriverContext context, string domain, CancellationToken cancellationToken)
+    {
+        var vgpu = RootHelper.For(context, RootHelper.Vgpu);
+        if (!await vgpu.IsUsableAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+        try
+        {
+            var directory = await OneMetadata.SystemDatastoreAsync(context, domain, cancellationToken).ConfigureAwait(false);
+            if (directory is null)
+            {
+                context.Logger.VgpuNotReleased(domain, "no OpenNebula metadata names its VM directory");
+            }
+            return directory;
+        }
+        catch (VirshException e) when (e.IsDomainNotFound)
+        {
+            return null;
+        }
+        catch (VirshException e)
+        {
+            throw VirshRunnerExtensions.ActionFailure($"Could not read the OpenNebula metadata of domain {domain}", e);
+        }
+    }
+
+    /// <summary>shutdown, before the request: the TPM state into &lt;vm dir&gt;/tpm, or the shutdown does not happen.</summary>
+    public static async Task BackUpTpmAsync(DriverContext context, string domain, CancellationToken cancellationToken)
+    {
+        var vtpm = RootHelper.For(context, RootHelper.Vtpm);
+        if (!await vtpm.IsUsableAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+        var dump = await context.Virsh.RunOrFailAsync(VirshCommand.Create("dumpxml", "--domain", domain).WithReadOnly(),
+            $"Could not read the XML of domain {domain}", cancellationToken).ConfigureAwait(false);
+        var root = SafeXml.Parse(dump.StandardOutput, $"the XML of domain {domain}").Root!;
+        if (!HasEmulatedTpm(root))
+        {
+            return;
+        }
+        var uuid = root.Element("uuid")?.Value.Trim() ?? "";
+        string? vmDirectory;
+        try
+        {
+            vmDirectory = await OneMetadata.SystemDatastoreAsync(context, domain, cancellationToken).ConfigureAwait(false);
+        }
+        catch (VirshException e)
+        {
+            throw VirshRunnerExtensions.ActionFailure($"Could not read the OpenNebula metadata of domain {domain}", e);
+        }
+        vmDirectory = vmDirectory
+            ?? throw new OneKvmException(
+                $"Could not back up the vTPM state of {domain}: it has no OpenNebula metadata naming its VM directory; it was not shut down.");
+        await RunAsync(context, vtpm, ["backup", uuid, vmDirectory],
+            $"Could not back up the vTPM state of {domain} to {Path.Combine(vmDirectory, TpmDirectory)} (it was not shut down)",
+            cancellationToken).ConfigureAwait(false);
+        context.Logger.VtpmStateBackedUp(domain, Path.Combine(vmDirectory, TpmDirectory));
+    }
+
+    /// <summary>After the domain stopped: its vGPU goes. A failure is a warning: the VM is off either way.</summary>
+    public static async Task ReleaseVgpuAsync(DriverContext context, string domain, string? vmDirectory)
+    {
+        if (vmDirectory is null)
+        {
+            return;
+        }
+        try
+        {
+            await RootHelper.For(context, RootHelper.Vgpu)
+                .RunAsync(context, ["DELETE", Path.Combine(vmDirectory, "vm.xml")], CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (OneKvmException e)
+        {
+            context.Logger.VgpuNotReleased(domain, e.Message);
+        }
+    }
+
+    public static bool HasEmulatedTpm(XElement domain) =>
+        domain.Element("devices")?.Elements("tpm").Any(t => (string?)t.Element("backend")?.Attribute("type") == "emulator") == true;
+
+    private static async Task RunAsync(DriverContext context, RootHelper helper, string[] arguments, string failure,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            await helper.RunAsync(context, arguments, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OneKvmException e)
+        {
+            throw new OneKvmException($"{failure}: {e.Message}.", e);
+        }
+    }
+
+    /// <summary>
+    /// After a backup restore the VM directory has no tpm/ yet, but vm.xml's
+    /// USER_TEMPLATE/TPM_STATE holds it (base64 of a tar.gz). tar refuses absolute and
+    /// ".." member names by default; failures are warnings, as the state is optional.
+    /// </summary>
+    private static async Task ExtractTemplateStateAsync(DriverContext context, string vmDirectory, CancellationToken cancellationToken)
+    {
+        var vmXml = Path.Combine(vmDirectory, "vm.xml");
+        if (!File.Exists(vmXml))
+        {
+            return;
+        }
+        string? encoded;
+        try
+        {
+            var vm = SafeXml.Parse(await File.ReadAllTextAsync(vmXml, cancellationToken).ConfigureAwait(false), vmXml).Root!;
+            encoded = vm.Element("USER_TEMPLATE")?.Element("TPM_STATE")?.Value.Trim();
+        }
+        catch (Exception e) when (e is OneKvmException or IOException or UnauthorizedAccessException)
+        {
+            context.Logger.VtpmTemplateStateUnreadable(vmXml, e.Message.TrimEnd('.'));
+            return;
+        }
+        if (string.IsNullOrEmpty(encoded))
+        {
+            return;
+        }
+        byte[] archive;
+        try
+        {
+            archive = Convert.FromBase64String(encoded);
+        }
+        catch (FormatException)
+        {
+            context.Logger.VtpmTemplateStateUnreadable(vmXml, "TPM_STATE is not base64");
+            return;
+        }
+        var tar = await Cli.Wrap("tar").WithArguments(["-xzf", "-", "-C", vmDirectory, "--no-same-owner", "--", TpmDirectory])
+            .WithStandardInputPipe(PipeSource.FromBytes(archive))
+            .WithValidation(CommandResultValidation.None)
+            .ExecuteBufferedAsync(cancellationToken).ConfigureAwait(false);
+        if (tar.ExitCode != 0)
+        {
+            context.Logger.VtpmTemplateStateUnreadable(vmXml, "tar: " + tar.StandardError.Trim().Split('\n')[^1]);
+        }
+    }
+}

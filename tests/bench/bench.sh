@@ -10,7 +10,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 python3 -I -S -B "$HERE/foundation.py" "$REMOTES"
 for family in "$HERE"/*.sh; do
-  [ "$(basename "$family")" = bench.sh ] && continue
+  case "$(basename "$family")" in bench.sh | benchlib.sh) continue ;; esac
   echo
   bash "$family" "$REMOTES"
 done

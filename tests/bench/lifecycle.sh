@@ -30,19 +30,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$work/bin"
 real_virsh=$(command -v virsh)
-cat > "$work/bin/virsh" <<WRAP
-#!/bin/bash
-s=\$EPOCHREALTIME
-"$real_virsh" "\$@"
-rc=\$?
-e=\$EPOCHREALTIME
-echo "\$s \$e" >> "$work/inside"
-exit \$rc
-WRAP
-chmod +x "$work/bin/virsh"
-export PATH="$work/bin:$PATH"
+WORK=$work
+source "$(dirname "${BASH_SOURCE[0]}")/benchlib.sh"
+install_virsh_wrapper
 
 vmdir="$work/datastores/0/4242"
 mkdir -p "$vmdir"
@@ -65,19 +56,8 @@ printf 'CANCEL_NO_ACPI=yes\nSYNC_TIME=no\n' > "$work/kvmrc"
 export ONEKVM_KVMRC="$work/kvmrc"
 data="<VMM_DRIVER_ACTION_DATA><VM><ID>4242</ID></VM><DATASTORE><TM_MAD>shared</TM_MAD></DATASTORE></VMM_DRIVER_ACTION_DATA>"
 
-now() { date +%s%N; }
-# record <series> <command...>: runs it, appends its wall time and its time outside virsh (µs) to the series
-record() {
-  local series=$1; shift
-  local t0 t1 inside
-  : > "$work/inside"
-  t0=$(now)
-  "$@" >/dev/null 2>"$work/last.err" || { echo "failed: $*" >&2; cat "$work/last.err" >&2; exit 1; }
-  t1=$(now)
-  inside=$(awk '{ s += ($2 - $1) * 1000000 } END { printf "%d", s }' "$work/inside")
-  echo $(( (t1 - t0) / 1000 )) >> "$work/$series.wall"
-  echo $(( (t1 - t0) / 1000 - inside )) >> "$work/$series.own"
-}
+# record <series> <command...>: benchlib's step (wall time and time outside virsh, µs)
+record() { step "$@"; }
 
 # what each action runs, call for call (see the actions' sources)
 bare_deploy() {
@@ -123,15 +103,15 @@ for _ in $(seq 1 "$ROUNDS"); do
   done
 done
 
-median() { sort -n "$1" | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f", m / 1000 }'; }
+median_ms() { ms "$(median <"$1")"; }
 
 echo "lifecycle: medians over $ROUNDS rounds, ms (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
 printf '%-34s %10s %10s %10s %10s %10s\n' action onekvm "bare virsh" "onekvm own" "bare own" overhead
 for action in deploy save restore shutdown floor; do
-  ow=$(median "$work/onekvm.$action.wall")
-  bw=$(median "$work/bare.$action.wall")
-  oo=$(median "$work/onekvm.$action.own")
-  bo=$(median "$work/bare.$action.own")
+  ow=$(median_ms "$work/onekvm.$action.wall")
+  bw=$(median_ms "$work/bare.$action.wall")
+  oo=$(median_ms "$work/onekvm.$action.own")
+  bo=$(median_ms "$work/bare.$action.own")
   case $action in
     shutdown) label="shutdown (CANCEL_NO_ACPI destroy)" ;;
     floor) label="floor (shutdown of a missing VM)" ;;

@@ -38,38 +38,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$WORK/bin"
-cat >"$WORK/bin/virsh" <<WRAP
-#!/bin/bash
-s=\$EPOCHREALTIME
-"$real_virsh" "\$@"
-rc=\$?
-e=\$EPOCHREALTIME
-echo "\${s/./} \${e/./}" >>"$WORK/inside"
-exit \$rc
-WRAP
-chmod +x "$WORK/bin/virsh"
-export PATH="$WORK/bin:$PATH"
-
-now_us() { local t=$EPOCHREALTIME; echo "${t/./}"; }
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-ms() { awk -v us="$1" 'BEGIN { printf "%.1f", us / 1000 }'; }
-
-# step NAME command...: runs it (failing the bench when it fails) and appends its wall
-# time and its time outside virsh (us) to NAME.wall and NAME.own
-step() {
-  local name=$1 t0 t1 inside
-  shift
-  : >"$WORK/inside"
-  t0=$(now_us)
-  if ! "$@" >"$WORK/out" 2>"$WORK/err"; then
-    echo "live.sh: $* failed:" >&2; cat "$WORK/err" >&2; exit 1
-  fi
-  t1=$(now_us)
-  inside=$(awk '{ s += $2 - $1 } END { print s + 0 }' "$WORK/inside")
-  echo $(( t1 - t0 )) >>"$WORK/$name.wall"
-  echo $(( t1 - t0 - inside )) >>"$WORK/$name.own"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/benchlib.sh"
+install_virsh_wrapper
 
 bare_attach() { virsh --connect "$URI" attach-device "$1" "$2"; }
 bare_read_attach() { virsh --connect "$URI" dumpxml "$1" >/dev/null && virsh --connect "$URI" attach-device "$1" "$2"; }

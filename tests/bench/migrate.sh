@@ -64,37 +64,10 @@ B=$(peer b)
 C=$(peer c)
 BH=127.0.0.1:$B CH=127.0.0.1:$C
 
-mkdir -p "$WORK/bin"
-cat >"$WORK/bin/virsh" <<WRAP
-#!/bin/bash
-s=\$EPOCHREALTIME
-"$real_virsh" "\$@"
-rc=\$?
-e=\$EPOCHREALTIME
-echo "\${s/./} \${e/./}" >>"$WORK/inside"
-exit \$rc
-WRAP
-chmod +x "$WORK/bin/virsh"
-export PATH="$WORK/bin:$PATH"
-
-now_us() { local t=$EPOCHREALTIME; echo "${t/./}"; }
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-ms() { awk -v us="$1" 'BEGIN { printf "%.1f", us / 1000 }'; }
-step() {
-  local name=$1 t0 t1 inside
-  shift
-  : >"$WORK/inside"
-  t0=$(now_us)
-  if ! "$@" >"$WORK/out" 2>"$WORK/err"; then
-    echo "migrate.sh: $* failed:" >&2; cat "$WORK/err" >&2; exit 1
-  fi
-  t1=$(now_us)
-  inside=$(awk '{ s += $2 - $1 } END { print s + 0 }' "$WORK/inside")
-  echo $(( t1 - t0 )) >>"$WORK/$name.wall"
-  echo $(( t1 - t0 - inside )) >>"$WORK/$name.own"
-  # every call but the longest (the migration)
-  awk '{ d = $2 - $1; s += d; if (d > m) m = d } END { print s - m }' "$WORK/inside" >>"$WORK/$name.checks"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/benchlib.sh"
+install_virsh_wrapper
+# every call of a step but the longest (the migration)
+checks() { awk '{ d = $2 - $1; s += d; if (d > m) m = d } END { print s - m }' "$WORK/inside" >>"$WORK/$1.checks"; }
 
 printf 'QEMU_PROTOCOL=qemu+tcp\nMIGRATE_OPTIONS="--migrateuri tcp://127.0.0.1"\n' >"$WORK/kvmrc"
 export ONEKVM_KVMRC="$WORK/kvmrc"
@@ -115,10 +88,10 @@ bare_move() {
     --domain "$DOM" --desturi "qemu+tcp://$2/system"
 }
 round() {
-  step onekvm.migrate_local onekvm_move "$BH" "$CH"
+  step onekvm.migrate_local onekvm_move "$BH" "$CH"; checks onekvm.migrate_local
   step bare.migrate bare_move "$CH" "$BH"
   step bare.migrate bare_move "$BH" "$CH"
-  step onekvm.migrate_local onekvm_move "$CH" "$BH"
+  step onekvm.migrate_local onekvm_move "$CH" "$BH"; checks onekvm.migrate_local
 }
 round
 rm -f "$WORK"/*.wall "$WORK"/*.own "$WORK"/*.checks
@@ -130,6 +103,6 @@ echo "== onekvm migration benchmark ($ROUNDS interleaved rounds, migrations each
 printf '%-14s %9s %11s %11s %11s %10s\n' action onekvm "bare virsh" "onekvm own" "bare own" overhead
 printf '%-14s %9s %11s %11s %11s %10s\n' migrate_local "$(ms "$one")" "$(ms "$bare")" "$(ms "$one_own")" "$(ms "$bare_own")" \
   "$(ms $(( ${one_own%.*} - ${bare_own%.*} )))"
-checks=$(median <"$WORK/onekvm.migrate_local.checks")
-echo "(the bare side is the one virsh migrate; onekvm first checks both hosts and the snapshots: 3 more virsh calls, $(ms "${checks%.*}") ms;"
+check_us=$(median <"$WORK/onekvm.migrate_local.checks")
+echo "(the bare side is the one virsh migrate; onekvm first checks both hosts and the snapshots: 3 more virsh calls, $(ms "${check_us%.*}") ms;"
 echo " wall medians mix both directions, which differ by about 1 s here: own time is the figure to compare)"

@@ -20,12 +20,17 @@ internal sealed class CancelAction : IDriverAction
 
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>What shutdown already read of the domain, when it ends in a cancel.</summary>
+    public DomainReadings? Readings { get; init; }
+
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
         var domain = arguments.Required("deploy_id");
-        var vgpuVmDirectory = await VmHostDevices.VgpuVmDirectoryAsync(context, domain, cancellationToken).ConfigureAwait(false);
+        var readings = Readings ?? new DomainReadings(context, domain);
+        var vgpuVmDirectory = await VmHostDevices.VgpuVmDirectoryAsync(context, readings, cancellationToken).ConfigureAwait(false);
         VirshResult? lastFailure = null;
-        for (var attempt = 1; attempt <= MaxAttempts; attempt++)
+        var gone = false;
+        for (var attempt = 1; attempt <= MaxAttempts && !gone; attempt++)
         {
             var destroy = await context.Virsh.TryRunAsync(VirshCommand.Create("destroy", domain), cancellationToken)
                 .ConfigureAwait(false);
@@ -34,22 +39,27 @@ internal sealed class CancelAction : IDriverAction
                 if (VirshErrors.IsDomainNotFound(destroy.StandardError) || VirshErrors.IsDomainNotRunning(destroy.StandardError))
                 {
                     context.Logger.LogInformation("Domain {Domain} is not running; nothing to cancel", domain);
+                    lastFailure = null;
+                    gone = true;
                     break;
                 }
                 lastFailure = destroy;
             }
-            if (await DomainState.IsGoneAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false))
+            gone = await DomainState.IsGoneAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false);
+            if (gone)
             {
                 lastFailure = null;
-                break;
             }
-            await context.SleepAsync(PollInterval, cancellationToken).ConfigureAwait(false);
+            else if (attempt < MaxAttempts)
+            {
+                await context.SleepAsync(PollInterval, cancellationToken).ConfigureAwait(false);
+            }
         }
         if (lastFailure is not null)
         {
             throw VirshRunnerExtensions.ActionFailure($"Could not destroy domain {domain}", new VirshException(lastFailure));
         }
-        if (await DomainState.IsGoneAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false) is false)
+        if (!gone)
         {
             throw new OneKvmException($"Could not destroy domain {domain}: it is still running after {MaxAttempts} attempts.");
         }

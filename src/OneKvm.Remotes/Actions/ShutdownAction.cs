@@ -1,10 +1,10 @@
+using System.Xml.Linq;
 using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Lifecycle;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
-using OneKvm.Remotes.Xml;
 
 namespace OneKvm.Remotes.Actions;
 
@@ -42,12 +42,14 @@ internal sealed class ShutdownAction : IDriverAction
             context.Logger.NothingToShutDown(domain);
             return;
         }
+        var readings = new DomainReadings(context, domain);
+        var cancel = new CancelAction { Readings = readings };
         // before anything stops it: libvirt deletes a transient domain's TPM state when it does
-        await VmHostDevices.BackUpTpmAsync(context, domain, cancellationToken).ConfigureAwait(false);
-        if (settings.CancelNoAcpi && !await HasAcpiAsync(context, domain, cancellationToken).ConfigureAwait(false))
+        await VmHostDevices.BackUpTpmAsync(context, readings, cancellationToken).ConfigureAwait(false);
+        if (settings.CancelNoAcpi && !HasAcpi(await readings.XmlAsync(cancellationToken).ConfigureAwait(false)))
         {
             context.Logger.DestroyingWithoutAcpi(domain);
-            await new CancelAction().RunAsync(context, arguments, cancellationToken).ConfigureAwait(false);
+            await cancel.RunAsync(context, arguments, cancellationToken).ConfigureAwait(false);
             return;
         }
         if (state == "crashed")
@@ -59,7 +61,7 @@ internal sealed class ShutdownAction : IDriverAction
                     $"Domain {domain} has crashed and cannot shut down; cancel it (poweroff --hard), or set FORCE_DESTROY=yes.");
             }
             context.Logger.DestroyingCrashed(domain);
-            await new CancelAction().RunAsync(context, arguments, cancellationToken).ConfigureAwait(false);
+            await cancel.RunAsync(context, arguments, cancellationToken).ConfigureAwait(false);
             return;
         }
         if (state is "paused" or "pmsuspended")
@@ -70,7 +72,7 @@ internal sealed class ShutdownAction : IDriverAction
                 .ConfigureAwait(false);
         }
 
-        var vgpuVmDirectory = await VmHostDevices.VgpuVmDirectoryAsync(context, domain, cancellationToken).ConfigureAwait(false);
+        var vgpuVmDirectory = await VmHostDevices.VgpuVmDirectoryAsync(context, readings, cancellationToken).ConfigureAwait(false);
         if (!await RequestAsync(context, domain, cancellationToken).ConfigureAwait(false))
         {
             context.Logger.NothingToShutDown(domain);
@@ -106,7 +108,7 @@ internal sealed class ShutdownAction : IDriverAction
         }
         context.Logger.ShutdownTimedOutDestroying(domain, timeout.TotalSeconds);
         // cancel destroys, waits until the domain is gone and cleans memory up (CLEANUP_MEMORY_ON_STOP)
-        await new CancelAction().RunAsync(context, arguments, cancellationToken).ConfigureAwait(false);
+        await cancel.RunAsync(context, arguments, cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<string?> StateAsync(DriverContext context, string domain, CancellationToken cancellationToken)
@@ -122,13 +124,7 @@ internal sealed class ShutdownAction : IDriverAction
     }
 
     /// <summary>CANCEL_NO_ACPI: read from the domain XML, not grep'd for "acpi" anywhere in it as upstream does.</summary>
-    private static async Task<bool> HasAcpiAsync(DriverContext context, string domain, CancellationToken cancellationToken)
-    {
-        var dump = await context.Virsh.RunOrFailAsync(VirshCommand.Create("dumpxml", "--domain", domain).WithReadOnly(),
-            $"Could not read the XML of domain {domain}", cancellationToken).ConfigureAwait(false);
-        var root = SafeXml.Parse(dump.StandardOutput, $"the XML of domain {domain}").Root!;
-        return root.Element("features")?.Element("acpi") is not null;
-    }
+    private static bool HasAcpi(XElement domain) => domain.Element("features")?.Element("acpi") is not null;
 
     /// <summary>Sends the ACPI request; false when the domain turned out to be gone already.</summary>
     private static async Task<bool> RequestAsync(DriverContext context, string domain, CancellationToken cancellationToken)

@@ -59,7 +59,7 @@ internal static class MemoryCleanup
             if (result.ExitCode != 0)
             {
                 context.Logger.LogWarning("memory cleanup on {Host} (sudo sysctl vm.drop_caches, vm.compact_memory) failed: {Reason}",
-                    host, RemoteShell.Reason(result));
+                    host, ExternalTool.Reason(result));
             }
         }
         catch (OneKvmException e)

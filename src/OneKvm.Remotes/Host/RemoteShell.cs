@@ -1,6 +1,4 @@
-using System.ComponentModel;
 using System.Globalization;
-using System.Text;
 using CliWrap;
 using CliWrap.Buffered;
 using OneKvm.Remotes.Dispatch;
@@ -30,38 +28,20 @@ internal static class RemoteShell
     ];
 
     public static Command Wrap(DriverContext context, string host, IReadOnlyList<string> command) =>
-        Cli.Wrap(Executable)
-            .WithArguments(Arguments(host, command, context.Settings.VirshTimeout))
-            .WithEnvironmentVariables(env => env.Set("LANG", "C").Set("LC_ALL", "C"))
-            .WithValidation(CommandResultValidation.None);
+        ExternalTool.Prepare(Executable, Arguments(host, command, context.Settings.VirshTimeout));
 
     /// <summary>Runs the command and returns what it did; a timeout or a missing ssh fails with one sentence.</summary>
     public static async Task<BufferedCommandResult> RunAsync(DriverContext context, string host, IReadOnlyList<string> command,
         CancellationToken cancellationToken)
     {
-        var timeout = context.Settings.VirshTimeout;
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
         try
         {
-            return await Wrap(context, host, command).ExecuteBufferedAsync(Encoding.UTF8, Encoding.UTF8, deadline.Token)
-                .ConfigureAwait(false);
+            return await ExternalTool.RunAsync(Wrap(context, host, command), $"ssh {host} {command[0]}", context.Settings.VirshTimeout,
+                cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OneKvmException e)
         {
-            throw new OneKvmException(
-                $"ssh {host} {command[0]} did not finish within {timeout.TotalSeconds:0.#} s (VIRSH_TIMEOUT) and was killed.");
+            throw new OneKvmException(char.ToUpperInvariant(e.Message[0]) + e.Message[1..] + ".", e);
         }
-        catch (Win32Exception e)
-        {
-            throw new OneKvmException($"Cannot run '{Executable}': {e.Message.TrimEnd('.')}.", e);
-        }
-    }
-
-    /// <summary>ssh's or the remote command's last stderr line, for a one-line reason.</summary>
-    public static string Reason(BufferedCommandResult result)
-    {
-        var lines = result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return lines.Length > 0 ? lines[^1].TrimEnd('.') : $"exit code {result.ExitCode}";
     }
 }

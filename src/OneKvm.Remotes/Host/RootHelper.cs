@@ -1,7 +1,3 @@
-using System.ComponentModel;
-using System.Text;
-using CliWrap;
-using CliWrap.Buffered;
 using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 
@@ -39,48 +35,26 @@ internal sealed record RootHelper(string Name, string Path)
         }
         try
         {
-            var check = await Cli.Wrap("sudo").WithArguments(["-n", "-l", Path])
-                .WithValidation(CommandResultValidation.None)
-                .ExecuteBufferedAsync(cancellationToken).ConfigureAwait(false);
+            var check = await ExternalTool.RunAsync(ExternalTool.Prepare("sudo", ["-n", "-l", Path]), "sudo -l", TimeSpan.FromSeconds(10),
+                cancellationToken).ConfigureAwait(false);
             return check.ExitCode == 0;
         }
-        catch (Win32Exception)
+        catch (OneKvmException)
         {
-            return false; // no sudo on this host
+            return false; // no sudo on this host, or a sudo that hangs
         }
     }
 
-    /// <summary>Runs it; a non-zero exit, a timeout or a helper that cannot start is a OneKvmException naming it.</summary>
-    public async Task RunAsync(DriverContext context, IReadOnlyList<string> arguments, CancellationToken cancellationToken,
-        byte[]? standardInput = null)
+    /// <summary>Runs it; a non-zero exit, a timeout or a helper that cannot start is a OneKvmException clause naming it.</summary>
+    public async Task RunAsync(DriverContext context, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
         var (program, argv) = Invocation(Path, arguments, IsRoot);
-        var timeout = context.Settings.VirshTimeout;
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
-        BufferedCommandResult result;
-        try
-        {
-            var command = Cli.Wrap(program).WithArguments(argv).WithValidation(CommandResultValidation.None);
-            if (standardInput is not null)
-            {
-                command = command.WithStandardInputPipe(PipeSource.FromBytes(standardInput));
-            }
-            result = await command.ExecuteBufferedAsync(Encoding.UTF8, Encoding.UTF8, deadline.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new OneKvmException($"{Name} {arguments[0]} did not finish within {timeout.TotalSeconds:0.#} s (VIRSH_TIMEOUT) and was killed");
-        }
-        catch (Win32Exception e)
-        {
-            throw new OneKvmException($"{Name} could not be started: {e.Message.TrimEnd('.')}", e);
-        }
+        var label = $"{Name} {arguments[0]}";
+        var result = await ExternalTool.RunAsync(ExternalTool.Prepare(program, argv), label, context.Settings.VirshTimeout, cancellationToken)
+            .ConfigureAwait(false);
         if (result.ExitCode != 0)
         {
-            var lines = result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            var reason = lines.Length > 0 ? lines[^1].TrimEnd('.') : $"exit code {result.ExitCode}";
-            throw new OneKvmException($"{Name} {arguments[0]} failed: {reason}");
+            throw new OneKvmException($"{label} failed: {ExternalTool.Reason(result)}");
         }
     }
 

@@ -242,7 +242,7 @@ internal sealed class LiveMigration
                 var destroy = await virsh.TryRunAsync(VirshCommand.Create("destroy", "--domain", uuid), CancellationToken.None)
                     .ConfigureAwait(false);
                 if (!destroy.Succeeded && !VirshErrors.IsDomainNotFound(destroy.StandardError)
-                    && !destroy.StandardError.Contains("domain is not running", StringComparison.Ordinal))
+                    && !VirshErrors.IsDomainNotRunning(destroy.StandardError))
                 {
                     throw new VirshException(destroy);
                 }

@@ -82,8 +82,9 @@ internal static class VmHostDevices
     /// shutdown and cancel, while the domain still exists: the VM directory the vGPU helper
     /// needs afterwards; null when there is no vgpu helper to run or no domain any more.
     /// </summary>
-    public static async Task<string?> VgpuVmDirectoryAsync(DriverContext context, string domain, CancellationToken cancellationToken)
+    public static async Task<string?> VgpuVmDirectoryAsync(DriverContext context, DomainReadings readings, CancellationToken cancellationToken)
     {
+        var domain = readings.Domain;
         var vgpu = RootHelper.For(context, RootHelper.Vgpu);
         if (!await vgpu.IsUsableAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -91,7 +92,7 @@ internal static class VmHostDevices
         }
         try
         {
-            var directory = await OneMetadata.SystemDatastoreAsync(context, domain, cancellationToken).ConfigureAwait(false);
+            var directory = await readings.VmDirectoryAsync(cancellationToken).ConfigureAwait(false);
             if (directory is null)
             {
                 context.Logger.VgpuNotReleased(domain, "no OpenNebula metadata names its VM directory");
@@ -109,16 +110,15 @@ internal static class VmHostDevices
     }
 
     /// <summary>shutdown, before the request: the TPM state into &lt;vm dir&gt;/tpm, or the shutdown does not happen.</summary>
-    public static async Task BackUpTpmAsync(DriverContext context, string domain, CancellationToken cancellationToken)
+    public static async Task BackUpTpmAsync(DriverContext context, DomainReadings readings, CancellationToken cancellationToken)
     {
         var vtpm = RootHelper.For(context, RootHelper.Vtpm);
         if (!await vtpm.IsUsableAsync(cancellationToken).ConfigureAwait(false))
         {
             return;
         }
-        var dump = await context.Virsh.RunOrFailAsync(VirshCommand.Create("dumpxml", "--domain", domain).WithReadOnly(),
-            $"Could not read the XML of domain {domain}", cancellationToken).ConfigureAwait(false);
-        var root = SafeXml.Parse(dump.StandardOutput, $"the XML of domain {domain}").Root!;
+        var domain = readings.Domain;
+        var root = await readings.XmlAsync(cancellationToken).ConfigureAwait(false);
         if (!HasEmulatedTpm(root))
         {
             return;
@@ -127,7 +127,7 @@ internal static class VmHostDevices
         string? vmDirectory;
         try
         {
-            vmDirectory = await OneMetadata.SystemDatastoreAsync(context, domain, cancellationToken).ConfigureAwait(false);
+            vmDirectory = await readings.VmDirectoryAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (VirshException e)
         {

@@ -155,7 +155,8 @@ public sealed class PeerHypervisor : IAsyncDisposable
     private static void Signal(int pid) =>
         Process.Start("kill", ["-TERM", pid.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
 
-    private static int FreeLoopbackPort()
+    /// <summary>A loopback port nothing listens on (at the moment of asking).</summary>
+    public static int FreeLoopbackPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -27,7 +27,7 @@ public sealed class MigrateSpecs(PeerHypervisors peers) : IClassFixture<PeerHype
     {
         await using var scratch = new Scratch("migrate");
         var xml = scratch.Diskless("migrate");
-        await DefineAndStartAsync(scratch, xml);
+        await TestDomain.StartAsync(xml, persistent: true); // the scratch removes it by name
 
         var result = await Driver.RunWithStdinAsync("migrate", ActionData(scratch), xml.Name, B.Host, "localhost", scratch.Vm, "localhost");
 
@@ -102,8 +102,8 @@ public sealed class MigrateSpecs(PeerHypervisors peers) : IClassFixture<PeerHype
     {
         await using var scratch = new Scratch("migrate-unreach");
         var xml = scratch.Diskless("migrate-unreach");
-        await DefineAndStartAsync(scratch, xml);
-        var nowhere = "127.0.0.1:" + ClosedPort().ToString(CultureInfo.InvariantCulture);
+        await TestDomain.StartAsync(xml, persistent: true); // the scratch removes it by name
+        var nowhere = "127.0.0.1:" + PeerHypervisor.FreeLoopbackPort().ToString(CultureInfo.InvariantCulture);
 
         var result = await Driver.RunWithStdinAsync("migrate", ActionData(scratch), xml.Name, nowhere, "localhost", scratch.Vm, "localhost");
 
@@ -119,7 +119,7 @@ public sealed class MigrateSpecs(PeerHypervisors peers) : IClassFixture<PeerHype
     {
         await using var scratch = new Scratch("migrate-twice");
         var xml = scratch.Diskless("migrate-twice");
-        await DefineAndStartAsync(scratch, xml);
+        await TestDomain.StartAsync(xml, persistent: true); // the scratch removes it by name
         var file = Path.Combine(scratch.Root, "on-b.xml");
         await File.WriteAllTextAsync(file, xml.ToString());
         await B.CheckedAsync("create", file);
@@ -144,7 +144,7 @@ public sealed class MigrateSpecs(PeerHypervisors peers) : IClassFixture<PeerHype
     {
         await using var scratch = new Scratch("migrate-signal");
         var xml = scratch.Diskless("migrate-signal");
-        await DefineAndStartAsync(scratch, xml);
+        await TestDomain.StartAsync(xml, persistent: true); // the scratch removes it by name
         var kvmrc = Path.Combine(scratch.Root, "kvmrc");
         // 1 MiB/s leaves time to catch the destination before the copy is over
         await File.WriteAllTextAsync(kvmrc, Kvmrc.Replace("tcp://127.0.0.1", "tcp://127.0.0.1 --bandwidth 1", StringComparison.Ordinal));
@@ -232,24 +232,9 @@ public sealed class MigrateSpecs(PeerHypervisors peers) : IClassFixture<PeerHype
         Assert.Equal("'-oProxyCommand=touch /tmp/x' is not a host name.", error);
     }
 
-    private static async Task DefineAndStartAsync(Scratch scratch, DomainXml xml)
-    {
-        var file = Path.Combine(scratch.Root, xml.Name + ".xml");
-        await File.WriteAllTextAsync(file, xml.ToString());
-        await TestVirsh.CheckedAsync("define", file);
-        await TestVirsh.CheckedAsync("start", xml.Name);
-    }
-
     private static string ActionData(Scratch scratch) => LifecycleXml.ActionData(scratch.VmId);
 
     private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-
-    private static int ClosedPort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>The pid of the QEMU that waits for <paramref name="domain"/>'s incoming migration, or 0.</summary>
     private static async Task<int> WaitForIncomingQemuAsync(string domain, TimeSpan timeout)

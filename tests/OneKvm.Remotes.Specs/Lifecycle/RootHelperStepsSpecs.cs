@@ -104,7 +104,7 @@ public sealed class RootHelperStepsSpecs : IDisposable
 
         Assert.Equal(0, code);
         Assert.Equal([$"vtpm_setup backup {Uuid} {VmDirectory}", $"vgpu DELETE {VmDirectory}/vm.xml"], HelperCalls);
-        Assert.Equal(["domstate", "dumpxml", "metadata", "metadata", "shutdown", "domstate"], _host.Virsh.Verbs);
+        Assert.Equal(["domstate", "dumpxml", "metadata", "shutdown", "domstate"], _host.Virsh.Verbs);
     }
 
     [Fact]
@@ -120,6 +120,52 @@ public sealed class RootHelperStepsSpecs : IDisposable
         Assert.Equal($"Could not back up the vTPM state of one-7 to {VmDirectory}/tpm (it was not shut down): vtpm_setup backup failed: " +
                      "cp: cannot create regular file: Read-only file system.", _host.Sentence);
         Assert.Equal(0, _host.Virsh.CallsTo("shutdown"));
+    }
+
+    [Fact]
+    public async Task A_guest_without_acpi_has_its_tpm_backed_up_then_is_destroyed_with_one_read_of_its_xml_and_metadata()
+    {
+        Helper("vgpu").Helper("vtpm_setup");
+        _host.WithSetting("CANCEL_NO_ACPI", "yes");
+        ScriptRunningDomain();
+        _host.Virsh.On("destroy").On("domstate", exit: 1, stderr: NotFound, call: 2);
+
+        var code = await _host.RunAsync("shutdown", "one-7", "localhost", "7", "localhost");
+
+        Assert.Equal(0, code);
+        Assert.Equal([$"vtpm_setup backup {Uuid} {VmDirectory}", $"vgpu DELETE {VmDirectory}/vm.xml"], HelperCalls);
+        Assert.Equal(["domstate", "dumpxml", "metadata", "destroy", "domstate"], _host.Virsh.Verbs);
+    }
+
+    [Fact]
+    public async Task A_helper_that_hangs_is_killed_at_virsh_timeout_and_the_deploy_fails_before_the_domain_exists()
+    {
+        _host.WithSetting("VIRSH_TIMEOUT", "1");
+        File.WriteAllText(Path.Combine(_host.Root, "vgpu"), "#!/bin/bash\nexec sleep 30\n");
+        File.SetUnixFileMode(Path.Combine(_host.Root, "vgpu"), (UnixFileMode)0b111_101_101);
+        _host.Host.Stdin = DomainXml(tpm: false);
+        _host.Virsh.On("domstate", exit: 1, stderr: NotFound).On("create");
+
+        var code = await _host.RunAsync("deploy", Deployment, "localhost", "7", "localhost");
+
+        Assert.Equal(1, code);
+        Assert.Equal("Could not create the vGPU of one-7: vgpu CREATE did not finish within 1 s (VIRSH_TIMEOUT) and was killed.", _host.Sentence);
+        Assert.Equal(0, _host.Virsh.CallsTo("create"));
+    }
+
+    [Fact]
+    public async Task A_tpm_state_archive_cannot_write_outside_the_tpm_directory_of_the_vm()
+    {
+        Helper("vtpm_setup");
+        await File.WriteAllTextAsync(Path.Combine(VmDirectory, "vm.xml"),
+            $"<VM><USER_TEMPLATE><TPM_STATE>{TpmArchive("keys", ("../escaped", "x"), ("deployment.0", "overwritten"))}</TPM_STATE></USER_TEMPLATE></VM>");
+        _host.Host.Stdin = DomainXml(tpm: true);
+        _host.Virsh.On("domstate", exit: 1, stderr: NotFound).On("create").On("domuuid", stdout: Uuid + "\n");
+
+        Assert.Equal(0, await _host.RunAsync("deploy", Deployment, "localhost", "7", "localhost"));
+        Assert.Equal("keys", await File.ReadAllTextAsync(Path.Combine(VmDirectory, "tpm", "tpm2-00.permall")));
+        Assert.False(File.Exists(Path.Combine(VmDirectory, "..", "escaped")));
+        Assert.StartsWith("<domain", await File.ReadAllTextAsync(Deployment));
     }
 
     [Fact]
@@ -175,19 +221,21 @@ public sealed class RootHelperStepsSpecs : IDisposable
         return this;
     }
 
-    /// <summary>What OpenNebula's backup keeps of a VM's TPM: tar czf - tpm, base64.</summary>
-    private static string TpmArchive(string content)
+    /// <summary>What OpenNebula's backup keeps of a VM's TPM: tar czf - tpm, base64; plus any <paramref name="extra"/> members.</summary>
+    private static string TpmArchive(string content, params (string Name, string Content)[] extra)
     {
         using var buffer = new MemoryStream();
         using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
         using (var tar = new TarWriter(gzip))
         {
             tar.WriteEntry(new PaxTarEntry(TarEntryType.Directory, "tpm/"));
-            var file = new PaxTarEntry(TarEntryType.RegularFile, "tpm/tpm2-00.permall")
+            foreach (var (name, data) in extra.Prepend(("tpm/tpm2-00.permall", content)))
             {
-                DataStream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(content)),
-            };
-            tar.WriteEntry(file);
+                tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, name)
+                {
+                    DataStream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(data)),
+                });
+            }
         }
         return Convert.ToBase64String(buffer.ToArray());
     }

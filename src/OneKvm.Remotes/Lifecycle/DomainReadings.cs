@@ -1,0 +1,41 @@
+using System.Xml.Linq;
+using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Virsh;
+using OneKvm.Remotes.Xml;
+
+namespace OneKvm.Remotes.Lifecycle;
+
+/// <summary>
+/// What one action reads of a domain, each at most once however many steps need it:
+/// shutdown's ACPI check, vTPM backup and vGPU release, and the cancel it may end in,
+/// share one dumpxml and one metadata call.
+/// </summary>
+internal sealed class DomainReadings(DriverContext context, string domain)
+{
+    private XElement? _xml;
+    private (string? Directory, bool Read) _vmDirectory;
+
+    public string Domain => domain;
+
+    /// <summary>The live domain XML; a failure is the action's.</summary>
+    public async Task<XElement> XmlAsync(CancellationToken cancellationToken)
+    {
+        if (_xml is null)
+        {
+            var dump = await context.Virsh.RunOrFailAsync(VirshCommand.Create("dumpxml", "--domain", domain).WithReadOnly(),
+                $"Could not read the XML of domain {domain}", cancellationToken).ConfigureAwait(false);
+            _xml = SafeXml.Parse(dump.StandardOutput, $"the XML of domain {domain}").Root!;
+        }
+        return _xml;
+    }
+
+    /// <summary>The VM directory from OpenNebula's metadata, or null without one; a VirshException when it cannot be read.</summary>
+    public async Task<string?> VmDirectoryAsync(CancellationToken cancellationToken)
+    {
+        if (!_vmDirectory.Read)
+        {
+            _vmDirectory = (await OneMetadata.SystemDatastoreAsync(context, domain, cancellationToken).ConfigureAwait(false), true);
+        }
+        return _vmDirectory.Directory;
+    }
+}

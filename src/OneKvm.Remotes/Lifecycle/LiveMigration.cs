@@ -189,6 +189,10 @@ internal sealed class LiveMigration
                 throw Failure(interrupted
                     ? $"The migration of {Domain} to {DestinationHost} was interrupted by a signal and aborted; {stays} on {SourceHost}{trouble}."
                     : $"Could not migrate {Domain} to {DestinationHost}: {failure}; {stays} on {SourceHost}{trouble}.", inner);
+            case MigratedDomainHost.Split:
+                throw Failure(
+                    $"Could not migrate {Domain} to {DestinationHost} ({failure}): its post-copy phase failed and its memory is split between {SourceHost} ({onSource?.ToString() ?? "absent"}) and {DestinationHost} ({onDestination?.ToString() ?? "absent"}), so both copies are left for the operator.",
+                    inner);
             default:
                 throw Failure(
                     $"Could not migrate {Domain} to {DestinationHost} ({failure}), and it is now on neither {SourceHost} nor {DestinationHost}{trouble}.",

@@ -1,12 +1,19 @@
 namespace OneKvm.Remotes.Lifecycle;
 
-/// <summary>A domain's state as `virsh domstate --reason` prints it ("paused (migration)"), or absent.</summary>
+/// <summary>A domain's state as `virsh domstate --reason` prints it ("paused (migrating)"), or absent.</summary>
 internal sealed record ObservedState(string State, string Reason)
 {
     /// <summary>Has a QEMU process: anything but shut off (a persistent domain's definition alone is not a running VM).</summary>
     public bool IsActive => State != "shut off";
 
-    public bool IsPausedByMigration => State == "paused" && Reason is "migration" or "post-copy";
+    /// <summary>
+    /// virsh's words for VIR_DOMAIN_PAUSED_MIGRATION and _POSTCOPY. "post-copy failed" is not
+    /// one: each host then holds part of the memory and neither copy may be resumed or removed.
+    /// </summary>
+    public bool IsPausedByMigration => State == "paused" && Reason is "migrating" or "post-copy";
+
+    /// <summary>A post-copy migration failed: each host holds part of the guest's memory.</summary>
+    public bool IsPostCopyFailed => Reason == "post-copy failed";
 
     public override string ToString() => Reason.Length > 0 ? $"{State} ({Reason})" : State;
 
@@ -26,6 +33,9 @@ internal enum MigratedDomainHost
     Source,
     Destination,
     Neither,
+
+    /// <summary>A failed post-copy left part of the memory on each host: neither copy is touched.</summary>
+    Split,
 }
 
 /// <summary>
@@ -45,6 +55,10 @@ internal sealed record MigrationOutcome(
 {
     public static MigrationOutcome Decide(ObservedState? source, ObservedState? destination, bool wasRunning)
     {
+        if (source is { IsPostCopyFailed: true } || destination is { IsPostCopyFailed: true })
+        {
+            return new(MigratedDomainHost.Split, false, false, false, false);
+        }
         var onSource = source is { IsActive: true };
         var onDestination = destination is { IsActive: true };
         if (onSource && onDestination && destination!.State == "running" && source!.IsPausedByMigration)

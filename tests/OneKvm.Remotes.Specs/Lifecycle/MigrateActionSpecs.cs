@@ -29,7 +29,7 @@ public sealed class MigrateActionSpecs : IDisposable
     [Fact]
     public async Task When_the_destination_took_over_although_virsh_failed_the_paused_source_copy_is_removed_and_it_is_success()
     {
-        _host.Virsh.On("domstate", stdout: "paused (migration)\n", call: 2).On("domstate", stdout: "running (migrated)\n", call: 3);
+        _host.Virsh.On("domstate", stdout: "paused (migrating)\n", call: 2).On("domstate", stdout: "running (migrated)\n", call: 3);
 
         var code = await _host.RunAsync("migrate", "one-7", "node2", "node1", "7", "node1");
 
@@ -41,7 +41,7 @@ public sealed class MigrateActionSpecs : IDisposable
     [Fact]
     public async Task A_failed_migration_removes_the_incoming_copy_and_resumes_the_vm_where_it_was()
     {
-        _host.Virsh.On("domstate", stdout: "paused (migration)\n", call: 2).On("domstate", stdout: "paused (incoming migration)\n", call: 3);
+        _host.Virsh.On("domstate", stdout: "paused (migrating)\n", call: 2).On("domstate", stdout: "paused (migrating)\n", call: 3);
 
         var code = await _host.RunAsync("migrate", "one-7", "node2", "node1", "7", "node1");
 
@@ -73,6 +73,21 @@ public sealed class MigrateActionSpecs : IDisposable
         Assert.Equal(1, code);
         Assert.Equal("Could not migrate one-7 to node2 (operation failed: job 'migration out' failed: connection reset), and it is now on neither node1 nor node2.",
             _host.Sentence);
+    }
+
+    [Fact]
+    public async Task A_failed_post_copy_leaves_both_halves_of_the_memory_alone_and_says_so()
+    {
+        _host.Virsh.On("domstate", stdout: "paused (post-copy failed)\n", call: 2).On("domstate", stdout: "paused (post-copy failed)\n", call: 3);
+
+        var code = await _host.RunAsync("migrate", "one-7", "node2", "node1", "7", "node1");
+
+        Assert.Equal(1, code);
+        Assert.Equal("Could not migrate one-7 to node2 (operation failed: job 'migration out' failed: connection reset): its post-copy phase failed "
+            + "and its memory is split between node1 (paused (post-copy failed)) and node2 (paused (post-copy failed)), so both copies are left for the operator.",
+            _host.Sentence);
+        Assert.DoesNotContain("destroy", _host.Virsh.Verbs);
+        Assert.DoesNotContain("resume", _host.Virsh.Verbs);
     }
 
     [Fact]

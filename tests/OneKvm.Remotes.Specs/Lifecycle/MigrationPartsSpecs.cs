@@ -156,7 +156,7 @@ public sealed class MigrationOutcomeSpecs
     [Fact]
     public void A_source_paused_after_the_destination_took_over_is_removed_as_confirm_would_have_done()
     {
-        var outcome = MigrationOutcome.Decide(S("paused (migration)"), S("running (migrated)"), wasRunning: true);
+        var outcome = MigrationOutcome.Decide(S("paused (migrating)"), S("running (migrated)"), wasRunning: true);
 
         Assert.Equal(new MigrationOutcome(MigratedDomainHost.Destination, RemoveFromSource: true, RemoveFromDestination: false, false, false), outcome);
     }
@@ -164,7 +164,7 @@ public sealed class MigrationOutcomeSpecs
     [Fact]
     public void An_incoming_copy_that_never_ran_is_removed_and_the_source_resumed()
     {
-        var outcome = MigrationOutcome.Decide(S("paused (migration)"), S("paused (incoming migration)"), wasRunning: true);
+        var outcome = MigrationOutcome.Decide(S("paused (migrating)"), S("paused (migrating)"), wasRunning: true);
 
         Assert.Equal(new MigrationOutcome(MigratedDomainHost.Source, false, RemoveFromDestination: true, ResumeOnSource: true, false), outcome);
     }
@@ -172,7 +172,7 @@ public sealed class MigrationOutcomeSpecs
     [Fact]
     public void A_vm_the_operator_had_paused_stays_paused_after_a_failed_migration()
     {
-        var outcome = MigrationOutcome.Decide(S("paused (migration)"), null, wasRunning: false);
+        var outcome = MigrationOutcome.Decide(S("paused (migrating)"), null, wasRunning: false);
 
         Assert.Equal(new MigrationOutcome(MigratedDomainHost.Source, false, false, ResumeOnSource: false, false), outcome);
     }
@@ -183,6 +183,14 @@ public sealed class MigrationOutcomeSpecs
         var outcome = MigrationOutcome.Decide(S("shut off (migrated)"), S("running (migrated)"), wasRunning: true);
 
         Assert.Equal(new MigrationOutcome(MigratedDomainHost.Destination, RemoveFromSource: true, false, false, false), outcome);
+    }
+
+    [Fact]
+    public void After_a_failed_post_copy_neither_half_of_the_memory_is_destroyed_or_resumed()
+    {
+        var outcome = MigrationOutcome.Decide(S("paused (post-copy failed)"), S("paused (post-copy failed)"), wasRunning: true);
+
+        Assert.Equal(new MigrationOutcome(MigratedDomainHost.Split, false, false, false, false), outcome);
     }
 
     [Fact]

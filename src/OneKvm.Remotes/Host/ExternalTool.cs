@@ -7,13 +7,17 @@ using OneKvm.Remotes.Errors;
 namespace OneKvm.Remotes.Host;
 
 /// <summary>
-/// A program other than virsh that an action waits for (ssh, OpenNebula's root helpers):
-/// LANG=C, output buffered, bounded like a virsh call by VIRSH_TIMEOUT. A timeout or a
-/// program that cannot start is a OneKvmException clause naming <paramref name="label"/>;
-/// a non-zero exit is the caller's to judge, with <see cref="Reason"/> as its words.
+/// A program other than virsh that an action waits for (ssh, OpenNebula's root helpers,
+/// qemu-img, rbd): LANG=C, output buffered, bounded like a virsh call by VIRSH_TIMEOUT
+/// unless it moves a whole image (<see cref="NoDeadline"/>). A timeout or a program that
+/// cannot start is a OneKvmException clause naming the call; a non-zero exit is the
+/// caller's to judge, with <see cref="Reason"/> as its words.
 /// </summary>
 internal static class ExternalTool
 {
+    /// <summary>For a call that copies a whole checkpoint or image: its time grows with the data, not with a hang.</summary>
+    public static readonly TimeSpan NoDeadline = Timeout.InfiniteTimeSpan;
+
     public static Command Prepare(string program, IReadOnlyList<string> arguments) =>
         Cli.Wrap(program)
             .WithArguments(arguments)

@@ -1,9 +1,6 @@
-using System.ComponentModel;
-using System.Text;
-using CliWrap;
-using CliWrap.Buffered;
 using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Kvmrc;
 using OneKvm.Remotes.Xml;
 
@@ -64,26 +61,19 @@ internal sealed record CephCheckpoint(string Image, string? User, string? Conf, 
 
     public IReadOnlyList<string> Remove() => Arguments("rm", Image);
 
-    /// <summary>Runs rbd (no timeout: it moves a whole checkpoint); answers null on success, else its reason.</summary>
+    /// <summary>Runs rbd (no deadline: it moves a whole checkpoint); answers null on success, else its reason.</summary>
     public static async Task<string?> RunAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
         try
         {
-            var result = await Cli.Wrap(Program).WithArguments(arguments)
-                .WithEnvironmentVariables(env => env.Set("LANG", "C").Set("LC_ALL", "C"))
-                .WithValidation(CommandResultValidation.None)
-                .ExecuteBufferedAsync(Encoding.UTF8, Encoding.UTF8, cancellationToken).ConfigureAwait(false);
-            if (result.ExitCode == 0)
-            {
-                return null;
-            }
-            var last = result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .LastOrDefault();
-            return last?.TrimEnd('.') ?? $"exit code {result.ExitCode} and nothing on stderr";
+            var result = await ExternalTool.RunAsync(ExternalTool.Prepare(Program, arguments), Program, ExternalTool.NoDeadline, cancellationToken)
+                .ConfigureAwait(false);
+            return result.ExitCode == 0 ? null : ExternalTool.Reason(result);
         }
-        catch (Win32Exception e)
+        catch (OneKvmException e)
         {
-            return $"cannot run '{Program}': {e.Message.TrimEnd('.')}";
+            // without a deadline, only a program that cannot start ends here
+            return e.Message;
         }
     }
 

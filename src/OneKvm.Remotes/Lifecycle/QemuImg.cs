@@ -1,9 +1,6 @@
-using System.ComponentModel;
-using System.Text;
 using System.Text.Json;
-using CliWrap;
-using CliWrap.Buffered;
 using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Host;
 
 namespace OneKvm.Remotes.Lifecycle;
 
@@ -42,22 +39,11 @@ internal static class QemuImg
 
     private static async Task<string> RunAsync(string[] arguments, CancellationToken cancellationToken)
     {
-        try
-        {
-            var result = await Cli.Wrap(Executable).WithArguments(arguments)
-                .WithEnvironmentVariables(env => env.Set("LANG", "C").Set("LC_ALL", "C"))
-                .WithValidation(CommandResultValidation.None)
-                .ExecuteBufferedAsync(Encoding.UTF8, Encoding.UTF8, cancellationToken).ConfigureAwait(false);
-            if (result.ExitCode != 0)
-            {
-                var reason = result.StandardError.Trim().Replace('\n', ' ');
-                throw new OneKvmException($"qemu-img {arguments[0]} failed: {(reason.Length > 0 ? reason : $"exit code {result.ExitCode}")}");
-            }
-            return result.StandardOutput;
-        }
-        catch (Win32Exception e)
-        {
-            throw new OneKvmException($"Cannot run '{Executable}': {e.Message.TrimEnd('.')}", e);
-        }
+        var label = $"qemu-img {arguments[0]}";
+        var result = await ExternalTool.RunAsync(ExternalTool.Prepare(Executable, arguments), label, ExternalTool.NoDeadline, cancellationToken)
+            .ConfigureAwait(false);
+        return result.ExitCode == 0
+            ? result.StandardOutput
+            : throw new OneKvmException($"{label} failed: {ExternalTool.Reason(result)}");
     }
 }

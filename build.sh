@@ -29,34 +29,49 @@ publish() {
     -p:TreatWarningsAsErrors=true -p:IlcTreatWarningsAsErrors=true -nologo -clp:NoSummary >&2
 }
 
+# The entry every action of the remotes tree is: freestanding (no libc), about 1 KB.
+# The C compiler is the one Native AOT links with.
+entry() {
+  log "compiling the entry program"
+  "${CC:-cc}" -Os -ffreestanding -fno-builtin -nostdlib -static -fno-pie -no-pie \
+    -fno-stack-protector -fno-asynchronous-unwind-tables -fcf-protection=none \
+    -Wall -Wextra -Werror -Wl,-n -Wl,-z,noexecstack -Wl,--build-id -s \
+    -o "$PUBLISH/onekvm-entry" "$ROOT/src/OneKvm.Entry/onekvm-entry.c"
+}
+
 stage() {
   log "staging $REMOTES from remotes-layout/"
-  rm -rf "$REMOTES"
-  mkdir -p "$REMOTES"
-  cp -a "$ROOT/remotes-layout/." "$REMOTES/"
-  install -m 0755 "$PUBLISH/onekvm" "$REMOTES/vmm/kvm/onekvm"
-  # the stubs must be exactly what the action table generates
+  # remotes-layout/ must hold exactly the entries the action table generates
   local generated
   generated=$(mktemp -d)
-  "$REMOTES/vmm/kvm/onekvm" layout "$generated"
-  if ! diff -r -q "$generated" "$REMOTES" -x etc -x onekvm >/dev/null; then
-    diff -r "$generated" "$REMOTES" -x etc -x onekvm >&2 || true
+  "$PUBLISH/onekvm" layout "$generated"
+  if ! diff -r -q --no-dereference "$generated" "$ROOT/remotes-layout" -x etc >/dev/null; then
+    diff -r --no-dereference "$generated" "$ROOT/remotes-layout" -x etc >&2 || true
     rm -rf "$generated"
     echo "remotes-layout/ disagrees with the action table: run ./build.sh layout and commit" >&2
     exit 1
   fi
   rm -rf "$generated"
+  rm -rf "$REMOTES"
+  mkdir -p "$REMOTES"
+  cp -a "$ROOT/remotes-layout/." "$REMOTES/"
+  install -m 0755 "$PUBLISH/onekvm" "$REMOTES/vmm/kvm/onekvm"
+  # each entry a copy of the entry program, as rsync -L makes it on the hosts
+  find "$REMOTES" -type l | while read -r link; do
+    install -m 0755 "$PUBLISH/onekvm-entry" "$link.new" && mv -f "$link.new" "$link"
+  done
 }
 
 build() {
   publish
+  entry
   stage
   log "binary: $(stat -c %s "$REMOTES/vmm/kvm/onekvm") bytes; entries: $(find "$REMOTES" -type f | wc -l) files"
 }
 
 layout() {
   [ -x "$PUBLISH/onekvm" ] || publish
-  find "$ROOT/remotes-layout" -type f ! -path '*/etc/*' -delete
+  find "$ROOT/remotes-layout" \( -type f -o -type l \) ! -path '*/etc/*' -delete
   "$PUBLISH/onekvm" layout "$ROOT/remotes-layout"
   find "$ROOT/remotes-layout" -type d -empty -delete
   log "remotes-layout/ rewritten from the action table"

@@ -4,8 +4,9 @@ using Xunit;
 namespace OneKvm.Remotes.IntegrationSpecs;
 
 /// <summary>
-/// The binary works behind a stub (exec -a), a symlink, a copy, or by its own
-/// name, and always reads the kvmrc of the remotes tree it was started from.
+/// The binary works behind the shipped entry program, a bash stub (exec -a), a symlink,
+/// a copy, or by its own name, and always reads the kvmrc of the remotes tree it was
+/// started from.
 /// </summary>
 public sealed class EntryPointSpecs : IDisposable
 {
@@ -29,15 +30,55 @@ public sealed class EntryPointSpecs : IDisposable
     }
 
     [Fact]
-    public async Task A_stub_that_keeps_argv0_finds_the_kvmrc_of_its_tree()
+    public async Task The_shipped_entry_finds_the_kvmrc_of_its_tree()
     {
-        var tree = TreeWithMarkedKvmrc("stub");
+        var tree = TreeWithMarkedKvmrc("entry");
         File.Copy(TestPaths.Binary, Path.Combine(tree, "vmm", "kvm", "onekvm"));
         File.Copy(TestPaths.Action("reboot"), Path.Combine(tree, "vmm", "kvm", "reboot"));
 
         var result = await Driver.Staged.WithRemotes(tree).RunAsync("reboot", "one-1");
 
+        AssertUsedKvmrc(result, "entry");
+    }
+
+    [Fact]
+    public async Task A_bash_stub_that_keeps_argv0_finds_the_kvmrc_of_its_tree()
+    {
+        var tree = TreeWithMarkedKvmrc("stub");
+        File.Copy(TestPaths.Binary, Path.Combine(tree, "vmm", "kvm", "onekvm"));
+        var stub = Path.Combine(tree, "vmm", "kvm", "reboot");
+        File.WriteAllText(stub, "#!/bin/bash\nexec -a \"$0\" \"${0%/*}/onekvm\" \"$@\"\n");
+        File.SetUnixFileMode(stub, (UnixFileMode)0b111_101_101);
+
+        var result = await Driver.Staged.WithRemotes(tree).RunAsync("reboot", "one-1");
+
         AssertUsedKvmrc(result, "stub");
+    }
+
+    [Fact]
+    public async Task An_entry_without_a_binary_in_its_tree_fails_with_one_line_and_not_42()
+    {
+        var tree = TreeWithMarkedKvmrc("none");
+        File.Copy(TestPaths.Action("reboot"), Path.Combine(tree, "vmm", "kvm", "reboot"));
+
+        var result = await Driver.Staged.WithRemotes(tree).RunAsync("reboot", "one-1");
+
+        Assert.Equal(126, result.ExitCode);
+        Assert.Equal($"onekvm entry: no onekvm binary that runs beside or above {tree}/vmm/kvm/", result.Stderr.Trim());
+    }
+
+    [Fact]
+    public async Task An_entry_found_on_path_by_its_bare_name_runs_the_binary_beside_it()
+    {
+        var tree = TreeWithMarkedKvmrc("path");
+        var bin = Path.Combine(tree, "vmm", "kvm");
+        File.Copy(TestPaths.Binary, Path.Combine(bin, "onekvm"));
+        File.Copy(TestPaths.Action("reset"), Path.Combine(bin, "reset"));
+
+        // argv[0] is then "reset": no directory to take onekvm's from, so the entry's own location counts
+        var result = await ProcessRun.RunAsync("bash", ["-c", "export PATH=\"$1:$PATH\"; exec reset --help", "sh", bin]);
+
+        Assert.True(result.ExitCode == 0 && result.Stderr.Contains("Usage:", StringComparison.Ordinal), result.ToString());
     }
 
     [Fact]

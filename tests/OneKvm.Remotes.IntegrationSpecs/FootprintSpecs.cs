@@ -22,7 +22,7 @@ public sealed class FootprintSpecs : IDisposable
     }
 
     [Fact]
-    public async Task A_synced_host_holds_the_binary_once_plus_small_stubs()
+    public async Task A_synced_host_holds_the_binary_once_plus_small_entries()
     {
         var synced = await SyncAsync();
 

@@ -117,4 +117,4 @@ fi
 echo "== onekvm live actions benchmark ($ROUNDS interleaved rounds each, medians in ms; libvirtd $URI)"
 printf '%-12s %9s %11s %11s %11s %10s\n' action onekvm "bare virsh" "onekvm own" "bare own" overhead
 for r in "${rows[@]}"; do row "$r"; done
-echo "(own: wall time outside virsh; overhead = onekvm own - bare own, including onekvm's bash entry stub)"
+echo "(own: wall time outside virsh; overhead = onekvm own - bare own, including onekvm's entry program)"

@@ -1,39 +1,36 @@
 namespace OneKvm.Remotes.Dispatch;
 
 /// <summary>
-/// The files every entry of the action table puts in the remotes tree. Entries are
-/// small bash stubs that exec the one binary with argv[0] kept: `onehost sync` runs
-/// rsync -L, which would turn symlinks into one full copy of the binary per action.
+/// The files every entry of the action table puts in the remotes tree. Each entry is the
+/// 1 KB native program onekvm-entry (src/OneKvm.Entry), which execs the one binary of its
+/// tree with argv[0] kept. A symlink to the binary would not do: `onehost sync` runs
+/// rsync -L, which would put one full copy of the binary on each host per action; a bash
+/// stub would, but starting bash costs about 1.5 ms of every action.
+/// In remotes-layout/ an entry is a relative symlink to vmm/kvm/onekvm-entry, so that the
+/// tree's shape lives in git; build.sh stages each as a copy of that program, which is
+/// what rsync -L makes of it on the hosts anyway.
 /// </summary>
 internal static class RemotesLayout
 {
-    public static IEnumerable<ActionEntry> StubEntries => ActionTable.All.Where(e => e.Kind != EntryKind.Tool);
+    public const string EntryProgram = "onekvm-entry";
 
-    public static string RelativeBinaryPath(ActionEntry entry)
+    public static IEnumerable<ActionEntry> Entries => ActionTable.All.Where(e => e.Kind != EntryKind.Tool);
+
+    /// <summary>Where the symlink of <paramref name="entry"/> points: the entry program in the binary's directory.</summary>
+    public static string EntryTarget(ActionEntry entry)
     {
         var relative = Path.GetRelativePath("/r/" + entry.RemotesDirectory, "/r/" + ActionTable.Tool.RemotesDirectory);
-        return relative == "." ? ActionTable.BinaryName : $"{relative}/{ActionTable.BinaryName}";
+        return relative == "." ? EntryProgram : $"{relative}/{EntryProgram}";
     }
 
-    public static string StubFor(ActionEntry entry) =>
-        $$"""
-        #!/bin/bash
-        # OneKvm.Remotes entry '{{entry.Name}}': runs the onekvm binary under this name.
-        # A stub, not a symlink: onehost sync copies symlinks as whole files.
-        exec -a "$0" "${0%/*}/{{RelativeBinaryPath(entry)}}" "$@"
-
-        """;
-
-    /// <summary>Writes every stub under <paramref name="root"/> (executable), as build.sh stages them.</summary>
+    /// <summary>Writes every entry's symlink under <paramref name="root"/>, as remotes-layout/ holds them.</summary>
     public static void Write(string root)
     {
-        foreach (var entry in StubEntries)
+        foreach (var entry in Entries)
         {
             var path = Path.Combine(root, entry.RemotesPath);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            File.WriteAllText(path, StubFor(entry));
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-                | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+            File.CreateSymbolicLink(path, EntryTarget(entry));
         }
     }
 }

@@ -84,7 +84,7 @@ internal static class ToolCommands
               onekvm --list        the action table: name, status, entry in the remotes tree
               onekvm --version     the version
               onekvm kvmrc         the effective kvmrc settings and where each comes from
-              onekvm layout DIR    write the entry stubs of the remotes tree under DIR
+              onekvm layout DIR    write the entries of the remotes tree under DIR (symlinks to vmm/kvm/onekvm-entry)
               onekvm sync-time DOMAIN [URI]   sync the guest clock through its agent (SYNC_TIME of restore, migrate)
               <action> --help      the arguments, stdin and answer of one action
             """);

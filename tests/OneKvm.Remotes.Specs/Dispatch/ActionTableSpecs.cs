@@ -42,30 +42,26 @@ public sealed partial class ActionTableSpecs
     }
 
     [Fact]
-    public void Every_entry_has_exactly_its_generated_stub_in_remotes_layout()
+    public void Every_entry_has_exactly_its_symlink_to_the_entry_program_in_remotes_layout()
     {
         var layout = Path.Combine(Root, "remotes-layout");
-        foreach (var entry in RemotesLayout.StubEntries)
+        foreach (var entry in RemotesLayout.Entries)
         {
             var path = Path.Combine(layout, entry.RemotesPath);
-            Assert.True(File.Exists(path), $"remotes-layout/{entry.RemotesPath} is missing (./build.sh layout)");
-            Assert.Equal(RemotesLayout.StubFor(entry), File.ReadAllText(path));
-            Assert.True(File.GetUnixFileMode(path).HasFlag(UnixFileMode.UserExecute), $"{entry.RemotesPath} is not executable");
+            Assert.True(new FileInfo(path).LinkTarget is not null, $"remotes-layout/{entry.RemotesPath} is missing or not a symlink (./build.sh layout)");
+            Assert.Equal(RemotesLayout.EntryTarget(entry), new FileInfo(path).LinkTarget);
         }
-        var expected = RemotesLayout.StubEntries.Select(e => e.RemotesPath).Append("etc/vmm/kvm/kvmrc").Order().ToList();
+        var expected = RemotesLayout.Entries.Select(e => e.RemotesPath).Append("etc/vmm/kvm/kvmrc").Order().ToList();
         var actual = Directory.GetFiles(layout, "*", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(layout, f)).Order().ToList();
         Assert.Equal(expected, actual);
     }
 
     [Fact]
-    public void Each_stub_execs_the_one_binary_of_the_tree_with_argv0_kept()
+    public void Each_entry_points_at_the_entry_program_beside_the_binary()
     {
-        var monitor = ActionTable.Find("vm_monitor")!;
-        var deploy = ActionTable.Find("deploy")!;
-
-        Assert.Contains("exec -a \"$0\" \"${0%/*}/onekvm\" \"$@\"", RemotesLayout.StubFor(deploy));
-        Assert.Contains("exec -a \"$0\" \"${0%/*}/../../../../vmm/kvm/onekvm\" \"$@\"", RemotesLayout.StubFor(monitor));
+        Assert.Equal("onekvm-entry", RemotesLayout.EntryTarget(ActionTable.Find("deploy")!));
+        Assert.Equal("../../../../vmm/kvm/onekvm-entry", RemotesLayout.EntryTarget(ActionTable.Find("vm_monitor")!));
     }
 
     [Fact]
@@ -83,7 +79,7 @@ public sealed partial class ActionTableSpecs
     [Fact]
     public void The_package_diverts_upstreams_copy_of_every_entry_it_ships_and_gives_it_back_on_removal()
     {
-        var stubs = RemotesLayout.StubEntries.Select(e => e.RemotesPath)
+        var entries = RemotesLayout.Entries.Select(e => e.RemotesPath)
             .Concat(["im/kvm-probes.d/vm/monitor/poll.rb", "im/kvm-probes.d/vm/status/state.rb"])
             .Order().ToList();
 
@@ -92,7 +88,7 @@ public sealed partial class ActionTableSpecs
             var text = File.ReadAllText(Path.Combine(Root, "packaging", "scripts", script));
             var list = text[(text.IndexOf("DIVERTED=\"", StringComparison.Ordinal) + 10)..];
             list = list[..list.IndexOf('"', StringComparison.Ordinal)];
-            Assert.Equal(stubs, list.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order().ToList());
+            Assert.Equal(entries, list.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order().ToList());
         }
     }
 

@@ -42,7 +42,7 @@ fake_dir = tempfile.mkdtemp(prefix="onekvm-bench-")
 os.symlink("/bin/true", os.path.join(fake_dir, "virsh"))
 env = dict(benchlib.ENV, PATH=fake_dir + ":" + benchlib.ENV["PATH"])
 # the bash stub that the native entry replaced, beside the same binary, for comparison
-os.symlink(binary, os.path.join(fake_dir, "onekvm"))
+os.symlink(os.path.abspath(binary), os.path.join(fake_dir, "onekvm"))
 bash_stub = os.path.join(fake_dir, "reboot")
 with open(bash_stub, "w") as f:
     f.write('#!/bin/bash\nexec -a "$0" "${0%/*}/onekvm" "$@"\n')

@@ -93,18 +93,25 @@ public sealed class RootHelperStepsSpecs : IDisposable
         Assert.Equal([$"vtpm_setup recover {Uuid} {VmDirectory}"], HelperCalls);
     }
 
-    [Fact]
-    public async Task Shutdown_backs_the_tpm_state_up_before_the_guest_is_asked_and_releases_the_vgpu_after()
+    [Theory]
+    [InlineData(false, "shutdown")] // the guest is asked
+    [InlineData(true, "destroy")] // CANCEL_NO_ACPI: a guest without ACPI is destroyed
+    public async Task Shutdown_backs_the_tpm_state_up_first_releases_the_vgpu_after_and_reads_xml_and_metadata_once(bool cancelNoAcpi,
+        string stop)
     {
         Helper("vgpu").Helper("vtpm_setup");
+        if (cancelNoAcpi)
+        {
+            _host.WithSetting("CANCEL_NO_ACPI", "yes");
+        }
         ScriptRunningDomain();
-        _host.Virsh.On("shutdown").On("domstate", exit: 1, stderr: NotFound, call: 2);
+        _host.Virsh.On(stop).On("domstate", exit: 1, stderr: NotFound, call: 2);
 
         var code = await _host.RunAsync("shutdown", "one-7", "localhost", "7", "localhost");
 
         Assert.Equal(0, code);
         Assert.Equal([$"vtpm_setup backup {Uuid} {VmDirectory}", $"vgpu DELETE {VmDirectory}/vm.xml"], HelperCalls);
-        Assert.Equal(["domstate", "dumpxml", "metadata", "shutdown", "domstate"], _host.Virsh.Verbs);
+        Assert.Equal(["domstate", "dumpxml", "metadata", stop, "domstate"], _host.Virsh.Verbs);
     }
 
     [Fact]
@@ -120,21 +127,6 @@ public sealed class RootHelperStepsSpecs : IDisposable
         Assert.Equal($"Could not back up the vTPM state of one-7 to {VmDirectory}/tpm (it was not shut down): vtpm_setup backup failed: " +
                      "cp: cannot create regular file: Read-only file system.", _host.Sentence);
         Assert.Equal(0, _host.Virsh.CallsTo("shutdown"));
-    }
-
-    [Fact]
-    public async Task A_guest_without_acpi_has_its_tpm_backed_up_then_is_destroyed_with_one_read_of_its_xml_and_metadata()
-    {
-        Helper("vgpu").Helper("vtpm_setup");
-        _host.WithSetting("CANCEL_NO_ACPI", "yes");
-        ScriptRunningDomain();
-        _host.Virsh.On("destroy").On("domstate", exit: 1, stderr: NotFound, call: 2);
-
-        var code = await _host.RunAsync("shutdown", "one-7", "localhost", "7", "localhost");
-
-        Assert.Equal(0, code);
-        Assert.Equal([$"vtpm_setup backup {Uuid} {VmDirectory}", $"vgpu DELETE {VmDirectory}/vm.xml"], HelperCalls);
-        Assert.Equal(["domstate", "dumpxml", "metadata", "destroy", "domstate"], _host.Virsh.Verbs);
     }
 
     [Fact]

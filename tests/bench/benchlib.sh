@@ -23,6 +23,9 @@ WRAP
 now_us() { local t=$EPOCHREALTIME; echo "${t/./}"; }
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ms() { awk -v us="$1" 'BEGIN { printf "%.1f", us / 1000 }'; }
+# paired A B: the median of the per-round differences A - B (line n of each file is round n);
+# rounds alternate the two sides, so a load drift between rounds cancels in each pair
+paired() { paste "$1" "$2" | awk '{ print $1 - $2 }' | median; }
 
 # step SERIES command...: runs it (failing the bench when it fails) and appends its wall
 # time and its time outside virsh (us) to SERIES.wall and SERIES.own; $WORK/inside keeps

@@ -31,8 +31,10 @@ try:
             ("virsh", ["virsh", "--connect", benchlib.URI, action, name]),
         ], RUNS)
         onekvm, bare = benchlib.median_ms(times["onekvm"]), benchlib.median_ms(times["virsh"])
-        rows.append((action, f"{onekvm:.1f} ms", f"{bare:.1f} ms", f"{onekvm - bare:+.1f} ms"))
-    benchlib.table(rows, ("action", "onekvm (entry)", "bare virsh", "overhead"))
+        paired = benchlib.median_ms([o - b for o, b in zip(times["onekvm"], times["virsh"])])
+        rows.append((action, f"{onekvm:.1f} ms", f"{bare:.1f} ms", f"{onekvm - bare:+.1f} ms", f"{paired:+.1f} ms"))
+    benchlib.table(rows, ("action", "onekvm (entry)", "bare virsh", "overhead", "paired"))
+    print("(paired: the median of each round's difference, which a load drift between rounds does not move)")
 finally:
     benchlib.virsh("destroy", name, check=False)
     os.unlink(xml_file)

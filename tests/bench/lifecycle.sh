@@ -15,7 +15,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 REMOTES=${1:-$ROOT/dist/remotes}
-ROUNDS=${2:-15}
+ROUNDS=${2:-25}
 KVM="$REMOTES/vmm/kvm"
 URI=qemu:///system
 V=(virsh --connect "$URI")
@@ -106,7 +106,7 @@ done
 median_ms() { ms "$(median <"$1")"; }
 
 echo "lifecycle: medians over $ROUNDS rounds, ms (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
-printf '%-34s %10s %10s %10s %10s %10s\n' action onekvm "bare virsh" "onekvm own" "bare own" overhead
+printf '%-34s %10s %10s %10s %10s %10s %8s\n' action onekvm "bare virsh" "onekvm own" "bare own" overhead paired
 for action in deploy save restore shutdown floor; do
   ow=$(median_ms "$work/onekvm.$action.wall")
   bw=$(median_ms "$work/bare.$action.wall")
@@ -117,5 +117,7 @@ for action in deploy save restore shutdown floor; do
     floor) label="floor (shutdown of a missing VM)" ;;
     *) label=$action ;;
   esac
-  printf '%-34s %10s %10s %10s %10s %+10.1f\n' "$label" "$ow" "$bw" "$oo" "$bo" "$(awk -v o="$oo" -v b="$bo" 'BEGIN { print o - b }')"
+  printf '%-34s %10s %10s %10s %10s %+10.1f %+8.1f\n' "$label" "$ow" "$bw" "$oo" "$bo" "$(awk -v o="$oo" -v b="$bo" 'BEGIN { print o - b }')" \
+    "$(ms "$(paired "$work/onekvm.$action.own" "$work/bare.$action.own")")"
 done
+echo "(paired: the median of each round's own-time difference, which a load drift between rounds does not move)"

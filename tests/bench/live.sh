@@ -20,7 +20,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 REMOTES=$(cd "${1:-$ROOT/dist/remotes}" && pwd)
-ROUNDS=${2:-${LIVE_BENCH_ROUNDS:-15}}
+ROUNDS=${2:-${LIVE_BENCH_ROUNDS:-25}}
 K="$REMOTES/vmm/kvm"
 GUEST_DIR=${ONEKVM_GUEST_DIR:-/var/cache/onekvm-tests/guest}
 URI=qemu:///system
@@ -57,8 +57,8 @@ row() {
   local name=$1 one bare one_own bare_own
   one=$(median <"$WORK/$name.onekvm.wall"); bare=$(median <"$WORK/$name.bare.wall")
   one_own=$(median <"$WORK/$name.onekvm.own"); bare_own=$(median <"$WORK/$name.bare.own")
-  printf '%-12s %9s %11s %11s %11s %10s\n' "$name" "$(ms "$one")" "$(ms "$bare")" "$(ms "$one_own")" "$(ms "$bare_own")" \
-    "$(ms $(( ${one_own%.*} - ${bare_own%.*} )))"
+  printf '%-12s %9s %11s %11s %11s %10s %8s\n' "$name" "$(ms "$one")" "$(ms "$bare")" "$(ms "$one_own")" "$(ms "$bare_own")" \
+    "$(ms $(( ${one_own%.*} - ${bare_own%.*} )))" "$(ms "$(paired "$WORK/$name.onekvm.own" "$WORK/$name.bare.own")")"
 }
 
 # --- disk on a diskless domain -------------------------------------------------
@@ -115,6 +115,7 @@ XML
 fi
 
 echo "== onekvm live actions benchmark ($ROUNDS interleaved rounds each, medians in ms; libvirtd $URI)"
-printf '%-12s %9s %11s %11s %11s %10s\n' action onekvm "bare virsh" "onekvm own" "bare own" overhead
+printf '%-12s %9s %11s %11s %11s %10s %8s\n' action onekvm "bare virsh" "onekvm own" "bare own" overhead paired
 for r in "${rows[@]}"; do row "$r"; done
-echo "(own: wall time outside virsh; overhead = onekvm own - bare own, including onekvm's entry program)"
+echo "(own: wall time outside virsh; overhead = onekvm own - bare own, including onekvm's entry program;"
+echo " paired: the median of each round's own-time difference, which a load drift between rounds does not move)"

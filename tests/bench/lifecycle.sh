@@ -79,7 +79,6 @@ bare_shutdown() {
   "${V[@]}" --readonly dumpxml --domain "$name" > /dev/null
   "${V[@]}" destroy "$name"
   "${V[@]}" domstate "$name" >/dev/null 2>&1 || true
-  "${V[@]}" domstate "$name" >/dev/null 2>&1 || true
 }
 onekvm_deploy() { "$KVM/deploy" "$dep" localhost 4242 localhost < "$work/domain.xml"; }
 onekvm_save() { "$KVM/save" "$name" "$ckpt" localhost 4242 localhost <<< "$data"; }

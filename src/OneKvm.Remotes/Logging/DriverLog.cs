@@ -6,10 +6,12 @@ namespace OneKvm.Remotes.Logging;
 /// <summary>
 /// The action's log, on stderr through Microsoft.Extensions.Logging.Console. The
 /// logging stack is only built when the first line is written: an action that
-/// succeeds quietly does not pay for it (about 1 ms: the console logger starts its
-/// own thread). <see cref="Logger"/> is deferred, so code may hold it from the start
-/// without building anything. Dispose flushes the console logger's background queue,
-/// so no line is lost or lands after the final error sentence.
+/// succeeds quietly does not pay for it (about 1 ms: the console logger starts its own
+/// thread). So code that may log later holds a way to get the logger, not the logger;
+/// not a deferring ILogger either: each ILogger.Log&lt;TState&gt; hop is a generic virtual
+/// call that Native AOT resolves at run time, which cost more than it saved. Dispose
+/// flushes the console logger's background queue, so no line is lost or lands after the
+/// final error sentence.
 /// </summary>
 internal sealed class DriverLog : IDisposable
 {
@@ -23,18 +25,11 @@ internal sealed class DriverLog : IDisposable
     {
         _category = category;
         _minimum = minimum;
-        Logger = new Deferred(this);
     }
 
     public string Category => _category;
 
-    /// <summary>Builds the logging stack on its first line, not when it is handed around.</summary>
-    public ILogger Logger { get; }
-
-    /// <summary>Whether the logging stack has been built (a line was written).</summary>
-    public bool IsBuilt => _logger is not null;
-
-    private ILogger Built => _logger ??= Create();
+    public ILogger Logger => _logger ??= Create();
 
     public bool IsEnabled(LogLevel level) => level >= _minimum;
 
@@ -50,23 +45,6 @@ internal sealed class DriverLog : IDisposable
             [new OneLogFormatter()]);
         _factory = new LoggerFactory([_provider], new LoggerFilterOptions { MinLevel = _minimum });
         return _factory.CreateLogger(_category);
-    }
-
-    private sealed class Deferred(DriverLog log) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => log.Built.BeginScope(state);
-
-        // answered from the level alone: the generated log methods ask before every line
-        public bool IsEnabled(LogLevel logLevel) => log.IsEnabled(logLevel);
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception,
-            Func<TState, Exception?, string> formatter)
-        {
-            if (IsEnabled(logLevel))
-            {
-                log.Built.Log(logLevel, eventId, state, exception, formatter);
-            }
-        }
     }
 
     public void Dispose()

@@ -1,4 +1,5 @@
 using OneKvm.Remotes.IntegrationSpecs.Infrastructure;
+using OneKvm.Remotes.TestDocuments;
 using Xunit;
 
 namespace OneKvm.Remotes.IntegrationSpecs;
@@ -47,8 +48,7 @@ public sealed class EntryPointSpecs : IDisposable
         var tree = TreeWithMarkedKvmrc("stub");
         File.Copy(TestPaths.Binary, Path.Combine(tree, "vmm", "kvm", "onekvm"));
         var stub = Path.Combine(tree, "vmm", "kvm", "reboot");
-        File.WriteAllText(stub, "#!/bin/bash\nexec -a \"$0\" \"${0%/*}/onekvm\" \"$@\"\n");
-        File.SetUnixFileMode(stub, (UnixFileMode)0b111_101_101);
+        ExecutableFile.Write(stub, "#!/bin/bash\nexec -a \"$0\" \"${0%/*}/onekvm\" \"$@\"\n");
 
         var result = await Driver.Staged.WithRemotes(tree).RunAsync("reboot", "one-1");
 

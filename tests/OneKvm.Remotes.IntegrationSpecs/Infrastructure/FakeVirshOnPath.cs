@@ -1,3 +1,5 @@
+using OneKvm.Remotes.TestDocuments;
+
 namespace OneKvm.Remotes.IntegrationSpecs.Infrastructure;
 
 /// <summary>
@@ -13,14 +15,12 @@ public sealed class FakeVirshOnPath : IDisposable
         ChildPidFile = System.IO.Path.Combine(Directory, "child.pid");
         var script = System.IO.Path.Combine(Directory, "virsh");
         var dotnet = Environment.ProcessPath is { } p && p.EndsWith("dotnet", StringComparison.Ordinal) ? p : "/usr/bin/dotnet";
-        File.WriteAllText(script,
-            $"""
+        ExecutableFile.Write(script, $"""
             #!/bin/sh
             export FAKE_VIRSH_MODE='{mode}' FAKE_VIRSH_CHILD_PID='{ChildPidFile}' DOTNET_CLI_TELEMETRY_OPTOUT=1
             exec '{dotnet}' '{TestPaths.FakeVirshDll}' "$@"
 
             """);
-        File.SetUnixFileMode(script, (UnixFileMode)0b111_101_101);
     }
 
     public string Directory { get; }

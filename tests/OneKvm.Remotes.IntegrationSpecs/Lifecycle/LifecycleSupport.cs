@@ -1,5 +1,6 @@
 using System.Xml.Linq;
 using OneKvm.Remotes.IntegrationSpecs.Infrastructure;
+using OneKvm.Remotes.TestDocuments;
 using Xunit;
 
 namespace OneKvm.Remotes.IntegrationSpecs.Lifecycle;
@@ -188,8 +189,7 @@ internal sealed class FakePrograms : IDisposable
     private FakePrograms Write(string name, string script)
     {
         var path = Path.Combine(Directory, name);
-        File.WriteAllText(path, script);
-        File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
+        ExecutableFile.Write(path, script);
         return this;
     }
 
@@ -228,14 +228,13 @@ internal sealed class RemotesCopy : IDisposable
     public string AddHook(string name, string body = "exit 0")
     {
         var path = Path.Combine(Root, "vmm", "kvm", name);
-        File.WriteAllText(path, $"""
+        ExecutableFile.Write(path, $"""
             #!/bin/bash
             printf '%s\n' "$@" > '{path}.args'
             cat > '{path}.stdin'
             {body}
 
             """);
-        File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
         return path;
     }
 

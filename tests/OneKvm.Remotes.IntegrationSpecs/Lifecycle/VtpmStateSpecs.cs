@@ -1,5 +1,6 @@
 using System.Xml.Linq;
 using OneKvm.Remotes.IntegrationSpecs.Infrastructure;
+using OneKvm.Remotes.TestDocuments;
 using Xunit;
 
 namespace OneKvm.Remotes.IntegrationSpecs.Lifecycle;
@@ -98,8 +99,7 @@ public sealed class VtpmStateSpecs
         var copy = await ProcessRun.RunAsync("cp", ["-a", TestPaths.Remotes, remotes]);
         Assert.True(copy.ExitCode == 0, "cannot copy the staged remotes tree: " + copy);
         var helper = Path.Combine(remotes, "vtpm_setup");
-        await File.WriteAllTextAsync(helper, VtpmSetupStandIn);
-        File.SetUnixFileMode(helper, (UnixFileMode)0b111_101_101);
+        ExecutableFile.Write(helper, VtpmSetupStandIn);
         return remotes;
     }
 }

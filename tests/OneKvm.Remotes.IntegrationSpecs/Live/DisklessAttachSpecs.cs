@@ -114,7 +114,7 @@ public sealed class DisklessAttachSpecs
         using var dir = new Scratch("rollback");
         var image = await QcowAsync(dir.Path, "disk.2", "16M");
         var wrapper = dir.File("virsh");
-        await File.WriteAllTextAsync(wrapper, """
+        ExecutableFile.Write(wrapper, """
             #!/bin/sh
             for a in "$@"; do
               if [ "$a" = attach-device ]; then /usr/bin/virsh "$@"; exec sleep 600; fi
@@ -122,7 +122,6 @@ public sealed class DisklessAttachSpecs
             exec /usr/bin/virsh "$@"
 
             """);
-        File.SetUnixFileMode(wrapper, (UnixFileMode)0b111_101_101);
         var driver = Driver.Staged.WithPathFirst(dir.Path).WithKvmrc("VIRSH_TIMEOUT=3\nVIRSH_RETRIES=2\n");
 
         var result = await driver.RunWithStdinAsync("attach_disk", DiskData(7, ("TARGET", "sdd")), domain.Name, image, "sdd", "3", "b64", "7", "localhost");

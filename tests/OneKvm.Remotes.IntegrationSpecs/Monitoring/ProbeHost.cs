@@ -1,4 +1,5 @@
 using OneKvm.Remotes.IntegrationSpecs.Infrastructure;
+using OneKvm.Remotes.TestDocuments;
 
 namespace OneKvm.Remotes.IntegrationSpecs.Monitoring;
 
@@ -18,8 +19,7 @@ public sealed class ProbeHost : IDisposable
         CallLog = Path.Combine(CounterDirectory, "calls");
         var realVirsh = new[] { "/usr/bin/virsh", "/bin/virsh" }.First(File.Exists);
         var wrapper = Path.Combine(CounterDirectory, "virsh");
-        File.WriteAllText(wrapper, $"#!/bin/sh\necho \"$*\" >> '{CallLog}'\nexec {realVirsh} \"$@\"\n");
-        File.SetUnixFileMode(wrapper, (UnixFileMode)0b111_101_101);
+        ExecutableFile.Write(wrapper, $"#!/bin/sh\necho \"$*\" >> '{CallLog}'\nexec {realVirsh} \"$@\"\n");
         Driver = Driver.Staged.WithEnvironment("ONEKVM_RUN_DIR", RunDirectory).WithPathFirst(CounterDirectory);
     }
 

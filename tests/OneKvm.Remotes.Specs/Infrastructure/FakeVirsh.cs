@@ -1,3 +1,5 @@
+using OneKvm.Remotes.TestDocuments;
+
 namespace OneKvm.Remotes.Specs.Infrastructure;
 
 /// <summary>
@@ -14,14 +16,13 @@ internal sealed class FakeVirsh : IDisposable
         LogFile = Path.Combine(Directory, "calls");
         ChildPidFile = Path.Combine(Directory, "child.pid");
         Executable = Path.Combine(Directory, "virsh");
-        File.WriteAllText(Executable,
-            $"""
+        var script = $"""
             #!/bin/sh
             export FAKE_VIRSH_MODE='{mode}' FAKE_VIRSH_STATE='{StateFile}' FAKE_VIRSH_LOG='{LogFile}' FAKE_VIRSH_CHILD_PID='{ChildPidFile}'
             exec dotnet '{Dll}' "$@"
 
-            """);
-        File.SetUnixFileMode(Executable, (UnixFileMode)0b111_101_101);
+            """;
+        ExecutableFile.Write(Executable, script);
     }
 
     public string Directory { get; }

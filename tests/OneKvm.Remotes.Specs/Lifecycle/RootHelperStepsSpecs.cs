@@ -1,6 +1,7 @@
 using System.Formats.Tar;
 using System.IO.Compression;
 using OneKvm.Remotes.Host;
+using OneKvm.Remotes.TestDocuments;
 using Xunit;
 
 namespace OneKvm.Remotes.Specs.Lifecycle;
@@ -133,8 +134,7 @@ public sealed class RootHelperStepsSpecs : IDisposable
     public async Task A_helper_that_hangs_is_killed_at_virsh_timeout_and_the_deploy_fails_before_the_domain_exists()
     {
         _host.WithSetting("VIRSH_TIMEOUT", "1");
-        File.WriteAllText(Path.Combine(_host.Root, "vgpu"), "#!/bin/bash\nexec sleep 30\n");
-        File.SetUnixFileMode(Path.Combine(_host.Root, "vgpu"), (UnixFileMode)0b111_101_101);
+        ExecutableFile.Write(Path.Combine(_host.Root, "vgpu"), "#!/bin/bash\nexec sleep 30\n");
         _host.Host.Stdin = DomainXml(tpm: false);
         _host.Virsh.On("domstate", exit: 1, stderr: NotFound).On("create");
 
@@ -203,13 +203,12 @@ public sealed class RootHelperStepsSpecs : IDisposable
     private RootHelperStepsSpecs Helper(string name, string? fails = null)
     {
         var path = Path.Combine(_host.Root, name);
-        File.WriteAllText(path, $"""
+        ExecutableFile.Write(path, $"""
             #!/bin/bash
             echo "{name} $*" >> '{HelperLog}'
             {(fails is null ? "exit 0" : $"echo \"{fails}\" >&2; exit 1")}
 
             """);
-        File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
         return this;
     }
 

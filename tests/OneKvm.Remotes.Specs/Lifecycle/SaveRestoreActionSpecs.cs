@@ -1,3 +1,4 @@
+using OneKvm.Remotes.TestDocuments;
 using Xunit;
 
 namespace OneKvm.Remotes.Specs.Lifecycle;
@@ -148,7 +149,7 @@ public sealed class SaveRestoreActionSpecs : IDisposable
     {
         var hook = Path.Combine(_host.EntryDirectory, name);
         var record = hook + ".record";
-        File.WriteAllText(hook, $"""
+        ExecutableFile.Write(hook, $"""
             #!/bin/bash
             printf '%s\n' "$@" > '{record}.args'
             cat > '{record}.stdin'
@@ -156,7 +157,6 @@ public sealed class SaveRestoreActionSpecs : IDisposable
             exit {exit}
 
             """);
-        File.SetUnixFileMode(hook, (UnixFileMode)0b111_101_101);
         return record;
     }
 

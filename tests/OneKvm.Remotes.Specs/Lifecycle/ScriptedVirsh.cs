@@ -1,3 +1,5 @@
+using OneKvm.Remotes.TestDocuments;
+
 namespace OneKvm.Remotes.Specs.Lifecycle;
 
 /// <summary>
@@ -30,8 +32,7 @@ internal sealed class ScriptedVirsh : IDisposable
         Directory = Path.Combine(Path.GetTempPath(), $"onekvm-t-scripted-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(Directory);
         Executable = Path.Combine(Directory, "virsh");
-        File.WriteAllText(Executable, Script);
-        File.SetUnixFileMode(Executable, (UnixFileMode)0b111_101_101);
+        ExecutableFile.Write(Executable, Script);
     }
 
     public string Directory { get; }

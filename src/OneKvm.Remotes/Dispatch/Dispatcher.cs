@@ -41,43 +41,41 @@ internal static class Dispatcher
         var location = RemotesLocation.Resolve(invokedAs, invokedEntry, host.ProcessPath, host.Environment);
         string? sentence = null;
         int code;
-        using (var context = new DriverContext(entry, location, host))
+        var context = new DriverContext(entry, location, host);
+        try
         {
-            try
+            var arguments = ActionCommandLine.Parse(entry, args);
+            // every action reads kvmrc first, so that its warnings reach the VM log whatever the action uses
+            _ = context.Settings;
+            if (entry.Create is null)
             {
-                var arguments = ActionCommandLine.Parse(entry, args);
-                // every action reads kvmrc first, so that its warnings reach the VM log whatever the action uses
-                _ = context.Settings;
-                if (entry.Create is null)
-                {
-                    throw new NotImplementedActionException(entry.Name);
-                }
-                // a probe's extra arguments are the monitor client's own, passed on every run
-                if (arguments.Extra.Count > 0 && entry.Kind != EntryKind.Probe)
-                {
-                    context.Logger.ExtraArguments(string.Join(' ', arguments.Extra.Select(ShellQuote.Quote)));
-                }
-                await entry.Create().RunAsync(context, arguments, cancellationToken).ConfigureAwait(false);
-                code = ExitCodes.Success;
+                throw new NotImplementedActionException(entry.Name);
             }
-            catch (OneKvmException e)
+            // a probe's extra arguments are the monitor client's own, passed on every run
+            if (arguments.Extra.Count > 0 && entry.Kind != EntryKind.Probe)
             {
-                LogCauses(context, e);
-                sentence = e.Message;
-                code = e.ExitCode;
+                context.Logger.ExtraArguments(string.Join(' ', arguments.Extra.Select(ShellQuote.Quote)));
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                sentence = $"{entry.Name} was interrupted by a signal before it finished.";
-                code = ExitCodes.Failure;
-            }
-            catch (Exception e)
-            {
-                // no stack trace in the VM log: one sentence, and the detail for whoever debugs
-                context.Logger.UnexpectedDetail(Describe(e));
-                sentence = $"{entry.Name} failed unexpectedly: {e.GetType().Name}: {e.Message}";
-                code = ExitCodes.Internal;
-            }
+            await entry.Create().RunAsync(context, arguments, cancellationToken).ConfigureAwait(false);
+            code = ExitCodes.Success;
+        }
+        catch (OneKvmException e)
+        {
+            LogCauses(context, e);
+            sentence = e.Message;
+            code = e.ExitCode;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            sentence = $"{entry.Name} was interrupted by a signal before it finished.";
+            code = ExitCodes.Failure;
+        }
+        catch (Exception e)
+        {
+            // no stack trace in the VM log: one sentence, and the detail for whoever debugs
+            context.Logger.UnexpectedDetail(Describe(e));
+            sentence = $"{entry.Name} failed unexpectedly: {e.GetType().Name}: {e.Message}";
+            code = ExitCodes.Internal;
         }
         if (sentence is not null)
         {

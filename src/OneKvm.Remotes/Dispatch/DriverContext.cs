@@ -9,7 +9,7 @@ namespace OneKvm.Remotes.Dispatch;
 /// Everything one action call works with: its entry, its log, its settings (kvmrc
 /// is read on first use), a virsh runner configured from them, and its streams.
 /// </summary>
-internal sealed class DriverContext : IDisposable
+internal sealed class DriverContext
 {
     private readonly DriverHost _host;
     private readonly Lazy<KvmSettings> _settings;
@@ -21,7 +21,7 @@ internal sealed class DriverContext : IDisposable
         Entry = entry;
         Location = location;
         _host = host;
-        Log = new DriverLog(entry.Name);
+        Log = new DriverLog(entry.Name, host.Stderr);
         _settings = new Lazy<KvmSettings>(LoadSettings);
         _virsh = new Lazy<VirshRunner>(CreateVirsh);
     }
@@ -93,6 +93,4 @@ internal sealed class DriverContext : IDisposable
                 break;
         }
     }
-
-    public void Dispose() => Log.Dispose();
 }

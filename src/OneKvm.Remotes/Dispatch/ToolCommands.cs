@@ -46,7 +46,7 @@ internal static class ToolCommands
         CancellationToken cancellationToken)
     {
         var location = RemotesLocation.Resolve(invokedAs, ActionTable.Tool, host.ProcessPath, host.Environment);
-        using var context = new DriverContext(ActionTable.Tool, location, host);
+        var context = new DriverContext(ActionTable.Tool, location, host);
         try
         {
             return await GuestClockSync.RunAsync(context, domain, uri, cancellationToken).ConfigureAwait(false)

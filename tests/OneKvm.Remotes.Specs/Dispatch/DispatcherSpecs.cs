@@ -48,7 +48,12 @@ public sealed class DispatcherSpecs
         var code = await _host.RunAsync("/var/tmp/one/vmm/kvm/onekvm", "reset", "one-1");
 
         Assert.Equal(ExitCodes.Failure, code);
-        Assert.Equal("Could not reset domain one-1: exiting 42.\n", _host.Stderr.ToString());
+        // log lines first, the sentence last: each line is written when it happens, none queued
+        Assert.Equal(
+            "WARN: reset: kvmrc not found at /nonexistent/kvmrc; using upstream's defaults\n" +
+            "ERROR: reset: Command \"virsh --connect qemu:///system reset one-1\" failed (exit 42): error: exiting 42\n" +
+            "Could not reset domain one-1: exiting 42.\n",
+            _host.Stderr.ToString());
     }
 
     [Fact]
@@ -80,7 +85,12 @@ public sealed class DispatcherSpecs
         var code = await _host.RunAsync("/var/tmp/one/vmm/kvm/reboot", "one-1");
 
         Assert.Equal(ExitCodes.Failure, code);
-        Assert.Equal("Could not reboot domain one-1: exiting 42.\n", _host.Stderr.ToString());
+        // log lines first, the sentence last: each line is written when it happens, none queued
+        Assert.Equal(
+            "WARN: reboot: kvmrc not found at /nonexistent/kvmrc; using upstream's defaults\n" +
+            "ERROR: reboot: Command \"virsh --connect qemu:///system reboot one-1\" failed (exit 42): error: exiting 42\n" +
+            "Could not reboot domain one-1: exiting 42.\n",
+            _host.Stderr.ToString());
     }
 
     [Fact]
@@ -94,7 +104,7 @@ public sealed class DispatcherSpecs
 
         File.Delete(kvmrc);
         Assert.Equal(ExitCodes.Failure, code);
-        Assert.Equal($"VIRSH_TIMEOUT=\"soon\" ({kvmrc}:1) is not valid: expected a whole number of 1 or more.\n", _host.Stderr.ToString());
+        Assert.Equal($"VIRSH_TIMEOUT=\"soon\" ({kvmrc}:1) is not valid: expected a whole number of 1 or more.\n", _host.Sentences);
     }
 
     [Fact]

@@ -35,7 +35,7 @@ public sealed class MigrateActionSpecs : IDisposable
 
         Assert.Equal(0, code);
         Assert.Equal(["dominfo", "domstate", "snapshot-list", "migrate", "domstate", "domstate", "destroy", "undefine"], _host.Virsh.Verbs);
-        Assert.Equal("", _host.Host.Stderr.ToString());
+        Assert.Equal("", _host.Host.Sentences);
     }
 
     [Fact]

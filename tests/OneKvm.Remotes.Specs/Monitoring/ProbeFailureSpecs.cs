@@ -35,7 +35,7 @@ public sealed class ProbeFailureSpecs : IDisposable
 
         Assert.Equal(1, code);
         Assert.Equal("", host.Stdout.ToString());
-        Assert.Equal("Could not read the domains from libvirt at qemu:///system: something broke.", host.Stderr.ToString().Trim());
+        Assert.Equal("Could not read the domains from libvirt at qemu:///system: something broke.", host.Sentences.Trim());
         Assert.Single(fake.Calls);
         // a failed poll is not a poll in which the VM was missing
         Assert.Equal(before, File.ReadAllText(statesFile));
@@ -52,7 +52,9 @@ public sealed class ProbeFailureSpecs : IDisposable
 
         Assert.Equal(1, code);
         Assert.StartsWith("Could not read the domains from libvirt at qemu:///system: virsh domstats did not finish within 1 s",
-            host.Stderr.ToString().Trim());
+            host.Sentences.Trim());
+        Assert.Contains(host.LogLines, line => line.StartsWith("ERROR: vm_monitor: Command \"virsh ", StringComparison.Ordinal) &&
+            line.EndsWith("was killed after 1 s (VIRSH_TIMEOUT)", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -65,7 +67,7 @@ public sealed class ProbeFailureSpecs : IDisposable
 
         Assert.Equal(1, code);
         Assert.Equal("", host.Stdout.ToString());
-        Assert.EndsWith("something broke.", host.Stderr.ToString().Trim());
+        Assert.EndsWith("something broke.", host.Sentences.Trim());
     }
 
     [Fact]
@@ -77,7 +79,7 @@ public sealed class ProbeFailureSpecs : IDisposable
         var code = await host.RunAsync("/r/vmm/kvm/poll", "one-7", "node1");
 
         Assert.Equal(1, code);
-        Assert.Equal("virsh domstats one-7 did not print the statistics of one domain.", host.Stderr.ToString().Trim());
+        Assert.Equal("virsh domstats one-7 did not print the statistics of one domain.", host.Sentences.Trim());
     }
 
     [Fact]

@@ -1,4 +1,6 @@
 using OneKvm.Remotes.IntegrationSpecs.Infrastructure;
+using OneKvm.Remotes.IntegrationSpecs.Lifecycle;
+using OneKvm.Remotes.TestDocuments;
 using Xunit;
 
 namespace OneKvm.Remotes.IntegrationSpecs;
@@ -44,6 +46,29 @@ public sealed class HostileNamesSpecs : IDisposable
         ProtocolAssert.Succeeded(cancel);
         Assert.Null(await TestVirsh.StateAsync(name));
         Assert.False(File.Exists(Marker) || File.Exists(Path.Combine(_workDir, Marker)) || File.Exists("/" + Marker));
+    }
+
+    /// <summary>
+    /// Over ssh an action runs in oneadmin's home. .NET's Process alone would look a bare
+    /// "virsh" up in the current directory and beside the binary before PATH; the scripts'
+    /// shell never did.
+    /// </summary>
+    [Fact]
+    public async Task A_program_named_virsh_in_the_working_directory_or_beside_the_binary_is_never_run()
+    {
+        var name = TestNames.Domain("cwd");
+        await using var domain = await TestDomain.StartAsync(DomainXml.Diskless(name));
+        using var tree = new RemotesCopy();
+        var marker = Path.Combine(_workDir, Marker);
+        var impostor = $"#!/bin/sh\ntouch '{marker}'\necho running\n";
+        ExecutableFile.Write(Path.Combine(_workDir, "virsh"), impostor);
+        ExecutableFile.Write(Path.Combine(tree.Root, "vmm", "kvm", "virsh"), impostor);
+
+        var cancel = await tree.Driver.InDirectory(_workDir).RunAsync("cancel", name, "localhost", "7", "localhost");
+
+        ProtocolAssert.Succeeded(cancel);
+        Assert.False(File.Exists(marker), "a virsh outside PATH ran");
+        Assert.Null(await TestVirsh.StateAsync(name));
     }
 
     [Fact]

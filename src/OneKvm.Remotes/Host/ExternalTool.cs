@@ -8,7 +8,7 @@ namespace OneKvm.Remotes.Host;
 
 /// <summary>
 /// A program other than virsh that an action waits for (ssh, OpenNebula's root helpers,
-/// qemu-img, rbd): LANG=C, output buffered, bounded like a virsh call by VIRSH_TIMEOUT
+/// qemu-img, rbd), found in PATH only (<see cref="ProgramPath"/>): LANG=C, output buffered, bounded like a virsh call by VIRSH_TIMEOUT
 /// unless it moves a whole image (<see cref="NoDeadline"/>). A timeout or a program that
 /// cannot start is a OneKvmException clause naming the call; a non-zero exit is the
 /// caller's to judge, with <see cref="Reason"/> as its words.
@@ -32,7 +32,8 @@ internal static class ExternalTool
         deadline.CancelAfter(timeout);
         try
         {
-            return await command.ExecuteBufferedAsync(Encoding.UTF8, Encoding.UTF8, deadline.Token).ConfigureAwait(false);
+            return await command.WithTargetFile(ProgramPath.Resolve(command.TargetFilePath))
+                .ExecuteBufferedAsync(Encoding.UTF8, Encoding.UTF8, deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -41,6 +42,20 @@ internal static class ExternalTool
         catch (Win32Exception e)
         {
             throw new OneKvmException($"cannot run '{command.TargetFilePath}': {e.Message.TrimEnd('.')}", e);
+        }
+    }
+
+    /// <summary>Starts a program the action does not wait for; one that cannot start is reported, never thrown.</summary>
+    public static void StartUnwaited(Command command, Action<string> cannotStart)
+    {
+        try
+        {
+            // not awaited on purpose: the action may exit while the program works
+            _ = command.WithTargetFile(ProgramPath.Resolve(command.TargetFilePath)).ExecuteAsync(CancellationToken.None);
+        }
+        catch (Win32Exception e)
+        {
+            cannotStart(e.Message);
         }
     }
 

@@ -23,13 +23,13 @@ internal static class MemoryCleanup
         command = command.WithValidation(CommandResultValidation.None);
         if (!wait)
         {
-            // not awaited on purpose: the process may exit while sysctl works
-            _ = command.ExecuteAsync(CancellationToken.None);
+            ExternalTool.StartUnwaited(command, reason => context.Logger.LogWarning("memory cleanup could not run: {Reason}", reason));
             return;
         }
         try
         {
-            var result = await command.ExecuteAsync(cancellationToken).ConfigureAwait(false);
+            var result = await command.WithTargetFile(ProgramPath.Resolve(command.TargetFilePath))
+                .ExecuteAsync(cancellationToken).ConfigureAwait(false);
             if (result.ExitCode != 0)
             {
                 context.Logger.LogWarning("memory cleanup (sysctl vm.drop_caches, vm.compact_memory) exited with {Code}", result.ExitCode);
@@ -49,8 +49,8 @@ internal static class MemoryCleanup
         string[] command = ["sudo", "-n", "sysctl", .. SysctlArguments];
         if (!wait)
         {
-            // not awaited on purpose, like the local cleanup after a VM stopped
-            _ = RemoteShell.Wrap(context, host, command).ExecuteAsync(CancellationToken.None);
+            ExternalTool.StartUnwaited(RemoteShell.Wrap(context, host, command),
+                reason => context.Logger.LogWarning("memory cleanup could not run: {Reason}", reason));
             return;
         }
         try

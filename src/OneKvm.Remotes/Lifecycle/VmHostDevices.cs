@@ -213,7 +213,7 @@ internal static class VmHostDevices
             context.Logger.VtpmTemplateStateUnreadable(vmXml, "TPM_STATE is not base64");
             return;
         }
-        var tar = await Cli.Wrap("tar").WithArguments(["-xzf", "-", "-C", vmDirectory, "--no-same-owner", "--", TpmDirectory])
+        var tar = await Cli.Wrap(ProgramPath.Resolve("tar")).WithArguments(["-xzf", "-", "-C", vmDirectory, "--no-same-owner", "--", TpmDirectory])
             .WithStandardInputPipe(PipeSource.FromBytes(archive))
             .WithValidation(CommandResultValidation.None)
             .ExecuteBufferedAsync(cancellationToken).ConfigureAwait(false);

@@ -4,11 +4,12 @@ using System.Diagnostics;
 using System.Text;
 using CliWrap;
 using CliWrap.Buffered;
+using OneKvm.Remotes.Host;
 
 namespace OneKvm.Remotes.Virsh;
 
 /// <summary>
-/// Runs virsh: argument arrays through CliWrap (no shell), stdout and stderr read
+/// Runs virsh (found in PATH only: <see cref="ProgramPath"/>): argument arrays through CliWrap (no shell), stdout and stderr read
 /// concurrently, LANG=C, a timeout that kills the process tree, and retries only
 /// for failures known to be transient. Immutable; configure with <c>With*</c>.
 /// </summary>
@@ -115,7 +116,8 @@ internal sealed record VirshRunner
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var buffered = await cli.ExecuteBufferedAsync(Encoding.UTF8, Encoding.UTF8, deadline.Token)
+            var buffered = await cli.WithTargetFile(ProgramPath.Resolve(Executable))
+                .ExecuteBufferedAsync(Encoding.UTF8, Encoding.UTF8, deadline.Token)
                 .ConfigureAwait(false);
             return new VirshResult(command, command.Render(Uri), buffered.ExitCode, buffered.StandardOutput,
                 buffered.StandardError, attempt, Stopwatch.GetElapsedTime(started));

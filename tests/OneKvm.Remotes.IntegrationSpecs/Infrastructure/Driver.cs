@@ -12,9 +12,14 @@ public sealed record Driver
 
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>The directory the action runs in; null: the tests' own (ssh gives oneadmin's home).</summary>
+    public string? WorkingDirectory { get; init; }
+
     public static Driver Staged => new();
 
     public Driver WithRemotes(string root) => this with { RemotesRoot = root };
+
+    public Driver InDirectory(string directory) => this with { WorkingDirectory = directory };
 
     public Driver WithEnvironment(string name, string? value) =>
         this with { Environment = new Dictionary<string, string?>(Environment) { [name] = value } };
@@ -40,5 +45,6 @@ public sealed record Driver
         RunPathAsync(Path.Combine(RemotesRoot, remotesPath), stdin, args);
 
     public Task<ProcessResult> RunPathAsync(string path, string? stdin, params string[] args) =>
-        ProcessRun.RunAsync(path, args, stdin ?? "", Environment, cleanEnvironment: true, timeout: Timeout);
+        ProcessRun.RunAsync(path, args, stdin ?? "", Environment, cleanEnvironment: true, timeout: Timeout,
+            workingDirectory: WorkingDirectory);
 }

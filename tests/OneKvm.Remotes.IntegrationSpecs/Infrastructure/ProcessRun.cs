@@ -19,10 +19,11 @@ public static class ProcessRun
 {
     public static async Task<ProcessResult> RunAsync(string program, IEnumerable<string> args, string? stdin = null,
         IReadOnlyDictionary<string, string?>? environment = null, bool cleanEnvironment = false,
-        TimeSpan? timeout = null)
+        TimeSpan? timeout = null, string? workingDirectory = null)
     {
         var psi = new ProcessStartInfo(program)
         {
+            WorkingDirectory = workingDirectory ?? "",
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,

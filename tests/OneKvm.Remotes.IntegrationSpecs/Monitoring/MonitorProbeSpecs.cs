@@ -99,10 +99,11 @@ public sealed class MonitorProbeSpecs(ITestOutputHelper output) : IDisposable
         Assert.All(CounterKeys, k => Assert.Equal(0, report.Long(k)));
         Assert.True((await MonitoredDomains.DomStatsAsync(domain.Name))["block.0.rd.reqs"] >= 1, "libvirt still has counters");
         Assert.InRange(report.Cpu, 0, 5);
-        // paused, its memory hardly changes; and libvirt's balloon.rss (no swap here) agrees
-        Assert.InRange(report.Long("MEMORY"), memory * 0.98, memory * 1.02);
+        // paused, a QEMU that just started still gives pages back (CI: 47832 KiB before, 45364 reported),
+        // so the readings around the call as in the other specs; libvirt's balloon.rss (no swap here) agrees
+        MonitoredDomains.AssertIsQemuMemory(report.Long("MEMORY"), memory, MonitoredDomains.QemuMemoryKiB(domain));
         var rss = (await MonitoredDomains.DomStatsAsync(domain.Name, "--balloon"))["balloon.rss"];
-        Assert.InRange(report.Long("MEMORY"), rss * 0.98, rss * 1.02);
+        MonitoredDomains.AssertIsQemuMemory(report.Long("MEMORY"), memory, rss);
     }
 
     [Fact]

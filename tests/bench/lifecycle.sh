@@ -75,7 +75,6 @@ bare_restore() {
   rm -f "$ckpt"
 }
 bare_shutdown() {
-  "${V[@]}" domstate "$name"
   "${V[@]}" --readonly dumpxml --domain "$name" > /dev/null
   "${V[@]}" destroy "$name"
   "${V[@]}" domstate "$name" >/dev/null 2>&1 || true
@@ -87,7 +86,7 @@ onekvm_shutdown() { "$KVM/shutdown" "$name" localhost 4242 localhost <<< "$data"
 
 # the floor under every action: start, read kvmrc, one virsh call, log a line, exit
 onekvm_floor() { "$KVM/shutdown" "$name-missing" localhost 4242 localhost <<< "$data"; }
-bare_floor() { "${V[@]}" domstate "$name-missing" >/dev/null 2>&1 || true; }
+bare_floor() { "${V[@]}" --readonly dumpxml --domain "$name-missing" >/dev/null 2>&1 || true; }
 
 # one unmeasured round warms the page cache and libvirtd
 bare_deploy >/dev/null; bare_save >/dev/null; bare_restore >/dev/null; bare_shutdown >/dev/null 2>&1

@@ -18,6 +18,9 @@ namespace OneKvm.Remotes.Actions;
 /// cleanly like a running one; the timeout and FORCE_DESTROY then apply as usual.
 /// A crashed guest cannot answer either: it is destroyed at once with FORCE_DESTROY=yes,
 /// and otherwise the action fails without waiting (upstream's request simply failed).
+/// With CANCEL_NO_ACPI=yes the domain XML is read first: its features say whether there is
+/// ACPI, and its id whether the domain is up, so a domain without ACPI is destroyed after
+/// one read (upstream: dumpxml and destroy) and the state is asked only of one with ACPI.
 /// With OpenNebula's root helpers in the remotes tree, an emulated TPM's state is backed up
 /// first (a failed backup stops the shutdown) and the vGPU released after (Lifecycle/VmHostDevices.cs).
 /// Unlike upstream there is no fixed 4 s sleep at the end.
@@ -36,22 +39,35 @@ internal sealed class ShutdownAction : IDriverAction
         var timeout = settings.ShutdownTimeout;
         var forceDestroy = settings.ForceDestroy;
 
+        var readings = new DomainReadings(context, domain);
+        var cancel = new CancelAction { Readings = readings };
+        if (settings.CancelNoAcpi)
+        {
+            // one dumpxml says both whether the domain is up and whether it has ACPI: a domain
+            // without ACPI is destroyed in whatever state it is, so it needs no domstate first
+            var xml = await readings.XmlIfDefinedAsync(cancellationToken).ConfigureAwait(false);
+            if (xml is null || !DomainReadings.IsActive(xml))
+            {
+                context.Logger.NothingToShutDown(domain);
+                return;
+            }
+            if (!HasAcpi(xml))
+            {
+                // before anything stops it: libvirt deletes a transient domain's TPM state when it does
+                await VmHostDevices.BackUpTpmAsync(context, readings, cancellationToken).ConfigureAwait(false);
+                context.Logger.DestroyingWithoutAcpi(domain);
+                await cancel.RunAsync(context, arguments, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+        }
         var state = await StateAsync(context, domain, cancellationToken).ConfigureAwait(false);
         if (state is null or "shut off")
         {
             context.Logger.NothingToShutDown(domain);
             return;
         }
-        var readings = new DomainReadings(context, domain);
-        var cancel = new CancelAction { Readings = readings };
-        // before anything stops it: libvirt deletes a transient domain's TPM state when it does
+        // before anything stops it, as above
         await VmHostDevices.BackUpTpmAsync(context, readings, cancellationToken).ConfigureAwait(false);
-        if (settings.CancelNoAcpi && !HasAcpi(await readings.XmlAsync(cancellationToken).ConfigureAwait(false)))
-        {
-            context.Logger.DestroyingWithoutAcpi(domain);
-            await cancel.RunAsync(context, arguments, cancellationToken).ConfigureAwait(false);
-            return;
-        }
         if (state == "crashed")
         {
             // a crashed guest will never answer ACPI: waiting SHUTDOWN_TIMEOUT for it changes nothing

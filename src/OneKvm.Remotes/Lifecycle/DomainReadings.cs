@@ -29,6 +29,27 @@ internal sealed class DomainReadings(DriverContext context, string domain)
         return _xml;
     }
 
+    /// <summary>The live domain XML, or null when there is no such domain; any other failure is the action's.</summary>
+    public async Task<XElement?> XmlIfDefinedAsync(CancellationToken cancellationToken)
+    {
+        if (_xml is null)
+        {
+            var dump = await context.Virsh.TryRunAsync(VirshCommand.Create("dumpxml", "--domain", domain).WithReadOnly(),
+                cancellationToken).ConfigureAwait(false);
+            if (!dump.Succeeded)
+            {
+                return VirshErrors.IsDomainNotFound(dump.StandardError)
+                    ? null
+                    : throw VirshRunnerExtensions.ActionFailure($"Could not read the XML of domain {domain}", new VirshException(dump));
+            }
+            _xml = SafeXml.Parse(dump.StandardOutput, $"the XML of domain {domain}").Root!;
+        }
+        return _xml;
+    }
+
+    /// <summary>Only an active domain's XML carries the id libvirt gave it; a shut-off one's has none.</summary>
+    public static bool IsActive(XElement domainXml) => domainXml.Attribute("id") is not null;
+
     /// <summary>The VM directory from OpenNebula's metadata, or null without one; a VirshException when it cannot be read.</summary>
     public async Task<string?> VmDirectoryAsync(CancellationToken cancellationToken)
     {

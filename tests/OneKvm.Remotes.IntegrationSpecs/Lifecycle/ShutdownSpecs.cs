@@ -89,6 +89,23 @@ public sealed class ShutdownSpecs
         Assert.True(result.Duration < TimeSpan.FromSeconds(20), "waited for ACPI: " + result.Duration);
     }
 
+    /// <summary>CANCEL_NO_ACPI reads only the domain XML first: its id says whether the domain is up.</summary>
+    [Fact]
+    public async Task Cancel_no_acpi_destroys_a_paused_domain_without_acpi_and_leaves_a_shut_off_one_alone()
+    {
+        await using var domain = await TestDomain.StartAsync(DomainXml.Diskless(TestNames.Domain("noacpi-p")).WithoutAcpi(), persistent: true);
+        await TestVirsh.CheckedAsync("suspend", domain.Name);
+
+        var paused = await Shutdown(domain.Name, "CANCEL_NO_ACPI=yes\n");
+        var shutOff = await Shutdown(domain.Name, "CANCEL_NO_ACPI=yes\n");
+
+        ProtocolAssert.Succeeded(paused);
+        Assert.Contains(ProtocolAssert.LogLines(paused, "INFO"), l => l.Contains("has no ACPI; destroying it", StringComparison.Ordinal));
+        ProtocolAssert.Succeeded(shutOff);
+        Assert.Contains(ProtocolAssert.LogLines(shutOff, "INFO"), l => l.Contains("nothing to shut down", StringComparison.Ordinal));
+        Assert.Equal("shut off", await domain.StateAsync());
+    }
+
     [Fact]
     public async Task Cancel_no_acpi_still_asks_a_domain_with_acpi_to_shut_down()
     {

@@ -9,6 +9,8 @@ public sealed class ShutdownActionSpecs : IDisposable
 
     private readonly LifecycleHost _host = new();
 
+    private IEnumerable<string> InfoLines => _host.Host.LogLines.Where(l => l.StartsWith("INFO: ", StringComparison.Ordinal));
+
     [Fact]
     public async Task A_guest_that_ignores_acpi_is_asked_again_every_10_s_and_the_timeout_is_the_error_without_force_destroy()
     {
@@ -112,13 +114,34 @@ public sealed class ShutdownActionSpecs : IDisposable
     {
         _host.WithSetting("CANCEL_NO_ACPI", "yes");
         // upstream's grep finds "acpi" in the description and shuts down a domain that cannot answer
-        _host.Virsh.On("domstate", stdout: "running\n", call: 1).On("domstate", exit: 1, stderr: NotFound)
-            .On("dumpxml", stdout: "<domain><name>one-7</name><description>no acpi here</description><features><pae/></features></domain>")
+        _host.Virsh.On("domstate", exit: 1, stderr: NotFound)
+            .On("dumpxml", stdout: "<domain id='3'><name>one-7</name><description>no acpi here</description><features><pae/></features></domain>")
             .On("destroy");
 
         Assert.Equal(0, await _host.RunAsync("shutdown", "one-7"));
-        Assert.Equal(["domstate", "dumpxml", "destroy"], _host.Virsh.Verbs.Take(3));
-        Assert.Equal(0, _host.Virsh.CallsTo("shutdown"));
+        // one dumpxml decides: no domstate before the destroy, one after it to see the domain gone
+        Assert.Equal(["dumpxml", "destroy", "domstate"], _host.Virsh.Verbs);
+        Assert.Equal(["INFO: shutdown: Domain one-7 has no ACPI; destroying it (CANCEL_NO_ACPI=yes)"], InfoLines);
+    }
+
+    [Theory]
+    [InlineData("")] // no such domain
+    [InlineData("<domain type='kvm'><name>one-7</name><features><pae/></features></domain>")] // defined, shut off: no id
+    public async Task Cancel_no_acpi_finds_a_domain_that_is_not_up_in_its_xml_and_sends_nothing(string xml)
+    {
+        _host.WithSetting("CANCEL_NO_ACPI", "yes");
+        if (xml.Length == 0)
+        {
+            _host.Virsh.On("dumpxml", exit: 1, stderr: NotFound);
+        }
+        else
+        {
+            _host.Virsh.On("dumpxml", stdout: xml);
+        }
+
+        Assert.Equal(0, await _host.RunAsync("shutdown", "one-7"));
+        Assert.Equal(["dumpxml"], _host.Virsh.Verbs);
+        Assert.Equal(["INFO: shutdown: Domain one-7 is not running; nothing to shut down"], InfoLines);
     }
 
     [Fact]
@@ -126,10 +149,10 @@ public sealed class ShutdownActionSpecs : IDisposable
     {
         _host.WithSetting("CANCEL_NO_ACPI", "yes");
         _host.Virsh.On("domstate", stdout: "running\n", call: 1).On("domstate", exit: 1, stderr: NotFound)
-            .On("dumpxml", stdout: "<domain><name>one-7</name><features><acpi/></features></domain>").On("shutdown");
+            .On("dumpxml", stdout: "<domain id='3'><name>one-7</name><features><acpi/></features></domain>").On("shutdown");
 
         Assert.Equal(0, await _host.RunAsync("shutdown", "one-7"));
-        Assert.Equal(["domstate", "dumpxml", "shutdown", "domstate"], _host.Virsh.Verbs);
+        Assert.Equal(["dumpxml", "domstate", "shutdown", "domstate"], _host.Virsh.Verbs);
     }
 
     [Fact]

@@ -8,8 +8,8 @@ namespace OneKvm.Remotes.Host;
 
 /// <summary>
 /// A program other than virsh that an action waits for (ssh, OpenNebula's root helpers,
-/// qemu-img, rbd), found in PATH only (<see cref="ProgramPath"/>): LANG=C, output buffered, bounded like a virsh call by VIRSH_TIMEOUT
-/// unless it moves a whole image (<see cref="NoDeadline"/>). A timeout or a program that
+/// qemu-img, rbd), found in PATH only (<see cref="ProgramPath"/>): LANG=C, output buffered,
+/// bounded like a virsh call by VIRSH_TIMEOUT unless it moves a whole image (<see cref="NoDeadline"/>). A timeout or a program that
 /// cannot start is a OneKvmException clause naming the call; a non-zero exit is the
 /// caller's to judge, with <see cref="Reason"/> as its words.
 /// </summary>

@@ -7,8 +7,8 @@ namespace OneKvm.Remotes.Lifecycle;
 
 /// <summary>
 /// What one action reads of a domain, each at most once however many steps need it:
-/// shutdown's ACPI check, vTPM backup and vGPU release, and the cancel it may end in,
-/// share one dumpxml and one metadata call.
+/// shutdown's up-and-ACPI check, vTPM backup and vGPU release, and the cancel it may end
+/// in, share one dumpxml and one metadata call.
 /// </summary>
 internal sealed class DomainReadings(DriverContext context, string domain)
 {
@@ -22,9 +22,8 @@ internal sealed class DomainReadings(DriverContext context, string domain)
     {
         if (_xml is null)
         {
-            var dump = await context.Virsh.RunOrFailAsync(VirshCommand.Create("dumpxml", "--domain", domain).WithReadOnly(),
-                $"Could not read the XML of domain {domain}", cancellationToken).ConfigureAwait(false);
-            _xml = SafeXml.Parse(dump.StandardOutput, $"the XML of domain {domain}").Root!;
+            var dump = await context.Virsh.RunOrFailAsync(DumpXml, DumpXmlFailure, cancellationToken).ConfigureAwait(false);
+            _xml = Parse(dump);
         }
         return _xml;
     }
@@ -34,15 +33,14 @@ internal sealed class DomainReadings(DriverContext context, string domain)
     {
         if (_xml is null)
         {
-            var dump = await context.Virsh.TryRunAsync(VirshCommand.Create("dumpxml", "--domain", domain).WithReadOnly(),
-                cancellationToken).ConfigureAwait(false);
+            var dump = await context.Virsh.TryRunAsync(DumpXml, cancellationToken).ConfigureAwait(false);
             if (!dump.Succeeded)
             {
                 return VirshErrors.IsDomainNotFound(dump.StandardError)
                     ? null
-                    : throw VirshRunnerExtensions.ActionFailure($"Could not read the XML of domain {domain}", new VirshException(dump));
+                    : throw VirshRunnerExtensions.ActionFailure(DumpXmlFailure, new VirshException(dump));
             }
-            _xml = SafeXml.Parse(dump.StandardOutput, $"the XML of domain {domain}").Root!;
+            _xml = Parse(dump);
         }
         return _xml;
     }
@@ -59,4 +57,10 @@ internal sealed class DomainReadings(DriverContext context, string domain)
         }
         return _vmDirectory.Directory;
     }
+
+    private VirshCommand DumpXml => VirshCommand.Create("dumpxml", "--domain", domain).WithReadOnly();
+
+    private string DumpXmlFailure => $"Could not read the XML of domain {domain}";
+
+    private XElement Parse(VirshResult dump) => SafeXml.Parse(dump.StandardOutput, $"the XML of domain {domain}").Root!;
 }

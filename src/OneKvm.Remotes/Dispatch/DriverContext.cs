@@ -21,7 +21,7 @@ internal sealed class DriverContext
         Entry = entry;
         Location = location;
         _host = host;
-        Log = new DriverLog(entry.Name, host.Stderr);
+        Logger = new OneLogger(entry.Name, LogLevel.Debug, new OneLogFormatter(), host.Stderr);
         _settings = new Lazy<KvmSettings>(LoadSettings);
         _virsh = new Lazy<VirshRunner>(CreateVirsh);
     }
@@ -30,9 +30,8 @@ internal sealed class DriverContext
 
     public RemotesLocation Location { get; }
 
-    public DriverLog Log { get; }
-
-    public ILogger Logger => Log.Logger;
+    /// <summary>The action's log on stderr, in one_vmm_exec's format (<see cref="OneLogger"/>).</summary>
+    public ILogger Logger { get; }
 
     public KvmSettings Settings => _settings.Value;
 

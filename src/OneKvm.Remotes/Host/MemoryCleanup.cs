@@ -1,4 +1,3 @@
-using CliWrap;
 using Microsoft.Extensions.Logging;
 using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
@@ -17,10 +16,9 @@ internal static class MemoryCleanup
     /// <param name="wait">false after a VM stopped: the caller answers at once and the cleanup goes on.</param>
     public static async Task RunAsync(DriverContext context, bool wait, CancellationToken cancellationToken)
     {
-        var command = Environment.UserName == "root" || geteuidIsRoot()
-            ? Cli.Wrap("sysctl").WithArguments(SysctlArguments)
-            : Cli.Wrap("sudo").WithArguments(["-n", "sysctl", .. SysctlArguments]);
-        command = command.WithValidation(CommandResultValidation.None);
+        var command = Environment.UserName == "root" || Environment.GetEnvironmentVariable("EUID") == "0"
+            ? ExternalTool.Prepare("sysctl", SysctlArguments)
+            : ExternalTool.Prepare("sudo", ["-n", "sysctl", .. SysctlArguments]);
         if (!wait)
         {
             ExternalTool.StartUnwaited(command, reason => context.Logger.LogWarning("memory cleanup could not run: {Reason}", reason));
@@ -28,19 +26,19 @@ internal static class MemoryCleanup
         }
         try
         {
-            var result = await command.WithTargetFile(ProgramPath.Resolve(command.TargetFilePath))
-                .ExecuteAsync(cancellationToken).ConfigureAwait(false);
+            // compacting a large host's memory takes as long as it takes: no VIRSH_TIMEOUT
+            var result = await ExternalTool.RunAsync(command, "memory cleanup", ExternalTool.NoDeadline, cancellationToken)
+                .ConfigureAwait(false);
             if (result.ExitCode != 0)
             {
-                context.Logger.LogWarning("memory cleanup (sysctl vm.drop_caches, vm.compact_memory) exited with {Code}", result.ExitCode);
+                context.Logger.LogWarning("memory cleanup (sysctl vm.drop_caches, vm.compact_memory) failed: {Reason}",
+                    ExternalTool.Reason(result));
             }
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (OneKvmException e)
         {
             context.Logger.LogWarning("memory cleanup could not run: {Reason}", e.Message);
         }
-
-        static bool geteuidIsRoot() => Environment.GetEnvironmentVariable("EUID") == "0";
     }
 
     /// <summary>The same on another host, through ssh as oneadmin, so with sudo (migrate_local runs on the front-end).</summary>

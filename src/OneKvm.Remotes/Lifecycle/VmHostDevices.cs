@@ -1,6 +1,5 @@
 using System.Xml.Linq;
 using CliWrap;
-using CliWrap.Buffered;
 using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
@@ -213,13 +212,12 @@ internal static class VmHostDevices
             context.Logger.VtpmTemplateStateUnreadable(vmXml, "TPM_STATE is not base64");
             return;
         }
-        var tar = await Cli.Wrap(ProgramPath.Resolve("tar")).WithArguments(["-xzf", "-", "-C", vmDirectory, "--no-same-owner", "--", TpmDirectory])
-            .WithStandardInputPipe(PipeSource.FromBytes(archive))
-            .WithValidation(CommandResultValidation.None)
-            .ExecuteBufferedAsync(cancellationToken).ConfigureAwait(false);
+        var unpack = ExternalTool.Prepare("tar", ["-xzf", "-", "-C", vmDirectory, "--no-same-owner", "--", TpmDirectory])
+            .WithStandardInputPipe(PipeSource.FromBytes(archive));
+        var tar = await ExternalTool.RunAsync(unpack, "tar", context.Settings.VirshTimeout, cancellationToken).ConfigureAwait(false);
         if (tar.ExitCode != 0)
         {
-            context.Logger.VtpmTemplateStateUnreadable(vmXml, "tar: " + tar.StandardError.Trim().Split('\n')[^1]);
+            context.Logger.VtpmTemplateStateUnreadable(vmXml, "tar: " + ExternalTool.Reason(tar));
         }
     }
 }

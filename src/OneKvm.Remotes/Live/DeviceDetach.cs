@@ -34,8 +34,7 @@ internal sealed class DeviceDetach
 
     public required Func<TimeSpan, CancellationToken, Task> Sleep { get; init; }
 
-    /// <summary>Asked only for a line to write: a detach confirmed at the first look builds no log.</summary>
-    public required Func<ILogger> Logger { get; init; }
+    public required ILogger Logger { get; init; }
 
     /// <summary>The waits before each further look at the domain after a request: 3 s in all.</summary>
     public IReadOnlyList<TimeSpan> PollDelays { get; init; } =
@@ -51,7 +50,7 @@ internal sealed class DeviceDetach
         IsAttached = async ct => isAttached(await LiveDomain.ReadAsync(context.Virsh, domain, ct).ConfigureAwait(false)),
         Attempts = context.Settings.VirshAttempts,
         Sleep = context.SleepAsync,
-        Logger = () => context.Logger,
+        Logger = context.Logger,
     };
 
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -85,18 +84,18 @@ internal sealed class DeviceDetach
                 if (!attached && attempt == 1 && poll == 0 && !result.Succeeded && !pending)
                 {
                     // refused because there is nothing to detach
-                    Logger().NotAttached(Device, Domain);
+                    Logger.NotAttached(Device, Domain);
                     return;
                 }
                 if (poll == 0 && !result.Succeeded)
                 {
-                    Logger().DetachRefused(Device, attempt, refusal!);
+                    Logger.DetachRefused(Device, attempt, refusal!);
                 }
                 if (!attached)
                 {
                     if (attempt > 1 || poll > 0 || !result.Succeeded)
                     {
-                        Logger().DetachConfirmed(Device, attempt);
+                        Logger.DetachConfirmed(Device, attempt);
                     }
                     return;
                 }
@@ -113,7 +112,7 @@ internal sealed class DeviceDetach
             }
             if (attempt < Attempts)
             {
-                Logger().DetachStillAttached(Device, attempt, Attempts);
+                Logger.DetachStillAttached(Device, attempt, Attempts);
             }
         }
         var said = refusal is null ? "" : $"; the last refusal was: {refusal}";

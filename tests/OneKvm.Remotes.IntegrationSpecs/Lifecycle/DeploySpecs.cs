@@ -204,6 +204,22 @@ public sealed class DeploySpecs
         Assert.Equal(["sysctl -q vm.drop_caches=3 vm.compact_memory=1"], fakes.Calls);
     }
 
+    [Fact]
+    public async Task A_memory_cleanup_that_fails_is_a_warning_and_the_domain_still_starts()
+    {
+        await using var scratch = new Scratch("deploy-cleanup-fails");
+        using var fakes = new FakePrograms().WithRecordingSysctl(fails: "sysctl: permission denied on key \"vm.drop_caches\"");
+        var xml = scratch.Diskless("cleanup-fails");
+
+        var result = await Driver.Staged.WithKvmrc("CLEANUP_MEMORY_ON_START=yes\n").WithPathFirst(fakes.Directory)
+            .RunWithStdinAsync("deploy", xml.ToString(), scratch.DeploymentFile, "localhost", scratch.Vm, "localhost");
+
+        ProtocolAssert.Succeeded(result);
+        Assert.Equal("running", await TestVirsh.StateAsync(xml.Name));
+        Assert.Contains("WARN: deploy: memory cleanup (sysctl vm.drop_caches, vm.compact_memory) failed: " +
+            "sysctl: permission denied on key \"vm.drop_caches\"", result.StderrLines);
+    }
+
     private static Task<ProcessResult> Deploy(string stdin, string file, string kvmrc = "") =>
         Driver.Staged.WithKvmrc(kvmrc).RunWithStdinAsync("deploy", stdin, file, "localhost", "0", "localhost");
 

@@ -157,10 +157,11 @@ internal sealed class FakePrograms : IDisposable
 
         """);
 
-    /// <summary>A sysctl that only records what it was asked (memory cleanup must not hit the shared machine).</summary>
-    public FakePrograms WithRecordingSysctl() => Write("sysctl", $"""
+    /// <summary>A sysctl that only records what it was asked (memory cleanup must not hit the shared machine), failing with <paramref name="fails"/> on stderr.</summary>
+    public FakePrograms WithRecordingSysctl(string? fails = null) => Write("sysctl", $"""
         #!/bin/sh
         echo "sysctl $*" >> '{Log}'
+        {(fails is null ? "exit 0" : $"echo '{fails}' >&2; exit 255")}
 
         """);
 

@@ -20,7 +20,7 @@ public sealed class OneLoggerSpecs
     }
 
     private static ILogger Logger(TextWriter writer, LogLevel minimum = LogLevel.Debug) =>
-        new DriverLog("shutdown", writer, minimum).Logger;
+        new OneLogger("shutdown", minimum, new OneLogFormatter(), writer);
 
     [Fact]
     public void A_line_is_on_stderr_as_soon_as_the_log_call_returns()

@@ -9,6 +9,8 @@
 //   fail           exits 1 with "error: something broke"
 //   exit:N         exits N with "error: exiting N"
 //   echo           prints each argument on its own line, NUL-terminated
+//   env:A,B        prints A=<value> and B=<value> of its environment, NUL-terminated
+//                  ("A unset" for a variable it does not have)
 // Every call appends its argv (NUL-separated) to FAKE_VIRSH_LOG when set.
 using System.Diagnostics;
 using System.Text;
@@ -65,6 +67,13 @@ switch (mode.Split(':')[0])
     case "fail":
         Console.Error.WriteLine("error: something broke");
         return 1;
+    case "env":
+        foreach (var name in mode.Split(':')[1].Split(','))
+        {
+            var value = Environment.GetEnvironmentVariable(name);
+            Console.Out.Write((value is null ? $"{name} unset" : $"{name}={value}") + "\0");
+        }
+        return 0;
     default:
         var sb = new StringBuilder();
         foreach (var a in args)

@@ -3,13 +3,17 @@ using Xunit;
 
 namespace OneKvm.Remotes.IntegrationSpecs;
 
-/// <summary>reboot, reset and cancel through the staged entries, against real diskless domains.</summary>
+/// <summary>
+/// reboot, reset and cancel through the staged entries, against real diskless domains
+/// (a BIOS that ignores ACPI). That a reboot and a reset really restart a guest is shown
+/// with a booted Linux guest in GuestLifecycleSpecs.
+/// </summary>
 public sealed class RebootResetCancelSpecs
 {
     private const string ActionData = "<VMM_DRIVER_ACTION_DATA><HOST>localhost</HOST></VMM_DRIVER_ACTION_DATA>";
 
     [Fact]
-    public async Task Rebooting_a_running_domain_answers_nothing_and_keeps_it_running()
+    public async Task Rebooting_a_domain_that_ignores_acpi_answers_nothing_and_leaves_it_running()
     {
         await using var domain = await TestDomain.StartDisklessAsync("reboot");
 
@@ -21,7 +25,7 @@ public sealed class RebootResetCancelSpecs
     }
 
     [Fact]
-    public async Task Resetting_a_running_domain_power_cycles_it_and_answers_nothing()
+    public async Task Resetting_a_running_domain_answers_nothing_and_leaves_it_running()
     {
         await using var domain = await TestDomain.StartDisklessAsync("reset");
 

@@ -5,7 +5,7 @@ namespace OneKvm.Remotes.TestDocuments;
 
 /// <summary>
 /// The action data one_vmm_exec writes on stdin: &lt;VMM_DRIVER_ACTION_DATA&gt; around a
-/// &lt;VM&gt; that has every element ../shared/reference/vm.xsd requires, in its order
+/// &lt;VM&gt; that has every element tests/reference/vm.xsd requires, in its order
 /// (VmDocumentSchemaSpecs checks that against the schema). Tests add the template
 /// vectors they are about: DISK, NIC, PCI, RESIZE...
 /// </summary>

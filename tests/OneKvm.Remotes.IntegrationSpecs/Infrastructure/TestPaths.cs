@@ -20,8 +20,6 @@ public static class TestPaths
     public static string GuestDirectory { get; } =
         Environment.GetEnvironmentVariable("ONEKVM_GUEST_DIR") is { Length: > 0 } g ? g : "/var/cache/onekvm-tests/guest";
 
-    public static string SharedReference(string file) => Path.Combine(RepositoryRoot, "..", "shared", "reference", file);
-
     /// <summary>The fake virsh (a .NET program), wrapped in a script named virsh.</summary>
     public static string FakeVirshDll
     {

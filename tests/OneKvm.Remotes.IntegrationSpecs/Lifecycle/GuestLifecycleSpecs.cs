@@ -7,8 +7,8 @@ namespace OneKvm.Remotes.IntegrationSpecs.Lifecycle;
 
 /// <summary>
 /// What only a real guest can show: it powers off on the ACPI request (its console
-/// says ONEKVM-GUEST-POWEROFF) and comes back after a reboot (a second READY with
-/// another boot id). Each test boots its own tiny guest.
+/// says ONEKVM-GUEST-POWEROFF) and comes back after a reboot or a reset (a second READY
+/// with another boot id). Each test boots its own tiny guest.
 /// </summary>
 public sealed partial class GuestLifecycleSpecs(ITestOutputHelper output)
 {
@@ -56,6 +56,24 @@ public sealed partial class GuestLifecycleSpecs(ITestOutputHelper output)
         Assert.True(await guest.WaitForConsoleAsync("ONEKVM-GUEST-READY", TinyGuest.BootTimeout, count: 2),
             "no second boot on the console:\n" + guest.Console);
         Assert.NotEqual(firstBoot, BootIds(guest.Console)[1]);
+        Assert.Equal("running", await TestVirsh.StateAsync(guest.Name));
+    }
+
+    [Fact]
+    public async Task Resetting_a_guest_power_cycles_it_without_asking_it()
+    {
+        await using var guest = await BootAsync();
+        var firstBoot = BootIds(guest.Console).Single();
+
+        var result = await Driver.Staged.RunWithStdinAsync("reset", ActionData, guest.Name, "localhost", "7", "localhost");
+
+        ProtocolAssert.Succeeded(result);
+        Assert.Equal("", result.Stdout);
+        Assert.True(await guest.WaitForConsoleAsync("ONEKVM-GUEST-READY", TinyGuest.BootTimeout, count: 2),
+            "no second boot on the console:\n" + guest.Console);
+        Assert.NotEqual(firstBoot, BootIds(guest.Console)[1]);
+        // a reset is a power-cycle: the guest never saw a power button (reboot asks it through ACPI)
+        Assert.DoesNotContain("ONEKVM-GUEST-POWEROFF", guest.Console, StringComparison.Ordinal);
         Assert.Equal("running", await TestVirsh.StateAsync(guest.Name));
     }
 

@@ -1,4 +1,5 @@
 using OneKvm.Remotes.Kvmrc;
+using OneKvm.Remotes.TestDocuments;
 using Xunit;
 
 namespace OneKvm.Remotes.Specs.Kvmrc;
@@ -92,13 +93,13 @@ public sealed class KvmSettingsSpecs
     [Fact]
     public void Every_parameter_of_the_upstream_kvmrc_and_the_driver_guide_is_known()
     {
-        var names = File.ReadAllLines(Path.Combine(KvmrcParserSpecs.RepositoryRoot(), "..", "shared", "reference", "kvmrc.upstream"))
+        var names = File.ReadAllLines(ReferenceDocuments.Path("kvmrc.upstream"))
             .Select(l => l.TrimStart('#', ' ').Replace("export ", ""))
             .Where(l => l.Contains('=') && KvmrcParser.IsName(l[..l.IndexOf('=')]))
             .Select(l => l[..l.IndexOf('=')])
             .Where(n => n != "LANG")
             .ToList();
-        var guide = File.ReadAllText(Path.Combine(KvmrcParserSpecs.RepositoryRoot(), "..", "shared", "reference", "kvm-driver-guide.txt"));
+        var guide = File.ReadAllText(ReferenceDocuments.Path("kvm-driver-guide.parameters.txt"));
         var fromGuide = System.Text.RegularExpressions.Regex.Matches(guide, @"^(DEFAULT_ATTACH_\w+|[A-Z_]+(?:TIMEOUT|RETRIES|URI|PROTOCOL|TIME|DESTROY|ACPI|OPTIONS|START|STOP)) ",
             System.Text.RegularExpressions.RegexOptions.Multiline).Select(m => m.Groups[1].Value);
 

@@ -1,4 +1,5 @@
 using OneKvm.Remotes.Kvmrc;
+using OneKvm.Remotes.TestDocuments;
 using Xunit;
 
 namespace OneKvm.Remotes.Specs.Kvmrc;
@@ -16,10 +17,7 @@ public sealed class KvmrcParserSpecs
     [Fact]
     public void The_upstream_kvmrc_parses_without_a_single_warning()
     {
-        var path = Path.Combine(RepositoryRoot(), "..", "shared", "reference", "kvmrc.upstream");
-        Assert.True(File.Exists(path), $"the upstream kvmrc is expected at {path} (../shared/reference)");
-
-        var doc = KvmrcParser.Load(path, NoEnvironment);
+        var doc = KvmrcParser.Load(ReferenceDocuments.Path("kvmrc.upstream"), NoEnvironment);
 
         Assert.Empty(doc.Warnings);
         Assert.Equal("qemu:///system", Value(doc, "LIBVIRT_URI"));
@@ -183,15 +181,5 @@ public sealed class KvmrcParserSpecs
         Assert.Empty(doc.Assignments);
     }
 
-    internal static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "OneKvm.Remotes.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException("repository root not found");
-    }
+    internal static string RepositoryRoot() => ReferenceDocuments.RepositoryRoot;
 }

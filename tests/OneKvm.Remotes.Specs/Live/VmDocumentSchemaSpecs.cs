@@ -8,8 +8,8 @@ using static OneKvm.Remotes.Specs.Live.LiveKit;
 namespace OneKvm.Remotes.Specs.Live;
 
 /// <summary>
-/// The action data of the live specs follows OpenNebula's vm.xsd (../shared/reference):
-/// the schema is read where the project keeps its references, and the VM element is
+/// The action data of the live specs follows OpenNebula's vm.xsd (a copy in
+/// tests/reference):, and the VM element is
 /// validated in the schema's namespace (oned writes it without one).
 /// </summary>
 public sealed class VmDocumentSchemaSpecs
@@ -35,12 +35,8 @@ public sealed class VmDocumentSchemaSpecs
     public void The_vm_of_the_action_data_is_valid_against_vm_xsd(string name)
     {
         var schemas = new XmlSchemaSet { XmlResolver = new XmlUrlResolver() };
-        foreach (var xsd in new[] { "shared.xsd", "vm.xsd" })
-        {
-            var path = Path.Combine(ReferenceDirectory(), xsd);
-            Assert.True(File.Exists(path), $"{path} is missing: the specs check their documents against OpenNebula's schema");
-        }
-        schemas.Add(Namespace, Path.Combine(ReferenceDirectory(), "vm.xsd"));
+        _ = ReferenceDocuments.Path("shared.xsd"); // vm.xsd includes it from its own directory
+        schemas.Add(Namespace, ReferenceDocuments.Path("vm.xsd"));
         var vm = InNamespace(Document(name).Vm());
         var errors = new List<string>();
 
@@ -58,17 +54,5 @@ public sealed class VmDocumentSchemaSpecs
             e.Name = ns + e.Name.LocalName;
         }
         return copy;
-    }
-
-    private static string ReferenceDirectory()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "OneKvm.Remotes.sln")))
-            {
-                return Path.Combine(dir.FullName, "..", "shared", "reference");
-            }
-        }
-        throw new InvalidOperationException("no repository root above " + AppContext.BaseDirectory);
     }
 }

@@ -143,11 +143,13 @@ public sealed class VirshRunnerSpecs
     [Fact]
     public async Task Exported_kvmrc_variables_reach_virsh_but_lang_stays_c()
     {
-        using var fake = new FakeVirsh("echo");
+        using var fake = new FakeVirsh("env:LANG,ONEKVM_SPEC_EXPORTED,ONEKVM_SPEC_NOT_EXPORTED");
 
-        var result = await Runner(fake).WithEnvironment([new("LANG", "de_DE.UTF-8"), new("LIBVIRT_DEBUG", "1")]).RunAsync(VirshCommand.Create("list"));
+        var result = await Runner(fake).WithEnvironment([new("LANG", "de_DE.UTF-8"), new("ONEKVM_SPEC_EXPORTED", "yes it is")])
+            .RunAsync(VirshCommand.Create("list"));
 
-        Assert.Contains("LANG=C", result.StandardOutput);
+        Assert.Equal(["LANG=C", "ONEKVM_SPEC_EXPORTED=yes it is", "ONEKVM_SPEC_NOT_EXPORTED unset"],
+            result.StandardOutput.Split('\0', StringSplitOptions.RemoveEmptyEntries));
     }
 
     private static async Task WaitUntilGoneAsync(int pid)

@@ -198,8 +198,7 @@ public sealed class DeploySpecs
         using var fakes = new FakePrograms().WithSlowVirsh("create", seconds: 2);
         var xml = scratch.Diskless("slow");
 
-        var result = await Driver.Staged.WithKvmrc("VIRSH_TIMEOUT=1\n").WithPathFirst(fakes.Directory)
-            .RunWithStdinAsync("deploy", xml.ToString(), scratch.DeploymentFile, "localhost", scratch.Vm, "localhost");
+        var result = await DeployWithOneSecondVirshTimeout(scratch, xml, fakes);
 
         ProtocolAssert.Succeeded(result);
         Assert.Equal("running", await TestVirsh.StateAsync(xml.Name));
@@ -213,8 +212,7 @@ public sealed class DeploySpecs
         using var fakes = new FakePrograms().WithSlowVirsh("domstate", seconds: 2);
         var xml = scratch.Diskless("slow-state");
 
-        var result = await Driver.Staged.WithKvmrc("VIRSH_TIMEOUT=1\n").WithPathFirst(fakes.Directory)
-            .RunWithStdinAsync("deploy", xml.ToString(), scratch.DeploymentFile, "localhost", scratch.Vm, "localhost");
+        var result = await DeployWithOneSecondVirshTimeout(scratch, xml, fakes);
 
         Assert.Equal($"Could not check whether domain {xml.Name} already exists: virsh domstate did not finish within 1 s (VIRSH_TIMEOUT) and was killed.",
             ProtocolAssert.Failed(result));
@@ -250,6 +248,10 @@ public sealed class DeploySpecs
         Assert.Contains("WARN: deploy: memory cleanup (sysctl vm.drop_caches, vm.compact_memory) failed: " +
             "sysctl: permission denied on key \"vm.drop_caches\"", result.StderrLines);
     }
+
+    private static Task<ProcessResult> DeployWithOneSecondVirshTimeout(Scratch scratch, DomainXml xml, FakePrograms fakes) =>
+        Driver.Staged.WithKvmrc("VIRSH_TIMEOUT=1\n").WithPathFirst(fakes.Directory)
+            .RunWithStdinAsync("deploy", xml.ToString(), scratch.DeploymentFile, "localhost", scratch.Vm, "localhost");
 
     private static Task<ProcessResult> Deploy(string stdin, string file, string kvmrc = "") =>
         Driver.Staged.WithKvmrc(kvmrc).RunWithStdinAsync("deploy", stdin, file, "localhost", "0", "localhost");

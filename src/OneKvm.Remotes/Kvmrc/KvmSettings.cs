@@ -84,7 +84,8 @@ internal sealed class KvmSettings
             {
                 return value.IsSet ? value.Text : null;
             }
-            return Integer(KvmrcParameters.DefaultAttachVirtioBlkQueues, min: 1).ToString(CultureInfo.InvariantCulture);
+            // upstream writes queues='0' as it is, and libvirt takes it
+            return Integer(KvmrcParameters.DefaultAttachVirtioBlkQueues, min: 0).ToString(CultureInfo.InvariantCulture);
         }
     }
 
@@ -192,6 +193,10 @@ internal sealed class KvmSettings
         if (int.TryParse(value.Text, NumberStyles.None, CultureInfo.InvariantCulture, out var count))
         {
             return count;
+        }
+        if (value.Text is { Length: > 0 } digits && digits.All(char.IsAsciiDigit))
+        {
+            return Noted(value, "is more than onekvm counts", $"{int.MaxValue}", int.MaxValue);
         }
         var fallback = int.Parse(KvmrcParameters.Get(name).Default!, CultureInfo.InvariantCulture);
         return Noted(value, "is not a whole number", $"{fallback}, upstream's default", fallback);

@@ -65,7 +65,9 @@ internal static class MemoryCleanup
         }
         try
         {
-            var result = await RemoteShell.RunAsync(context, host, SudoCommand, cancellationToken).ConfigureAwait(false);
+            // ssh's connection is still bounded (ConnectTimeout=VIRSH_TIMEOUT); the compaction is not
+            var result = await RemoteShell.RunAsync(context, host, SudoCommand, ExternalTool.NoDeadline, cancellationToken)
+                .ConfigureAwait(false);
             if (result.ExitCode != 0)
             {
                 context.Logger.MemoryCleanupOnHostFailed(host, ExternalTool.Reason(result));

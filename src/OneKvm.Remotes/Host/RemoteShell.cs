@@ -33,7 +33,8 @@ internal static class RemoteShell
     /// Runs the command and returns what it did; a timeout or a missing ssh is a OneKvmException
     /// clause ("ssh node2 sudo did not finish ..."), for the caller to put into its own line or sentence.
     /// </summary>
+    /// <param name="timeout">VIRSH_TIMEOUT, or <see cref="ExternalTool.NoDeadline"/> for a command that lasts as long as the host is large.</param>
     public static Task<BufferedCommandResult> RunAsync(DriverContext context, string host, IReadOnlyList<string> command,
-        CancellationToken cancellationToken) =>
-        ExternalTool.RunAsync(Wrap(context, host, command), $"ssh {host} {command[0]}", context.Settings.VirshTimeout, cancellationToken);
+        TimeSpan timeout, CancellationToken cancellationToken) =>
+        ExternalTool.RunAsync(Wrap(context, host, command), $"ssh {host} {command[0]}", timeout, cancellationToken);
 }

@@ -147,10 +147,11 @@ public sealed class EntryPointSpecs : IDisposable
     [Fact]
     public async Task Onekvm_kvmrc_reports_an_invalid_value_and_an_uninterpretable_line()
     {
-        var result = await Driver.Staged.WithKvmrc("SHUTDOWN_TIMEOUT=soon\nrm -rf /\n").RunAsync("onekvm", "kvmrc");
+        var result = await Driver.Staged.WithKvmrc("SHUTDOWN_TIMEOUT=-5\nrm -rf /\nFORCE_DESTROY=true\n").RunAsync("onekvm", "kvmrc");
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("INVALID: SHUTDOWN_TIMEOUT=\"soon\"", result.Stdout);
+        Assert.Contains("INVALID: SHUTDOWN_TIMEOUT=\"-5\"", result.Stdout);
+        Assert.Contains("WARN: is not \"yes\"; taken as no, as upstream's scripts compare with \"yes\" exactly", result.Stdout);
         Assert.Contains(":2: 'rm' is a command, not an assignment", result.Stderr);
     }
 

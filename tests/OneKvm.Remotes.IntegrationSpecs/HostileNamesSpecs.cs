@@ -49,6 +49,35 @@ public sealed class HostileNamesSpecs : IDisposable
     }
 
     /// <summary>
+    /// A name that starts with "--" reaches virsh as the value of --domain, never as an option:
+    /// given where the domain goes without it, "reboot --help" printed virsh's help and answered
+    /// success, and "cancel --help" looked 60 times for a domain it never destroyed. onekvm's
+    /// own command line takes every argument of an action as a value (only a lone --help asks
+    /// for help), as upstream's scripts take $1 as the domain.
+    /// </summary>
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("--dash")]
+    public async Task Reboot_reset_and_cancel_reach_a_domain_whose_name_starts_like_an_option(string start)
+    {
+        // "--help" itself is the name virsh would obey; the other carries this run's id
+        var name = start == "--help" ? start : start + "-" + TestNames.Domain("opt");
+        await using var domain = await TestDomain.StartAsync(DomainXml.Diskless(name));
+        var driver = Driver.Staged;
+
+        var reboot = await driver.RunAsync("reboot", name, "localhost", "7", "localhost");
+        var reset = await driver.RunAsync("reset", name, "localhost", "7", "localhost");
+        var running = await TestVirsh.StateAsync(name);
+        var cancel = await (driver with { Timeout = TimeSpan.FromSeconds(30) }).RunAsync("cancel", name, "localhost", "7", "localhost");
+
+        ProtocolAssert.Succeeded(reboot);
+        ProtocolAssert.Succeeded(reset);
+        Assert.Equal("running", running);
+        ProtocolAssert.Succeeded(cancel);
+        Assert.Null(await TestVirsh.StateAsync(name));
+    }
+
+    /// <summary>
     /// Over ssh an action runs in oneadmin's home. .NET's Process alone would look a bare
     /// "virsh" up in the current directory and beside the binary before PATH; the scripts'
     /// shell never did.

@@ -1,4 +1,5 @@
 using OneKvm.Remotes.IntegrationSpecs.Infrastructure;
+using OneKvm.Remotes.IntegrationSpecs.Lifecycle;
 using Xunit;
 
 namespace OneKvm.Remotes.IntegrationSpecs;
@@ -48,6 +49,21 @@ public sealed class RebootResetCancelSpecs
         Assert.Null(await domain.StateAsync());
     }
 
+    /// <summary>Freeing a large VM's memory (hugepages) or resetting its passthrough devices takes as long as it takes; upstream waits.</summary>
+    [Fact]
+    public async Task A_destroy_that_takes_longer_than_virsh_timeout_is_waited_for()
+    {
+        await using var domain = await TestDomain.StartDisklessAsync("cancel-slow");
+        using var fakes = new FakePrograms().WithSlowVirsh("destroy", seconds: 2);
+
+        var result = await Driver.Staged.WithKvmrc("VIRSH_TIMEOUT=1\n").WithPathFirst(fakes.Directory)
+            .RunWithStdinAsync("cancel", ActionData, domain.Name, "localhost", "7", "localhost");
+
+        ProtocolAssert.Succeeded(result);
+        Assert.Null(await domain.StateAsync());
+        Assert.Contains(fakes.Calls, c => c.Contains(" destroy ", StringComparison.Ordinal) && c.EndsWith(" done", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Cancelling_a_persistent_domain_leaves_it_defined_and_shut_off()
     {
@@ -82,7 +98,7 @@ public sealed class RebootResetCancelSpecs
         var error = ProtocolAssert.Failed(result);
         Assert.StartsWith($"{sentence} {name}: ", error);
         Assert.Contains(ProtocolAssert.LogLines(result, "ERROR"),
-            l => l.StartsWith($"ERROR: {action}: Command \"virsh --connect qemu:///system {action} {name}\" failed", StringComparison.Ordinal));
+            l => l.StartsWith($"ERROR: {action}: Command \"virsh --connect qemu:///system {action} --domain {name}\" failed", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -32,7 +32,7 @@ internal sealed class CancelAction : IDriverAction
         var gone = false;
         for (var attempt = 1; attempt <= MaxAttempts && !gone; attempt++)
         {
-            var destroy = await context.Virsh.TryRunAsync(VirshCommand.Create("destroy", domain), cancellationToken)
+            var destroy = await context.Virsh.TryRunAsync(VirshCommand.Create("destroy", "--domain", domain).WithoutTimeout(), cancellationToken)
                 .ConfigureAwait(false);
             if (!destroy.Succeeded)
             {

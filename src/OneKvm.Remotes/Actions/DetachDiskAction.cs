@@ -15,7 +15,7 @@ internal sealed class DetachDiskAction : IDriverAction
     {
         var domain = arguments.Required("deploy_id");
         var target = arguments.Required("target");
-        await DeviceDetach.For(context, domain, $"disk {target}", VirshCommand.Create("detach-disk", domain, target),
+        await DeviceDetach.For(context, domain, $"disk {target}", VirshCommand.Create("detach-disk", "--domain", domain, "--target", target),
             live => live.Disk(target) is not null).RunAsync(cancellationToken).ConfigureAwait(false);
     }
 }

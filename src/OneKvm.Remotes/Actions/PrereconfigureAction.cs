@@ -19,7 +19,7 @@ internal sealed class PrereconfigureAction : IDriverAction
             context.Logger.NoContextTarget("eject");
             return;
         }
-        var eject = await context.Virsh.TryRunAsync(VirshCommand.Create("change-media", domain, target, "--eject", "--force"),
+        var eject = await context.Virsh.TryRunAsync(VirshCommand.Create("change-media", "--domain", domain, "--path", target, "--eject", "--force"),
             cancellationToken).ConfigureAwait(false);
         if (eject.Succeeded)
         {

@@ -9,7 +9,7 @@ internal sealed class RebootAction : IDriverAction
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
         var domain = arguments.Required("deploy_id");
-        await context.Virsh.RunOrFailAsync(VirshCommand.Create("reboot", domain),
+        await context.Virsh.RunOrFailAsync(VirshCommand.Create("reboot", "--domain", domain),
             $"Could not reboot domain {domain}", cancellationToken).ConfigureAwait(false);
     }
 }

@@ -20,7 +20,7 @@ internal sealed class ReconfigureAction : IDriverAction
             context.Logger.NoContextTarget("insert");
             return;
         }
-        var command = VirshCommand.Create("change-media", domain, target, iso, "--update", "--force");
+        var command = VirshCommand.Create("change-media", "--domain", domain, "--path", target, "--source", iso, "--update", "--force");
         if (BlockDevices.IsBlockDevice(iso))
         {
             command = command.WithArguments("--block");

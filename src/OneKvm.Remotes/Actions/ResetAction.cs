@@ -9,7 +9,7 @@ internal sealed class ResetAction : IDriverAction
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
         var domain = arguments.Required("deploy_id");
-        await context.Virsh.RunOrFailAsync(VirshCommand.Create("reset", domain),
+        await context.Virsh.RunOrFailAsync(VirshCommand.Create("reset", "--domain", domain),
             $"Could not reset domain {domain}", cancellationToken).ConfigureAwait(false);
     }
 }

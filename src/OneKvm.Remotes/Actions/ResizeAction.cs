@@ -35,7 +35,7 @@ internal sealed class ResizeAction : IDriverAction
             else
             {
                 await context.Virsh.RunOrFailAsync(
-                    VirshCommand.Create("setmem", domain, (memory * 1024).ToString(CultureInfo.InvariantCulture)),
+                    VirshCommand.Create("setmem", "--domain", domain, "--size", (memory * 1024).ToString(CultureInfo.InvariantCulture)),
                     $"Could not resize the memory of {domain} to {memory} MiB", cancellationToken).ConfigureAwait(false);
             }
             if (!growing && context.Settings.CleanupMemoryOnStop)
@@ -46,7 +46,7 @@ internal sealed class ResizeAction : IDriverAction
         if (plan.Vcpus is { } vcpus)
         {
             await context.Virsh.RunOrFailAsync(
-                VirshCommand.Create("setvcpus", domain, vcpus.ToString(CultureInfo.InvariantCulture), "--live", "--hotpluggable"),
+                VirshCommand.Create("setvcpus", "--domain", domain, "--count", vcpus.ToString(CultureInfo.InvariantCulture), "--live", "--hotpluggable"),
                 $"Could not resize the VCPUs of {domain} to {vcpus}", cancellationToken).ConfigureAwait(false);
         }
     }
@@ -66,7 +66,9 @@ internal sealed class ResizeAction : IDriverAction
         if (memory > previous)
         {
             await context.Virsh.RunOrFailAsync(
-                VirshCommand.Create("attach-device", domain, "/dev/stdin", "--live").WithStandardInput(Dimm.ToXml(size, node).ToString()),
+                // the guest's new memory is allocated (and with hugepages preallocated) by the attach itself
+                VirshCommand.Create("attach-device", "--domain", domain, "--file", "/dev/stdin", "--live")
+                    .WithStandardInput(Dimm.ToXml(size, node).ToString()).WithoutTimeout(),
                 $"Could not hot-plug {size} MiB of memory into {domain}", cancellationToken).ConfigureAwait(false);
             return;
         }

@@ -35,5 +35,5 @@ internal sealed class ResizeDiskAction : IDriverAction
 
     /// <summary>virsh blockresize to a size in MiB, tried again while QEMU says the image "is in use".</summary>
     public static VirshCommand BlockResize(string domain, string target, long mib) =>
-        VirshCommand.Create("blockresize", domain, target, $"{mib}M").WithRetryOn("is in use");
+        VirshCommand.Create("blockresize", "--domain", domain, "--path", target, "--size", $"{mib}M").WithoutTimeout().WithRetryOn("is in use");
 }

@@ -64,7 +64,7 @@ internal sealed class DriverContext
         {
             Logger.KvmrcLineIgnored(warning.ToString());
         }
-        return new KvmSettings(document, _host.Environment);
+        return new KvmSettings(document, _host.Environment, note => Logger.KvmrcValueTaken(note.ToString()));
     }
 
     private VirshRunner CreateVirsh()

@@ -1,27 +1,41 @@
-using Microsoft.Extensions.Logging;
 using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Logging;
 
 namespace OneKvm.Remotes.Host;
 
 /// <summary>
 /// CLEANUP_MEMORY_ON_START/STOP: drop the page cache and compact memory so that a
-/// large VM finds contiguous memory. Needs root; oneadmin gets it through sudo, as
-/// upstream does. A failure is logged and never fails the action.
+/// large VM finds contiguous memory. Needs root; oneadmin gets it through sudo, and
+/// OpenNebula's sudoers allow exactly one command line for it (ONE_MEM:
+/// <c>/usr/sbin/sysctl vm.drop_caches=3 vm.compact_memory=1</c>), so that is the line
+/// sudo is given: the absolute path (sudo matches the path, not the name) and the same
+/// two arguments in the same order, nothing more (an added <c>-q</c> is refused). As root
+/// sysctl runs directly, found in PATH. A failure is logged and never fails the action.
 /// </summary>
 internal static class MemoryCleanup
 {
-    private static readonly string[] SysctlArguments = ["-q", "vm.drop_caches=3", "vm.compact_memory=1"];
+    /// <summary>The program the sudoers rule names.</summary>
+    public const string SysctlPath = "/usr/sbin/sysctl";
+
+    /// <summary>The arguments the sudoers rule allows, in its order.</summary>
+    public static readonly IReadOnlyList<string> SysctlArguments = ["vm.drop_caches=3", "vm.compact_memory=1"];
+
+    /// <summary>sudo without a prompt, then exactly the rule's command line; on another host too, where the driver is oneadmin.</summary>
+    public static readonly IReadOnlyList<string> SudoCommand = ["sudo", "-n", SysctlPath, .. SysctlArguments];
+
+    /// <summary>What runs the cleanup on this host: sysctl as root, otherwise <see cref="SudoCommand"/>.</summary>
+    public static (string Program, string[] Arguments) Invocation(bool root) =>
+        root ? ("sysctl", [.. SysctlArguments]) : (SudoCommand[0], [.. SudoCommand.Skip(1)]);
 
     /// <param name="wait">false after a VM stopped: the caller answers at once and the cleanup goes on.</param>
     public static async Task RunAsync(DriverContext context, bool wait, CancellationToken cancellationToken)
     {
-        var command = Environment.UserName == "root" || Environment.GetEnvironmentVariable("EUID") == "0"
-            ? ExternalTool.Prepare("sysctl", SysctlArguments)
-            : ExternalTool.Prepare("sudo", ["-n", "sysctl", .. SysctlArguments]);
+        var (program, arguments) = Invocation(Environment.UserName == "root" || Environment.GetEnvironmentVariable("EUID") == "0");
+        var command = ExternalTool.Prepare(program, arguments);
         if (!wait)
         {
-            ExternalTool.StartUnwaited(command, reason => context.Logger.LogWarning("memory cleanup could not run: {Reason}", reason));
+            ExternalTool.StartUnwaited(command, reason => context.Logger.MemoryCleanupCannotRun(reason));
             return;
         }
         try
@@ -31,38 +45,37 @@ internal static class MemoryCleanup
                 .ConfigureAwait(false);
             if (result.ExitCode != 0)
             {
-                context.Logger.LogWarning("memory cleanup (sysctl vm.drop_caches, vm.compact_memory) failed: {Reason}",
-                    ExternalTool.Reason(result));
+                context.Logger.MemoryCleanupFailed(ExternalTool.Reason(result));
             }
         }
         catch (OneKvmException e)
         {
-            context.Logger.LogWarning("memory cleanup could not run: {Reason}", e.Message);
+            context.Logger.MemoryCleanupCannotRun(e.Message);
         }
     }
 
     /// <summary>The same on another host, through ssh as oneadmin, so with sudo (migrate_local runs on the front-end).</summary>
     public static async Task RunOnAsync(DriverContext context, string host, bool wait, CancellationToken cancellationToken)
     {
-        string[] command = ["sudo", "-n", "sysctl", .. SysctlArguments];
         if (!wait)
         {
-            ExternalTool.StartUnwaited(RemoteShell.Wrap(context, host, command),
-                reason => context.Logger.LogWarning("memory cleanup could not run: {Reason}", reason));
+            ExternalTool.StartUnwaited(RemoteShell.Wrap(context, host, SudoCommand),
+                reason => context.Logger.MemoryCleanupOnHostCannotRun(host, reason));
             return;
         }
         try
         {
-            var result = await RemoteShell.RunAsync(context, host, command, cancellationToken).ConfigureAwait(false);
+            // ssh's connection is still bounded (ConnectTimeout=VIRSH_TIMEOUT); the compaction is not
+            var result = await RemoteShell.RunAsync(context, host, SudoCommand, ExternalTool.NoDeadline, cancellationToken)
+                .ConfigureAwait(false);
             if (result.ExitCode != 0)
             {
-                context.Logger.LogWarning("memory cleanup on {Host} (sudo sysctl vm.drop_caches, vm.compact_memory) failed: {Reason}",
-                    host, ExternalTool.Reason(result));
+                context.Logger.MemoryCleanupOnHostFailed(host, ExternalTool.Reason(result));
             }
         }
         catch (OneKvmException e)
         {
-            context.Logger.LogWarning("memory cleanup on {Host} could not run: {Reason}", host, e.Message);
+            context.Logger.MemoryCleanupOnHostCannotRun(host, e.Message);
         }
     }
 }

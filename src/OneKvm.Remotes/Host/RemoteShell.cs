@@ -2,7 +2,6 @@ using System.Globalization;
 using CliWrap;
 using CliWrap.Buffered;
 using OneKvm.Remotes.Dispatch;
-using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Virsh;
 
 namespace OneKvm.Remotes.Host;
@@ -30,18 +29,12 @@ internal static class RemoteShell
     public static Command Wrap(DriverContext context, string host, IReadOnlyList<string> command) =>
         ExternalTool.Prepare(Executable, Arguments(host, command, context.Settings.VirshTimeout));
 
-    /// <summary>Runs the command and returns what it did; a timeout or a missing ssh fails with one sentence.</summary>
-    public static async Task<BufferedCommandResult> RunAsync(DriverContext context, string host, IReadOnlyList<string> command,
-        CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await ExternalTool.RunAsync(Wrap(context, host, command), $"ssh {host} {command[0]}", context.Settings.VirshTimeout,
-                cancellationToken).ConfigureAwait(false);
-        }
-        catch (OneKvmException e)
-        {
-            throw new OneKvmException(char.ToUpperInvariant(e.Message[0]) + e.Message[1..] + ".", e);
-        }
-    }
+    /// <summary>
+    /// Runs the command and returns what it did; a timeout or a missing ssh is a OneKvmException
+    /// clause ("ssh node2 sudo did not finish ..."), for the caller to put into its own line or sentence.
+    /// </summary>
+    /// <param name="timeout">VIRSH_TIMEOUT, or <see cref="ExternalTool.NoDeadline"/> for a command that lasts as long as the host is large.</param>
+    public static Task<BufferedCommandResult> RunAsync(DriverContext context, string host, IReadOnlyList<string> command,
+        TimeSpan timeout, CancellationToken cancellationToken) =>
+        ExternalTool.RunAsync(Wrap(context, host, command), $"ssh {host} {command[0]}", timeout, cancellationToken);
 }

@@ -9,7 +9,8 @@ internal static class KvmrcReport
     public static int Write(RemotesLocation location, DriverHost host)
     {
         var document = KvmrcParser.Load(location.KvmrcPath, host.Environment);
-        var settings = new KvmSettings(document, host.Environment);
+        var notes = new List<SettingNote>();
+        var settings = new KvmSettings(document, host.Environment, notes.Add);
         var output = host.Stdout;
         output.WriteLine($"# kvmrc: {location.KvmrcPath} ({(document.Exists ? "found" : "not found, defaults apply")}; {location.How})");
         var invalid = 0;
@@ -20,14 +21,18 @@ internal static class KvmrcReport
             try
             {
                 settings.Validate(parameter);
+                if (notes.Find(n => n.Value.Name == parameter.Name) is { } taken)
+                {
+                    problem = $"WARN: {taken.Problem}; taken as {taken.TakenAs}";
+                }
             }
             catch (KvmrcException e)
             {
-                problem = e.Message;
+                problem = "INVALID: " + e.Message;
                 invalid++;
             }
             var shown = value.Text is null ? "(unset)" : $"\"{value.Text}\"";
-            output.WriteLine($"{parameter.Name}={shown}  # {value.Where}{(problem is null ? "" : "  INVALID: " + problem)}");
+            output.WriteLine($"{parameter.Name}={shown}  # {value.Where}{(problem is null ? "" : "  " + problem)}");
         }
         foreach (var extra in document.Effective.Values.Where(a => !KvmrcParameters.IsKnown(a.Name)))
         {

@@ -65,7 +65,8 @@ internal sealed class LiveMigration
         }
         context.Logger.Migrated(Domain, DestinationHost, context.Time.GetElapsedTime(started).TotalSeconds);
         await snapshots.PutBackAsync(context, destination, DestinationHost).ConfigureAwait(false);
-        if (context.Settings.SyncTime)
+        // upstream's Ruby migrate takes SYNC_TIME=YES, its bash migrate_local only "yes"
+        if (context.Entry.Name == "migrate" ? context.Settings.SyncTimeAfterMigrate : context.Settings.SyncTime)
         {
             GuestClockSync.Start(context, info.Uuid, DestinationUri);
         }

@@ -30,7 +30,8 @@ internal static class DeviceAttach
         }
         try
         {
-            await context.Virsh.RunAsync(Command("attach-device", domain, xml), cancellationToken).ConfigureAwait(false);
+            var attach = Command("attach-device", domain, xml);
+            await context.Virsh.RunAsync(PassesThrough(xml) ? attach.WithoutTimeout() : attach, cancellationToken).ConfigureAwait(false);
         }
         catch (VirshException e)
         {
@@ -47,8 +48,17 @@ internal static class DeviceAttach
     /// <summary>virsh detach-device with the element, as the domain XML has it, on stdin.</summary>
     public static VirshCommand DetachCommand(string domain, XElement device) => Command("detach-device", domain, device);
 
+    /// <summary>
+    /// A host device handed to the guest (PCI passthrough, an SR-IOV function, a mediated
+    /// device): QEMU maps and pins all of the guest's memory for it, so the attach lasts as
+    /// long as the guest is large, like a start. VIRSH_TIMEOUT does not bound it.
+    /// </summary>
+    public static bool PassesThrough(XElement device) =>
+        device.Name.LocalName == "hostdev"
+        || (device.Name.LocalName == "interface" && (string?)device.Attribute("type") == "hostdev");
+
     private static VirshCommand Command(string verb, string domain, XElement device) =>
-        VirshCommand.Create(verb, domain, "/dev/stdin").WithStandardInput(device.ToString(SaveOptions.DisableFormatting));
+        VirshCommand.Create(verb, "--domain", domain, "--file", "/dev/stdin").WithStandardInput(device.ToString(SaveOptions.DisableFormatting));
 
     private static async Task<OneKvmException> RollBackAsync(DriverContext context, string domain, string device,
         OneKvmException failed, Func<LiveDomain, XElement?> find, CancellationToken cancellationToken)

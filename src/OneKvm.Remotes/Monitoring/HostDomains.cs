@@ -38,7 +38,8 @@ internal sealed class HostDomains(VirshRunner virsh, QemuProcessFinder finder)
     /// <summary>One domain by name or UUID, with its process when found; null when libvirt has no such domain.</summary>
     public async Task<(DomainStats Stats, QemuProcess? Process)?> OneAsync(string domain, CancellationToken cancellationToken)
     {
-        var command = StatsCommand(counters: true).WithArguments(domain);
+        // domstats takes domains only by position (no --domain): "--" keeps one named "--help" a domain
+        var command = StatsCommand(counters: true).WithArguments("--", domain);
         if (await RunAsync(command, missingDomainIsNull: true, cancellationToken).ConfigureAwait(false) is not { } result)
         {
             return null;

@@ -6,7 +6,7 @@ internal static class DomainState
     /// <summary>The state as virsh domstate prints it ("running", "shut off", ...), or null when there is no such domain.</summary>
     public static async Task<string?> GetAsync(VirshRunner virsh, string domain, CancellationToken cancellationToken)
     {
-        var result = await virsh.TryRunAsync(VirshCommand.Create("domstate", domain).WithReadOnly(), cancellationToken)
+        var result = await virsh.TryRunAsync(VirshCommand.Create("domstate", "--domain", domain).WithReadOnly(), cancellationToken)
             .ConfigureAwait(false);
         if (result.Succeeded)
         {

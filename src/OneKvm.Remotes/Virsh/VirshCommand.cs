@@ -21,7 +21,7 @@ internal sealed record VirshCommand
 
     public bool ReadOnly { get; private init; }
 
-    /// <summary>Null: the runner's VIRSH_TIMEOUT. <see cref="Timeout.InfiniteTimeSpan"/>: unbounded.</summary>
+    /// <summary>Null: the runner's VIRSH_TIMEOUT. <see cref="Timeout.InfiniteTimeSpan"/>: bounded only by one_vmm_exec's action timeout.</summary>
     public TimeSpan? Timeout { get; private init; }
 
     /// <summary>Fragments of virsh's stderr that mean "try again", besides the runner's own.</summary>
@@ -38,7 +38,12 @@ internal sealed record VirshCommand
 
     public VirshCommand WithTimeout(TimeSpan timeout) => this with { Timeout = timeout };
 
-    /// <summary>For calls whose length is the guest's size (save, restore, migrate): VIRSH_TIMEOUT would cut them short.</summary>
+    /// <summary>
+    /// For calls whose length grows with the guest (create, destroy, save, restore, migrate,
+    /// snapshots, blockresize, a passthrough or memory hot-plug): VIRSH_TIMEOUT would cut a
+    /// large VM's call short. Upstream runs them unbounded too; one_vmm_exec's own action
+    /// timeout (its -w option, unset in the stock oned.conf) and a signal still stop them.
+    /// </summary>
     public VirshCommand WithoutTimeout() => this with { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
 
     public VirshCommand WithRetryOn(params IEnumerable<string> stderrFragments) =>

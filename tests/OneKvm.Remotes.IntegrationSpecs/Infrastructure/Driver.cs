@@ -15,7 +15,12 @@ public sealed record Driver
     /// <summary>The directory the action runs in; null: the tests' own (ssh gives oneadmin's home).</summary>
     public string? WorkingDirectory { get; init; }
 
+    /// <summary>A program and its arguments the entry runs under (unshare, setpriv...); empty: run it directly.</summary>
+    public IReadOnlyList<string> Wrapper { get; init; } = [];
+
     public static Driver Staged => new();
+
+    public Driver Under(params string[] wrapper) => this with { Wrapper = wrapper };
 
     public Driver WithRemotes(string root) => this with { RemotesRoot = root };
 
@@ -45,6 +50,8 @@ public sealed record Driver
         RunPathAsync(Path.Combine(RemotesRoot, remotesPath), stdin, args);
 
     public Task<ProcessResult> RunPathAsync(string path, string? stdin, params string[] args) =>
-        ProcessRun.RunAsync(path, args, stdin ?? "", Environment, cleanEnvironment: true, timeout: Timeout,
-            workingDirectory: WorkingDirectory);
+        Wrapper.Count == 0
+            ? ProcessRun.RunAsync(path, args, stdin ?? "", Environment, cleanEnvironment: true, timeout: Timeout, workingDirectory: WorkingDirectory)
+            : ProcessRun.RunAsync(Wrapper[0], [.. Wrapper.Skip(1), path, .. args], stdin ?? "", Environment, cleanEnvironment: true,
+                timeout: Timeout, workingDirectory: WorkingDirectory);
 }

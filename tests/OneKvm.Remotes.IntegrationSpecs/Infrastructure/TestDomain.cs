@@ -48,9 +48,10 @@ public sealed class TestDomain : IAsyncDisposable
 
     public static async Task RemoveAsync(string name)
     {
-        await TestVirsh.RunAsync("destroy", name);
-        await TestVirsh.RunAsync("undefine", "--nvram", "--snapshots-metadata", name);
-        await TestVirsh.RunAsync("undefine", name);
+        // by --domain: a domain named "--help" must not make virsh print its help instead
+        await TestVirsh.RunAsync("destroy", "--domain", name);
+        await TestVirsh.RunAsync("undefine", "--nvram", "--snapshots-metadata", "--domain", name);
+        await TestVirsh.RunAsync("undefine", "--domain", name);
     }
 
     /// <summary>Domains a crashed test run left behind (their run's process is gone).</summary>
@@ -60,7 +61,7 @@ public sealed class TestDomain : IAsyncDisposable
         Assert.True(list.ExitCode == 0, "libvirtd does not answer: " + list);
         foreach (var name in list.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            var desc = await TestVirsh.RunAsync("desc", name);
+            var desc = await TestVirsh.RunAsync("desc", "--domain", name);
             if (desc.ExitCode == 0 && TestNames.IsLeftoverOfDeadRun(desc.Stdout))
             {
                 await RemoveAsync(name);

@@ -21,14 +21,14 @@ public static class TestVirsh
     /// <summary>"running", "shut off", ... or null when there is no such domain.</summary>
     public static async Task<string?> StateAsync(string domain)
     {
-        var r = await RunAsync("domstate", domain);
+        var r = await RunAsync("domstate", "--domain", domain);
         return r.ExitCode == 0 ? r.Stdout.Trim() : null;
     }
 
     public static async Task<bool> ExistsAsync(string domain) => await StateAsync(domain) is not null;
 
     public static async Task<string> DumpXmlAsync(string domain, bool inactive = false) =>
-        await CheckedAsync(inactive ? ["dumpxml", "--inactive", domain] : ["dumpxml", domain]);
+        await CheckedAsync(inactive ? ["dumpxml", "--inactive", "--domain", domain] : ["dumpxml", "--domain", domain]);
 
     /// <summary>Waits until the domain's state satisfies <paramref name="condition"/>; false on timeout.</summary>
     public static async Task<bool> WaitForStateAsync(string domain, Func<string?, bool> condition, TimeSpan timeout)

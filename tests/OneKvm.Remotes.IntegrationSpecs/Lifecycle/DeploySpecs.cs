@@ -190,6 +190,35 @@ public sealed class DeploySpecs
         Assert.False(File.Exists(scratch.DeploymentFile));
     }
 
+    /// <summary>A large VM (hugepages, passthrough) takes longer than VIRSH_TIMEOUT to start; upstream waits for it too.</summary>
+    [Fact]
+    public async Task A_create_that_takes_longer_than_virsh_timeout_is_waited_for()
+    {
+        await using var scratch = new Scratch("deploy-slow");
+        using var fakes = new FakePrograms().WithSlowVirsh("create", seconds: 2);
+        var xml = scratch.Diskless("slow");
+
+        var result = await DeployWithOneSecondVirshTimeout(scratch, xml, fakes);
+
+        ProtocolAssert.Succeeded(result);
+        Assert.Equal("running", await TestVirsh.StateAsync(xml.Name));
+        Assert.Contains(fakes.Calls, c => c.StartsWith("virsh ", StringComparison.Ordinal) && c.EndsWith(" done", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_short_call_that_takes_longer_than_virsh_timeout_is_still_killed()
+    {
+        await using var scratch = new Scratch("deploy-slow-state");
+        using var fakes = new FakePrograms().WithSlowVirsh("domstate", seconds: 2);
+        var xml = scratch.Diskless("slow-state");
+
+        var result = await DeployWithOneSecondVirshTimeout(scratch, xml, fakes);
+
+        Assert.Equal($"Could not check whether domain {xml.Name} already exists: virsh domstate did not finish within 1 s (VIRSH_TIMEOUT) and was killed.",
+            ProtocolAssert.Failed(result));
+        Assert.Null(await TestVirsh.StateAsync(xml.Name));
+    }
+
     [Fact]
     public async Task Cleanup_memory_on_start_compacts_memory_before_the_domain_starts()
     {
@@ -201,7 +230,7 @@ public sealed class DeploySpecs
             .RunWithStdinAsync("deploy", xml.ToString(), scratch.DeploymentFile, "localhost", scratch.Vm, "localhost");
 
         ProtocolAssert.Succeeded(result);
-        Assert.Equal(["sysctl -q vm.drop_caches=3 vm.compact_memory=1"], fakes.Calls);
+        Assert.Equal(["sysctl vm.drop_caches=3 vm.compact_memory=1"], fakes.Calls);
     }
 
     [Fact]
@@ -219,6 +248,10 @@ public sealed class DeploySpecs
         Assert.Contains("WARN: deploy: memory cleanup (sysctl vm.drop_caches, vm.compact_memory) failed: " +
             "sysctl: permission denied on key \"vm.drop_caches\"", result.StderrLines);
     }
+
+    private static Task<ProcessResult> DeployWithOneSecondVirshTimeout(Scratch scratch, DomainXml xml, FakePrograms fakes) =>
+        Driver.Staged.WithKvmrc("VIRSH_TIMEOUT=1\n").WithPathFirst(fakes.Directory)
+            .RunWithStdinAsync("deploy", xml.ToString(), scratch.DeploymentFile, "localhost", scratch.Vm, "localhost");
 
     private static Task<ProcessResult> Deploy(string stdin, string file, string kvmrc = "") =>
         Driver.Staged.WithKvmrc(kvmrc).RunWithStdinAsync("deploy", stdin, file, "localhost", "0", "localhost");

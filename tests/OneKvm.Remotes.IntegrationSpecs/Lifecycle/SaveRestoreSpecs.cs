@@ -142,7 +142,7 @@ public sealed class SaveRestoreSpecs
         await scratch.StartAsync(xml);
         using var fakes = new FakePrograms().WithRecordingSysctl();
         var driver = Driver.Staged.WithKvmrc("CLEANUP_MEMORY_ON_STOP=yes\nCLEANUP_MEMORY_ON_START=yes\nSYNC_TIME=no\n").WithPathFirst(fakes.Directory);
-        const string cleanup = "sysctl -q vm.drop_caches=3 vm.compact_memory=1";
+        const string cleanup = "sysctl vm.drop_caches=3 vm.compact_memory=1";
 
         ProtocolAssert.Succeeded(await driver.RunWithStdinAsync("save", LifecycleXml.ActionData(scratch.VmId),
             xml.Name, scratch.Checkpoint, "localhost", scratch.Vm, "localhost"));

@@ -153,7 +153,7 @@ public sealed class ShutdownSpecs
 
         ProtocolAssert.Succeeded(result);
         // in the background, as upstream: the action does not wait for it
-        Assert.True(await fakes.WaitForCallAsync("sysctl -q vm.drop_caches=3 vm.compact_memory=1", TimeSpan.FromSeconds(10)),
+        Assert.True(await fakes.WaitForCallAsync("sysctl vm.drop_caches=3 vm.compact_memory=1", TimeSpan.FromSeconds(10)),
             "no memory cleanup: " + string.Join('\n', fakes.Calls));
     }
 

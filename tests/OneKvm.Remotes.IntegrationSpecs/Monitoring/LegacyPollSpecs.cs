@@ -33,6 +33,18 @@ public sealed class LegacyPollSpecs : IDisposable
         Assert.Equal(2, _probe.TakeVirshCalls().Count);
     }
 
+    /// <summary>domstats takes domains only by position: without "--" before it, this name was an unknown option to virsh.</summary>
+    [Fact]
+    public async Task A_domain_whose_name_starts_like_an_option_is_polled_as_a_domain()
+    {
+        await using var domain = await TestDomain.StartAsync(DomainXml.Diskless("--dash-" + TestNames.Domain("poll")));
+
+        var result = await _probe.PollAsync(domain.Name);
+
+        ProtocolAssert.Succeeded(result);
+        Assert.Equal("a", Parse(result.Stdout)["STATE"]);
+    }
+
     [Theory]
     [InlineData("suspend", "e")]
     [InlineData("panic", "e")]

@@ -51,7 +51,7 @@ public sealed class DispatcherSpecs
         // log lines first, the sentence last: each line is written when it happens, none queued
         Assert.Equal(
             "WARN: reset: kvmrc not found at /nonexistent/kvmrc; using upstream's defaults\n" +
-            "ERROR: reset: Command \"virsh --connect qemu:///system reset one-1\" failed (exit 42): error: exiting 42\n" +
+            "ERROR: reset: Command \"virsh --connect qemu:///system reset --domain one-1\" failed (exit 42): error: exiting 42\n" +
             "Could not reset domain one-1: exiting 42.\n",
             _host.Stderr.ToString());
     }
@@ -88,7 +88,7 @@ public sealed class DispatcherSpecs
         // log lines first, the sentence last: each line is written when it happens, none queued
         Assert.Equal(
             "WARN: reboot: kvmrc not found at /nonexistent/kvmrc; using upstream's defaults\n" +
-            "ERROR: reboot: Command \"virsh --connect qemu:///system reboot one-1\" failed (exit 42): error: exiting 42\n" +
+            "ERROR: reboot: Command \"virsh --connect qemu:///system reboot --domain one-1\" failed (exit 42): error: exiting 42\n" +
             "Could not reboot domain one-1: exiting 42.\n",
             _host.Stderr.ToString());
     }
@@ -97,14 +97,14 @@ public sealed class DispatcherSpecs
     public async Task A_bad_kvmrc_value_fails_the_action_with_a_sentence_naming_it()
     {
         var kvmrc = Path.GetTempFileName();
-        await File.WriteAllTextAsync(kvmrc, "VIRSH_TIMEOUT=soon\n");
+        await File.WriteAllTextAsync(kvmrc, "VIRSH_TIMEOUT=-1\n");
         _host.Environment["ONEKVM_KVMRC"] = kvmrc;
 
         var code = await _host.RunAsync("/var/tmp/one/vmm/kvm/reboot", "one-1");
 
         File.Delete(kvmrc);
         Assert.Equal(ExitCodes.Failure, code);
-        Assert.Equal($"VIRSH_TIMEOUT=\"soon\" ({kvmrc}:1) is not valid: expected a whole number of 1 or more.\n", _host.Sentences);
+        Assert.Equal($"VIRSH_TIMEOUT=\"-1\" ({kvmrc}:1) is not valid: expected a whole number of 1 or more: a negative time cannot be waited.\n", _host.Sentences);
     }
 
     [Fact]

@@ -92,7 +92,7 @@ public sealed class SaveRestoreActionSpecs : IDisposable
 
         Assert.Equal(0, await _host.RunAsync("restore", checkpoint, "localhost", "", "7", "localhost"));
         Assert.Equal(0, _host.Host.Stdout.ToString().Length);
-        Assert.Equal(["domstate", "one-7"], _host.Virsh.Calls[0]);
+        Assert.Equal(["domstate", "--domain", "one-7"], _host.Virsh.Calls[0]);
     }
 
     [Fact]

@@ -23,6 +23,7 @@ internal sealed class ScriptedVirsh : IDisposable
         cat > "$dir/stdin.$verb.$n"
         r="$dir/r.$verb.$n"; [ -e "$r.rc" ] || r="$dir/r.$verb"
         [ -e "$r.rc" ] || { echo "error: unscripted verb $verb" >&2; exit 1; }
+        [ -e "$r.sleep" ] && sleep "$(cat "$r.sleep")"
         cat "$r.out"; cat "$r.err" >&2; exit "$(cat "$r.rc")"
 
         """;
@@ -39,10 +40,14 @@ internal sealed class ScriptedVirsh : IDisposable
 
     public string Executable { get; }
 
-    /// <summary>Scripts <paramref name="verb"/>: for call number <paramref name="call"/> only, or for every call.</summary>
-    public ScriptedVirsh On(string verb, int exit = 0, string stdout = "", string stderr = "", int? call = null)
+    /// <summary>Scripts <paramref name="verb"/>: for call number <paramref name="call"/> only, or for every call; it answers after <paramref name="seconds"/>.</summary>
+    public ScriptedVirsh On(string verb, int exit = 0, string stdout = "", string stderr = "", int? call = null, int seconds = 0)
     {
         var stem = Path.Combine(Directory, call is null ? $"r.{verb}" : $"r.{verb}.{call}");
+        if (seconds > 0)
+        {
+            File.WriteAllText(stem + ".sleep", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
         File.WriteAllText(stem + ".out", stdout);
         File.WriteAllText(stem + ".err", stderr);
         File.WriteAllText(stem + ".rc", exit.ToString(System.Globalization.CultureInfo.InvariantCulture));

@@ -156,13 +156,43 @@ public sealed class ShutdownActionSpecs : IDisposable
     }
 
     [Fact]
-    public async Task An_invalid_shutdown_timeout_is_a_clear_error_before_anything_is_sent()
+    public async Task A_negative_shutdown_timeout_is_a_clear_error_before_anything_is_sent()
     {
-        _host.WithSetting("SHUTDOWN_TIMEOUT", "soon");
+        _host.WithSetting("SHUTDOWN_TIMEOUT", "-5");
 
         Assert.NotEqual(0, await _host.RunAsync("shutdown", "one-7"));
-        Assert.Contains("SHUTDOWN_TIMEOUT=\"soon\"", _host.Sentence, StringComparison.Ordinal);
+        Assert.Contains("SHUTDOWN_TIMEOUT=\"-5\"", _host.Sentence, StringComparison.Ordinal);
         Assert.Empty(_host.Virsh.Calls);
+    }
+
+    [Fact]
+    public async Task A_shutdown_timeout_that_is_not_a_number_waits_upstreams_120_s_and_says_so_once()
+    {
+        _host.WithSetting("SHUTDOWN_TIMEOUT", "soon");
+        _host.Virsh.On("domstate", stdout: "running\n").On("shutdown");
+
+        Assert.Equal(1, await _host.RunAsync("shutdown", "one-7"));
+
+        Assert.Equal(120, _host.SecondsSlept);
+        var warning = Assert.Single(_host.Host.LogLines, l => l.Contains("SHUTDOWN_TIMEOUT", StringComparison.Ordinal));
+        Assert.Equal("WARN: shutdown: kvmrc: SHUTDOWN_TIMEOUT=\"soon\" (environment) is not a whole number of seconds; taken as 120 s, upstream's default", warning);
+    }
+
+    /// <summary>Upstream's force_shutdown compares FORCE_DESTROY with "yes": true is no, the timeout is the error, nothing is destroyed.</summary>
+    [Theory]
+    [InlineData("true")]
+    [InlineData("YES")]
+    public async Task Force_destroy_other_than_yes_is_no_as_upstream_reads_it_and_one_warning_says_so(string value)
+    {
+        _host.WithSetting("SHUTDOWN_TIMEOUT", "2").WithSetting("FORCE_DESTROY", value);
+        _host.Virsh.On("domstate", stdout: "running\n").On("shutdown");
+
+        Assert.Equal(1, await _host.RunAsync("shutdown", "one-7"));
+
+        Assert.StartsWith("Timed out shutting down one-7", _host.Sentence);
+        Assert.Equal(0, _host.Virsh.CallsTo("destroy"));
+        var warning = Assert.Single(_host.Host.LogLines, l => l.Contains("FORCE_DESTROY", StringComparison.Ordinal));
+        Assert.Equal($"WARN: shutdown: kvmrc: FORCE_DESTROY=\"{value}\" (environment) is not \"yes\"; taken as no, as upstream's scripts compare with \"yes\" exactly", warning);
     }
 
     public void Dispose() => _host.Dispose();

@@ -52,7 +52,7 @@ public sealed class ResizeSpecs
     {
         var command = OneKvm.Remotes.Actions.ResizeDiskAction.BlockResize("one-42", "vdb", 2048);
 
-        Assert.Equal(["one-42", "vdb", "2048M"], command.Arguments.ToArray());
+        Assert.Equal(["--domain", "one-42", "--path", "vdb", "--size", "2048M"], command.Arguments.ToArray());
         Assert.Contains("is in use", command.TransientErrors);
     }
 

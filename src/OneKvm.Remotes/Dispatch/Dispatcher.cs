@@ -27,6 +27,12 @@ internal static class Dispatcher
         {
             return await ToolCommands.RunAsync(invokedAs, args, host, cancellationToken).ConfigureAwait(false);
         }
+        if (entry.Kind == EntryKind.RootHelper)
+        {
+            // runs as root: nothing of the caller's environment counts (RootHelpers/RootEnvironment.cs)
+            host.ScrubProcessEnvironment();
+            host = host with { Environment = RootHelpers.RootEnvironment.Lookup };
+        }
         return await RunActionAsync(entry, invokedAs, entry, args, host, cancellationToken).ConfigureAwait(false);
     }
 
@@ -45,8 +51,12 @@ internal static class Dispatcher
         try
         {
             var arguments = ActionCommandLine.Parse(entry, args);
-            // every action reads kvmrc first, so that its warnings reach the VM log whatever the action uses
-            _ = context.Settings;
+            // every action reads kvmrc first, so that its warnings reach the VM log whatever the action uses;
+            // a root helper reads it only if it needs a setting (kvmrc is oneadmin's to write)
+            if (entry.Kind != EntryKind.RootHelper)
+            {
+                _ = context.Settings;
+            }
             if (entry.Create is null)
             {
                 throw new NotImplementedActionException(entry.Name);

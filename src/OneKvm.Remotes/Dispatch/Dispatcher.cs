@@ -62,7 +62,8 @@ internal static class Dispatcher
                 throw new NotImplementedActionException(entry.Name);
             }
             // a probe's extra arguments are the monitor client's own, passed on every run
-            if (arguments.Extra.Count > 0 && entry.Kind != EntryKind.Probe)
+            // an entry without parameters passes everything on (virtiofsd.sh)
+            if (arguments.Extra.Count > 0 && entry.Kind != EntryKind.Probe && entry.Parameters.Count > 0)
             {
                 context.Logger.ExtraArguments(string.Join(' ', arguments.Extra.Select(ShellQuote.Quote)));
             }

@@ -34,6 +34,32 @@ internal static partial class HelperArguments
             : normalized;
     }
 
+    /// <summary>
+    /// A directory virtiofsd shares with a guest: below a datastore of the node
+    /// (&lt;datastores&gt;/&lt;id&gt;/...), with no "." or "..", and no symlink below the datastore.
+    /// </summary>
+    public static string SharedDirectory(string helper, string value)
+    {
+        var parts = value.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var normalized = "/" + string.Join('/', parts);
+        var prefix = Datastores + "/";
+        var below = normalized.StartsWith(prefix, StringComparison.Ordinal) ? normalized[prefix.Length..].Split('/') : [];
+        if (!value.StartsWith('/') || parts.Any(p => p is "." or "..") || below.Length < 2 || !below[0].All(char.IsAsciiDigit))
+        {
+            throw new RefusedException($"{helper} refused to share '{value}': it is not a directory below {Datastores}/<datastore id>/.");
+        }
+        var path = prefix + below[0];
+        foreach (var part in below.Skip(1))
+        {
+            path += "/" + part;
+            if (new FileInfo(path).LinkTarget is not null)
+            {
+                throw new RefusedException($"{helper} refused to share '{value}': {path} is a symbolic link, which a root helper does not follow.");
+            }
+        }
+        return normalized;
+    }
+
     [GeneratedRegex("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex UuidForm();
 

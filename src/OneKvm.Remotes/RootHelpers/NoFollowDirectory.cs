@@ -25,6 +25,7 @@ internal sealed class NoFollowDirectory : IDisposable
     private const int NotADirectory = 20;
     private const int TooManyLinks = 40; // ELOOP: what O_NOFOLLOW answers for a symlink
     private const int EmptyPath = 0x1000;
+    private const int CurrentDirectory = -100;
     private const uint BasicStats = 0x7ff;
     private const int StatxSize = 256;
     private const int RegularFile = 0x8000;
@@ -159,6 +160,14 @@ internal sealed class NoFollowDirectory : IDisposable
     }
 
     public void Dispose() => _ = Close(_fd);
+
+    /// <summary>Owner and mode bits of a path (its last symlink followed).</summary>
+    public static (int Uid, int Mode) StatPath(string path)
+    {
+        var buffer = new byte[StatxSize];
+        Check(Statx(CurrentDirectory, path, 0, BasicStats, buffer), path, "stat");
+        return (BitConverter.ToInt32(buffer, 20), BitConverter.ToUInt16(buffer, 28));
+    }
 
     private string Child(string name) => Path.TrimEnd('/') + "/" + name;
 

@@ -21,17 +21,28 @@ internal static partial class HelperArguments
     /// The VM directory without repeated slashes (OpenNebula's metadata writes
     /// /var/lib/one//datastores/0/7); "." and ".." are refused, not resolved.
     /// </summary>
-    public static string VmDirectory(string helper, string value)
+    public static string VmDirectory(string helper, string value) =>
+        NormalizedVmDirectory(value)
+        ?? throw new RefusedException($"{helper} refused the VM directory '{value}': it is not {Datastores}/<datastore id>/<vm id>.");
+
+    /// <summary>A file such as vm.xml directly in a VM directory: the VM directory is returned.</summary>
+    public static string VmDirectoryOfFile(string helper, string value, string fileName)
+    {
+        var slash = value.LastIndexOf('/');
+        return slash > 0 && value[(slash + 1)..] == fileName && NormalizedVmDirectory(value[..slash]) is { } directory
+            ? directory
+            : throw new RefusedException($"{helper} refused the file '{value}': it is not {Datastores}/<datastore id>/<vm id>/{fileName}.");
+    }
+
+    private static string? NormalizedVmDirectory(string value)
     {
         var parts = value.Split('/', StringSplitOptions.RemoveEmptyEntries);
         var normalized = "/" + string.Join('/', parts);
         var prefix = Datastores + "/";
-        var refused = !value.StartsWith('/') || parts.Any(p => p is "." or "..")
-            || !normalized.StartsWith(prefix, StringComparison.Ordinal)
-            || !VmDirectoryForm().IsMatch(normalized[prefix.Length..]);
-        return refused
-            ? throw new RefusedException($"{helper} refused the VM directory '{value}': it is not {Datastores}/<datastore id>/<vm id>.")
-            : normalized;
+        var accepted = value.StartsWith('/') && !parts.Any(p => p is "." or "..")
+            && normalized.StartsWith(prefix, StringComparison.Ordinal)
+            && VmDirectoryForm().IsMatch(normalized[prefix.Length..]);
+        return accepted ? normalized : null;
     }
 
     /// <summary>

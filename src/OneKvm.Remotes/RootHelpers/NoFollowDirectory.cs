@@ -26,6 +26,7 @@ internal sealed class NoFollowDirectory : IDisposable
     private const int TooManyLinks = 40; // ELOOP: what O_NOFOLLOW answers for a symlink
     private const int EmptyPath = 0x1000;
     private const int CurrentDirectory = -100;
+    private const int SymlinkNoFollow = 0x100;
     private const uint BasicStats = 0x7ff;
     private const int StatxSize = 256;
     private const int RegularFile = 0x8000;
@@ -160,6 +161,15 @@ internal sealed class NoFollowDirectory : IDisposable
     }
 
     public void Dispose() => _ = Close(_fd);
+
+    /// <summary>The owner of an entry of this directory (a symlink's own); null when there is none.</summary>
+    public (int Uid, int Gid)? TryOwnerOf(string name)
+    {
+        var buffer = new byte[StatxSize];
+        return Statx(_fd, name, SymlinkNoFollow, BasicStats, buffer) == 0
+            ? (BitConverter.ToInt32(buffer, 20), BitConverter.ToInt32(buffer, 24))
+            : null;
+    }
 
     /// <summary>Owner and mode bits of a path (its last symlink followed).</summary>
     public static (int Uid, int Mode) StatPath(string path)

@@ -24,6 +24,8 @@ public sealed class SudoersSpecs
         chown -R "$2" /var/tmp/one
         echo "== sudo -l vtpm_setup"
         runuser -u "$2" -- sudo -n -l /var/tmp/one/vtpm_setup
+        echo "== sudo -l vgpu"
+        runuser -u "$2" -- sudo -n -l /var/tmp/one/vgpu
         echo "== sudo vtpm_setup recover"
         runuser -u "$2" -- sudo -n /var/tmp/one/vtpm_setup recover "$3" "$4"
         echo "== sudo -l deploy"
@@ -31,7 +33,7 @@ public sealed class SudoersSpecs
         """;
 
     [Fact]
-    public async Task Opennebulas_sudoers_rule_lets_oneadmin_run_onekvms_vtpm_setup_where_onehost_sync_puts_it_and_nothing_else()
+    public async Task Opennebulas_sudoers_rule_lets_oneadmin_run_onekvms_vtpm_setup_and_vgpu_where_onehost_sync_puts_them_and_nothing_else()
     {
         var id = (Environment.ProcessId % 100_000).ToString(CultureInfo.InvariantCulture);
         var user = "onekvmt" + id;
@@ -63,8 +65,9 @@ public sealed class SudoersSpecs
             Assert.True(run.ExitCode == 0, run.ToString());
             var sections = run.Stdout.Split("== ", StringSplitOptions.RemoveEmptyEntries);
             Assert.Equal("sudo -l vtpm_setup\n/var/tmp/one/vtpm_setup\n", sections[0]);
-            Assert.Equal("sudo vtpm_setup recover\n", sections[1]);
-            Assert.Equal("sudo -l deploy\nrefused 1\n", sections[2]);
+            Assert.Equal("sudo -l vgpu\n/var/tmp/one/vgpu\n", sections[1]);
+            Assert.Equal("sudo vtpm_setup recover\n", sections[2]);
+            Assert.Equal("sudo -l deploy\nrefused 1\n", sections[3]);
             // what ran through sudo was onekvm's vtpm_setup, as root: the state is in libvirt's root-owned tree
             Assert.Equal("the saved TPM", await File.ReadAllTextAsync(Path.Combine(libvirtState, "tpm2", "tpm2-00.permall")));
             var owner = await MustAsync("stat", ["-c", "%U %a", Path.Combine(libvirtState, "tpm2", "tpm2-00.permall")]);

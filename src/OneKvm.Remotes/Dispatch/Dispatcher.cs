@@ -27,18 +27,18 @@ internal static class Dispatcher
         {
             return await ToolCommands.RunAsync(invokedAs, args, host, cancellationToken).ConfigureAwait(false);
         }
-        if (entry.Kind == EntryKind.RootHelper)
-        {
-            // runs as root: nothing of the caller's environment counts (RootHelpers/RootEnvironment.cs)
-            host.ScrubProcessEnvironment();
-            host = host with { Environment = RootHelpers.RootEnvironment.Lookup };
-        }
         return await RunActionAsync(entry, invokedAs, entry, args, host, cancellationToken).ConfigureAwait(false);
     }
 
     public static async Task<int> RunActionAsync(ActionEntry entry, string invokedAs, ActionEntry invokedEntry,
         IReadOnlyList<string> args, DriverHost host, CancellationToken cancellationToken)
     {
+        if (entry.Kind == EntryKind.RootHelper)
+        {
+            // runs as root, by its entry or as `onekvm <helper>`: nothing of the caller's environment counts (RootHelpers/RootEnvironment.cs)
+            host.ScrubProcessEnvironment();
+            host = host with { Environment = RootHelpers.RootEnvironment.Lookup };
+        }
         if (ActionCommandLine.IsHelpRequest(args))
         {
             ActionCommandLine.WriteHelp(entry, host.Stderr);

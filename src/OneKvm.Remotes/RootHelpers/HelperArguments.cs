@@ -65,7 +65,7 @@ internal static partial class HelperArguments
             path += "/" + part;
             if (new FileInfo(path).LinkTarget is not null)
             {
-                throw new RefusedException($"{helper} refused to share '{value}': {path} is a symbolic link, which a root helper does not follow.");
+                throw new RefusedException($"{helper} refused to share '{value}': {RefusedException.Symlink(path).Message}.");
             }
         }
         return normalized;

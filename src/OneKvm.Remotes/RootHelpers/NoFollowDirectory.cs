@@ -198,9 +198,9 @@ internal sealed class NoFollowDirectory : IDisposable
 
     private static OneKvmException Failure(string path, int errno, string what) => errno switch
     {
-        TooManyLinks => new RefusedException($"{path} is a symbolic link, which a root helper does not follow"),
+        TooManyLinks => RefusedException.Symlink(path),
         // O_DIRECTORY answers ENOTDIR before O_NOFOLLOW's ELOOP for a symlink; lstat tells which (the message only)
-        NotADirectory when new FileInfo(path).LinkTarget is not null => new RefusedException($"{path} is a symbolic link, which a root helper does not follow"),
+        NotADirectory when new FileInfo(path).LinkTarget is not null => RefusedException.Symlink(path),
         NotADirectory => new RefusedException($"{path} is not a directory"),
         _ => new OneKvmException($"cannot {what} {path}: {Marshal.GetPInvokeErrorMessage(errno)}"),
     };

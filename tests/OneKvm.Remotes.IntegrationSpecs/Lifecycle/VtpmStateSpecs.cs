@@ -14,14 +14,12 @@ namespace OneKvm.Remotes.IntegrationSpecs.Lifecycle;
 /// </summary>
 public sealed class VtpmStateSpecs
 {
-    public const string NodeDatastores = "/var/lib/one/datastores";
-
     private const string LibvirtTpmStates = "/var/lib/libvirt/swtpm";
 
     [Fact]
     public async Task The_tpm_state_survives_a_shutdown_and_the_next_deploy_starts_with_it()
     {
-        await using var scratch = new Scratch("vtpm", NodeDatastores);
+        await using var scratch = new Scratch("vtpm", RootHelpers.NodeVmDirectory.Datastores);
         var uuid = Guid.NewGuid().ToString();
         var xml = scratch.Diskless("vtpm").WithoutAcpi()
             .Transform(d => d.Element("name")!.AddAfterSelf(new XElement("uuid", uuid)))
@@ -68,7 +66,7 @@ public sealed class VtpmStateSpecs
     [Fact]
     public async Task A_tpm_state_that_cannot_be_kept_keeps_the_vm_running()
     {
-        await using var scratch = new Scratch("vtpm-ro", NodeDatastores);
+        await using var scratch = new Scratch("vtpm-ro", RootHelpers.NodeVmDirectory.Datastores);
         var xml = scratch.Diskless("vtpm-ro").WithoutAcpi()
             .WithDevice(new XElement("tpm", new XAttribute("model", "tpm-crb"),
                 new XElement("backend", new XAttribute("type", "emulator"), new XAttribute("version", "2.0"))));

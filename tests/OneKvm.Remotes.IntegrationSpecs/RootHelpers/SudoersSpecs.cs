@@ -38,7 +38,7 @@ public sealed class SudoersSpecs
         var id = (Environment.ProcessId % 100_000).ToString(CultureInfo.InvariantCulture);
         var user = "onekvmt" + id;
         var sudoers = $"/etc/sudoers.d/onekvm-test-{id}";
-        using var vm = new VtpmSetupHelperSpecs.NodeVmDirectory();
+        using var vm = new NodeVmDirectory();
         var uuid = Guid.NewGuid().ToString();
         var libvirtState = Path.Combine("/var/lib/libvirt/swtpm", uuid);
         try

@@ -30,7 +30,7 @@ public sealed class VgpuSpecs : IDisposable
         exec "$@"
         """;
 
-    private readonly VtpmSetupHelperSpecs.NodeVmDirectory _vm = new();
+    private readonly NodeVmDirectory _vm = new();
     private readonly string _sysfs = TestPaths.NewScratchDirectory("vgpu-sysfs");
 
     public VgpuSpecs()

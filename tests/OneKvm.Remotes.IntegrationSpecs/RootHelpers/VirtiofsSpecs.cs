@@ -19,7 +19,7 @@ public sealed class VirtiofsSpecs
     [Fact]
     public async Task A_guest_reads_a_file_the_host_wrote_in_a_datastore_directory_shared_through_virtiofsd_sh()
     {
-        using var share = new DatastoreDirectory("share");
+        using var share = new NodeVmDirectory("-share");
         var token = Guid.NewGuid().ToString("N");
         await File.WriteAllTextAsync(Path.Combine(share.Path, "greeting"), $"written by the host {token}\n");
         var console = Path.Combine(TestPaths.RunDirectory, $"console-{Guid.NewGuid():N}.log");
@@ -69,7 +69,7 @@ public sealed class VirtiofsSpecs
     [Fact]
     public async Task A_symlink_below_the_datastore_is_refused_before_virtiofsd_runs()
     {
-        using var share = new DatastoreDirectory("link");
+        using var share = new NodeVmDirectory("-link");
         var link = Path.Combine(share.Path, "etc");
         File.CreateSymbolicLink(link, "/etc");
 
@@ -82,7 +82,7 @@ public sealed class VirtiofsSpecs
     [Fact]
     public async Task A_virtiofsd_binary_that_oneadmin_could_replace_is_not_run_as_root()
     {
-        using var share = new DatastoreDirectory("bin");
+        using var share = new NodeVmDirectory("-bin");
         var scratch = TestPaths.NewScratchDirectory("virtiofs-kvmrc");
         var remotes = Path.Combine(scratch, "remotes");
         var copy = await ProcessRun.RunAsync("cp", ["-a", TestPaths.Remotes, remotes]);
@@ -151,19 +151,5 @@ public sealed class VirtiofsSpecs
             await Task.Delay(200);
         }
         return false;
-    }
-
-    /// <summary>A directory in a made-up datastore of the node, /var/lib/one/datastores/0/&lt;test id&gt;-&lt;purpose&gt;.</summary>
-    private sealed class DatastoreDirectory : IDisposable
-    {
-        public DatastoreDirectory(string purpose)
-        {
-            Path = $"/var/lib/one/datastores/0/{TestNames.OneVmId()}-{purpose}";
-            Directory.CreateDirectory(Path);
-        }
-
-        public string Path { get; }
-
-        public void Dispose() => Directory.Delete(Path, recursive: true);
     }
 }

@@ -127,30 +127,6 @@ public sealed class VtpmSetupHelperSpecs
         Directory.Delete(elsewhere);
     }
 
-    /// <summary>/var/lib/one/datastores/0/&lt;test vm id&gt;, the only kind of VM directory vtpm_setup accepts.</summary>
-    internal sealed class NodeVmDirectory : IDisposable
-    {
-        public NodeVmDirectory()
-        {
-            Path = System.IO.Path.Combine("/var/lib/one/datastores/0", TestNames.OneVmId().ToString(System.Globalization.CultureInfo.InvariantCulture));
-            Directory.CreateDirectory(Path);
-        }
-
-        public string Path { get; }
-
-        public void Dispose()
-        {
-            if (File.Exists(Path))
-            {
-                File.Delete(Path);
-            }
-            else if (Directory.Exists(Path))
-            {
-                Directory.Delete(Path, recursive: true);
-            }
-        }
-    }
-
     /// <summary>libvirt's swtpm state directory of a made-up domain.</summary>
     private sealed class LibvirtState : IDisposable
     {

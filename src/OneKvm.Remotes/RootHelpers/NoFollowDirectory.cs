@@ -89,10 +89,7 @@ internal sealed class NoFollowDirectory : IDisposable
             return errno == NoSuchFile ? null : throw Failure(path, errno, "open");
         }
         using var handle = new SafeFileHandle((nint)fd, ownsHandle: true);
-        if ((Stat(fd, path).Mode & FileTypeMask) != RegularFile)
-        {
-            throw new OneKvmException($"{path} is not a regular file");
-        }
+        OwnFile(fd, path);
         using var stream = new FileStream(handle, FileAccess.Read, 1);
         if (stream.Length > limit)
         {
@@ -143,6 +140,7 @@ internal sealed class NoFollowDirectory : IDisposable
             throw Failure(Child(name), Marshal.GetLastPInvokeError(), "create");
         }
         using var handle = new SafeFileHandle((nint)fd, ownsHandle: true);
+        OwnFile(fd, Child(name));
         Check(ChangeMode(fd, (uint)mode), Child(name), "chmod");
         Check(ChangeOwner(fd, owner.Uid, owner.Gid), Child(name), "chown");
     }
@@ -181,11 +179,28 @@ internal sealed class NoFollowDirectory : IDisposable
 
     private string Child(string name) => Path.TrimEnd('/') + "/" + name;
 
-    private static (int Uid, int Gid, int Mode) Stat(int fd, string path)
+    private static (int Uid, int Gid, int Mode, int Links) Stat(int fd, string path)
     {
         var buffer = new byte[StatxSize];
         Check(Statx(fd, "", EmptyPath, BasicStats, buffer), path, "stat");
-        return (BitConverter.ToInt32(buffer, 20), BitConverter.ToInt32(buffer, 24), BitConverter.ToUInt16(buffer, 28));
+        return (BitConverter.ToInt32(buffer, 20), BitConverter.ToInt32(buffer, 24), BitConverter.ToUInt16(buffer, 28), BitConverter.ToInt32(buffer, 16));
+    }
+
+    /// <summary>
+    /// A regular file with one name: a second hard link (to /etc/shadow, say) would have root
+    /// read it out or chown it (fs.protected_hardlinks stops most of those; this does not rely on it).
+    /// </summary>
+    private static void OwnFile(int fd, string path)
+    {
+        var stat = Stat(fd, path);
+        if ((stat.Mode & FileTypeMask) != RegularFile)
+        {
+            throw new RefusedException($"{path} is not a regular file");
+        }
+        if (stat.Links != 1)
+        {
+            throw new RefusedException($"{path} has {stat.Links} hard links, so it may be another file too");
+        }
     }
 
     private static void Check(int result, string path, string what)

@@ -88,6 +88,23 @@ public sealed class VtpmSetupHelperSpecs
     }
 
     [Fact]
+    public async Task Backup_refuses_a_libvirt_state_file_that_is_a_hard_link_to_another_file()
+    {
+        using var vm = new NodeVmDirectory();
+        using var state = new LibvirtState();
+        // beside it, so that both names are on one file system
+        var secret = Path.Combine(Path.GetDirectoryName(state.File)!, "..", "secret");
+        await File.WriteAllTextAsync(secret, "root's secret");
+        Assert.Equal(0, (await ProcessRun.RunAsync("ln", [secret, state.File])).ExitCode);
+
+        var result = await ProcessRun.RunAsync(Helper, ["backup", state.Uuid, vm.Path]);
+
+        Assert.Equal($"vtpm_setup refused to back up the TPM state: {state.File} has 2 hard links, so it may be another file too.",
+            ProtocolAssert.Failed(result));
+        Assert.False(Directory.Exists(Path.Combine(vm.Path, "tpm")), "a refused backup wrote into the VM directory");
+    }
+
+    [Fact]
     public async Task Backup_replaces_a_symlink_in_the_vm_directory_instead_of_writing_through_it()
     {
         using var vm = new NodeVmDirectory();

@@ -9,8 +9,9 @@
  * Why not a bash stub (exec -a): starting bash costs about 1.5 ms of every
  * action; this costs about 0.3 ms (./build.sh bench measures both).
  *
- * Where onekvm is: beside the entry (vmm/kvm/), else in vmm/kvm/ of the nearest
- * directory above it (the probes, four levels below the remotes root). The
+ * Where onekvm is: beside the entry (vmm/kvm/), else in vmm/kvm/ of its own
+ * directory (vtpm_setup at the remotes root) or of the nearest one above it
+ * (the probes, four levels below the remotes root). The
  * directory is taken from argv[0], as the bash stub took it from $0; a name
  * without a slash (found on PATH) falls back to this file's own location.
  *
@@ -86,8 +87,9 @@ __attribute__((noreturn, used)) void entry(long *stack)
     append(path, directory, "onekvm");
     syscall3(SYS_execve, (long)path, (long)argv, (long)envp);
     long length = directory;
-    for (int level = 1; level <= MAX_LEVELS; level++) {
-        length = append(path, length, "../");
+    for (int level = 0; level <= MAX_LEVELS; level++) {
+        if (level > 0)
+            length = append(path, length, "../");
         append(path, length, "vmm/kvm/onekvm");
         syscall3(SYS_execve, (long)path, (long)argv, (long)envp);
     }

@@ -65,6 +65,9 @@ public sealed class PackageSpecs : IDisposable
         Directory.CreateDirectory(Path.GetDirectoryName(upstreamProbe)!);
         await File.WriteAllTextAsync(upstreamDeploy, "#!/bin/bash\n# upstream deploy\n");
         await File.WriteAllTextAsync(upstreamProbe, "#!/usr/bin/ruby\n# upstream probe\n");
+        // a root helper at the top of the tree
+        var upstreamVtpm = Path.Combine(remotes, "vtpm_setup");
+        await File.WriteAllTextAsync(upstreamVtpm, "#!/bin/bash\n# upstream vtpm_setup\n");
 
         var install = await DpkgAsync("-i", Deb);
 
@@ -72,12 +75,14 @@ public sealed class PackageSpecs : IDisposable
         Assert.Equal(await File.ReadAllBytesAsync(TestPaths.Action("deploy")), await File.ReadAllBytesAsync(upstreamDeploy));
         Assert.False(File.Exists(upstreamProbe), "upstream's monitor probe would report every VM twice");
         Assert.Contains("# upstream deploy", await File.ReadAllTextAsync(Path.Combine(_root, "usr", "share", "onekvm-remotes", "upstream", "vmm", "kvm", "deploy")));
+        Assert.Equal(await File.ReadAllBytesAsync(TestPaths.Entry("vtpm_setup")), await File.ReadAllBytesAsync(upstreamVtpm));
 
         var remove = await DpkgAsync("-r", "onekvm-remotes");
 
         Assert.True(remove.ExitCode == 0, remove.ToString());
         Assert.Equal("#!/bin/bash\n# upstream deploy\n", await File.ReadAllTextAsync(upstreamDeploy));
         Assert.Equal("#!/usr/bin/ruby\n# upstream probe\n", await File.ReadAllTextAsync(upstreamProbe));
+        Assert.Equal("#!/bin/bash\n# upstream vtpm_setup\n", await File.ReadAllTextAsync(upstreamVtpm));
         Assert.False(File.Exists(Path.Combine(remotes, "vmm", "kvm", "onekvm")));
     }
 

@@ -18,8 +18,10 @@ KERNEL_META=linux-image-cloud-amd64
 # virtio_console: harmless, and lets a test add a virtio serial channel.
 # button + evdev: the ACPI power button as /dev/input/event*, which is how
 #   the guest notices `virsh shutdown` and `virsh reboot`.
+# virtiofs (with fuse): a <filesystem> share, mounted only when the kernel
+#   command line names its tag (onekvm.virtiofs=TAG).
 GUEST_MODULES=(virtio_pci virtio_net virtio_blk virtio_console virtio_balloon
-               button evdev)
+               button evdev virtiofs)
 
 log() { echo "build-tiny-guest: $*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -162,12 +164,28 @@ done < /lib/modules/load-order
 [ -n "${no_devtmpfs:-}" ] && mdev -s
 
 busy=0
+virtiofs=''
 read -r cmdline < /proc/cmdline
 for arg in $cmdline; do
   case "$arg" in
     onekvm.busy=1) busy=1 ;;
+    onekvm.virtiofs=*) virtiofs=${arg#onekvm.virtiofs=} ;;
   esac
 done
+
+# A virtiofs share: mount it and print the first line of each file at its top.
+if [ -n "$virtiofs" ]; then
+  mkdir -p /mnt
+  if mount -t virtiofs "$virtiofs" /mnt; then
+    for f in /mnt/*; do
+      [ -f "$f" ] || continue
+      read -r line < "$f"
+      say "SHARE-FILE ${f##*/} $line"
+    done
+  else
+    say "WARN cannot mount virtiofs $virtiofs"
+  fi
+fi
 
 # --- state snapshots; builtins only, the loop runs every second under TCG ---
 

@@ -19,6 +19,9 @@ internal sealed record ActionEntry(
 {
     public bool IsImplemented => Create is not null || Kind == EntryKind.Tool;
 
-    /// <summary>The directory of the entry inside the remotes tree, e.g. "vmm/kvm".</summary>
-    public string RemotesDirectory => RemotesPath[..RemotesPath.LastIndexOf('/')];
+    /// <summary>The directory of the entry inside the remotes tree, e.g. "vmm/kvm"; "" at its top (vtpm_setup).</summary>
+    public string RemotesDirectory => RemotesPath.Contains('/', StringComparison.Ordinal) ? RemotesPath[..RemotesPath.LastIndexOf('/')] : "";
+
+    /// <summary>The file of OpenNebula's source tree this entry takes the place of, when it is not a driver action of the same name.</summary>
+    public string? Replaces { get; init; }
 }

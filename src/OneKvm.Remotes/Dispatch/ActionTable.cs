@@ -95,6 +95,19 @@ internal static class ActionTable
         Probe("vm_state", "im/kvm-probes.d/vm/status/vm_state",
             "State probe: the state of every OpenNebula VM on this host that changed.",
             "VM = [ ID=..., DEPLOY_ID=..., STATE=... ] per VM", () => new VmStateProbe()),
+        RootHelper("vtpm_setup", "vtpm_setup", "src/vmm_mad/remotes/kvm/vtpm_setup",
+            "Root helper (sudo): recover puts <vm_dir>/tpm into libvirt's swtpm state of the domain; backup copies that state back.",
+            [new ActionParameter("action", "recover (before deploy) or backup (before shutdown)"), new ActionParameter("uuid", "the domain's UUID"),
+             new ActionParameter("vm_dir", "the VM directory, <datastores>/<datastore id>/<vm id>")],
+            () => new RootHelpers.VtpmSetupAction()),
+        RootHelper("vgpu", "vgpu", "src/vmm_mad/remotes/kvm/vgpu",
+            "Root helper (sudo): CREATE/DELETE the NVIDIA vGPUs (mediated devices) of vm.xml; DATASTORE prints a domain's VM directory.",
+            [new ActionParameter("action", "CREATE (before deploy), DELETE (after the domain stopped) or DATASTORE"),
+             new ActionParameter("vm", "<datastores>/<datastore id>/<vm id>/vm.xml, or the deploy id for DATASTORE")],
+            () => new RootHelpers.VgpuAction()),
+        RootHelper("virtiofsd.sh", VmmDir + "virtiofsd.sh", "src/vmm_mad/remotes/kvm/virtiofsd.sh",
+            "Root helper (libvirt): runs the virtiofsd of VIRTIOFSD_BINARY_PATH with libvirt's arguments, sharing a directory below the datastores.",
+            [], () => new RootHelpers.VirtiofsdAction()),
         new(BinaryName, EntryKind.Tool, BinaryRemotesPath,
             "The multicall binary: onekvm --list, onekvm kvmrc, onekvm <action> args...",
             [], Nothing, "the table or the settings", null),
@@ -112,6 +125,11 @@ internal static class ActionTable
 
     private static ActionEntry Hook(string name, string summary, ActionParameter[] parameters, Func<IDriverAction>? create) =>
         new(name, EntryKind.DatastoreHook, VmmDir + name, summary, parameters, ActionData, Nothing, create);
+
+    // runs as root: its row names the upstream file the package diverts for it
+    private static ActionEntry RootHelper(string name, string path, string replaces, string summary, ActionParameter[] parameters,
+        Func<IDriverAction> create) =>
+        new(name, EntryKind.RootHelper, path, summary, parameters, Nothing, Nothing, create) { Replaces = replaces };
 
     // the monitor client puts its own arguments first: probes take the last two (Monitoring/ProbeArguments.cs)
     private static ActionEntry Probe(string name, string path, string summary, string answer, Func<IDriverAction>? create) =>

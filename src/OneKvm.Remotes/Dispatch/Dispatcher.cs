@@ -33,6 +33,12 @@ internal static class Dispatcher
     public static async Task<int> RunActionAsync(ActionEntry entry, string invokedAs, ActionEntry invokedEntry,
         IReadOnlyList<string> args, DriverHost host, CancellationToken cancellationToken)
     {
+        if (entry.Kind == EntryKind.RootHelper)
+        {
+            // runs as root, by its entry or as `onekvm <helper>`: nothing of the caller's environment counts (RootHelpers/RootEnvironment.cs)
+            host.ScrubProcessEnvironment();
+            host = host with { Environment = RootHelpers.RootEnvironment.Lookup };
+        }
         if (ActionCommandLine.IsHelpRequest(args))
         {
             ActionCommandLine.WriteHelp(entry, host.Stderr);
@@ -45,14 +51,19 @@ internal static class Dispatcher
         try
         {
             var arguments = ActionCommandLine.Parse(entry, args);
-            // every action reads kvmrc first, so that its warnings reach the VM log whatever the action uses
-            _ = context.Settings;
+            // every action reads kvmrc first, so that its warnings reach the VM log whatever the action uses;
+            // a root helper reads it only if it needs a setting (kvmrc is oneadmin's to write)
+            if (entry.Kind != EntryKind.RootHelper)
+            {
+                _ = context.Settings;
+            }
             if (entry.Create is null)
             {
                 throw new NotImplementedActionException(entry.Name);
             }
             // a probe's extra arguments are the monitor client's own, passed on every run
-            if (arguments.Extra.Count > 0 && entry.Kind != EntryKind.Probe)
+            // an entry without parameters passes everything on (virtiofsd.sh)
+            if (arguments.Extra.Count > 0 && entry.Kind != EntryKind.Probe && entry.Parameters.Count > 0)
             {
                 context.Logger.ExtraArguments(string.Join(' ', arguments.Extra.Select(ShellQuote.Quote)));
             }

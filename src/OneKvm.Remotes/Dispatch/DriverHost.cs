@@ -24,7 +24,13 @@ internal sealed record DriverHost(
         System.Environment.ProcessPath,
         VirshRunner.Default,
         Task.Delay,
-        TimeProvider.System);
+        TimeProvider.System)
+    {
+        ScrubProcessEnvironment = RootHelpers.RootEnvironment.ScrubProcess,
+    };
+
+    /// <summary>Empties the process environment before a root helper runs; a no-op in tests, whose process it is not.</summary>
+    public Action ScrubProcessEnvironment { get; init; } = static () => { };
 
     public DriverHost WithVirsh(VirshRunner virsh) => this with { Virsh = virsh };
 

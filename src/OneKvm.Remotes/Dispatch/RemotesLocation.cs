@@ -61,6 +61,10 @@ internal sealed record RemotesLocation(string Root, string KvmrcPath, string How
 
     private static string? StripEntryDirectory(string directory, string entryDirectory)
     {
+        if (entryDirectory.Length == 0)
+        {
+            return directory; // an entry at the top of the tree (vtpm_setup)
+        }
         var suffix = "/" + entryDirectory;
         return directory.EndsWith(suffix, StringComparison.Ordinal) ? directory[..^suffix.Length] is { Length: > 0 } r ? r : "/" : null;
     }

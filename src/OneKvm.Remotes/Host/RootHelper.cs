@@ -4,8 +4,8 @@ using OneKvm.Remotes.Errors;
 namespace OneKvm.Remotes.Host;
 
 /// <summary>
-/// One of OpenNebula's root helpers at the top of the remotes tree (<c>vgpu</c>,
-/// <c>vtpm_setup</c>), which oneadmin may run through sudo when the node is set up for
+/// One of the root helpers at the top of the remotes tree (<c>vgpu</c>,
+/// <c>vtpm_setup</c>: onekvm's own entries, RootHelpers/), which oneadmin may run through sudo when the node is set up for
 /// it (OpenNebula's sudoers). Upstream asked <c>sudo -l | grep -q vgpu</c>, which any
 /// rule mentioning the word satisfies; here sudo is asked about this exact path. As root
 /// the helper runs directly. Each run is bounded by VIRSH_TIMEOUT.

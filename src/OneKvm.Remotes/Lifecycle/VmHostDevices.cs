@@ -32,7 +32,7 @@ internal static class VmHostDevices
         CancellationToken cancellationToken)
     {
         var vgpu = RootHelper.For(context, RootHelper.Vgpu);
-        if (!await vgpu.IsUsableAsync(cancellationToken).ConfigureAwait(false))
+        if (!RequestsVgpu(vmDirectory) || !await vgpu.IsUsableAsync(cancellationToken).ConfigureAwait(false))
         {
             await RestoreTpmAsync(context, domain, name, vmDirectory, cancellationToken).ConfigureAwait(false);
             return false;
@@ -96,7 +96,7 @@ internal static class VmHostDevices
             {
                 context.Logger.VgpuNotReleased(domain, "no OpenNebula metadata names its VM directory");
             }
-            return directory;
+            return directory is not null && RequestsVgpu(directory) ? directory : null;
         }
         catch (VirshException e) when (e.IsDomainNotFound)
         {
@@ -156,6 +156,26 @@ internal static class VmHostDevices
         catch (OneKvmException e)
         {
             context.Logger.VgpuNotReleased(domain, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Whether vm.xml asks for a vGPU (a PCI device with a UUID): only then is the vgpu helper
+    /// run, which saves a sudo and a process on every other deploy and stop (upstream ran it
+    /// for every VM, to do nothing). A vm.xml that cannot be read is left to the helper to report.
+    /// </summary>
+    private static bool RequestsVgpu(string vmDirectory)
+    {
+        var vmXml = Path.Combine(vmDirectory, "vm.xml");
+        try
+        {
+            return !File.Exists(vmXml)
+                ? false
+                : RootHelpers.MediatedDevice.Requested(SafeXml.Parse(File.ReadAllText(vmXml), vmXml).Root!).Any();
+        }
+        catch (Exception e) when (e is OneKvmException or IOException or UnauthorizedAccessException)
+        {
+            return true;
         }
     }
 

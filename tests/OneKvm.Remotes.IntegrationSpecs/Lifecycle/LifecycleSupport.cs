@@ -14,9 +14,11 @@ internal sealed class Scratch : IAsyncDisposable
     private readonly List<string> _domains = [];
     private readonly List<string> _mounts = [];
 
-    public Scratch(string purpose)
+    /// <param name="datastores">where the VM directory goes; a node's own (/var/lib/one/datastores) for the root helpers, which accept no other</param>
+    public Scratch(string purpose, string? datastores = null)
     {
         Root = TestPaths.NewScratchDirectory(purpose);
+        Datastores = datastores ?? Path.Combine(Root, "datastores");
         VmId = TestNames.OneVmId();
         VmDirectory = VmDirectoryIn(0);
         Directory.CreateDirectory(VmDirectory);
@@ -28,7 +30,7 @@ internal sealed class Scratch : IAsyncDisposable
 
     public string Vm => VmId.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    public string Datastores => Path.Combine(Root, "datastores");
+    public string Datastores { get; }
 
     public string VmDirectory { get; }
 
@@ -91,6 +93,10 @@ internal sealed class Scratch : IAsyncDisposable
             await ProcessRun.RunAsync("umount", [mount]);
         }
         Directory.Delete(Root, recursive: true);
+        if (!VmDirectory.StartsWith(Root + "/", StringComparison.Ordinal) && Directory.Exists(VmDirectory))
+        {
+            Directory.Delete(VmDirectory, recursive: true);
+        }
     }
 }
 

@@ -22,7 +22,13 @@ public sealed class RootHelperStepsSpecs : IDisposable
     {
         VmDirectory = Path.GetDirectoryName(_host.Scratch("0/7/deployment.0"))!;
         Directory.CreateDirectory(VmDirectory);
+        // the VM asks for a vGPU: a PCI device with a UUID
+        File.WriteAllText(Path.Combine(VmDirectory, "vm.xml"), VmWithVgpu);
     }
+
+    private const string VmWithVgpu =
+        "<VM><ID>7</ID><TEMPLATE><PCI><UUID>a1b2c3d4-0000-4000-8000-000000000007</UUID><DOMAIN>0000</DOMAIN><BUS>05</BUS>" +
+        "<SLOT>00</SLOT><FUNCTION>0</FUNCTION><PROFILE>nvidia-63</PROFILE></PCI></TEMPLATE></VM>";
 
     private string VmDirectory { get; }
 
@@ -175,6 +181,22 @@ public sealed class RootHelperStepsSpecs : IDisposable
 
         Assert.Equal(0, code);
         Assert.Equal([$"vgpu DELETE {VmDirectory}/vm.xml"], HelperCalls);
+    }
+
+    [Fact]
+    public async Task A_vm_without_a_vgpu_does_not_run_the_vgpu_helper_on_deploy_or_cancel()
+    {
+        Helper("vgpu");
+        await File.WriteAllTextAsync(Path.Combine(VmDirectory, "vm.xml"),
+            "<VM><ID>7</ID><TEMPLATE><PCI><DOMAIN>0000</DOMAIN><BUS>03</BUS><SLOT>00</SLOT><FUNCTION>0</FUNCTION></PCI></TEMPLATE></VM>");
+        _host.Host.Stdin = DomainXml(tpm: false);
+        _host.Virsh.On("domstate", exit: 1, stderr: NotFound, call: 1).On("create").On("domuuid", stdout: Uuid + "\n")
+            .On("metadata", stdout: $"<vm><system_datastore>{VmDirectory}</system_datastore></vm>\n")
+            .On("destroy").On("domstate", exit: 1, stderr: NotFound, call: 2);
+
+        Assert.Equal(0, await _host.RunAsync("deploy", Deployment, "localhost", "7", "localhost"));
+        Assert.Equal(0, await _host.RunAsync("cancel", "one-7", "localhost", "7", "localhost"));
+        Assert.Empty(HelperCalls);
     }
 
     [Fact]

@@ -8,7 +8,16 @@ internal static class KvmrcReport
 {
     public static int Write(RemotesLocation location, DriverHost host)
     {
-        var document = KvmrcParser.Load(location.KvmrcPath, host.Environment);
+        KvmrcDocument document;
+        try
+        {
+            document = KvmrcParser.Load(location.KvmrcPath, host.Environment);
+        }
+        catch (OneKvmException e)
+        {
+            host.Stderr.WriteLine(e.Message);
+            return ExitCodes.Failure;
+        }
         var settings = new KvmSettings(document, host.Environment);
         var output = host.Stdout;
         output.WriteLine($"# kvmrc: {location.KvmrcPath} ({(document.Exists ? "found" : "not found, defaults apply")}; {location.How})");
@@ -26,13 +35,13 @@ internal static class KvmrcReport
                 problem = e.Message;
                 invalid++;
             }
-            var shown = value.Text is null ? "(unset)" : $"\"{value.Text}\"";
+            var shown = value.Text is null ? "(unset)" : ShellWord(value.Text);
             output.WriteLine($"{parameter.Name}={shown}  # {value.Where}{(problem is null ? "" : "  INVALID: " + problem)}");
         }
         foreach (var extra in document.Effective.Values.Where(a => !KvmrcParameters.IsKnown(a.Name)))
         {
             var note = extra.Exported ? "exported to virsh" : "not a driver setting";
-            output.WriteLine($"{extra.Name}=\"{extra.Value}\"  # {document.Path}:{extra.Line}, {note}");
+            output.WriteLine($"{extra.Name}={ShellWord(extra.Value)}  # {document.Path}:{extra.Line}, {note}");
         }
         foreach (var warning in document.Warnings)
         {
@@ -45,4 +54,13 @@ internal static class KvmrcReport
         }
         return ExitCodes.Success;
     }
+
+    /// <summary>
+    /// The value as a shell word that reads back as the same value: in double quotes when nothing
+    /// in it is special there, else in single quotes (a '$(cmd)' read from kvmrc is never shown as "$(cmd)").
+    /// </summary>
+    internal static string ShellWord(string value) =>
+        value.AsSpan().IndexOfAny("$`\\\"!") < 0
+            ? $"\"{value}\""
+            : "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 }

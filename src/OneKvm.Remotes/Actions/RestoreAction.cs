@@ -86,7 +86,9 @@ internal sealed class RestoreAction : IDriverAction
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // the killed virsh does not stop libvirt: if the domain comes up from this checkpoint, the restore happened
-            if (!await SettleAsync(context, domain, file).ConfigureAwait(false))
+            if (!await InterruptedJob.SettleAsync(context, domain,
+                    state => state == "running" ? RunsFromAsync(context, domain, file, CancellationToken.None) : Task.FromResult(false))
+                .ConfigureAwait(false))
             {
                 throw;
             }
@@ -103,9 +105,6 @@ internal sealed class RestoreAction : IDriverAction
         await FinishAsync(context, domain, file, location.VmDirectory, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>How long an interrupted restore waits for libvirt to finish the one it started (within <see cref="Interruption.Grace"/>).</summary>
-    public static readonly TimeSpan SettleTime = TimeSpan.FromSeconds(10);
-
     /// <summary>What follows a restore, once the domain runs: the clock sync, the checkpoint's removal, the snapshots.</summary>
     private static async Task FinishAsync(DriverContext context, string domain, string file, string vmDirectory,
         CancellationToken cancellationToken)
@@ -117,34 +116,6 @@ internal sealed class RestoreAction : IDriverAction
         Remove(context, file);
         await SnapshotMetadata.RedefineAllAsync(context, domain, domain, vmDirectory, cancellationToken).ConfigureAwait(false);
     }
-
-    /// <summary>After an interruption: waits while libvirt still loads the domain; true when it then runs from this checkpoint.</summary>
-    private static async Task<bool> SettleAsync(DriverContext context, string domain, string file)
-    {
-        var deadline = context.Time.GetUtcNow() + SettleTime;
-        try
-        {
-            while (true)
-            {
-                var state = await DomainState.GetAsync(context.Virsh, domain, CancellationToken.None).ConfigureAwait(false);
-                if (state == "running")
-                {
-                    return await RunsFromAsync(context, domain, file, CancellationToken.None).ConfigureAwait(false);
-                }
-                if (state != "paused" || context.Time.GetUtcNow() >= deadline)
-                {
-                    return false;
-                }
-                await context.SleepAsync(SettlePoll, CancellationToken.None).ConfigureAwait(false);
-            }
-        }
-        catch (OneKvmException)
-        {
-            return false;
-        }
-    }
-
-    private static readonly TimeSpan SettlePoll = TimeSpan.FromMilliseconds(200);
 
     /// <summary>True when the domain's live XML carries the marker of a restore from this checkpoint.</summary>
     private static async Task<bool> RunsFromAsync(DriverContext context, string domain, string file, CancellationToken cancellationToken)

@@ -66,7 +66,9 @@ internal sealed class SaveAction : IDriverAction
         {
             // the killed virsh does not stop libvirt: if it finishes the save, the save happened. The hook
             // (a copy of the whole checkpoint) is not started after a signal: a run again does it.
-            if (hook is not null || !await SettleAsync(context, domain, file).ConfigureAwait(false))
+            if (hook is not null || !await InterruptedJob.SettleAsync(context, domain,
+                    async state => state is null or "shut off" && await HoldsAsync(context, domain, file, CancellationToken.None).ConfigureAwait(false))
+                .ConfigureAwait(false))
             {
                 throw;
             }
@@ -75,11 +77,6 @@ internal sealed class SaveAction : IDriverAction
         }
         await AfterSaveAsync(context, hook, stdin, arguments, cancellationToken).ConfigureAwait(false);
     }
-
-    /// <summary>How long an interrupted save waits for libvirt to finish the one it started (within <see cref="Interruption.Grace"/>).</summary>
-    public static readonly TimeSpan SettleTime = TimeSpan.FromSeconds(10);
-
-    private static readonly TimeSpan SettlePoll = TimeSpan.FromMilliseconds(200);
 
     private static async Task AfterSaveAsync(DriverContext context, string? hook, string stdin, ActionArguments arguments,
         CancellationToken cancellationToken)
@@ -98,12 +95,13 @@ internal sealed class SaveAction : IDriverAction
     /// True when the domain is gone and <paramref name="file"/> is a complete save image of it (libvirt
     /// marks an image complete only once the save has finished; save-image-dumpxml refuses one that is not).
     /// </summary>
-    private static async Task<bool> IsSavedInAsync(DriverContext context, string domain, string file, CancellationToken cancellationToken)
+    private static async Task<bool> IsSavedInAsync(DriverContext context, string domain, string file, CancellationToken cancellationToken) =>
+        await DomainState.IsGoneAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false)
+        && await HoldsAsync(context, domain, file, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>True when <paramref name="file"/> is a complete save image of <paramref name="domain"/> (by name or UUID).</summary>
+    private static async Task<bool> HoldsAsync(DriverContext context, string domain, string file, CancellationToken cancellationToken)
     {
-        if (!await DomainState.IsGoneAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false))
-        {
-            return false;
-        }
         var dump = await context.Virsh.TryRunAsync(VirshCommand.Create("save-image-dumpxml", "--file", file), cancellationToken)
             .ConfigureAwait(false);
         if (!dump.Succeeded)
@@ -113,32 +111,6 @@ internal sealed class SaveAction : IDriverAction
         var saved = SafeXml.Parse(dump.StandardOutput, $"the domain XML saved in {file}").Root!;
         return saved.Element("name")?.Value.Trim() == domain
             || string.Equals(saved.Element("uuid")?.Value.Trim(), domain, StringComparison.OrdinalIgnoreCase);
-    }
-
-    /// <summary>After an interruption: waits while libvirt still writes the domain out; true when it is then saved in this file.</summary>
-    private static async Task<bool> SettleAsync(DriverContext context, string domain, string file)
-    {
-        var deadline = context.Time.GetUtcNow() + SettleTime;
-        try
-        {
-            while (true)
-            {
-                var state = await DomainState.GetAsync(context.Virsh, domain, CancellationToken.None).ConfigureAwait(false);
-                if (state is null or "shut off")
-                {
-                    return await IsSavedInAsync(context, domain, file, CancellationToken.None).ConfigureAwait(false);
-                }
-                if (state != "paused" || context.Time.GetUtcNow() >= deadline)
-                {
-                    return false;
-                }
-                await context.SleepAsync(SettlePoll, CancellationToken.None).ConfigureAwait(false);
-            }
-        }
-        catch (OneKvmException)
-        {
-            return false;
-        }
     }
 
     private static void CreateEmpty(string file)

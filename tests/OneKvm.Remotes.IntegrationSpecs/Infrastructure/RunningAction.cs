@@ -26,33 +26,7 @@ public sealed class RunningAction : IDisposable
 
     public static RunningAction Start(Driver driver, string action, params string[] args)
     {
-        var psi = new ProcessStartInfo(TestPaths.Action(action))
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-        psi.Environment.Clear();
-        psi.Environment["PATH"] = "/usr/bin:/bin:/usr/sbin:/sbin";
-        psi.Environment["HOME"] = "/root";
-        foreach (var (k, v) in driver.Environment)
-        {
-            if (v is null)
-            {
-                psi.Environment.Remove(k);
-            }
-            else
-            {
-                psi.Environment[k] = v;
-            }
-        }
+        var psi = ProcessRun.StartInfo(TestPaths.Action(action), args, driver.Environment, cleanEnvironment: true);
         return new RunningAction(Process.Start(psi)!);
     }
 

@@ -20,13 +20,8 @@ public sealed class InterruptedSaveRestoreSpecs
         await using var scratch = new Scratch("save-term");
         var xml = scratch.Diskless("term");
         await scratch.StartAsync(xml);
-        using var fakes = new FakePrograms().WithVirshSlowToReturn("save", seconds: 60);
 
-        using var save = StartSave(Driver.Staged.WithPathFirst(fakes.Directory), scratch, xml.Name);
-        await save.WriteStdinAndCloseAsync(LifecycleXml.ActionData(scratch.VmId));
-        Assert.True(await fakes.WaitForCallAsync("virsh save returned 0", Generous), string.Join('\n', fakes.Calls));
-        await save.SignalAsync("TERM");
-        var result = await save.WaitForExitAsync(Generous);
+        var result = await InterruptOnceLibvirtDidAsync("save", "TERM", scratch, driver => StartSave(driver, scratch, xml.Name));
 
         ProtocolAssert.Succeeded(result);
         Assert.Contains(ProtocolAssert.LogLines(result, "INFO"), l => l.Contains("although the save was interrupted", StringComparison.Ordinal));
@@ -40,14 +35,7 @@ public sealed class InterruptedSaveRestoreSpecs
         await using var scratch = new Scratch("save-again");
         var xml = scratch.Diskless("again");
         await scratch.StartAsync(xml);
-        using (var fakes = new FakePrograms().WithVirshSlowToReturn("save", seconds: 60))
-        {
-            using var save = StartSave(Driver.Staged.WithPathFirst(fakes.Directory), scratch, xml.Name);
-            await save.WriteStdinAndCloseAsync(LifecycleXml.ActionData(scratch.VmId));
-            Assert.True(await fakes.WaitForCallAsync("virsh save returned 0", Generous), string.Join('\n', fakes.Calls));
-            await save.SignalAsync("KILL");
-            await save.WaitForExitAsync(Generous);
-        }
+        await InterruptOnceLibvirtDidAsync("save", "KILL", scratch, driver => StartSave(driver, scratch, xml.Name));
         var checkpoint = await File.ReadAllBytesAsync(scratch.Checkpoint);
 
         var again = await Driver.Staged.RunWithStdinAsync("save", LifecycleXml.ActionData(scratch.VmId),
@@ -87,13 +75,8 @@ public sealed class InterruptedSaveRestoreSpecs
         var xml = scratch.Diskless("rterm");
         await scratch.StartAsync(xml);
         ProtocolAssert.Succeeded(await Save(scratch, xml.Name));
-        using var fakes = new FakePrograms().WithVirshSlowToReturn("restore", seconds: 60);
 
-        using var restore = StartRestore(Driver.Staged.WithKvmrc("SYNC_TIME=no\n").WithPathFirst(fakes.Directory), scratch);
-        await restore.WriteStdinAndCloseAsync(LifecycleXml.ActionData(scratch.VmId));
-        Assert.True(await fakes.WaitForCallAsync("virsh restore returned 0", Generous), string.Join('\n', fakes.Calls));
-        await restore.SignalAsync("TERM");
-        var result = await restore.WaitForExitAsync(Generous);
+        var result = await InterruptOnceLibvirtDidAsync("restore", "TERM", scratch, driver => StartRestore(driver, scratch));
 
         ProtocolAssert.Succeeded(result);
         Assert.Contains(ProtocolAssert.LogLines(result, "INFO"), l => l.Contains("although the restore was interrupted", StringComparison.Ordinal));
@@ -109,14 +92,7 @@ public sealed class InterruptedSaveRestoreSpecs
         await scratch.StartAsync(xml);
         var uuid = (await TestVirsh.CheckedAsync("domuuid", xml.Name)).Trim();
         ProtocolAssert.Succeeded(await Save(scratch, xml.Name));
-        using (var fakes = new FakePrograms().WithVirshSlowToReturn("restore", seconds: 60))
-        {
-            using var restore = StartRestore(Driver.Staged.WithKvmrc("SYNC_TIME=no\n").WithPathFirst(fakes.Directory), scratch);
-            await restore.WriteStdinAndCloseAsync(LifecycleXml.ActionData(scratch.VmId));
-            Assert.True(await fakes.WaitForCallAsync("virsh restore returned 0", Generous), string.Join('\n', fakes.Calls));
-            await restore.SignalAsync("KILL");
-            await restore.WaitForExitAsync(Generous);
-        }
+        await InterruptOnceLibvirtDidAsync("restore", "KILL", scratch, driver => StartRestore(driver, scratch));
         // the domain runs from the checkpoint, which the killed action never got to remove
         Assert.Equal("running", await TestVirsh.StateAsync(xml.Name));
         Assert.True(File.Exists(scratch.Checkpoint));
@@ -138,20 +114,28 @@ public sealed class InterruptedSaveRestoreSpecs
         await scratch.StartAsync(xml);
         var uuid = (await TestVirsh.CheckedAsync("domuuid", xml.Name)).Trim();
         ProtocolAssert.Succeeded(await Save(scratch, xml.Name));
-        using (var fakes = new FakePrograms().WithVirshSlowToReturn("restore", seconds: 60))
-        {
-            using var restore = StartRestore(Driver.Staged.WithKvmrc("SYNC_TIME=no\n").WithPathFirst(fakes.Directory), scratch, uuid);
-            await restore.WriteStdinAndCloseAsync(LifecycleXml.ActionData(scratch.VmId));
-            Assert.True(await fakes.WaitForCallAsync("virsh restore returned 0", Generous), string.Join('\n', fakes.Calls));
-            await restore.SignalAsync("KILL");
-            await restore.WaitForExitAsync(Generous);
-        }
+        await InterruptOnceLibvirtDidAsync("restore", "KILL", scratch, driver => StartRestore(driver, scratch, uuid));
 
         var again = await Restore(Driver.Staged, scratch, uuid);
 
         ProtocolAssert.Succeeded(again);
         Assert.Equal("running", await TestVirsh.StateAsync(xml.Name));
         Assert.False(File.Exists(scratch.Checkpoint));
+    }
+
+    /// <summary>
+    /// Starts the action with a virsh that holds its exit back, waits until the real virsh returned
+    /// (libvirt did the work) and then sends <paramref name="signal"/>; answers how the action ended.
+    /// </summary>
+    private static async Task<ProcessResult> InterruptOnceLibvirtDidAsync(string verb, string signal, Scratch scratch,
+        Func<Driver, RunningAction> start)
+    {
+        using var fakes = new FakePrograms().WithVirshSlowToReturn(verb, seconds: 60);
+        using var action = start(Driver.Staged.WithKvmrc("SYNC_TIME=no\n").WithPathFirst(fakes.Directory));
+        await action.WriteStdinAndCloseAsync(LifecycleXml.ActionData(scratch.VmId));
+        Assert.True(await fakes.WaitForCallAsync($"virsh {verb} returned 0", Generous), string.Join('\n', fakes.Calls));
+        await action.SignalAsync(signal);
+        return await action.WaitForExitAsync(Generous);
     }
 
     private static RunningAction StartSave(Driver driver, Scratch scratch, string domain) =>

@@ -7,20 +7,20 @@ internal static class Program
 {
     private static async Task<int> Main(string[] args)
     {
-        using var interrupted = new CancellationTokenSource();
+        // under Native AOT element 0 is the name as invoked (a stub keeps it with exec -a)
+        var invokedAs = Environment.GetCommandLineArgs()[0];
+        var host = DriverHost.FromProcess();
+        using var interruption = new Interruption(Path.GetFileName(invokedAs), host.Stderr, Environment.Exit, TimeProvider.System);
         // one_vmm_exec kills a timed-out action: stop virsh with it instead of leaving it behind
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
 
-        // under Native AOT element 0 is the name as invoked (a stub keeps it with exec -a)
-        var invokedAs = Environment.GetCommandLineArgs()[0];
-        return await Dispatcher.RunAsync(invokedAs, args, DriverHost.FromProcess(), interrupted.Token)
-            .ConfigureAwait(false);
+        return await Dispatcher.RunAsync(invokedAs, args, host, interruption.Token).ConfigureAwait(false);
 
         void OnSignal(PosixSignalContext context)
         {
             context.Cancel = true;
-            interrupted.Cancel();
+            interruption.Signal();
         }
     }
 }

@@ -32,11 +32,19 @@ internal sealed class RestoreAction : IDriverAction
 
         // upstream asks about one-<vm_id> whatever the deploy id, and prints "failed to get domain" when it is not there
         var current = arguments.Optional("deploy_id") ?? (vmId is null ? null : "one-" + vmId);
-        if (current is not null && await StateAsync(context, current, cancellationToken).ConfigureAwait(false) == "pmsuspended")
+        var currentState = current is null ? null : await StateAsync(context, current, cancellationToken).ConfigureAwait(false);
+        if (currentState == "pmsuspended")
         {
-            await context.Virsh.RunOrFailAsync(VirshCommand.Create("dompmwakeup", "--domain", current),
+            await context.Virsh.RunOrFailAsync(VirshCommand.Create("dompmwakeup", "--domain", current!),
                 $"Could not wake up domain {current} from its power-management suspend", cancellationToken).ConfigureAwait(false);
-            context.Logger.WokenInsteadOfRestored(current);
+            context.Logger.WokenInsteadOfRestored(current!);
+            return;
+        }
+        // run again after an interrupted restore that libvirt finished: nothing to restore, only the end to do
+        if (currentState == "running" && await RunsFromAsync(context, current!, file, cancellationToken).ConfigureAwait(false))
+        {
+            context.Logger.AlreadyRestored(current!, file);
+            await FinishAsync(context, current!, file, PosixPath.Dirname(file), cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -64,19 +72,57 @@ internal sealed class RestoreAction : IDriverAction
         {
             await MemoryCleanup.RunAsync(context, wait: true, cancellationToken).ConfigureAwait(false);
         }
-        await RestoreWithRetriesAsync(context, file, saved.ToString(), cancellationToken).ConfigureAwait(false);
+        if (RegularFile.IdentityOf(file) is { } identity)
+        {
+            RestoreMarker.Add(saved, file, identity);
+        }
+        try
+        {
+            if (!await RestoreWithRetriesAsync(context, file, domain, saved.ToString(), cancellationToken).ConfigureAwait(false))
+            {
+                context.Logger.AlreadyRestored(domain, file);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // the killed virsh does not stop libvirt: if the domain comes up from this checkpoint, the restore happened
+            if (!await InterruptedJob.SettleAsync(context, domain,
+                    state => state == "running" ? RunsFromAsync(context, domain, file, CancellationToken.None) : Task.FromResult(false))
+                .ConfigureAwait(false))
+            {
+                throw;
+            }
+            context.Logger.RestoredDespiteInterruption(domain, file);
+            await FinishAsync(context, domain, file, location.VmDirectory, CancellationToken.None).ConfigureAwait(false);
+            return;
+        }
 
         var state = await StateAsync(context, domain, cancellationToken).ConfigureAwait(false);
         if (state is null or "shut off" or "crashed")
         {
             throw new OneKvmException($"Domain {domain} was restored from {file} but is {state ?? "gone"} right after; the checkpoint is kept.");
         }
+        await FinishAsync(context, domain, file, location.VmDirectory, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>What follows a restore, once the domain runs: the clock sync, the checkpoint's removal, the snapshots.</summary>
+    private static async Task FinishAsync(DriverContext context, string domain, string file, string vmDirectory,
+        CancellationToken cancellationToken)
+    {
         if (context.Settings.SyncTime)
         {
             GuestClockSync.Start(context, domain);
         }
         Remove(context, file);
-        await SnapshotMetadata.RedefineAllAsync(context, domain, domain, location.VmDirectory, cancellationToken).ConfigureAwait(false);
+        await SnapshotMetadata.RedefineAllAsync(context, domain, domain, vmDirectory, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>True when the domain's live XML carries the marker of a restore from this checkpoint.</summary>
+    private static async Task<bool> RunsFromAsync(DriverContext context, string domain, string file, CancellationToken cancellationToken)
+    {
+        var dump = await context.Virsh.TryRunAsync(VirshCommand.Create("dumpxml", "--domain", domain).WithReadOnly(), cancellationToken)
+            .ConfigureAwait(false);
+        return dump.Succeeded && RestoreMarker.RunsFrom(SafeXml.Parse(dump.StandardOutput, $"the XML of domain {domain}").Root!, file);
     }
 
     /// <summary>The domain XML inside the checkpoint, secrets included: restoring without them drops the VNC password.</summary>
@@ -87,8 +133,13 @@ internal sealed class RestoreAction : IDriverAction
         return SafeXml.Parse(dump.StandardOutput, $"the domain XML saved in {file}").Root!;
     }
 
-    /// <summary>Upstream tries VIRSH_RETRIES times, 1 s apart, whatever failed (QEMU used to crash on a first restore).</summary>
-    private static async Task RestoreWithRetriesAsync(DriverContext context, string file, string xml, CancellationToken cancellationToken)
+    /// <summary>
+    /// Upstream tries VIRSH_RETRIES times, 1 s apart, whatever failed (QEMU used to crash on a first restore).
+    /// False when libvirt refused because the domain already runs from this very checkpoint (an earlier
+    /// restore was interrupted after libvirt had started it): nothing is left to restore.
+    /// </summary>
+    private static async Task<bool> RestoreWithRetriesAsync(DriverContext context, string file, string domain, string xml,
+        CancellationToken cancellationToken)
     {
         // the XML on stdin: it holds display passwords, which must not sit in a file
         var restore = VirshCommand.Create("restore", "--file", file, "--xml", "/dev/stdin").WithStandardInput(xml).WithoutTimeout();
@@ -98,7 +149,12 @@ internal sealed class RestoreAction : IDriverAction
             var result = await context.Virsh.TryRunAsync(restore, cancellationToken).ConfigureAwait(false);
             if (result.Succeeded)
             {
-                return;
+                return true;
+            }
+            if (await DomainState.GetAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false) == "running"
+                && await RunsFromAsync(context, domain, file, cancellationToken).ConfigureAwait(false))
+            {
+                return false;
             }
             var failure = new VirshException(result);
             if (attempt >= attempts)

@@ -37,6 +37,13 @@ internal sealed class SaveAction : IDriverAction
         string? aside = null;
         if (File.Exists(file))
         {
+            // run again after an interrupted save that libvirt finished: the domain is gone and this file holds it
+            if (await IsSavedInAsync(context, domain, file, cancellationToken).ConfigureAwait(false))
+            {
+                context.Logger.AlreadySaved(domain, file);
+                await AfterSaveAsync(context, hook, stdin, arguments, cancellationToken).ConfigureAwait(false);
+                return;
+            }
             aside = CheckpointSetAside.Move(file, context.Time.GetUtcNow().ToUnixTimeSeconds());
             context.Logger.CheckpointMovedAside(file, aside);
         }
@@ -55,7 +62,25 @@ internal sealed class SaveAction : IDriverAction
             await PutBackAsync(context, domain, file, created, aside).ConfigureAwait(false);
             throw;
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // the killed virsh does not stop libvirt: if it finishes the save, the save happened. The hook
+            // (a copy of the whole checkpoint) is not started after a signal: a run again does it.
+            if (hook is not null || !await InterruptedJob.SettleAsync(context, domain,
+                    async state => state is null or "shut off" && await HoldsAsync(context, domain, file, CancellationToken.None).ConfigureAwait(false))
+                .ConfigureAwait(false))
+            {
+                throw;
+            }
+            context.Logger.SavedDespiteInterruption(domain, file);
+            return;
+        }
+        await AfterSaveAsync(context, hook, stdin, arguments, cancellationToken).ConfigureAwait(false);
+    }
 
+    private static async Task AfterSaveAsync(DriverContext context, string? hook, string stdin, ActionArguments arguments,
+        CancellationToken cancellationToken)
+    {
         if (context.Settings.CleanupMemoryOnStop)
         {
             await MemoryCleanup.RunAsync(context, wait: false, cancellationToken).ConfigureAwait(false);
@@ -64,6 +89,28 @@ internal sealed class SaveAction : IDriverAction
         {
             await DatastoreHook.RunAsync(context, hook, stdin, arguments.Given, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// True when the domain is gone and <paramref name="file"/> is a complete save image of it (libvirt
+    /// marks an image complete only once the save has finished; save-image-dumpxml refuses one that is not).
+    /// </summary>
+    private static async Task<bool> IsSavedInAsync(DriverContext context, string domain, string file, CancellationToken cancellationToken) =>
+        await DomainState.IsGoneAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false)
+        && await HoldsAsync(context, domain, file, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>True when <paramref name="file"/> is a complete save image of <paramref name="domain"/> (by name or UUID).</summary>
+    private static async Task<bool> HoldsAsync(DriverContext context, string domain, string file, CancellationToken cancellationToken)
+    {
+        var dump = await context.Virsh.TryRunAsync(VirshCommand.Create("save-image-dumpxml", "--file", file), cancellationToken)
+            .ConfigureAwait(false);
+        if (!dump.Succeeded)
+        {
+            return false;
+        }
+        var saved = SafeXml.Parse(dump.StandardOutput, $"the domain XML saved in {file}").Root!;
+        return saved.Element("name")?.Value.Trim() == domain
+            || string.Equals(saved.Element("uuid")?.Value.Trim(), domain, StringComparison.OrdinalIgnoreCase);
     }
 
     private static void CreateEmpty(string file)

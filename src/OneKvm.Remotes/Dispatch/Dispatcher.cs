@@ -78,7 +78,7 @@ internal static class Dispatcher
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            sentence = $"{entry.Name} was interrupted by a signal before it finished.";
+            sentence = Interruption.Sentence(entry.Name);
             code = ExitCodes.Failure;
         }
         catch (Exception e)

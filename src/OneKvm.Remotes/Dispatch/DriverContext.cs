@@ -46,11 +46,41 @@ internal sealed class DriverContext
     /// <summary>Waits without blocking tests: the host decides what a delay is.</summary>
     public Task SleepAsync(TimeSpan delay, CancellationToken cancellationToken) => _host.Sleep(delay, cancellationToken);
 
-    /// <summary>The whole of stdin, read once (one_vmm_exec writes it and closes the pipe).</summary>
+    /// <summary>
+    /// The whole of stdin, read once (one_vmm_exec writes it and closes the pipe), at most
+    /// <see cref="StdinLimit"/> characters. A signal ends the wait at once: the read itself
+    /// cannot be cancelled, so it runs on a pool thread that the process leaves behind.
+    /// </summary>
     public async Task<string> ReadStdinAsync(CancellationToken cancellationToken)
     {
-        _stdin ??= await _host.Stdin.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+        _stdin ??= await Task.Run(ReadAllStdin, CancellationToken.None).WaitAsync(cancellationToken).ConfigureAwait(false);
         return _stdin;
+    }
+
+    /// <summary>The action data of a large VM is a few hundred KB; 64 MiB is far above any.</summary>
+    public const int StdinLimit = 64 * 1024 * 1024;
+
+    private string ReadAllStdin()
+    {
+        var text = new System.Text.StringBuilder();
+        var buffer = new char[81920];
+        try
+        {
+            for (int read; (read = _host.Stdin.Read(buffer, 0, buffer.Length)) > 0;)
+            {
+                if (text.Length + read > StdinLimit)
+                {
+                    throw new Errors.OneKvmException($"The action data on stdin is longer than {StdinLimit} characters; no such document is expected.");
+                }
+                text.Append(buffer, 0, read);
+            }
+        }
+        catch (System.Text.DecoderFallbackException e)
+        {
+            // a name with invalid bytes would otherwise reach libvirt as another name (U+FFFD instead)
+            throw new Errors.OneKvmException($"The action data on stdin is not valid UTF-8 (invalid bytes after about {text.Length} characters).", e);
+        }
+        return text.ToString();
     }
 
     private KvmSettings LoadSettings()

@@ -18,7 +18,8 @@ internal sealed record DriverHost(
 {
     public static DriverHost FromProcess() => new(
         System.Environment.GetEnvironmentVariable,
-        Console.In,
+        // invalid UTF-8 is an error, never silently replaced (a domain name would change)
+        new StreamReader(Console.OpenStandardInput(), new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true), false),
         Console.Out,
         Console.Error,
         System.Environment.ProcessPath,

@@ -1,4 +1,5 @@
 using System.Text;
+using OneKvm.Remotes.Host;
 
 namespace OneKvm.Remotes.Kvmrc;
 
@@ -16,6 +17,8 @@ internal sealed class KvmrcParser
 
     private static readonly HashSet<string> BlockClosers = new(StringComparer.Ordinal)
         { "fi", "esac", "done", "}" };
+
+    private const string UnterminatedBrace = "an unterminated ${...}";
 
     private readonly string _file;
     private readonly string _text;
@@ -41,14 +44,11 @@ internal sealed class KvmrcParser
         return new KvmrcDocument(file, exists: true, parser._assignments, parser._warnings);
     }
 
-    public static KvmrcDocument Load(string path, Func<string, string?> environment)
-    {
-        if (!File.Exists(path))
-        {
-            return new KvmrcDocument(path, exists: false, [], []);
-        }
-        return Parse(path, File.ReadAllText(path), environment);
-    }
+    /// <exception cref="Errors.OneKvmException">The file exists but is no regular file, is too large or unreadable.</exception>
+    public static KvmrcDocument Load(string path, Func<string, string?> environment) =>
+        RegularFile.TryReadText(path, "kvmrc") is { } text
+            ? Parse(path, text, environment)
+            : new KvmrcDocument(path, exists: false, [], []);
 
     private void ParseAll()
     {
@@ -75,7 +75,14 @@ internal sealed class KvmrcParser
                     SkipToLineEnd();
                     break;
                 }
+                var wordStart = _pos;
                 var word = ReadWord(out var wordError);
+                if (_pos == wordStart)
+                {
+                    // every character is consumed by some rule; this guard keeps a future gap from looping forever
+                    _pos++;
+                    wordError ??= $"the character '{_text[wordStart]}'";
+                }
                 words.Add(word);
                 error ??= wordError;
                 if (error is not null || blockDepth > 0)
@@ -130,6 +137,10 @@ internal sealed class KvmrcParser
         {
             Warn(blockStart, "a shell compound command is never closed; it is not interpreted");
         }
+        if (_unwarned > 0)
+        {
+            _warnings.Add(new KvmrcWarning(_file, _line, $"{_unwarned} more line(s) could not be interpreted either, beyond the first {MaxWarnings} listed"));
+        }
     }
 
     /// <returns>null when the word was understood, otherwise why not.</returns>
@@ -168,7 +179,22 @@ internal sealed class KvmrcParser
         : _values.TryGetValue(name, out var v) ? v
         : _environment(name);
 
-    private void Warn(int line, string reason) => _warnings.Add(new KvmrcWarning(_file, line, reason));
+    /// <summary>Beyond this many, one more warning says how many lines were ignored without one.</summary>
+    public const int MaxWarnings = 100;
+
+    private int _unwarned;
+
+    private void Warn(int line, string reason)
+    {
+        if (_warnings.Count < MaxWarnings)
+        {
+            _warnings.Add(new KvmrcWarning(_file, line, reason));
+        }
+        else
+        {
+            _unwarned++;
+        }
+    }
 
     private void SkipBlanks()
     {
@@ -206,6 +232,9 @@ internal sealed class KvmrcParser
         var sb = new StringBuilder();
         var quoted = false;
         string? assignment = null;
+        // whether the word so far is plain name characters: only then is a '=' an assignment
+        // (tracked, not re-checked at each '=', which made a long word of '=' quadratic)
+        var plainName = true;
         while (_pos < _text.Length)
         {
             var c = _text[_pos];
@@ -213,12 +242,16 @@ internal sealed class KvmrcParser
             {
                 break;
             }
-            if (c == '=' && assignment is null && !quoted && IsName(sb.ToString()))
+            if (c == '=' && assignment is null && plainName && IsName(sb.ToString()))
             {
                 assignment = sb.ToString();
                 sb.Clear();
                 _pos++;
                 continue;
+            }
+            if (assignment is null && !(char.IsAsciiLetterOrDigit(c) || c == '_'))
+            {
+                plainName = false;
             }
             switch (c)
             {
@@ -268,7 +301,9 @@ internal sealed class KvmrcParser
                     }
                     break;
                 case '$':
-                    error ??= ReadDollar(sb, inDoubleQuotes: false);
+                    // always read the expansion, even after an error: it is what moves past the '$'
+                    var dollarError = ReadDollar(sb, inDoubleQuotes: false);
+                    error ??= dollarError;
                     break;
                 case '`':
                     error ??= "a command substitution (`...`)";
@@ -323,7 +358,13 @@ internal sealed class KvmrcParser
             }
             if (c == '$')
             {
-                error ??= ReadDollar(sb, inDoubleQuotes: true);
+                var dollarError = ReadDollar(sb, inDoubleQuotes: true);
+                if (dollarError == UnterminatedBrace)
+                {
+                    // its line is lost, and only its line: the quote does not run on into the next ones
+                    return dollarError;
+                }
+                error ??= dollarError;
                 continue;
             }
             if (c == '`')
@@ -384,11 +425,13 @@ internal sealed class KvmrcParser
 
     private string? ReadBraced(StringBuilder sb)
     {
-        var close = _text.IndexOf('}', _pos);
+        // ${...} never spans lines here: an unterminated one loses its own line, not the rest of the file
+        var lineEnd = _text.IndexOf('\n', _pos);
+        var close = _text.IndexOf('}', _pos, (lineEnd < 0 ? _text.Length : lineEnd) - _pos);
         if (close < 0)
         {
-            _pos = _text.Length;
-            return "an unterminated ${...}";
+            SkipToLineEnd();
+            return UnterminatedBrace;
         }
         var body = _text[(_pos + 1)..close];
         _pos = close + 1;

@@ -8,7 +8,16 @@ internal static class KvmrcReport
 {
     public static int Write(RemotesLocation location, DriverHost host)
     {
-        var document = KvmrcParser.Load(location.KvmrcPath, host.Environment);
+        KvmrcDocument document;
+        try
+        {
+            document = KvmrcParser.Load(location.KvmrcPath, host.Environment);
+        }
+        catch (OneKvmException e)
+        {
+            host.Stderr.WriteLine(e.Message);
+            return ExitCodes.Failure;
+        }
         var notes = new List<SettingNote>();
         var settings = new KvmSettings(document, host.Environment, notes.Add);
         var output = host.Stdout;
@@ -31,13 +40,13 @@ internal static class KvmrcReport
                 problem = "INVALID: " + e.Message;
                 invalid++;
             }
-            var shown = value.Text is null ? "(unset)" : $"\"{value.Text}\"";
+            var shown = value.Text is null ? "(unset)" : ShellWord(value.Text);
             output.WriteLine($"{parameter.Name}={shown}  # {value.Where}{(problem is null ? "" : "  " + problem)}");
         }
         foreach (var extra in document.Effective.Values.Where(a => !KvmrcParameters.IsKnown(a.Name)))
         {
             var note = extra.Exported ? "exported to virsh" : "not a driver setting";
-            output.WriteLine($"{extra.Name}=\"{extra.Value}\"  # {document.Path}:{extra.Line}, {note}");
+            output.WriteLine($"{extra.Name}={ShellWord(extra.Value)}  # {document.Path}:{extra.Line}, {note}");
         }
         foreach (var warning in document.Warnings)
         {
@@ -50,4 +59,13 @@ internal static class KvmrcReport
         }
         return ExitCodes.Success;
     }
+
+    /// <summary>
+    /// The value as a shell word that reads back as the same value: in double quotes when nothing
+    /// in it is special there, else in single quotes (a '$(cmd)' read from kvmrc is never shown as "$(cmd)").
+    /// </summary>
+    internal static string ShellWord(string value) =>
+        value.AsSpan().IndexOfAny("$`\\\"!") < 0
+            ? $"\"{value}\""
+            : "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 }

@@ -1,6 +1,7 @@
 using System.Xml.Linq;
 using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Xml;
@@ -44,8 +45,9 @@ internal static class SnapshotMetadata
         {
             try
             {
-                var snapshot = SafeXml.Parse(await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false),
-                    $"the snapshot metadata {file}").Root!;
+                // a regular file of bounded size only: a FIFO left in the VM directory must not hang the restore
+                var text = RegularFile.TryReadText(file, "the snapshot metadata") ?? throw new OneKvmException($"{file} is gone.");
+                var snapshot = SafeXml.Parse(text, $"the snapshot metadata {file}").Root!;
                 var xml = WithDomainUuid(snapshot, uuid).ToString();
                 // through stdin: the file stays as it was, and needs no rewrite to be read back
                 var command = VirshCommand.Create("snapshot-create", "--domain", domain, "--xmlfile", "/dev/stdin", "--redefine")

@@ -77,6 +77,18 @@ internal static partial class LifecycleLogMessages
     [LoggerMessage(Level = LogLevel.Information, Message = "Domain {Domain} was suspended by the guest; woke it up instead of restoring")]
     public static partial void WokenInsteadOfRestored(this ILogger logger, string domain);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Domain {Domain} already runs from the checkpoint {File} (an earlier restore was interrupted after libvirt started it); finishing that restore")]
+    public static partial void AlreadyRestored(this ILogger logger, string domain, string file);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Domain {Domain} came up from {File} although the restore was interrupted: libvirt finished it")]
+    public static partial void RestoredDespiteInterruption(this ILogger logger, string domain, string file);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Domain {Domain} is already saved in {File} (an earlier save was interrupted after libvirt started it); the checkpoint is kept as it is")]
+    public static partial void AlreadySaved(this ILogger logger, string domain, string file);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Domain {Domain} was saved to {File} although the save was interrupted: libvirt finished it")]
+    public static partial void SavedDespiteInterruption(this ILogger logger, string domain, string file);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Rewrote {Count} path(s) of the saved domain to the checkpoint's datastore {Directory}")]
     public static partial void DatastorePathsRewritten(this ILogger logger, int count, string directory);
 

@@ -1,4 +1,6 @@
 using System.Text;
+using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Host;
 
 namespace OneKvm.Remotes.Monitoring;
 
@@ -9,13 +11,14 @@ namespace OneKvm.Remotes.Monitoring;
 /// </summary>
 internal static class StateFile
 {
+    /// <summary>The file's text; null when it is missing, unreadable or no regular file (a FIFO, a device): the probe starts afresh.</summary>
     public static string? Read(string path)
     {
         try
         {
-            return File.ReadAllText(path);
+            return RegularFile.TryReadText(path, "the state file");
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (OneKvmException)
         {
             return null;
         }

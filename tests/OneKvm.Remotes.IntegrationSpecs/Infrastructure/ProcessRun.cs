@@ -21,6 +21,41 @@ public static class ProcessRun
         IReadOnlyDictionary<string, string?>? environment = null, bool cleanEnvironment = false,
         TimeSpan? timeout = null, string? workingDirectory = null)
     {
+        var psi = StartInfo(program, args, environment, cleanEnvironment, workingDirectory);
+        var sw = Stopwatch.StartNew();
+        using var process = Process.Start(psi)!;
+        var stdoutTask = process.StandardOutput.ReadToEndAsync();
+        var stderrTask = process.StandardError.ReadToEndAsync();
+        try
+        {
+            if (stdin is not null)
+            {
+                await process.StandardInput.WriteAsync(stdin);
+            }
+            process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // the program exited without reading stdin, as upstream's scripts may
+        }
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(5));
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{program} {string.Join(' ', psi.ArgumentList)} did not finish within {timeout}");
+        }
+        return new ProcessResult(process.ExitCode, await stdoutTask, await stderrTask, sw.Elapsed);
+    }
+
+    /// <summary>How every test starts a program: streams redirected (UTF-8), and with <paramref name="cleanEnvironment"/>
+    /// what a non-interactive ssh session of oneadmin gives, plus <paramref name="environment"/> (null removes).</summary>
+    public static ProcessStartInfo StartInfo(string program, IEnumerable<string> args,
+        IReadOnlyDictionary<string, string?>? environment = null, bool cleanEnvironment = false, string? workingDirectory = null)
+    {
         var psi = new ProcessStartInfo(program)
         {
             WorkingDirectory = workingDirectory ?? "",
@@ -53,32 +88,6 @@ public static class ProcessRun
                 psi.Environment[k] = v;
             }
         }
-        var sw = Stopwatch.StartNew();
-        using var process = Process.Start(psi)!;
-        var stdoutTask = process.StandardOutput.ReadToEndAsync();
-        var stderrTask = process.StandardError.ReadToEndAsync();
-        try
-        {
-            if (stdin is not null)
-            {
-                await process.StandardInput.WriteAsync(stdin);
-            }
-            process.StandardInput.Close();
-        }
-        catch (IOException)
-        {
-            // the program exited without reading stdin, as upstream's scripts may
-        }
-        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(5));
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} {string.Join(' ', psi.ArgumentList)} did not finish within {timeout}");
-        }
-        return new ProcessResult(process.ExitCode, await stdoutTask, await stderrTask, sw.Elapsed);
+        return psi;
     }
 }

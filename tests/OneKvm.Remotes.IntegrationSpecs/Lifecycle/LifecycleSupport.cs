@@ -163,6 +163,23 @@ internal sealed class FakePrograms : IDisposable
 
         """);
 
+    /// <summary>
+    /// The real virsh, recording each call; for <paramref name="verb"/> it records "returned" once the
+    /// real one has and only then waits <paramref name="seconds"/> before exiting with its status: libvirt
+    /// has done the work while the action still waits, which is when a signal must not lose it.
+    /// </summary>
+    public FakePrograms WithVirshSlowToReturn(string verb, int seconds) => Write("virsh", $"""
+        #!/bin/bash
+        echo "virsh $*" >> '{Log}'
+        /usr/bin/virsh "$@"
+        status=$?
+        for a in "$@"; do
+          if [ "$a" = '{verb}' ]; then echo "virsh {verb} returned $status" >> '{Log}'; sleep {seconds}; break; fi
+        done
+        exit $status
+
+        """);
+
     /// <summary>A sysctl that only records what it was asked (memory cleanup must not hit the shared machine), failing with <paramref name="fails"/> on stderr.</summary>
     public FakePrograms WithRecordingSysctl(string? fails = null) => Write("sysctl", $"""
         #!/bin/sh

@@ -63,4 +63,11 @@ public sealed class VmStateSpecs
     [InlineData("one-٣")]
     public void Any_other_name_is_a_foreign_domain(string name) =>
         Assert.Null(OneVmName.IdOf(name));
+
+    [Theory]
+    [InlineData("one-007")]
+    [InlineData("one-07")]
+    [InlineData("one-00")]
+    public void A_vm_id_with_a_leading_zero_is_not_a_name_oned_gives_so_one_007_is_never_reported_as_vm_7(string name) =>
+        Assert.Null(OneVmName.IdOf(name));
 }

@@ -25,6 +25,9 @@ internal static class ToolCommands
                 return ExitCodes.Success;
             case "kvmrc":
                 return KvmrcReport.Write(RemotesLocation.Resolve(invokedAs, ActionTable.Tool, host.ProcessPath, host.Environment), host);
+            case "layout" when args.Count == 2 && args[1] == "--manifest":
+                RemotesLayout.WriteManifest(host.Stdout);
+                return ExitCodes.Success;
             case "layout" when args.Count == 2:
                 RemotesLayout.Write(args[1]);
                 return ExitCodes.Success;
@@ -85,6 +88,7 @@ internal static class ToolCommands
               onekvm --version     the version
               onekvm kvmrc         the effective kvmrc settings and where each comes from
               onekvm layout DIR    write the entries of the remotes tree under DIR (symlinks to vmm/kvm/onekvm-entry)
+              onekvm layout --manifest   the files of the remotes tree the packages ship or move aside
               onekvm sync-time DOMAIN [URI]   sync the guest clock through its agent (SYNC_TIME of restore, migrate)
               <action> --help      the arguments, stdin and answer of one action
             """);

@@ -11,7 +11,7 @@ namespace OneKvm.Remotes.Host;
 /// </summary>
 internal static class MemoryCleanup
 {
-    private static readonly string[] SysctlArguments = ["-q", "vm.drop_caches=3", "vm.compact_memory=1"];
+    public static readonly string[] SysctlArguments = ["-q", "vm.drop_caches=3", "vm.compact_memory=1"];
 
     /// <param name="wait">false after a VM stopped: the caller answers at once and the cleanup goes on.</param>
     public static async Task RunAsync(DriverContext context, bool wait, CancellationToken cancellationToken)

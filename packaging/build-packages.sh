@@ -29,6 +29,8 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
 "$BINARY" layout --manifest > "$WORK/manifest"
+# the man pages, from the action table and the kvmrc parameter table
+"$BINARY" man "$WORK/man"
 paths() { awk -v k="$1" '$1 == k { print $2 }' "$WORK/manifest"; }
 # the list the maintainer scripts work through: every entry, then upstream's retired files
 DIVERTED=$( (paths entry; paths retired) )
@@ -52,6 +54,11 @@ stage_common() {
   ln -s "$REMOTES/$(paths binary)" "$tree/usr/bin/onekvm"
   install -D -m 0644 "$ROOT/remotes-layout/etc/vmm/kvm/kvmrc" "$tree$DOC/examples/kvmrc"
   install -D -m 0644 "$ROOT/packaging/copyright" "$tree$DOC/copyright"
+  for page in "$WORK"/man/*.[0-9]; do
+    mkdir -p "$tree/usr/share/man/man${page##*.}"
+    gzip -9n < "$page" > "$tree/usr/share/man/man${page##*.}/${page##*/}.gz"
+    chmod 0644 "$tree/usr/share/man/man${page##*.}/${page##*/}.gz"
+  done
 }
 
 build_deb() {

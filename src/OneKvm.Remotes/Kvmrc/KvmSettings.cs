@@ -9,9 +9,9 @@ namespace OneKvm.Remotes.Kvmrc;
 /// </summary>
 internal sealed class KvmSettings
 {
-    private static readonly string[] CacheModes = ["default", "none", "writethrough", "writeback", "directsync", "unsafe"];
-    private static readonly string[] DiscardModes = ["ignore", "unmap"];
-    private static readonly string[] IoModes = ["native", "threads", "io_uring", "default"];
+    internal static readonly string[] CacheModes = ["default", "none", "writethrough", "writeback", "directsync", "unsafe"];
+    internal static readonly string[] DiscardModes = ["ignore", "unmap"];
+    internal static readonly string[] IoModes = ["native", "threads", "io_uring", "default"];
 
     private readonly Func<string, string?> _environment;
 

@@ -8,6 +8,7 @@ namespace OneKvm.Remotes.Doctor;
 /// <summary>
 /// <c>onekvm doctor [--json] [--datastore DIR]...</c>: checks this host the way the driver
 /// will use it and prints one line per finding (OK / WARN / FAIL, with what to do).
+/// <c>--hosts H...</c> runs it on each host over ssh instead (<see cref="HostsCheck"/>).
 /// Exit status: 0 all OK, 1 some WARN, 2 some FAIL.
 /// </summary>
 internal static class DoctorCommand
@@ -18,6 +19,8 @@ internal static class DoctorCommand
     {
         var json = false;
         var datastores = new List<string>();
+        var hosts = new List<string>();
+        var remoteDirectory = HostsCheck.DefaultRemoteDirectory;
         for (var i = 0; i < args.Count; i++)
         {
             switch (args[i])
@@ -28,10 +31,23 @@ internal static class DoctorCommand
                 case "--datastore" when i + 1 < args.Count:
                     datastores.Add(Path.GetFullPath(args[++i]));
                     break;
+                case "--remote-dir" when i + 1 < args.Count:
+                    remoteDirectory = args[++i];
+                    break;
+                case "--hosts":
+                    while (i + 1 < args.Count && !args[i + 1].StartsWith('-'))
+                    {
+                        hosts.Add(args[++i]);
+                    }
+                    break;
                 default:
-                    host.Stderr.WriteLine($"onekvm doctor: unknown argument '{args[i]}'; usage: onekvm doctor [--json] [--datastore DIR]...");
+                    host.Stderr.WriteLine($"onekvm doctor: unknown argument '{args[i]}'; usage: onekvm doctor [--json] [--datastore DIR]... | onekvm doctor [--json] --hosts HOST... [--remote-dir DIR]");
                     return ExitCodes.Usage;
             }
+        }
+        if (hosts.Count > 0)
+        {
+            return Report(host, json, await HostsCheck.RunAsync(hosts, remoteDirectory, cancellationToken).ConfigureAwait(false));
         }
         var location = RemotesLocation.Resolve(invokedAs, ActionTable.Tool, host.ProcessPath, host.Environment);
         var settings = new KvmSettings(KvmrcParser.Load(location.KvmrcPath, host.Environment), host.Environment);
@@ -43,6 +59,11 @@ internal static class DoctorCommand
         findings.AddRange(await SudoChecks.RunAsync(location.Root, settings, cancellationToken).ConfigureAwait(false));
         findings.AddRange(StorageChecks.Run(host.Environment, datastores));
         findings.AddRange(await ProbeChecks.RunAsync(location.Root, virsh, cancellationToken).ConfigureAwait(false));
+        return Report(host, json, findings);
+    }
+
+    private static int Report(DriverHost host, bool json, IReadOnlyList<Finding> findings)
+    {
         var worst = findings.Count == 0 ? Verdict.Ok : findings.Max(f => f.Verdict);
         if (json)
         {

@@ -29,6 +29,7 @@ internal static class ManPages
         page.Section("SYNOPSIS")
             .Line($".B onekvm").Line(".RB [ --list | --version | --help ]").Line(".br")
             .Line(".B onekvm doctor").Line(".RB [ --json ]").Line(".RI \"[ --datastore \" DIR \" ]...\"").Line(".br")
+            .Line(".B onekvm doctor").Line(".RB [ --json ]").Line(".B --hosts").Line(".IR HOST ...").Line(".RI \"[ --remote-dir \" DIR \" ]\"").Line(".br")
             .Line(".B onekvm kvmrc").Line(".br")
             .Line(".B onekvm").Line(".I action").Line(".RI [ argument ...]");
         page.Section("DESCRIPTION")
@@ -52,6 +53,10 @@ internal static class ManPages
                 + "storage (the probes' state directory writable, free space in each directory of /var/lib/one/datastores or each DIR given); "
                 + "probes (vm_state and vm_monitor answering within their periods, 5 and 30 s, against the OpenNebula domains present). "
                 + "--json prints the same as one JSON document. Nothing is changed on the host.")
+            .Item("doctor [--json] --hosts HOST... [--remote-dir DIR]",
+                "On the front-end: runs onekvm doctor --json on each HOST over ssh, as the user running it (oneadmin), from the tree onehost sync put in DIR "
+                + $"(default {Doctor.HostsCheck.DefaultRemoteDirectory}), prints each host's findings under its name, a FAIL for a host where it could not run, "
+                + "and whether every host runs the front-end's version of onekvm.")
             .Item("layout DIR | layout --manifest", "For packaging: the entries of the remotes tree as symlinks under DIR, or the list of files the packages ship and move aside.")
             .Item("man DIR", $"For packaging: writes {ToolPage} and {KvmrcPage} under DIR.")
             .Item("sync-time DOMAIN [URI]", "Syncs a guest's clock through its agent (what restore and migrate start when SYNC_TIME=yes).")

@@ -126,3 +126,92 @@ public sealed class DoctorSpecs : IDisposable
         ProcessRun.RunAsync("runuser", ["-u", user, "--", "env", "PATH=/usr/bin:/bin:/usr/sbin:/sbin", "ONEKVM_RUN_DIR=" + _tree, Binary, "doctor"],
             workingDirectory: "/");
 }
+
+/// <summary>
+/// onekvm doctor --hosts over a real ssh: a private sshd on a loopback port (its own host key,
+/// root's key authorised), reached through a host alias in an ssh_config drop-in removed after.
+/// </summary>
+public sealed class DoctorHostsSpecs : IAsyncLifetime
+{
+    private readonly string _directory = TestPaths.NewScratchDirectory("doctor-ssh");
+    private readonly string _tree = TestPaths.NewScratchDirectory("doctor-hosts-tree");
+    private readonly string _alias = $"onekvm-t-doctor-{Environment.ProcessId}";
+    private readonly string _deadAlias = $"onekvm-t-nohost-{Environment.ProcessId}";
+    private string ClientConfig => $"/etc/ssh/ssh_config.d/onekvm-t-doctor-{Environment.ProcessId}.conf";
+
+    public async Task InitializeAsync()
+    {
+        Assert.Equal(0, (await ProcessRun.RunAsync("cp", ["-a", TestPaths.Remotes + "/.", _tree])).ExitCode);
+        foreach (var key in new[] { "hostkey", "id" })
+        {
+            var keygen = await ProcessRun.RunAsync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", Path.Combine(_directory, key)]);
+            Assert.True(keygen.ExitCode == 0, keygen.ToString());
+        }
+        File.Copy(Path.Combine(_directory, "id.pub"), Path.Combine(_directory, "authorized_keys"));
+        var port = PeerHypervisor.FreeLoopbackPort();
+        await File.WriteAllTextAsync(Path.Combine(_directory, "sshd_config"), $"""
+            ListenAddress 127.0.0.1:{port}
+            HostKey {_directory}/hostkey
+            AuthorizedKeysFile {_directory}/authorized_keys
+            PidFile {_directory}/sshd.pid
+            PermitRootLogin prohibit-password
+            PasswordAuthentication no
+            UsePAM no
+            StrictModes no
+
+            """);
+        Directory.CreateDirectory("/run/sshd");
+        var sshd = await ProcessRun.RunAsync("/usr/sbin/sshd", ["-f", Path.Combine(_directory, "sshd_config")]);
+        Assert.True(sshd.ExitCode == 0, sshd.ToString());
+        var closedPort = PeerHypervisor.FreeLoopbackPort();
+        await File.WriteAllTextAsync(ClientConfig, $"""
+            Host {_alias} {_deadAlias}
+                HostName 127.0.0.1
+                User root
+                IdentityFile {_directory}/id
+                IdentitiesOnly yes
+                StrictHostKeyChecking no
+                UserKnownHostsFile /dev/null
+                LogLevel ERROR
+            Host {_alias}
+                Port {port}
+            Host {_deadAlias}
+                Port {closedPort}
+
+            """);
+    }
+
+    public async Task DisposeAsync()
+    {
+        File.Delete(ClientConfig);
+        var pidFile = Path.Combine(_directory, "sshd.pid");
+        if (File.Exists(pidFile))
+        {
+            await ProcessRun.RunAsync("kill", [File.ReadAllText(pidFile).Trim()]);
+        }
+        Directory.Delete(_tree, recursive: true);
+    }
+
+    private static string[] Lines(ProcessResult result, string start) =>
+        [.. result.Stdout.Split('\n').Where(l => l.StartsWith(start, StringComparison.Ordinal))];
+
+    [Fact]
+    public async Task Each_hosts_findings_come_back_under_its_name_and_a_host_it_cannot_reach_is_a_fail()
+    {
+        var binary = Path.Combine(_tree, "vmm", "kvm", "onekvm");
+
+        var healthy = await ProcessRun.RunAsync(binary, ["doctor", "--hosts", _alias, _deadAlias, "--remote-dir", _tree]);
+
+        Assert.Single(Lines(healthy, $"OK   {_alias} tree: all "));
+        Assert.Single(Lines(healthy, $"OK   {_alias} libvirt: LIBVIRT_URI "));
+        Assert.Single(Lines(healthy, $"FAIL {_deadAlias}: onekvm doctor did not run there"));
+        Assert.Single(Lines(healthy, $"OK   hosts: onekvm "), l => l.Contains($"({_alias})", StringComparison.Ordinal));
+        Assert.Equal(2, healthy.ExitCode);
+
+        await File.WriteAllTextAsync(Path.Combine(_tree, "vmm", "kvm", "reboot"), "#!/bin/bash\n# upstream's reboot\n");
+        var broken = await ProcessRun.RunAsync(binary, ["doctor", "--hosts", _alias, "--remote-dir", _tree]);
+
+        Assert.Contains("vmm/kvm/reboot is a script", Assert.Single(Lines(broken, $"FAIL {_alias} tree:")));
+        Assert.Equal(2, broken.ExitCode);
+    }
+}

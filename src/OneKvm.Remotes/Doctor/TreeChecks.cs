@@ -82,7 +82,10 @@ internal static class TreeChecks
             : $"{entry.RemotesPath} --help did not answer as onekvm's '{entry.Name}': {ExternalTool.Reason(help)}";
     }
 
-    /// <summary>The binary onekvm-entry execs from this path: onekvm beside it, else vmm/kvm/onekvm of the nearest directory above.</summary>
+    /// <summary>
+    /// The binary onekvm-entry execs from this path: onekvm beside it, else vmm/kvm/onekvm of its own
+    /// directory or of the nearest one above (an entry at the top of the tree, or a probe).
+    /// </summary>
     public static string? ExecTarget(string entryPath)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(entryPath))!;
@@ -92,9 +95,9 @@ internal static class TreeChecks
             return beside;
         }
         var up = directory;
-        for (var level = 1; level <= EntryLevels; level++)
+        for (var level = 0; level <= EntryLevels; level++)
         {
-            up = Path.Combine(up, "..");
+            up = level == 0 ? up : Path.Combine(up, "..");
             var candidate = Path.GetFullPath(Path.Combine(up, ActionTable.BinaryRemotesPath));
             if (IsExecutable(candidate))
             {

@@ -48,6 +48,25 @@ public sealed class DoctorSpecs : IDisposable
     }
 
     [Fact]
+    public async Task Called_through_a_link_like_usr_bin_onekvm_it_checks_the_tree_of_the_binary_the_link_leads_to()
+    {
+        var bin = Path.Combine(_tree, "..", Path.GetFileName(_tree) + "-bin");
+        Directory.CreateDirectory(bin);
+        File.CreateSymbolicLink(Path.Combine(bin, "onekvm"), Binary);
+        try
+        {
+            var doctor = await Driver.Staged.RunPathAsync(Path.Combine(bin, "onekvm"), null, "doctor");
+
+            Assert.Single(Lines(doctor, $"OK   tree: binary {Binary},"));
+            Assert.Single(Lines(doctor, $"OK   kvmrc: {Kvmrc} "));
+        }
+        finally
+        {
+            Directory.Delete(bin, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_kvmrc_line_onekvm_cannot_read_is_a_warn_with_its_file_and_line()
     {
         var before = await DoctorAsync();

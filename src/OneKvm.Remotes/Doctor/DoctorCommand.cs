@@ -57,7 +57,7 @@ internal static class DoctorCommand
         findings.AddRange(KvmrcChecks.Run(location, settings));
         findings.AddRange(await LibvirtChecks.RunAsync(settings, virsh, cancellationToken).ConfigureAwait(false));
         findings.AddRange(await SudoChecks.RunAsync(location.Root, settings, cancellationToken).ConfigureAwait(false));
-        findings.AddRange(StorageChecks.Run(host.Environment, datastores));
+        findings.AddRange(await StorageChecks.RunAsync(host.Environment, datastores, settings, virsh, cancellationToken).ConfigureAwait(false));
         findings.AddRange(await ProbeChecks.RunAsync(location.Root, virsh, cancellationToken).ConfigureAwait(false));
         return Report(host, json, findings);
     }

@@ -37,7 +37,7 @@ internal static class LibvirtChecks
         try
         {
             // one attempt, a short bound: the doctor reports, it does not wait for libvirtd
-            result = await virsh.WithUri(uri).WithAttempts(1).WithTimeout(TimeSpan.FromSeconds(15))
+            result = await OneDomains.Quick(virsh.WithUri(uri))
                 .TryRunAsync(VirshCommand.Create("version", "--daemon"), cancellationToken).ConfigureAwait(false);
         }
         catch (OneKvm.Remotes.Errors.OneKvmException e)

@@ -79,11 +79,7 @@ internal static class ProbeChecks
     {
         try
         {
-            var list = await virsh.WithAttempts(1).WithTimeout(TimeSpan.FromSeconds(15))
-                .TryRunAsync(VirshCommand.Create("list", "--all", "--name").WithReadOnly(), cancellationToken).ConfigureAwait(false);
-            return list.Succeeded
-                ? list.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Count(n => OneVmName.IdOf(n) is not null)
-                : null;
+            return (await OneDomains.NamesAsync(virsh, cancellationToken).ConfigureAwait(false))?.Count;
         }
         catch (OneKvmException)
         {

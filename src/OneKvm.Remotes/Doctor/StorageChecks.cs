@@ -1,4 +1,7 @@
+using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Kvmrc;
 using OneKvm.Remotes.Monitoring;
+using OneKvm.Remotes.Virsh;
 
 namespace OneKvm.Remotes.Doctor;
 
@@ -10,18 +13,63 @@ internal static class StorageChecks
     private const long FailBelow = 1L << 30;
     private const double WarnBelowFraction = 0.10;
 
-    public static IReadOnlyList<Finding> Run(Func<string, string?> environment, IReadOnlyList<string> datastores)
+    /// <summary>The state directory, and each datastore: those given, else those of the OpenNebula domains present, else every one under /var/lib/one/datastores.</summary>
+    public static async Task<IReadOnlyList<Finding>> RunAsync(Func<string, string?> environment, IReadOnlyList<string> given, KvmSettings settings,
+        VirshRunner virsh, CancellationToken cancellationToken)
     {
         var findings = new List<Finding> { StateDirectory(environment) };
-        var paths = datastores.Count > 0
-            ? datastores
-            : Directory.Exists(Datastores) ? Directory.GetDirectories(Datastores).Order(StringComparer.Ordinal).ToList() : [];
+        IReadOnlyList<string> paths = given;
         if (paths.Count == 0)
         {
-            findings.Add(Finding.Ok(Area, $"no datastore under {Datastores} and none given with --datastore"));
+            paths = await OfDomainsAsync(settings, virsh, cancellationToken).ConfigureAwait(false);
+        }
+        if (paths.Count == 0 && Directory.Exists(Datastores))
+        {
+            paths = Directory.GetDirectories(Datastores).Order(StringComparer.Ordinal).ToList();
+        }
+        if (paths.Count == 0)
+        {
+            findings.Add(Finding.Ok(Area, $"no OpenNebula domain here names its system datastore, none under {Datastores}, and none given with --datastore"));
         }
         findings.AddRange(paths.Select(FreeSpace));
         return findings;
+    }
+
+    /// <summary>The system datastores of the OpenNebula domains present: the parent of each one's VM directory (its system_datastore metadata).</summary>
+    private static async Task<IReadOnlyList<string>> OfDomainsAsync(KvmSettings settings, VirshRunner virsh, CancellationToken cancellationToken)
+    {
+        var quick = OneDomains.Quick(virsh);
+        var datastores = new SortedSet<string>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var domain in await OneDomains.NamesAsync(virsh, cancellationToken).ConfigureAwait(false) ?? [])
+            {
+                var metadata = await quick.TryRunAsync(VirshCommand.Create("metadata", "--domain", domain, "--uri", settings.LibvirtMetadataUri,
+                    "--key", settings.LibvirtMetadataKey).WithReadOnly(), cancellationToken).ConfigureAwait(false);
+                if (metadata.Succeeded && OneMetadataDirectory(metadata.StandardOutput) is { } vmDirectory
+                    && Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(vmDirectory))) is { } datastore)
+                {
+                    datastores.Add(datastore);
+                }
+            }
+        }
+        catch (OneKvmException)
+        {
+            // libvirt is reported by its own check
+        }
+        return [.. datastores];
+    }
+
+    private static string? OneMetadataDirectory(string xml)
+    {
+        try
+        {
+            return Lifecycle.OneMetadata.SystemDatastore(xml);
+        }
+        catch (OneKvmException)
+        {
+            return null;
+        }
     }
 
     private static Finding StateDirectory(Func<string, string?> environment)

@@ -50,7 +50,8 @@ internal static class ManPages
                 + "kvmrc (where it was found, every line skipped, every invalid value); "
                 + "libvirt (virsh in PATH, LIBVIRT_URI answering as this user, the libvirtd and QEMU versions, /dev/kvm, qemu-img); "
                 + "sudo (each rule onekvm relies on, asked with sudo -n -l, never run); "
-                + "storage (the probes' state directory writable, free space in each directory of /var/lib/one/datastores or each DIR given); "
+                + "storage (the probes' state directory writable; free space in the system datastores of the OpenNebula domains present, from their system_datastore metadata, "
+                + "else in each directory of /var/lib/one/datastores, or in each DIR given: FAIL under 1 GiB, WARN under 10 %); "
                 + "probes (vm_state and vm_monitor answering within their periods, 5 and 30 s, against the OpenNebula domains present). "
                 + "--json prints the same as one JSON document. Nothing is changed on the host.")
             .Item("doctor [--json] --hosts HOST... [--remote-dir DIR]",

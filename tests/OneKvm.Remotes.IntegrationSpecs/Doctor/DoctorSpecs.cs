@@ -67,6 +67,35 @@ public sealed class DoctorSpecs : IDisposable
     }
 
     [Fact]
+    public async Task A_system_datastore_named_by_a_domain_here_with_too_little_free_space_is_a_fail()
+    {
+        // a 64 MiB tmpfs as the system datastore of an OpenNebula-named domain (its system_datastore metadata)
+        var datastore = Path.Combine(TestPaths.NewScratchDirectory("doctor-ds"), "0");
+        Directory.CreateDirectory(datastore);
+        Assert.Equal(0, (await ProcessRun.RunAsync("mount", ["-t", "tmpfs", "-o", "size=64m", "onekvm-t-doctor", datastore])).ExitCode);
+        try
+        {
+            var name = Monitoring.MonitoredDomains.OneName();
+            var vmDirectory = Path.Combine(datastore, name["one-".Length..]);
+            await using var domain = await TestDomain.StartAsync(DomainXml.Diskless(name).WithElement(Lifecycle.LifecycleXml.OneMetadata(vmDirectory)));
+
+            var doctor = await DoctorAsync();
+
+            var fail = Assert.Single(Lines(doctor, $"FAIL storage: datastore {datastore}: "));
+            Assert.Contains("MiB free", fail);
+            Assert.Equal(2, doctor.ExitCode);
+            // a datastore given on the command line is checked instead
+            var given = await DoctorAsync("--datastore", _tree);
+            Assert.Empty(Lines(given, $"FAIL storage: datastore {datastore}: "));
+            Assert.Single(Lines(given, $"OK   storage: datastore {_tree}: "));
+        }
+        finally
+        {
+            await ProcessRun.RunAsync("umount", [datastore]);
+        }
+    }
+
+    [Fact]
     public async Task A_kvmrc_line_onekvm_cannot_read_is_a_warn_with_its_file_and_line()
     {
         var before = await DoctorAsync();

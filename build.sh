@@ -3,7 +3,7 @@
 #
 #   ./build.sh            publish the Native AOT binary and stage dist/remotes
 #   ./build.sh test       install what the tests need (root, Debian), build, package, run every test
-#   ./build.sh package    build the .deb (nfpm, or dpkg-deb) and the .rpm (nfpm, or rpmbuild)
+#   ./build.sh package    build the .deb (dpkg-deb) and the .rpm (rpmbuild) from the action table
 #   ./build.sh demo       drive a throwaway VM on this machine's libvirtd through the staged entries
 #   ./build.sh bench      print onekvm's overhead, size and memory beside bare virsh
 #   ./build.sh layout     rewrite remotes-layout/ stubs from the action table

@@ -16,6 +16,31 @@ internal static class RemotesLayout
 
     public static IEnumerable<ActionEntry> Entries => ActionTable.All.Where(e => e.Kind != EntryKind.Tool);
 
+    /// <summary>
+    /// Upstream files the packages move aside without putting an entry of the same name in their
+    /// place: upstream's VM probes, whose data vm_monitor and vm_state report.
+    /// </summary>
+    public static readonly IReadOnlyList<string> RetiredUpstreamFiles =
+        ["im/kvm-probes.d/vm/monitor/poll.rb", "im/kvm-probes.d/vm/status/state.rb"];
+
+    /// <summary>
+    /// What the packages are built from (packaging/build-packages.sh): one line per file of the
+    /// remotes tree, "binary PATH", "entry PATH" (upstream's file of that path is moved aside)
+    /// or "retired PATH" (moved aside, nothing in its place).
+    /// </summary>
+    public static void WriteManifest(TextWriter output)
+    {
+        output.WriteLine($"binary {ActionTable.BinaryRemotesPath}");
+        foreach (var entry in Entries)
+        {
+            output.WriteLine($"entry {entry.RemotesPath}");
+        }
+        foreach (var path in RetiredUpstreamFiles)
+        {
+            output.WriteLine($"retired {path}");
+        }
+    }
+
     /// <summary>Where the symlink of <paramref name="entry"/> points: the entry program in the binary's directory.</summary>
     public static string EntryTarget(ActionEntry entry)
     {

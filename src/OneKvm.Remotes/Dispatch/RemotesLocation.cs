@@ -44,10 +44,18 @@ internal sealed record RemotesLocation(string Root, string KvmrcPath, string How
         if (invokedAs.Contains('/'))
         {
             var directory = Path.GetDirectoryName(Path.GetFullPath(invokedAs))!;
-            return StripEntryDirectory(directory, entry.RemotesDirectory) is { } root
-                ? (root, $"from {invokedAs}, the '{entry.Name}' entry of a remotes tree")
-                // upstream's rule for any other place: $(dirname $0)/../../etc/vmm/kvm/kvmrc
-                : (Path.GetFullPath(Path.Combine(directory, "..", "..")), $"two levels above {invokedAs}");
+            if (StripEntryDirectory(directory, entry.RemotesDirectory) is { } root)
+            {
+                return (root, $"from {invokedAs}, the '{entry.Name}' entry of a remotes tree");
+            }
+            // the binary by another path (the packages' /usr/bin/onekvm link): the tree of the binary it leads to
+            if (entry.Kind == EntryKind.Tool && processPath is not null
+                && StripEntryDirectory(Path.GetDirectoryName(processPath)!, entry.RemotesDirectory) is { } binaryRoot)
+            {
+                return (binaryRoot, $"from the binary at {processPath}, which {invokedAs} leads to");
+            }
+            // upstream's rule for any other place: $(dirname $0)/../../etc/vmm/kvm/kvmrc
+            return (Path.GetFullPath(Path.Combine(directory, "..", "..")), $"two levels above {invokedAs}");
         }
         if (processPath is not null)
         {

@@ -25,6 +25,14 @@ internal static class ToolCommands
                 return ExitCodes.Success;
             case "kvmrc":
                 return KvmrcReport.Write(RemotesLocation.Resolve(invokedAs, ActionTable.Tool, host.ProcessPath, host.Environment), host);
+            case Doctor.DoctorCommand.Name:
+                return await Doctor.DoctorCommand.RunAsync(invokedAs, [.. args.Skip(1)], host, cancellationToken).ConfigureAwait(false);
+            case Manual.ManPages.Command when args.Count == 2:
+                Manual.ManPages.Write(args[1]);
+                return ExitCodes.Success;
+            case "layout" when args.Count == 2 && args[1] == "--manifest":
+                RemotesLayout.WriteManifest(host.Stdout);
+                return ExitCodes.Success;
             case "layout" when args.Count == 2:
                 RemotesLayout.Write(args[1]);
                 return ExitCodes.Success;
@@ -84,7 +92,10 @@ internal static class ToolCommands
               onekvm --list        the action table: name, status, entry in the remotes tree
               onekvm --version     the version
               onekvm kvmrc         the effective kvmrc settings and where each comes from
+              onekvm doctor [--json] [--datastore DIR]...   check this host: tree, kvmrc, libvirt, sudo, space, probes
               onekvm layout DIR    write the entries of the remotes tree under DIR (symlinks to vmm/kvm/onekvm-entry)
+              onekvm layout --manifest   the files of the remotes tree the packages ship or move aside
+              onekvm man DIR       write the man pages onekvm.1 and onekvm-kvmrc.5 under DIR
               onekvm sync-time DOMAIN [URI]   sync the guest clock through its agent (SYNC_TIME of restore, migrate)
               <action> --help      the arguments, stdin and answer of one action
             """);

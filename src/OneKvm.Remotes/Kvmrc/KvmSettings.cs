@@ -15,9 +15,9 @@ internal sealed class KvmSettings
     /// <summary>The longest wait a .NET timer takes (int.MaxValue ms), about 24.8 days.</summary>
     public const int MaxSeconds = int.MaxValue / 1000;
 
-    private static readonly string[] CacheModes = ["default", "none", "writethrough", "writeback", "directsync", "unsafe"];
-    private static readonly string[] DiscardModes = ["ignore", "unmap"];
-    private static readonly string[] IoModes = ["native", "threads", "io_uring", "default"];
+    internal static readonly string[] CacheModes = ["default", "none", "writethrough", "writeback", "directsync", "unsafe"];
+    internal static readonly string[] DiscardModes = ["ignore", "unmap"];
+    internal static readonly string[] IoModes = ["native", "threads", "io_uring", "default"];
 
     private readonly Func<string, string?> _environment;
     private readonly Action<SettingNote>? _note;

@@ -1,12 +1,11 @@
-using System.Text.RegularExpressions;
 using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Specs.Kvmrc;
 using Xunit;
 
 namespace OneKvm.Remotes.Specs.Dispatch;
 
-/// <summary>The self-check: the action table, remotes-layout/, nfpm.yaml and the package scripts agree.</summary>
-public sealed partial class ActionTableSpecs
+/// <summary>The self-check: the action table, remotes-layout/, the package manifest and the package scripts agree.</summary>
+public sealed class ActionTableSpecs
 {
     private static readonly string Root = KvmrcParserSpecs.RepositoryRoot();
 
@@ -65,30 +64,27 @@ public sealed partial class ActionTableSpecs
     }
 
     [Fact]
-    public void Nfpm_yaml_installs_every_entry_and_the_binary_into_the_remotes_tree()
+    public async Task The_package_manifest_names_the_binary_every_entry_and_upstreams_retired_probes()
     {
-        var nfpm = File.ReadAllText(Path.Combine(Root, "nfpm.yaml"));
-        var pairs = ContentPair().Matches(nfpm).Select(m => (m.Groups[1].Value, m.Groups[2].Value)).ToHashSet();
+        var host = new Infrastructure.SpecHost();
 
-        foreach (var entry in ActionTable.All)
-        {
-            Assert.Contains(($"dist/remotes/{entry.RemotesPath}", $"/var/lib/one/remotes/{entry.RemotesPath}"), pairs);
-        }
+        var code = await host.RunAsync("/r/vmm/kvm/onekvm", "layout", "--manifest");
+
+        Assert.Equal(0, code);
+        var expected = new[] { "binary vmm/kvm/onekvm" }
+            .Concat(RemotesLayout.Entries.Select(e => "entry " + e.RemotesPath))
+            .Concat(["retired im/kvm-probes.d/vm/monitor/poll.rb", "retired im/kvm-probes.d/vm/status/state.rb"]);
+        Assert.Equal(expected, host.Stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
     [Fact]
-    public void The_package_diverts_upstreams_copy_of_every_entry_it_ships_and_gives_it_back_on_removal()
+    public void The_maintainer_scripts_take_their_path_lists_from_the_manifest_not_from_a_hand_copy()
     {
-        var entries = RemotesLayout.Entries.Select(e => e.RemotesPath)
-            .Concat(["im/kvm-probes.d/vm/monitor/poll.rb", "im/kvm-probes.d/vm/status/state.rb"])
-            .Order().ToList();
-
-        foreach (var script in new[] { "preinst", "postrm" })
+        foreach (var (script, placeholders) in new[] { ("preinst", new[] { "@DIVERTED@" }), ("postrm", ["@DIVERTED@"]), ("rpm-tree", ["@ENTRIES@", "@RETIRED@"]) })
         {
             var text = File.ReadAllText(Path.Combine(Root, "packaging", "scripts", script));
-            var list = text[(text.IndexOf("DIVERTED=\"", StringComparison.Ordinal) + 10)..];
-            list = list[..list.IndexOf('"', StringComparison.Ordinal)];
-            Assert.Equal(entries, list.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order().ToList());
+            Assert.All(placeholders, p => Assert.Contains(p, text));
+            Assert.All(RemotesLayout.Entries, e => Assert.DoesNotContain(e.RemotesPath, text));
         }
     }
 
@@ -109,7 +105,4 @@ public sealed partial class ActionTableSpecs
             Assert.Contains(entry.RemotesPath, line);
         }
     }
-
-    [GeneratedRegex(@"- src: (\S+)\s+dst: (\S+)")]
-    private static partial Regex ContentPair();
 }

@@ -46,6 +46,16 @@ public sealed class RemotesLocationSpecs
     }
 
     [Fact]
+    public void The_operators_usr_bin_onekvm_link_uses_the_tree_of_the_binary_it_leads_to()
+    {
+        // the packages' /usr/bin/onekvm -> /var/lib/one/remotes/vmm/kvm/onekvm, called by its full path
+        var location = RemotesLocation.Resolve("/usr/bin/onekvm", ActionTable.Tool, "/var/lib/one/remotes/vmm/kvm/onekvm", NoEnvironment);
+
+        Assert.Equal("/var/lib/one/remotes", location.Root);
+        Assert.Equal("/var/lib/one/remotes/etc/vmm/kvm/kvmrc", location.KvmrcPath);
+    }
+
+    [Fact]
     public void Onekvm_kvmrc_in_the_environment_overrides_the_path()
     {
         var location = RemotesLocation.Resolve("/var/tmp/one/vmm/kvm/deploy", ActionTable.Find("deploy")!, null,

@@ -1,0 +1,44 @@
+using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Kvmrc;
+
+namespace OneKvm.Remotes.Doctor;
+
+/// <summary>kvmrc: where it was found, every line the parser skipped, and every value an action would refuse.</summary>
+internal static class KvmrcChecks
+{
+    private const string Area = "kvmrc";
+
+    public static IReadOnlyList<Finding> Run(RemotesLocation location, KvmSettings settings)
+    {
+        var document = settings.Document;
+        var findings = new List<Finding>
+        {
+            document.Exists
+                ? Finding.Ok(Area, $"{location.KvmrcPath} ({location.How})")
+                : Finding.Warn(Area, $"no kvmrc at {location.KvmrcPath} ({location.How}): upstream's defaults apply",
+                    "onehost sync --force puts the front-end's kvmrc there"),
+        };
+        foreach (var warning in document.Warnings)
+        {
+            findings.Add(Finding.Warn(Area, warning.ToString() + " (a shell would have run it; onekvm never runs kvmrc)",
+                "write it as NAME=value, or remove it"));
+        }
+        foreach (var parameter in KvmrcParameters.All)
+        {
+            try
+            {
+                settings.Validate(parameter);
+            }
+            catch (KvmrcException e)
+            {
+                findings.Add(Finding.Fail(Area, e.Message, $"fix {parameter.Name} in {location.KvmrcPath}; the actions that read it fail until then"));
+            }
+        }
+        foreach (var extra in document.Effective.Values.Where(a => !KvmrcParameters.IsKnown(a.Name) && !a.Exported))
+        {
+            findings.Add(Finding.Warn(Area, $"{document.Path}:{extra.Line}: {extra.Name} is not a driver setting and not exported, so nothing reads it",
+                "export it if virsh should see it, or remove it"));
+        }
+        return findings;
+    }
+}

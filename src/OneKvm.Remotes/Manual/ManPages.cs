@@ -1,0 +1,177 @@
+using System.Text;
+using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Kvmrc;
+
+namespace OneKvm.Remotes.Manual;
+
+/// <summary>
+/// The man pages onekvm(1) and onekvm-kvmrc(5), written from the action table and the kvmrc
+/// parameter table (<c>onekvm man DIR</c>, run by packaging/build-packages.sh), so that a row
+/// added to either table is in the pages of the next package.
+/// </summary>
+internal static class ManPages
+{
+    public const string Command = "man";
+    public const string ToolPage = "onekvm.1";
+    public const string KvmrcPage = "onekvm-kvmrc.5";
+
+    public static void Write(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        File.WriteAllText(Path.Combine(directory, ToolPage), Tool());
+        File.WriteAllText(Path.Combine(directory, KvmrcPage), Kvmrc());
+    }
+
+    public static string Tool()
+    {
+        var page = new Roff("ONEKVM", 1);
+        page.Section("NAME").Text("onekvm - OpenNebula's KVM driver actions in one binary");
+        page.Section("SYNOPSIS")
+            .Line($".B onekvm").Line(".RB [ --list | --version | --help ]").Line(".br")
+            .Line(".B onekvm doctor").Line(".RB [ --json ]").Line(".RI \"[ --datastore \" DIR \" ]...\"").Line(".br")
+            .Line(".B onekvm doctor").Line(".RB [ --json ]").Line(".B --hosts").Line(".IR HOST ...").Line(".RI \"[ --remote-dir \" DIR \" ]\"").Line(".br")
+            .Line(".B onekvm kvmrc").Line(".br")
+            .Line(".B onekvm").Line(".I action").Line(".RI [ argument ...]");
+        page.Section("DESCRIPTION")
+            .Text("onekvm replaces the bash and Ruby scripts of OpenNebula's KVM driver remotes. Each action is an entry in the remotes tree "
+                + $"(/var/lib/one/remotes on the front-end, copied to every host by onehost sync): a small program that starts {ActionTable.BinaryRemotesPath} "
+                + "of its tree with the entry's name as argv[0]. onekvm runs the action named by argv[0], or the one named by its first argument. "
+                + "Actions are called like upstream's scripts: arguments, XML on stdin, the answer on stdout, log lines on stderr, exit 0 for success.")
+            .Paragraph().Text("Settings come from the kvmrc of the tree the entry sits in, <remotes>/etc/vmm/kvm/kvmrc; see onekvm-kvmrc(5). "
+                + $"{RemotesLocation.KvmrcOverrideVariable}=FILE in the environment reads another file instead.");
+        page.Section("COMMANDS")
+            .Item("--list", "The action table: name, status, entry in the remotes tree, summary.")
+            .Item("--version", "The version of onekvm.")
+            .Item("kvmrc", "The effective value of every kvmrc parameter and where it comes from (kvmrc line, environment or default); "
+                + "skipped lines as WARN lines on stderr. Exit 1 if a value is invalid.")
+            .Item("doctor [--json] [--datastore DIR]...",
+                "Checks this host as the driver will use it and prints one line per finding, OK, WARN or FAIL, with what to do after \"->\": "
+                + "the remotes tree (the binary, every entry present, the entry program and starting this tree's binary, no upstream script in place of or beside an entry); "
+                + "kvmrc (where it was found, every line skipped, every invalid value); "
+                + "libvirt (virsh in PATH, LIBVIRT_URI answering as this user, the libvirtd and QEMU versions, /dev/kvm, qemu-img); "
+                + "sudo (each rule onekvm relies on, asked with sudo -n -l, never run); "
+                + "storage (the probes' state directory writable; free space in the system datastores of the OpenNebula domains present, from their system_datastore metadata, "
+                + "else in each directory of /var/lib/one/datastores, or in each DIR given: FAIL under 1 GiB, WARN under 10 %); "
+                + "probes (vm_state and vm_monitor answering within their periods, 5 and 30 s, against the OpenNebula domains present). "
+                + "--json prints the same as one JSON document. Nothing is changed on the host.")
+            .Item("doctor [--json] --hosts HOST... [--remote-dir DIR]",
+                "On the front-end: runs onekvm doctor --json on each HOST over ssh, as the user running it (oneadmin), from the tree onehost sync put in DIR "
+                + $"(default {Doctor.HostsCheck.DefaultRemoteDirectory}), prints each host's findings under its name, a FAIL for a host where it could not run, "
+                + "and whether every host runs the front-end's version of onekvm.")
+            .Item("layout DIR | layout --manifest", "For packaging: the entries of the remotes tree as symlinks under DIR, or the list of files the packages ship and move aside.")
+            .Item("man DIR", $"For packaging: writes {ToolPage} and {KvmrcPage} under DIR.")
+            .Item("sync-time DOMAIN [URI]", "Syncs a guest's clock through its agent (what restore and migrate start when SYNC_TIME=yes).")
+            .Item("action --help", "The arguments, stdin and answer of one action, on stderr.");
+        page.Section("ACTIONS");
+        foreach (var entry in ActionTable.All.Where(e => e.Kind != EntryKind.Tool))
+        {
+            page.Item(ActionCommandLine.UsageLine(entry),
+                $"{entry.Summary} Entry: {entry.RemotesPath}. Reads on stdin: {entry.Stdin}. Answers: {entry.Answer}.");
+        }
+        page.Section("EXIT STATUS")
+            .Text("Actions: 0 on success; otherwise non-zero, with one sentence saying what went wrong as the last line of stderr. Never 42 "
+                + "(which the driver takes as \"resync the remotes\"). doctor: 0 when every finding is OK, 1 when some are WARN, 2 when some are FAIL.");
+        page.Section("FILES")
+            .Item(ActionTable.BinaryRemotesPath, "the binary, under the remotes tree")
+            .Item(RemotesLocation.KvmrcRelativePath, "its settings, under the remotes tree")
+            .Item("/usr/share/onekvm-remotes/upstream/", "where the packages move OpenNebula's files that onekvm replaces, until they are removed");
+        page.Section("SEE ALSO").Text("onekvm-kvmrc(5), onehost(1)");
+        return page.ToString();
+    }
+
+    public static string Kvmrc()
+    {
+        var page = new Roff("ONEKVM-KVMRC", 5);
+        page.Section("NAME").Text("onekvm-kvmrc - settings of the KVM driver, as onekvm reads them");
+        page.Section("DESCRIPTION")
+            .Text($"onekvm reads <remotes>/{RemotesLocation.KvmrcRelativePath} of the tree its entry sits in, on every action. "
+                + "The file is never run by a shell: onekvm parses the subset of shell that kvmrc files use, and nothing in it is ever executed.")
+            .Paragraph().Text("Understood: comments, blank lines, NAME=value, export NAME=value, single and double quotes, backslash escapes, "
+                + "line continuations, $NAME, ${NAME}, ${NAME:-word} and ${NAME-word} (from earlier lines, then the environment), inline comments.")
+            .Paragraph().Text("How this differs from sourcing the file in a shell:");
+        page.Item("*", "A line onekvm cannot interpret (a command, $(...), a redirection, an if block, a function) is skipped whole "
+                + "and reported as one WARN line with its file and line number in the VM log; a shell would have run it.")
+            .Item("*", "A value upstream's scripts accept never fails an action: it is taken the way they take it, and the action that reads it "
+                + "writes one WARN line with the file, the line, the value and what it was taken as. Only a value that could do harm "
+                + "(a negative timeout) is an error, naming the parameter, and only for the actions that read it.")
+            .Item("*", "yes/no parameters are yes only for exactly yes, as upstream's scripts compare; true, YES or 1 are no, with a WARN line.")
+            .Item("*", "NAME= (empty) is the same as unset: the default applies, as upstream's [ -z ] tests do.")
+            .Item("*", "Assignments override the environment, as source does; exported variables reach virsh's environment; "
+                + "LANG and LC_ALL are always C for virsh, so that its messages can be recognised.")
+            .Item("*", "A missing kvmrc is a WARN line, and the defaults below apply.");
+        page.Section("PARAMETERS")
+            .Text("Each parameter with its default (what upstream's scripts do when it is unset, not what the shipped kvmrc sets) and how its value is read.");
+        foreach (var parameter in KvmrcParameters.All)
+        {
+            var unset = parameter.Default switch
+            {
+                null => "Unset by default.",
+                "" => "Empty by default.",
+                var d => $"Default: {d}.",
+            };
+            page.Item(parameter.Name, $"{Capitalized(parameter.Description)}. {unset} {Reading(parameter)}");
+        }
+        page.Section("EXAMPLES").Text("onekvm kvmrc prints the value of each parameter and where it comes from; onekvm doctor reports every skipped line.");
+        page.Section("FILES").Item("/usr/share/doc/onekvm-remotes/examples/kvmrc", "an annotated example");
+        page.Section("SEE ALSO").Text("onekvm(1)");
+        return page.ToString();
+    }
+
+    private static string Reading(KvmrcParameter parameter) => parameter.Kind switch
+    {
+        ParameterKind.Text => "Taken as written, after quotes and $NAME expansions.",
+        ParameterKind.Seconds when parameter.Name == KvmrcParameters.VirshTimeout =>
+            "A whole number of seconds, 1 or more. Not a whole number, or 0: the default, with a WARN line; beyond 2147483 (24.8 days): 2147483; "
+            + "negative: an error for the actions that read it.",
+        ParameterKind.Seconds => "A whole number of seconds, 0 or more. Not a whole number: the default, with a WARN line; beyond 2147483 (24.8 days): 2147483; "
+            + "negative: an error for the actions that read it.",
+        ParameterKind.Count => "A whole number, 0 or more (0 and 1 both mean one attempt); anything else is the default, with a WARN line.",
+        ParameterKind.YesNo => "yes, or anything else for no (a WARN line for a value other than yes and no).",
+        ParameterKind.Words => "Split on blanks into separate arguments; no globbing, and no shell runs them.",
+        ParameterKind.DiskCache => "One of " + string.Join(", ", KvmSettings.CacheModes) + OtherModes,
+        ParameterKind.DiskDiscard => "One of " + string.Join(", ", KvmSettings.DiscardModes) + OtherModes,
+        ParameterKind.DiskIo => "One of " + string.Join(", ", KvmSettings.IoModes) + OtherModes,
+        ParameterKind.IoTune => "A whole number, 0 or more; anything else is an error (libvirt refuses it too).",
+        ParameterKind.QueuesOrAuto => "A whole number, 0 or more, or auto; anything else is an error (libvirt refuses it too).",
+        ParameterKind.IoThread => "A whole number, 0 or more; anything else is an error (libvirt refuses it too).",
+        _ => "",
+    };
+
+    private const string OtherModes = "; another value goes into the disk XML as it is, as upstream writes it, for libvirt to take or refuse (a WARN line).";
+
+    private static string Capitalized(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
+
+    /// <summary>A man page in roff, with text escaped so that no line starts a request by accident.</summary>
+    private sealed class Roff
+    {
+        private readonly StringBuilder _text = new();
+
+        public Roff(string title, int section)
+        {
+            _text.Append(".TH ").Append(title).Append(' ').Append(section)
+                .Append(" \"\" \"onekvm ").Append(ToolCommands.Version).Append("\" \"OneKvm.Remotes\"\n");
+        }
+
+        public Roff Section(string name) => Line(".SH " + name);
+
+        public Roff Paragraph() => Line(".PP");
+
+        public Roff Text(string text) => Line(Escape(text));
+
+        public Roff Item(string tag, string text) => Line(".TP").Line(Escape(tag)).Line(Escape(text));
+
+        public Roff Line(string line)
+        {
+            _text.Append(line.Replace("-", "\\-", StringComparison.Ordinal)).Append('\n');
+            return this;
+        }
+
+        private static string Escape(string text)
+        {
+            var escaped = text.Replace("\\", "\\e", StringComparison.Ordinal);
+            return escaped.StartsWith('.') || escaped.StartsWith('\'') ? "\\&" + escaped : escaped;
+        }
+
+        public override string ToString() => _text.ToString();
+    }
+}

@@ -50,11 +50,12 @@ internal static class DoctorCommand
             return Report(host, json, await HostsCheck.RunAsync(hosts, remoteDirectory, cancellationToken).ConfigureAwait(false));
         }
         var location = RemotesLocation.Resolve(invokedAs, ActionTable.Tool, host.ProcessPath, host.Environment);
-        var settings = new KvmSettings(KvmrcParser.Load(location.KvmrcPath, host.Environment), host.Environment);
+        var notes = new List<SettingNote>();
+        var settings = new KvmSettings(KvmrcParser.Load(location.KvmrcPath, host.Environment), host.Environment, notes.Add);
         var virsh = host.Virsh.WithUri(settings.LibvirtUri).WithEnvironment(settings.ExportedVariables);
         var findings = new List<Finding>();
         findings.AddRange(await TreeChecks.RunAsync(location.Root, cancellationToken).ConfigureAwait(false));
-        findings.AddRange(KvmrcChecks.Run(location, settings));
+        findings.AddRange(KvmrcChecks.Run(location, settings, notes));
         findings.AddRange(await LibvirtChecks.RunAsync(settings, virsh, cancellationToken).ConfigureAwait(false));
         findings.AddRange(await SudoChecks.RunAsync(location.Root, settings, cancellationToken).ConfigureAwait(false));
         findings.AddRange(await StorageChecks.RunAsync(host.Environment, datastores, settings, virsh, cancellationToken).ConfigureAwait(false));

@@ -3,12 +3,16 @@ using OneKvm.Remotes.Kvmrc;
 
 namespace OneKvm.Remotes.Doctor;
 
-/// <summary>kvmrc: where it was found, every line the parser skipped, and every value an action would refuse.</summary>
+/// <summary>
+/// kvmrc: where it was found, every line the parser skipped, every value taken differently from
+/// how it reads (as upstream takes it), and every value an action would refuse.
+/// </summary>
 internal static class KvmrcChecks
 {
     private const string Area = "kvmrc";
 
-    public static IReadOnlyList<Finding> Run(RemotesLocation location, KvmSettings settings)
+    /// <param name="notes">Filled by <paramref name="settings"/> as values are read: what was taken other than it reads.</param>
+    public static IReadOnlyList<Finding> Run(RemotesLocation location, KvmSettings settings, IReadOnlyList<SettingNote> notes)
     {
         var document = settings.Document;
         var findings = new List<Finding>
@@ -33,6 +37,11 @@ internal static class KvmrcChecks
             {
                 findings.Add(Finding.Fail(Area, e.Message, $"fix {parameter.Name} in {location.KvmrcPath}; the actions that read it fail until then"));
             }
+        }
+        foreach (var note in notes)
+        {
+            findings.Add(Finding.Warn(Area, $"{note.Value} {note.Problem}; taken as {note.TakenAs}",
+                $"write the value you mean for {note.Value.Name} in {location.KvmrcPath}"));
         }
         foreach (var extra in document.Effective.Values.Where(a => !KvmrcParameters.IsKnown(a.Name) && !a.Exported))
         {

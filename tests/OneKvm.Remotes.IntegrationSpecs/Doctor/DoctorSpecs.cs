@@ -112,6 +112,22 @@ public sealed class DoctorSpecs : IDisposable
     }
 
     [Fact]
+    public async Task A_kvmrc_value_taken_other_than_it_reads_is_a_warn_saying_how_it_is_taken()
+    {
+        var before = await DoctorAsync();
+        Assert.Empty(Lines(before, "WARN kvmrc: FORCE_DESTROY"));
+
+        await File.AppendAllTextAsync(Kvmrc, "FORCE_DESTROY=true\n");
+        var lineNumber = File.ReadAllLines(Kvmrc).Length;
+        var after = await DoctorAsync();
+
+        var warn = Assert.Single(Lines(after, "WARN kvmrc: FORCE_DESTROY"));
+        Assert.Contains($"{Kvmrc}:{lineNumber}", warn);
+        Assert.Contains("taken as no", warn);
+        Assert.Equal(before.ExitCode == 0 ? 1 : before.ExitCode, after.ExitCode);
+    }
+
+    [Fact]
     public async Task A_libvirtd_stopped_under_LIBVIRT_URI_is_a_fail_and_the_json_says_so()
     {
         var peer = await PeerHypervisor.StartAsync("doctor");
@@ -150,15 +166,15 @@ public sealed class DoctorSpecs : IDisposable
         try
         {
             await File.AppendAllTextAsync(Kvmrc, "CLEANUP_MEMORY_ON_STOP=yes\n");
-            await File.WriteAllTextAsync(sudoers, $"{user} ALL=(root) NOPASSWD: /usr/sbin/sysctl -q vm.drop_caches=3 vm.compact_memory=1\n");
+            await File.WriteAllTextAsync(sudoers, $"{user} ALL=(root) NOPASSWD: /usr/sbin/sysctl vm.drop_caches=3 vm.compact_memory=1\n");
             File.SetUnixFileMode(sudoers, UnixFileMode.UserRead | UnixFileMode.GroupRead);
             var allowed = await DoctorAsUserAsync(user);
-            Assert.Single(Lines(allowed, $"OK   sudo: {user} may run sudo sysctl -q vm.drop_caches=3 vm.compact_memory=1"));
+            Assert.Single(Lines(allowed, $"OK   sudo: {user} may run sudo /usr/sbin/sysctl vm.drop_caches=3 vm.compact_memory=1"));
 
             File.Delete(sudoers);
             var removed = await DoctorAsUserAsync(user);
 
-            var fail = Assert.Single(Lines(removed, $"FAIL sudo: {user} may not run sudo sysctl"));
+            var fail = Assert.Single(Lines(removed, $"FAIL sudo: {user} may not run sudo /usr/sbin/sysctl"));
             Assert.Contains("CLEANUP_MEMORY_ON_START/STOP=yes", fail);
             Assert.Equal(2, removed.ExitCode);
         }

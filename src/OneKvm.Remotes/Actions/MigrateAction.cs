@@ -1,4 +1,5 @@
 using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Lifecycle;
 
 namespace OneKvm.Remotes.Actions;
@@ -27,6 +28,8 @@ internal sealed class MigrateAction : IDriverAction
             DestinationHost = destinationHost,
             Source = context.Virsh,
             DestinationUri = HypervisorUri.For(context.Settings.QemuProtocol, destinationHost),
+            SourceShell = HostShell.Local(context, sourceHost),
+            VmId = arguments.Optional("vm_id"),
             SourceIsRemote = false,
         }.RunAsync(context, data, cancellationToken).ConfigureAwait(false);
     }

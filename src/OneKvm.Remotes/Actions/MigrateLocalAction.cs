@@ -1,4 +1,5 @@
 using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Lifecycle;
 
 namespace OneKvm.Remotes.Actions;
@@ -26,6 +27,8 @@ internal sealed class MigrateLocalAction : IDriverAction
             DestinationHost = destinationHost,
             Source = context.Virsh.WithUri(HypervisorUri.For(protocol, sourceHost)),
             DestinationUri = HypervisorUri.For(protocol, destinationHost),
+            SourceShell = HostShell.Remote(context, sourceHost),
+            VmId = arguments.Optional("vm_id"),
             SourceIsRemote = true,
         }.RunAsync(context, data, cancellationToken).ConfigureAwait(false);
     }

@@ -73,7 +73,227 @@ public sealed class MigrateStorageSpecs(NonSharedHosts hosts) : IClassFixture<No
             result.Stderr);
     }
 
+    [Fact]
+    public async Task A_guest_that_keeps_writing_to_its_raw_disk_during_the_migration_finds_every_write_on_the_other_host()
+    {
+        var console = Path.Combine(TestPaths.RunDirectory, $"console-{Guid.NewGuid():N}.log");
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-guest",
+            xml: DomainXml.TinyGuest("guest", console, "onekvm.write=vdb", memoryMiB: 128));
+        await vm.AddQcow2DiskAsync("vda", 0, "64M", written: "8M");
+        await vm.AddRawDiskAsync("vdb", 1, "16M", written: "0");
+        await vm.StartAsync();
+        Assert.True(await WaitForAsync(console, "ONEKVM-GUEST-WRITING vdb", TinyGuest.BootTimeout), "the guest never started writing:\n" + Read(console));
+        await Task.Delay(2000);
+
+        var result = await Driver.RunWithStdinAsync("migrate", vm.ActionData(), vm.Name, B.Name, "localhost", vm.Id, "localhost");
+
+        ProtocolAssert.Succeeded(result);
+        Assert.Equal("running", await B.StateAsync(vm.Name));
+        Assert.Null(await TestVirsh.StateAsync(vm.Name));
+        // the guest runs there: it answers the power button, stops its writer and prints what its disk holds
+        await B.CheckedAsync("shutdown", vm.Name);
+        Assert.True(await WaitForAsync(console, "ONEKVM-GUEST-POWEROFF", TimeSpan.FromMinutes(2)), "no power-off on " + B.Name + ":\n" + Read(console));
+        var sum = System.Text.RegularExpressions.Regex.Match(Read(console), "ONEKVM-GUEST-SUM vdb ([0-9a-f]{32})").Groups[1].Value;
+        var wrote = System.Text.RegularExpressions.Regex.Match(Read(console), "ONEKVM-GUEST-WROTE vdb ([0-9]+)").Groups[1].Value;
+        Assert.True(int.Parse(wrote, CultureInfo.InvariantCulture) > 0, Read(console));
+        for (var i = 0; i < 100 && await B.StateAsync(vm.Name) is not null; i++)
+        {
+            await Task.Delay(200);
+        }
+        Assert.Equal(sum, await Md5Async(B.Own(vm.File("disk.1"))));
+        await AssertSameContentAsync(vm.File("disk.0"), B.Own(vm.File("disk.0")));
+    }
+
+    [Fact]
+    public async Task With_the_destination_sshd_stopped_the_vm_keeps_running_here_and_nothing_is_left_there()
+    {
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-nossh");
+        await vm.AddRawDiskAsync("vda", 0, "16M", written: "2M");
+        await vm.StartAsync();
+        var before = await Md5Async(vm.File("disk.0"));
+
+        await B.StopSshdAsync();
+        ProcessResult result;
+        try
+        {
+            result = await Driver.RunWithStdinAsync("migrate", vm.ActionData(), vm.Name, B.Name, "localhost", vm.Id, "localhost");
+        }
+        finally
+        {
+            await B.StartSshdAsync();
+        }
+
+        var error = ProtocolAssert.Failed(result);
+        Assert.StartsWith($"Could not copy the files of {vm.Name} to {B.Name}: ", error);
+        Assert.Contains("Connection refused", error);
+        Assert.EndsWith("it keeps running on localhost.", error);
+        await AssertUntouchedAsync(vm, before);
+    }
+
+    [Fact]
+    public async Task A_destination_datastore_too_small_for_the_disks_fails_the_migration_and_the_vm_keeps_running_here()
+    {
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-full", datastore: 1);
+        await vm.AddRawDiskAsync("vda", 0, "64M", written: "24M");
+        await vm.StartAsync();
+        var before = await Md5Async(vm.File("disk.0"));
+        var datastore = Path.Combine(hosts.Datastores, "1");
+        Directory.CreateDirectory(B.Own(datastore));
+        await B.InsideCheckedAsync("mount", "-t", "tmpfs", "-o", "size=8m", "onekvm-full", datastore);
+
+        try
+        {
+            var result = await Driver.RunWithStdinAsync("migrate", vm.ActionData(), vm.Name, B.Name, "localhost", vm.Id, "localhost");
+
+            var error = ProtocolAssert.Failed(result);
+            Assert.StartsWith($"Could not migrate {vm.Name} to {B.Name}: ", error);
+            Assert.EndsWith("it keeps running on localhost.", error);
+            await AssertUntouchedAsync(vm, before);
+            Assert.Equal("", (await B.InsideCheckedAsync("ls", "-A", datastore)).Trim());
+        }
+        finally
+        {
+            await B.InsideAsync("umount", datastore);
+        }
+    }
+
+    [Fact]
+    public async Task A_signal_while_the_files_are_copied_stops_the_copy_and_removes_it_from_the_destination()
+    {
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-sig-files");
+        await vm.AddRawDiskAsync("vda", 0, "16M", written: "2M");
+        // a large file that is not a disk: copied by rsync before the migration
+        await ProcessRun.RunAsync("dd", ["if=/dev/urandom", $"of={vm.File("big.bin")}", "bs=1M", "count=400", "status=none"]);
+        await vm.StartAsync();
+        var before = await Md5Async(vm.File("disk.0"));
+
+        var (action, stderr) = StartMigrate(vm, Kvmrc);
+        Assert.True(await WaitForProcessAsync(a => a[0].EndsWith("rsync", StringComparison.Ordinal) && a.Contains(vm.Directory + "/"), TimeSpan.FromSeconds(30)),
+            "rsync never started");
+        Send("TERM", action.Id);
+        var result = await FinishAsync(action, stderr);
+
+        var error = ProtocolAssert.Failed(result);
+        Assert.Equal($"The migration of {vm.Name} to {B.Name} was interrupted by a signal while its files were copied; it keeps running on localhost.", error);
+        await AssertUntouchedAsync(vm, before);
+    }
+
+    [Fact]
+    public async Task A_signal_during_the_live_disk_copy_aborts_it_and_removes_the_copy_from_the_destination()
+    {
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-sig-copy");
+        await vm.AddRawDiskAsync("vda", 0, "64M", written: "48M");
+        await vm.StartAsync();
+        var before = await Md5Async(vm.File("disk.0"));
+
+        // 4 MiB/s: the disk takes about 12 s to copy
+        var (action, stderr) = StartMigrate(vm, Kvmrc + "MIGRATE_OPTIONS=\"--bandwidth 4\"\n");
+        Assert.True(await WaitForProcessAsync(a => a.Contains("-incoming") && a.Any(x => x.StartsWith($"guest={vm.Name},", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(60)), "the destination never started its incoming QEMU");
+        await Task.Delay(1500);
+        Assert.False(action.HasExited, "the migration finished before the signal");
+        Send("TERM", action.Id);
+        var result = await FinishAsync(action, stderr);
+
+        var error = ProtocolAssert.Failed(result);
+        Assert.Equal($"The migration of {vm.Name} to {B.Name} was interrupted by a signal and aborted; it keeps running on localhost.", error);
+        await AssertUntouchedAsync(vm, before);
+    }
+
     // ------------------------------------------------------------------ helpers
+
+    /// <summary>The VM runs here, unchanged, and the destination has neither a domain nor a file of it.</summary>
+    private async Task AssertUntouchedAsync(LocalVm vm, string diskMd5)
+    {
+        Assert.Equal("running", await TestVirsh.StateAsync(vm.Name));
+        for (var i = 0; i < 100 && await B.StateAsync(vm.Name) is not null; i++)
+        {
+            await Task.Delay(200);
+        }
+        Assert.Null(await B.StateAsync(vm.Name));
+        Assert.False((await B.InsideAsync("test", "-e", vm.Directory)).ExitCode == 0, $"{vm.Directory} was left on {B.Name}");
+        Assert.Equal(diskMd5, await Md5Async(vm.File("disk.0")));
+    }
+
+    private (Process Action, Task<string> Stderr) StartMigrate(LocalVm vm, string kvmrc)
+    {
+        var file = Path.Combine(TestPaths.RunDirectory, $"kvmrc-{Guid.NewGuid():N}");
+        File.WriteAllText(file, kvmrc);
+        var psi = new ProcessStartInfo(TestPaths.Action("migrate"), [vm.Name, B.Name, "localhost", vm.Id, "localhost"])
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardError = true,
+        };
+        psi.Environment["ONEKVM_KVMRC"] = file;
+        var action = Process.Start(psi)!;
+        action.StandardInput.Write(vm.ActionData());
+        action.StandardInput.Close();
+        return (action, action.StandardError.ReadToEndAsync());
+    }
+
+    private static async Task<ProcessResult> FinishAsync(Process action, Task<string> stderr)
+    {
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        await action.WaitForExitAsync(wait.Token);
+        var result = new ProcessResult(action.ExitCode, "", await stderr, TimeSpan.Zero);
+        action.Dispose();
+        return result;
+    }
+
+    private static async Task<bool> WaitForProcessAsync(Func<string[], bool> matches, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            {
+                if (!int.TryParse(Path.GetFileName(dir), CultureInfo.InvariantCulture, out _))
+                {
+                    continue;
+                }
+                string[] argv;
+                try
+                {
+                    argv = (await File.ReadAllTextAsync(Path.Combine(dir, "cmdline"))).Split('\0', StringSplitOptions.RemoveEmptyEntries);
+                }
+                catch (IOException)
+                {
+                    continue;
+                }
+                catch (UnauthorizedAccessException)
+                {
+                    continue;
+                }
+                if (argv.Length > 0 && matches(argv))
+                {
+                    return true;
+                }
+            }
+            await Task.Delay(20);
+        }
+        return false;
+    }
+
+    private static void Send(string signal, int pid) =>
+        Process.Start("kill", ["-" + signal, pid.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
+
+    private static string Read(string file) => File.Exists(file) ? File.ReadAllText(file) : "";
+
+    private static async Task<bool> WaitForAsync(string console, string text, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (Read(console).Contains(text, StringComparison.Ordinal))
+            {
+                return true;
+            }
+            await Task.Delay(200);
+        }
+        return false;
+    }
+
 
     private static async Task AssertSameContentAsync(string source, string destination)
     {

@@ -19,7 +19,18 @@ internal sealed class MigrateAction : IDriverAction
         var destinationHost = HypervisorUri.CheckHost(arguments.Required("dest_host"));
         var sourceHost = arguments.Optional("src_host") ?? arguments.Optional("vm_host") ?? "this host";
         var data = await MigrationInput.ReadAsync(context, cancellationToken).ConfigureAwait(false);
-        MigrationInput.RefuseSameHost(domain, sourceHost, destinationHost);
+        if (MigrationInput.IsSameHost(sourceHost, destinationHost))
+        {
+            await new DatastoreMove
+            {
+                Domain = domain,
+                Host = sourceHost,
+                Virsh = context.Virsh,
+                Shell = HostShell.Local(context, sourceHost),
+                Storage = MigrationInput.DatastoreChange(domain, sourceHost, data, arguments.Optional("vm_id")),
+            }.RunAsync(context, cancellationToken).ConfigureAwait(false);
+            return;
+        }
 
         await new LiveMigration
         {

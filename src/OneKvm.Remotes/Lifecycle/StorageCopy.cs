@@ -43,54 +43,8 @@ internal sealed class StorageCopy
     public static async Task<StorageCopy> PlanAsync(DriverContext context, VirshRunner source, HostShell sourceShell, string domain,
         string destinationHost, MigrationStorage storage, CancellationToken cancellationToken)
     {
-        var dump = await source.RunOrFailAsync(VirshCommand.Create("dumpxml", "--domain", domain).WithReadOnly(),
-            $"Could not read the disks of domain {domain}", cancellationToken).ConfigureAwait(false);
-        var xml = SafeXml.Parse(dump.StandardOutput, $"the XML of domain {domain}").Root!;
-        var files = StorageCopyPlan.FilesOf(xml).Distinct(StringComparer.Ordinal).ToList();
-        var realPaths = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (files.Count > 0)
-        {
-            // one call for every file: -e fails on a missing one, which libvirt would fail on later anyway
-            var output = await sourceShell.RunOrFailAsync(["realpath", "-e", "--", .. files, storage.SourceDirectory],
-                $"Resolving the files of {domain}", context.Settings.VirshTimeout, cancellationToken).ConfigureAwait(false);
-            var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            if (lines.Length != files.Count + 1)
-            {
-                throw new OneKvmException($"realpath printed {lines.Length} lines for {files.Count + 1} files of {domain}.");
-            }
-            for (var i = 0; i < files.Count; i++)
-            {
-                realPaths[files[i]] = lines[i];
-            }
-            // the VM directory itself may be reached through a symlink (a datastore mounted elsewhere)
-            if (lines[^1] != storage.SourceDirectory)
-            {
-                storage = storage with { SourceDirectory = lines[^1] };
-            }
-        }
-        var images = new Dictionary<string, ImageInfo>(StringComparer.Ordinal);
-        foreach (var disk in DomainDisk.From(xml))
-        {
-            if (disk.File is null || disk.IsReadOnly || storage.Relative(realPaths.GetValueOrDefault(disk.File, disk.File)) is null)
-            {
-                continue;
-            }
-            // -U: QEMU holds the image's lock while the VM runs
-            var json = await sourceShell.RunOrFailAsync([QemuImg.Executable, "info", "-U", "--output=json", "--", disk.File],
-                $"qemu-img info of {disk.File}", context.Settings.VirshTimeout, cancellationToken).ConfigureAwait(false);
-            var image = ImageInfo.Parse(json) ?? throw new OneKvmException($"qemu-img info did not describe {disk.File}.");
-            if (image.Snapshots > 0)
-            {
-                throw new OneKvmException(
-                    $"Disk {disk.Target} of {domain} ({disk.File}) holds {image.Snapshots} internal snapshot(s), which a live copy to another host cannot carry; nothing was migrated.");
-            }
-            images[disk.File] = image;
-        }
-        var plan = StorageCopyPlan.Build(storage, xml, realPaths, images);
-        foreach (var (target, why) in plan.NotCopied)
-        {
-            context.Logger.DiskNotCopied(target, domain, why);
-        }
+        var plan = await StorageCopyPlan.ReadAsync(context, source, sourceShell, domain, storage, "a live copy to another host", cancellationToken)
+            .ConfigureAwait(false);
         return new StorageCopy(context, sourceShell, destinationHost, plan);
     }
 

@@ -1,6 +1,12 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Xml.Linq;
+using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Host;
+using OneKvm.Remotes.Logging;
+using OneKvm.Remotes.Virsh;
+using OneKvm.Remotes.Xml;
 
 namespace OneKvm.Remotes.Lifecycle;
 
@@ -98,6 +104,9 @@ internal sealed class StorageCopyPlan
     /// <summary>Files below the VM directory QEMU writes besides the disks (the UEFI variables): copied after the switchover, while the VM is paused.</summary>
     public required IReadOnlyList<string> AfterSwitchover { get; init; }
 
+    /// <summary>Read-only disks below the VM directory (CD-ROMs, the context ISO): copied with the other files.</summary>
+    public IReadOnlyList<(DomainDisk Disk, string Relative)> ReadOnly { get; init; } = [];
+
     /// <summary>Some live disk has a backing file: only top layers are mirrored.</summary>
     public bool Shallow => Live.Any(d => d.Image.Backing is not null);
 
@@ -128,6 +137,7 @@ internal sealed class StorageCopyPlan
         IReadOnlyDictionary<string, ImageInfo> images)
     {
         var live = new List<LiveDisk>();
+        var readOnly = new List<(DomainDisk, string)>();
         var notCopied = new List<(string, string)>();
         foreach (var disk in DomainDisk.From(domain))
         {
@@ -145,6 +155,7 @@ internal sealed class StorageCopyPlan
             }
             if (disk.IsReadOnly)
             {
+                readOnly.Add((disk, relative));
                 continue; // copied with the other files of the directory
             }
             live.Add(new LiveDisk(disk.Target, real, relative, images[disk.File]));
@@ -155,7 +166,7 @@ internal sealed class StorageCopyPlan
         {
             after.Add(nvramRelative);
         }
-        return new StorageCopyPlan { Storage = storage, Live = live, NotCopied = notCopied, AfterSwitchover = after };
+        return new StorageCopyPlan { Storage = storage, Live = live, ReadOnly = readOnly, NotCopied = notCopied, AfterSwitchover = after };
     }
 
     /// <summary>The files whose canonical paths and images the plan needs.</summary>
@@ -172,5 +183,64 @@ internal sealed class StorageCopyPlan
         {
             yield return nvram;
         }
+    }
+
+    /// <summary>
+    /// Reads the domain's disks (live XML), their canonical paths and the images QEMU writes, on
+    /// the host that has them; nothing changes anywhere. Internal snapshots cannot follow a
+    /// mirrored image (<paramref name="copy"/> names the copy in the refusal).
+    /// </summary>
+    public static async Task<StorageCopyPlan> ReadAsync(DriverContext context, VirshRunner source, HostShell sourceShell, string domain,
+        MigrationStorage storage, string copy, CancellationToken cancellationToken)
+    {
+        var dump = await source.RunOrFailAsync(VirshCommand.Create("dumpxml", "--domain", domain).WithReadOnly(),
+            $"Could not read the disks of domain {domain}", cancellationToken).ConfigureAwait(false);
+        var xml = SafeXml.Parse(dump.StandardOutput, $"the XML of domain {domain}").Root!;
+        var files = StorageCopyPlan.FilesOf(xml).Distinct(StringComparer.Ordinal).ToList();
+        var realPaths = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (files.Count > 0)
+        {
+            // one call for every file: -e fails on a missing one, which libvirt would fail on later anyway
+            var output = await sourceShell.RunOrFailAsync(["realpath", "-e", "--", .. files, storage.SourceDirectory],
+                $"Resolving the files of {domain}", context.Settings.VirshTimeout, cancellationToken).ConfigureAwait(false);
+            var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            if (lines.Length != files.Count + 1)
+            {
+                throw new OneKvmException($"realpath printed {lines.Length} lines for {files.Count + 1} files of {domain}.");
+            }
+            for (var i = 0; i < files.Count; i++)
+            {
+                realPaths[files[i]] = lines[i];
+            }
+            // the VM directory itself may be reached through a symlink (a datastore mounted elsewhere)
+            if (lines[^1] != storage.SourceDirectory)
+            {
+                storage = storage with { SourceDirectory = lines[^1] };
+            }
+        }
+        var images = new Dictionary<string, ImageInfo>(StringComparer.Ordinal);
+        foreach (var disk in DomainDisk.From(xml))
+        {
+            if (disk.File is null || disk.IsReadOnly || storage.Relative(realPaths.GetValueOrDefault(disk.File, disk.File)) is null)
+            {
+                continue;
+            }
+            // -U: QEMU holds the image's lock while the VM runs
+            var json = await sourceShell.RunOrFailAsync([QemuImg.Executable, "info", "-U", "--output=json", "--", disk.File],
+                $"qemu-img info of {disk.File}", context.Settings.VirshTimeout, cancellationToken).ConfigureAwait(false);
+            var image = ImageInfo.Parse(json) ?? throw new OneKvmException($"qemu-img info did not describe {disk.File}.");
+            if (image.Snapshots > 0)
+            {
+                throw new OneKvmException(
+                    $"Disk {disk.Target} of {domain} ({disk.File}) holds {image.Snapshots} internal snapshot(s), which {copy} cannot carry; nothing was migrated.");
+            }
+            images[disk.File] = image;
+        }
+        var plan = StorageCopyPlan.Build(storage, xml, realPaths, images);
+        foreach (var (target, why) in plan.NotCopied)
+        {
+            context.Logger.DiskNotCopied(target, domain, why);
+        }
+        return plan;
     }
 }

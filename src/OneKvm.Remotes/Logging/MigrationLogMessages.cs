@@ -52,4 +52,13 @@ internal static partial class MigrationLogMessages
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Domain} runs on {Destination}, but after the switchover {Problem}")]
     public static partial void SwitchoverProblem(this ILogger logger, string domain, string destination, string problem);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Moving {Domain} live from {Source} to {Destination} (another system datastore of this host)")]
+    public static partial void MovingDatastore(this ILogger logger, string domain, string source, string destination);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Moved {Domain} to {Destination} ({Count} disk(s) copied live and switched)")]
+    public static partial void MovedDatastore(this ILogger logger, string domain, string destination, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The OpenNebula metadata of {Domain} still names its old directory: {Reason}")]
+    public static partial void MetadataNotRewritten(this ILogger logger, string domain, string reason);
 }

@@ -74,18 +74,36 @@ public sealed class MigrateStorageSpecs(NonSharedHosts hosts) : IClassFixture<No
     }
 
     [Fact]
-    public async Task A_guest_that_keeps_writing_to_its_raw_disk_during_the_migration_finds_every_write_on_the_other_host()
+    public async Task A_guest_that_keeps_writing_moves_to_another_datastore_of_its_host_then_to_another_host_and_every_write_arrives()
     {
         var console = Path.Combine(TestPaths.RunDirectory, $"console-{Guid.NewGuid():N}.log");
         await using var vm = await LocalVm.CreateAsync(hosts, "ns-guest",
             xml: DomainXml.TinyGuest("guest", console, "onekvm.write=vdb", memoryMiB: 128));
         await vm.AddQcow2DiskAsync("vda", 0, "64M", written: "8M");
         await vm.AddRawDiskAsync("vdb", 1, "16M", written: "0");
+        await vm.AddCdromAsync("hdc", 2);
         await vm.StartAsync();
         Assert.True(await WaitForAsync(console, "ONEKVM-GUEST-WRITING vdb", TinyGuest.BootTimeout), "the guest never started writing:\n" + Read(console));
-        await Task.Delay(2000);
+        await Task.Delay(1000);
 
-        var result = await Driver.RunWithStdinAsync("migrate", vm.ActionData(), vm.Name, B.Name, "localhost", vm.Id, "localhost");
+        // 1. to system datastore 100 of this host, while it writes
+        var moved = vm.In(100);
+        var move = await Driver.RunWithStdinAsync("migrate", vm.ActionData(targetDatastore: 100), vm.Name, "localhost", "localhost", vm.Id, "localhost");
+
+        ProtocolAssert.Succeeded(move);
+        Assert.Equal("running", await TestVirsh.StateAsync(vm.Name));
+        var disks = await TestVirsh.CheckedAsync("domblklist", vm.Name);
+        foreach (var (target, file) in new[] { ("vda", "disk.0"), ("vdb", "disk.1"), ("hdc", "disk.2") })
+        {
+            Assert.Matches($@"\b{target}\s+{System.Text.RegularExpressions.Regex.Escape(Path.Combine(moved, file))}\s", disks + "\n");
+        }
+        Assert.Contains($"<![CDATA[{moved}]]>",
+            await TestVirsh.CheckedAsync("metadata", vm.Name, "--uri", LifecycleXml.MetadataUri));
+        await AssertSameContentAsync(vm.File("disk.0"), Path.Combine(moved, "disk.0"));
+        Assert.Equal(await Md5Async(vm.File("disk.2")), await Md5Async(Path.Combine(moved, "disk.2")));
+
+        // 2. from there to the other host, whose datastore is its own
+        var result = await Driver.RunWithStdinAsync("migrate", vm.ActionData(sourceDatastore: 100), vm.Name, B.Name, "localhost", vm.Id, "localhost");
 
         ProtocolAssert.Succeeded(result);
         Assert.Equal("running", await B.StateAsync(vm.Name));
@@ -100,8 +118,8 @@ public sealed class MigrateStorageSpecs(NonSharedHosts hosts) : IClassFixture<No
         {
             await Task.Delay(200);
         }
-        Assert.Equal(sum, await Md5Async(B.Own(vm.File("disk.1"))));
-        await AssertSameContentAsync(vm.File("disk.0"), B.Own(vm.File("disk.0")));
+        Assert.Equal(sum, await Md5Async(B.Own(Path.Combine(moved, "disk.1"))));
+        await AssertSameContentAsync(vm.File("disk.0"), B.Own(Path.Combine(moved, "disk.0")));
     }
 
     [Fact]
@@ -361,6 +379,9 @@ internal sealed class LocalVm : IAsyncDisposable
 
     public string File(string name) => Path.Combine(Directory, name);
 
+    /// <summary>The VM's directory in another system datastore.</summary>
+    public string In(int datastore) => Path.Combine(_hosts.Datastores, datastore.ToString(CultureInfo.InvariantCulture), Id);
+
     /// <summary>A qcow2 disk.N with <paramref name="written"/> bytes of a pattern at its start.</summary>
     public async Task AddQcow2DiskAsync(string target, int id, string size, string written)
     {
@@ -417,25 +438,33 @@ internal sealed class LocalVm : IAsyncDisposable
         Assert.True(result.ExitCode == 0, "virsh create failed: " + result);
     }
 
-    /// <summary>What oned sends: the datastore the VM leaves (not shared) and the directory it goes to.</summary>
-    public string ActionData(int? targetDatastore = null) =>
-        new XElement("VMM_DRIVER_ACTION_DATA",
+    /// <summary>What oned sends: the datastore the VM leaves (not shared) and the directory it goes to (DISK_TARGET_PATH).</summary>
+    public string ActionData(int? targetDatastore = null, int? sourceDatastore = null)
+    {
+        var source = sourceDatastore ?? Datastore;
+        return new XElement("VMM_DRIVER_ACTION_DATA",
             new XElement("HOST", "localhost"),
             new XElement("DEPLOY_ID", Name),
-            new XElement("DISK_TARGET_PATH",
-                Path.Combine(_hosts.Datastores, (targetDatastore ?? Datastore).ToString(CultureInfo.InvariantCulture), Id)),
+            new XElement("DISK_TARGET_PATH", In(targetDatastore ?? source)),
             new XElement("VM", new XElement("ID", VmId), new XElement("TEMPLATE")),
-            new XElement("DATASTORE", new XElement("ID", Datastore), new XElement("NAME", "system"), new XElement("TM_MAD", "ssh"),
-                new XElement("BASE_PATH", Path.Combine(_hosts.Datastores, Datastore.ToString(CultureInfo.InvariantCulture))),
+            new XElement("DATASTORE", new XElement("ID", source), new XElement("NAME", "system"), new XElement("TM_MAD", "ssh"),
+                new XElement("BASE_PATH", Path.Combine(_hosts.Datastores, source.ToString(CultureInfo.InvariantCulture))),
                 new XElement("TEMPLATE", new XElement("SHARED", "NO"), new XElement("TM_MAD", "ssh"))))
             .ToString();
+    }
 
     public async ValueTask DisposeAsync()
     {
         await TestDomain.RemoveAsync(Name);
         await _hosts.B.RemoveAsync(Name);
-        await _hosts.B.InsideAsync("rm", "-rf", "--", Directory);
-        System.IO.Directory.Delete(Directory, recursive: true);
+        foreach (var datastore in new[] { Datastore, 100 })
+        {
+            await _hosts.B.InsideAsync("rm", "-rf", "--", In(datastore));
+            if (System.IO.Directory.Exists(In(datastore)))
+            {
+                System.IO.Directory.Delete(In(datastore), recursive: true);
+            }
+        }
     }
 
     private static async Task CheckedAsync(string program, params string[] args)

@@ -71,9 +71,11 @@ internal sealed class DatastoreMove
             var problems = new List<string>();
             foreach (var disk in copying)
             {
-                var abort = await Virsh.TryRunAsync(VirshCommand.Create("blockjob", "--domain", Domain, "--path", disk.Target, "--abort", "--wait"),
+                var abort = await Virsh.TryRunAsync(VirshCommand.Create("blockjob", "--domain", Domain, "--path", disk.Target, "--abort"),
                     CancellationToken.None).ConfigureAwait(false);
-                if (!abort.Succeeded && !abort.StandardError.Contains("no active block job", StringComparison.OrdinalIgnoreCase))
+                // a copy that failed on its own has no job left to abort
+                if (!abort.Succeeded && !abort.StandardError.Contains("does not have an active block job", StringComparison.OrdinalIgnoreCase)
+                    && !abort.StandardError.Contains("no active block job", StringComparison.OrdinalIgnoreCase))
                 {
                     problems.Add($"the copy of {disk.Target} could not be aborted: {new VirshException(abort).Reason()}");
                 }

@@ -218,6 +218,59 @@ public sealed class MigrateStorageSpecs(NonSharedHosts hosts) : IClassFixture<No
         await AssertUntouchedAsync(vm, before);
     }
 
+    [Fact]
+    public async Task A_move_to_a_datastore_of_this_host_too_small_for_the_disks_leaves_the_vm_on_its_own_files()
+    {
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-move-full");
+        await vm.AddRawDiskAsync("vda", 0, "64M", written: "24M");
+        await vm.AddCdromAsync("hdc", 1);
+        await vm.StartAsync();
+        var before = await Md5Async(vm.File("disk.0"));
+        var small = Path.Combine(hosts.Datastores, "101");
+        Directory.CreateDirectory(small);
+        var mount = await ProcessRun.RunAsync("mount", ["-t", "tmpfs", "-o", "size=8m", "onekvm-full", small]);
+        Assert.True(mount.ExitCode == 0, mount.ToString());
+
+        try
+        {
+            var result = await Driver.RunWithStdinAsync("migrate", vm.ActionData(targetDatastore: 101), vm.Name, "localhost", "localhost", vm.Id, "localhost");
+
+            var error = ProtocolAssert.Failed(result);
+            Assert.StartsWith($"Could not move {vm.Name} to {vm.In(101)}: ", error);
+            Assert.EndsWith($"it keeps running on localhost from {vm.Directory}.", error);
+            Assert.Equal("running", await TestVirsh.StateAsync(vm.Name));
+            var disks = await TestVirsh.CheckedAsync("domblklist", vm.Name);
+            Assert.Contains(vm.File("disk.0"), disks);
+            Assert.Contains(vm.File("disk.1"), disks);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(small));
+            Assert.Equal(before, await Md5Async(vm.File("disk.0")));
+        }
+        finally
+        {
+            await ProcessRun.RunAsync("umount", [small]);
+        }
+    }
+
+    [Fact]
+    public async Task A_disk_with_internal_snapshots_is_refused_before_anything_changes_and_its_snapshots_stay()
+    {
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-snap");
+        await vm.AddQcow2DiskAsync("vda", 0, "16M", written: "1M");
+        await vm.StartAsync();
+        await TestVirsh.CheckedAsync("snapshot-create-as", "--domain", vm.Name, "--name", "snap-0");
+
+        var result = await Driver.RunWithStdinAsync("migrate", vm.ActionData(), vm.Name, B.Name, "localhost", vm.Id, "localhost");
+
+        var error = ProtocolAssert.Failed(result);
+        Assert.Equal(
+            $"Disk vda of {vm.Name} ({vm.File("disk.0")}) holds 1 internal snapshot(s), which a live copy to another host cannot carry; nothing was migrated.",
+            error);
+        Assert.Equal("running", await TestVirsh.StateAsync(vm.Name));
+        Assert.Equal("snap-0", (await TestVirsh.CheckedAsync("snapshot-list", "--domain", vm.Name, "--name")).Trim());
+        Assert.Null(await B.StateAsync(vm.Name));
+        Assert.False((await B.InsideAsync("test", "-e", vm.Directory)).ExitCode == 0);
+    }
+
     // ------------------------------------------------------------------ helpers
 
     /// <summary>The VM runs here, unchanged, and the destination has neither a domain nor a file of it.</summary>
@@ -457,7 +510,7 @@ internal sealed class LocalVm : IAsyncDisposable
     {
         await TestDomain.RemoveAsync(Name);
         await _hosts.B.RemoveAsync(Name);
-        foreach (var datastore in new[] { Datastore, 100 })
+        foreach (var datastore in new[] { Datastore, 100, 101 })
         {
             await _hosts.B.InsideAsync("rm", "-rf", "--", In(datastore));
             if (System.IO.Directory.Exists(In(datastore)))

@@ -27,7 +27,7 @@ internal sealed class MigrateAction : IDriverAction
                 Host = sourceHost,
                 Virsh = context.Virsh,
                 Shell = HostShell.Local(context, sourceHost),
-                Storage = MigrationInput.DatastoreChange(domain, sourceHost, data, arguments.Optional("vm_id")),
+                Storage = MigrationInput.DatastoreChange(domain, destinationHost, data, arguments.Optional("vm_id")),
             }.RunAsync(context, cancellationToken).ConfigureAwait(false);
             return;
         }

@@ -25,7 +25,7 @@ internal sealed class MigrateLocalAction : IDriverAction
                 Host = sourceHost,
                 Virsh = context.Virsh.WithUri(HypervisorUri.For(context.Settings.QemuProtocol, sourceHost)),
                 Shell = HostShell.Remote(context, sourceHost),
-                Storage = MigrationInput.DatastoreChange(domain, sourceHost, data, arguments.Optional("vm_id")),
+                Storage = MigrationInput.DatastoreChange(domain, destinationHost, data, arguments.Optional("vm_id")),
             }.RunAsync(context, cancellationToken).ConfigureAwait(false);
             return;
         }

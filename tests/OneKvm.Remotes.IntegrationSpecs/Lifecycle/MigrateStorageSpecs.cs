@@ -11,19 +11,32 @@ namespace OneKvm.Remotes.IntegrationSpecs.Lifecycle;
 public sealed class NonSharedHosts : IAsyncLifetime
 {
     private PeerHost? _b;
+    private PeerHost? _c;
 
     /// <summary>Where this host keeps its system datastores (the peer has its own files behind the same path).</summary>
     public string Datastores { get; } = TestPaths.NewScratchDirectory("datastores");
 
     public PeerHost B => _b ?? throw new InvalidOperationException("not started");
 
-    public async Task InitializeAsync() => _b = await PeerHost.StartAsync("b", Datastores);
+    /// <summary>A second one, the source of migrate_local (run here, as on a front-end).</summary>
+    public PeerHost C => _c ?? throw new InvalidOperationException("not started");
+
+    public async Task InitializeAsync()
+    {
+        var b = PeerHost.StartAsync("b", Datastores);
+        var c = PeerHost.StartAsync("c", Datastores);
+        _b = await b;
+        _c = await c;
+    }
 
     public async Task DisposeAsync()
     {
-        if (_b is not null)
+        foreach (var peer in new[] { _b, _c })
         {
-            await _b.DisposeAsync();
+            if (peer is not null)
+            {
+                await peer.DisposeAsync();
+            }
         }
     }
 }
@@ -271,6 +284,27 @@ public sealed class MigrateStorageSpecs(NonSharedHosts hosts) : IClassFixture<No
         Assert.False((await B.InsideAsync("test", "-e", vm.Directory)).ExitCode == 0);
     }
 
+    [Fact]
+    public async Task Migrate_local_moves_a_vm_and_its_files_between_two_other_hosts_from_the_front_end()
+    {
+        var C = hosts.C;
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-local", on: C);
+        await vm.AddQcow2DiskAsync("vda", 0, "32M", written: "2M");
+        await vm.AddRawDiskAsync("vdb", 1, "16M", written: "2M");
+        await vm.AddCdromAsync("hda", 2);
+        await vm.StartAsync();
+
+        var result = await Driver.RunWithStdinAsync("migrate_local", vm.ActionData(), vm.Name, B.Name, C.Name, vm.Id, C.Name);
+
+        ProtocolAssert.Succeeded(result);
+        Assert.Equal("running", await B.StateAsync(vm.Name));
+        Assert.Null(await C.StateAsync(vm.Name));
+        foreach (var file in new[] { "disk.0", "disk.1", "disk.2" })
+        {
+            await AssertSameContentAsync(vm.File(file), B.Own(vm.Named(file)));
+        }
+    }
+
     // ------------------------------------------------------------------ helpers
 
     /// <summary>The VM runs here, unchanged, and the destination has neither a domain nor a file of it.</summary>
@@ -401,14 +435,15 @@ internal sealed class LocalVm : IAsyncDisposable
 {
     private readonly NonSharedHosts _hosts;
 
-    private LocalVm(NonSharedHosts hosts, string name, int datastore, DomainXml xml)
+    private LocalVm(NonSharedHosts hosts, string name, int datastore, DomainXml xml, PeerHost? on)
     {
         _hosts = hosts;
+        On = on;
         Name = name;
         VmId = TestNames.OneVmId();
         Datastore = datastore;
         Directory = Path.Combine(hosts.Datastores, datastore.ToString(CultureInfo.InvariantCulture), Id);
-        System.IO.Directory.CreateDirectory(Directory);
+        System.IO.Directory.CreateDirectory(File(""));
         Xml = xml.WithElement(LifecycleXml.OneMetadata(Directory));
     }
 
@@ -424,13 +459,20 @@ internal sealed class LocalVm : IAsyncDisposable
 
     public DomainXml Xml { get; private set; }
 
-    public static Task<LocalVm> CreateAsync(NonSharedHosts hosts, string purpose, int datastore = 0, DomainXml? xml = null)
+    /// <summary>The host it runs on: this one, or a peer (its files then live in the peer's own datastore).</summary>
+    public PeerHost? On { get; }
+
+    public static Task<LocalVm> CreateAsync(NonSharedHosts hosts, string purpose, int datastore = 0, DomainXml? xml = null, PeerHost? on = null)
     {
         var name = TestNames.Domain(purpose);
-        return Task.FromResult(new LocalVm(hosts, name, datastore, xml?.WithName(name) ?? DomainXml.Diskless(name)));
+        return Task.FromResult(new LocalVm(hosts, name, datastore, xml?.WithName(name) ?? DomainXml.Diskless(name), on));
     }
 
-    public string File(string name) => Path.Combine(Directory, name);
+    /// <summary>A file of the VM as this host reaches it (in the peer's own files for a VM on a peer).</summary>
+    public string File(string name) => On is null ? Path.Combine(Directory, name) : On.Own(Path.Combine(Directory, name));
+
+    /// <summary>A file of the VM as its host (and its domain XML) names it.</summary>
+    public string Named(string name) => Path.Combine(Directory, name);
 
     /// <summary>The VM's directory in another system datastore.</summary>
     public string In(int datastore) => Path.Combine(_hosts.Datastores, datastore.ToString(CultureInfo.InvariantCulture), Id);
@@ -441,7 +483,7 @@ internal sealed class LocalVm : IAsyncDisposable
         var image = File($"disk.{id}");
         await CheckedAsync("qemu-img", "create", "-q", "-f", "qcow2", image, size);
         await CheckedAsync("qemu-io", "-f", "qcow2", "-c", $"write -P 0x5a 0 {written}", image);
-        Xml = Xml.WithDevice(LifecycleXml.FileDisk(image, "qcow2", target));
+        Xml = Xml.WithDevice(LifecycleXml.FileDisk(Named($"disk.{id}"), "qcow2", target));
     }
 
     /// <summary>A sparse raw disk.N with <paramref name="written"/> bytes of random data at 1 MiB.</summary>
@@ -454,7 +496,7 @@ internal sealed class LocalVm : IAsyncDisposable
             await CheckedAsync("dd", "if=/dev/urandom", $"of={image}", "bs=1M", "seek=1", $"count={written.TrimEnd('M')}", "conv=notrunc",
                 "status=none");
         }
-        Xml = Xml.WithDevice(LifecycleXml.FileDisk(image, "raw", target));
+        Xml = Xml.WithDevice(LifecycleXml.FileDisk(Named($"disk.{id}"), "raw", target));
     }
 
     /// <summary>disk.N as qcow2 snapshots make it: disk.N.snap/0 (base) &lt;- disk.N.snap/1 (top), disk.N a symlink to the top.</summary>
@@ -468,7 +510,7 @@ internal sealed class LocalVm : IAsyncDisposable
         await CheckedAsync("qemu-io", "-f", "qcow2", "-c", "write -P 0x22 1M 1M", Path.Combine(snaps, "1"));
         System.IO.File.CreateSymbolicLink(File($"disk.{id}"), $"disk.{id}.snap/1");
         // deploy hands libvirt the symlink's target (a relative backing file resolves from there)
-        Xml = Xml.WithDevice(LifecycleXml.FileDisk(Path.Combine(snaps, "1"), "qcow2", target));
+        Xml = Xml.WithDevice(LifecycleXml.FileDisk(Named($"disk.{id}.snap/1"), "qcow2", target));
     }
 
     /// <summary>A read-only CD-ROM (as the context ISO is).</summary>
@@ -478,7 +520,7 @@ internal sealed class LocalVm : IAsyncDisposable
         await CheckedAsync("dd", "if=/dev/urandom", $"of={iso}", "bs=64k", "count=6", "status=none");
         Xml = Xml.WithDevice(new XElement("disk", new XAttribute("type", "file"), new XAttribute("device", "cdrom"),
             new XElement("driver", new XAttribute("name", "qemu"), new XAttribute("type", "raw")),
-            new XElement("source", new XAttribute("file", iso)),
+            new XElement("source", new XAttribute("file", Named($"disk.{id}"))),
             new XElement("target", new XAttribute("dev", target), new XAttribute("bus", "ide")),
             new XElement("readonly")));
     }
@@ -487,7 +529,7 @@ internal sealed class LocalVm : IAsyncDisposable
     {
         var file = Path.Combine(TestPaths.RunDirectory, Name + ".xml");
         await System.IO.File.WriteAllTextAsync(file, Xml.ToString());
-        var result = await TestVirsh.RunAsync("create", file);
+        var result = On is null ? await TestVirsh.RunAsync("create", file) : await On.VirshAsync("create", file);
         Assert.True(result.ExitCode == 0, "virsh create failed: " + result);
     }
 
@@ -510,6 +552,11 @@ internal sealed class LocalVm : IAsyncDisposable
     {
         await TestDomain.RemoveAsync(Name);
         await _hosts.B.RemoveAsync(Name);
+        await _hosts.C.RemoveAsync(Name);
+        if (On is not null)
+        {
+            System.IO.Directory.Delete(File(""), recursive: true);
+        }
         foreach (var datastore in new[] { Datastore, 100, 101 })
         {
             await _hosts.B.InsideAsync("rm", "-rf", "--", In(datastore));

@@ -42,17 +42,20 @@ free_address() {
   for _ in $(seq 100); do
     a="127.0.$((RANDOM % 240 + 1)).$((RANDOM % 240 + 2))"
     grep -q "^$a[[:space:]]" /etc/hosts && continue
-    python3 -c "import socket,sys
-for p in (22, 16509):
-    s = socket.socket(); s.bind(('$a', p)); s.close()" 2>/dev/null && { echo "$a"; return; }
+    python3 -c "import socket; s = socket.socket(); s.bind(('$a', 16509)); s.close()" 2>/dev/null && { echo "$a"; return; }
   done
   return 1
 }
 
 # peer NAME: prints its host name; its namespaces' pid is in $WORK/NAME/libvirtd.pid
 peer() {
-  local name="onekvm-bench-$1-$$" dir="$WORK/$1" addr
+  local name="onekvm-bench-$1-$$" dir="$WORK/$1" addr port known
   addr=$(free_address)
+  # 22 unless a host sshd listens on every address
+  port=$(python3 -c "import socket
+s = socket.socket()
+try: s.bind(('$addr', 22)); print(22)
+except OSError: s.bind(('$addr', 0)); print(s.getsockname()[1])")
   mkdir -p "$dir"/{run,lib,log,cache,ds/0}
   cp -a /etc/libvirt "$dir/etc"
   printf '\nlisten_tls = 0\nlisten_tcp = 1\nlisten_addr = "%s"\nauth_tcp = "none"\nhost_uuid = "%s"\n' \
@@ -60,11 +63,12 @@ peer() {
   ssh-keygen -q -t ed25519 -N '' -f "$dir/host_key"
   [ -f "$WORK/id" ] || ssh-keygen -q -t ed25519 -N '' -f "$WORK/id"
   cp "$WORK/id.pub" "$dir/authorized_keys"
-  echo "$name,$addr $(cut -d' ' -f1,2 "$dir/host_key.pub")" >>"$WORK/known_hosts"
-  printf 'ListenAddress %s:22\nHostKey %s\nPidFile %s\nAuthorizedKeysFile %s\nUsePAM no\nStrictModes no\nPasswordAuthentication no\n' \
-    "$addr" "$dir/host_key" "$dir/sshd.pid" "$dir/authorized_keys" >"$dir/sshd_config"
-  printf 'Host %s\n  User root\n  IdentityFile %s\n  IdentitiesOnly yes\n  UserKnownHostsFile %s\n  StrictHostKeyChecking yes\n' \
-    "$name" "$WORK/id" "$WORK/known_hosts" >"/etc/ssh/ssh_config.d/$name.conf"
+  if [ "$port" = 22 ]; then known="$name,$addr"; else known="[$name]:$port,[$addr]:$port"; fi
+  echo "$known $(cut -d' ' -f1,2 "$dir/host_key.pub")" >>"$WORK/known_hosts"
+  printf 'ListenAddress %s:%s\nHostKey %s\nPidFile %s\nAuthorizedKeysFile %s\nUsePAM no\nStrictModes no\nPasswordAuthentication no\n' \
+    "$addr" "$port" "$dir/host_key" "$dir/sshd.pid" "$dir/authorized_keys" >"$dir/sshd_config"
+  printf 'Host %s\n  Port %s\n  User root\n  IdentityFile %s\n  IdentitiesOnly yes\n  UserKnownHostsFile %s\n  StrictHostKeyChecking yes\n' \
+    "$name" "$port" "$WORK/id" "$WORK/known_hosts" >"/etc/ssh/ssh_config.d/$name.conf"
   echo "$addr $name # onekvm bench $$" >>/etc/hosts
   unshare --mount --uts --propagation private bash -c '
     set -e

@@ -78,7 +78,9 @@ public sealed class PeerHost : IAsyncDisposable
             host_uuid = "{Guid.NewGuid()}"
 
             """);
-        await WriteSshAsync(name, address, directory);
+        // 22 unless a host sshd listens on every address: then another port, which the client's drop-in names
+        var sshPort = CanBind(address, 22) ? 22 : FreePort(address);
+        await WriteSshAsync(name, address, sshPort, directory);
 
         // pid files default to /run: the peer's go to its own run directory
         var script = """
@@ -214,7 +216,7 @@ public sealed class PeerHost : IAsyncDisposable
         await RemoveHostsLineAsync();
     }
 
-    private static async Task WriteSshAsync(string name, string address, string directory)
+    private static async Task WriteSshAsync(string name, string address, int port, string directory)
     {
         var hostKey = Path.Combine(directory, "host_key");
         var clientKey = Path.Combine(directory, "id_ed25519");
@@ -222,9 +224,10 @@ public sealed class PeerHost : IAsyncDisposable
         await CheckedAsync("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "onekvm-specs", "-f", clientKey);
         File.Copy(clientKey + ".pub", Path.Combine(directory, "authorized_keys"));
         var hostPublic = (await File.ReadAllTextAsync(hostKey + ".pub")).Split(' ');
-        await File.WriteAllTextAsync(Path.Combine(directory, "known_hosts"), $"{name},{address} {hostPublic[0]} {hostPublic[1]}\n");
+        var known = port == 22 ? $"{name},{address}" : $"[{name}]:{port},[{address}]:{port}";
+        await File.WriteAllTextAsync(Path.Combine(directory, "known_hosts"), $"{known} {hostPublic[0]} {hostPublic[1]}\n");
         await File.WriteAllTextAsync(Path.Combine(directory, "sshd_config"), $"""
-            ListenAddress {address}:22
+            ListenAddress {address}:{port}
             HostKey {hostKey}
             PidFile {directory}/sshd.pid
             AuthorizedKeysFile {directory}/authorized_keys
@@ -240,6 +243,7 @@ public sealed class PeerHost : IAsyncDisposable
         // ssh as root ignores $HOME for its configuration: a drop-in for this host name only
         await File.WriteAllTextAsync($"/etc/ssh/ssh_config.d/{name}.conf", $"""
             Host {name}
+                Port {port}
                 User root
                 IdentityFile {clientKey}
                 IdentitiesOnly yes
@@ -281,7 +285,7 @@ public sealed class PeerHost : IAsyncDisposable
         }
     }
 
-    /// <summary>An address of 127/8 that no /etc/hosts line names and where nothing listens on 16509 or 22.</summary>
+    /// <summary>An address of 127/8 that no /etc/hosts line names and where nothing listens on 16509.</summary>
     private static async Task<string> FreeLoopbackAddressAsync()
     {
         var hosts = await File.ReadAllTextAsync(HostsFile);
@@ -292,12 +296,19 @@ public sealed class PeerHost : IAsyncDisposable
             {
                 continue;
             }
-            if (CanBind(address, 16509) && CanBind(address, 22))
+            if (CanBind(address, 16509))
             {
                 return address;
             }
         }
         throw new InvalidOperationException("no free loopback address for a peer host");
+    }
+
+    private static int FreePort(string address)
+    {
+        using var listener = new TcpListener(IPAddress.Parse(address), 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static bool CanBind(string address, int port)

@@ -265,6 +265,27 @@ public sealed class MigrateStorageSpecs(NonSharedHosts hosts) : IClassFixture<No
     }
 
     [Fact]
+    public async Task A_signal_during_a_move_to_another_datastore_of_this_host_leaves_the_vm_on_its_own_files()
+    {
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-move-sig");
+        await vm.AddRawDiskAsync("vda", 0, "16M", written: "2M");
+        await ProcessRun.RunAsync("dd", ["if=/dev/urandom", $"of={vm.File("big.bin")}", "bs=1M", "count=400", "status=none"]);
+        await vm.StartAsync();
+
+        var (action, stderr) = StartMigrate(vm, Kvmrc, "localhost", vm.ActionData(targetDatastore: 100));
+        Assert.True(await WaitForProcessAsync(a => a[0].EndsWith("rsync", StringComparison.Ordinal) && a.Contains(vm.Directory + "/"), TimeSpan.FromSeconds(30)),
+            "rsync never started");
+        Send("TERM", action.Id);
+        var result = await FinishAsync(action, stderr);
+
+        var error = ProtocolAssert.Failed(result);
+        Assert.Equal($"The move of {vm.Name} to {vm.In(100)} was interrupted by a signal and aborted; it keeps running on localhost from {vm.Directory}.", error);
+        Assert.Equal("running", await TestVirsh.StateAsync(vm.Name));
+        Assert.Contains(vm.File("disk.0"), await TestVirsh.CheckedAsync("domblklist", vm.Name));
+        Assert.False(Directory.Exists(vm.In(100)), $"{vm.In(100)} was left behind");
+    }
+
+    [Fact]
     public async Task A_disk_with_internal_snapshots_is_refused_before_anything_changes_and_its_snapshots_stay()
     {
         await using var vm = await LocalVm.CreateAsync(hosts, "ns-snap");
@@ -320,11 +341,11 @@ public sealed class MigrateStorageSpecs(NonSharedHosts hosts) : IClassFixture<No
         Assert.Equal(diskMd5, await Md5Async(vm.File("disk.0")));
     }
 
-    private (Process Action, Task<string> Stderr) StartMigrate(LocalVm vm, string kvmrc)
+    private (Process Action, Task<string> Stderr) StartMigrate(LocalVm vm, string kvmrc, string? destination = null, string? data = null)
     {
         var file = Path.Combine(TestPaths.RunDirectory, $"kvmrc-{Guid.NewGuid():N}");
         File.WriteAllText(file, kvmrc);
-        var psi = new ProcessStartInfo(TestPaths.Action("migrate"), [vm.Name, B.Name, "localhost", vm.Id, "localhost"])
+        var psi = new ProcessStartInfo(TestPaths.Action("migrate"), [vm.Name, destination ?? B.Name, "localhost", vm.Id, "localhost"])
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
@@ -332,7 +353,7 @@ public sealed class MigrateStorageSpecs(NonSharedHosts hosts) : IClassFixture<No
         };
         psi.Environment["ONEKVM_KVMRC"] = file;
         var action = Process.Start(psi)!;
-        action.StandardInput.Write(vm.ActionData());
+        action.StandardInput.Write(data ?? vm.ActionData());
         action.StandardInput.Close();
         return (action, action.StandardError.ReadToEndAsync());
     }

@@ -112,21 +112,7 @@ own_dir() { echo "$WORK/$([ "$1" = "$B" ] && echo b || echo c)/ds/0/$VMID"; }
 
 source "$(dirname "${BASH_SOURCE[0]}")/benchlib.sh"
 # every program either side runs is timed from inside, like virsh
-mkdir -p "$WORK/bin"
-for prog in virsh ssh rsync qemu-img realpath; do
-  real=$(command -v "$prog")
-  cat >"$WORK/bin/$prog" <<WRAP
-#!/bin/bash
-s=\$EPOCHREALTIME
-"$real" "\$@"
-rc=\$?
-e=\$EPOCHREALTIME
-echo "\${s/./} \${e/./}" >>"$WORK/inside"
-exit \$rc
-WRAP
-  chmod +x "$WORK/bin/$prog"
-done
-export PATH="$WORK/bin:$PATH"
+install_timed_wrappers virsh ssh rsync qemu-img realpath
 # own = wall - union of the timed calls (rsync runs ssh inside its own interval)
 step() {
   local _series=$1 _t0 _t1 _inside

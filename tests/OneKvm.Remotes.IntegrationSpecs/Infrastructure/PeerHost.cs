@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -23,9 +22,9 @@ public sealed class PeerHost : IAsyncDisposable
     private const string HostsFile = "/etc/hosts";
     private static readonly SemaphoreSlim HostsLock = new(1, 1);
 
-    private readonly Process _libvirtd;
+    private readonly PeerLibvirtd _libvirtd;
 
-    private PeerHost(string name, string address, string directory, string datastoreRoot, Process libvirtd)
+    private PeerHost(string name, string address, string directory, string datastoreRoot, PeerLibvirtd libvirtd)
     {
         Name = name;
         Address = address;
@@ -94,54 +93,24 @@ public sealed class PeerHost : IAsyncDisposable
             virtlogd -d -p /var/run/libvirt/virtlogd-peer.pid
             exec libvirtd --listen -p /var/run/libvirt/libvirtd-peer.pid
             """;
-        var psi = new ProcessStartInfo("unshare", ["--mount", "--uts", "--propagation", "private", "bash", "-c", script, "peer", directory, name, datastoreRoot])
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        var libvirtd = Process.Start(psi) ?? throw new InvalidOperationException("cannot start unshare");
-        _ = libvirtd.StandardOutput.BaseStream.CopyToAsync(Stream.Null);
-        var log = File.Create(Path.Combine(directory, "libvirtd.log"));
-        _ = libvirtd.StandardError.BaseStream.CopyToAsync(log).ContinueWith(_ => log.Dispose(), TaskScheduler.Default);
-
+        var libvirtd = PeerLibvirtd.Start(name, directory, $"qemu+tcp://{name}/system", script, directory, name, datastoreRoot);
         var peer = new PeerHost(name, address, directory, datastoreRoot, libvirtd);
         await peer.AddHostsLineAsync();
-        for (var i = 0; i < 150; i++)
+        if (await libvirtd.WaitUntilAsync(async () => (await peer.VirshAsync("version")).ExitCode == 0 && (await peer.SshAsync("true")).ExitCode == 0))
         {
-            if (libvirtd.HasExited)
-            {
-                break;
-            }
-            if ((await peer.VirshAsync("version")).ExitCode == 0 && (await peer.SshAsync("true")).ExitCode == 0)
-            {
-                return peer;
-            }
-            await Task.Delay(200);
+            return peer;
         }
-        var exited = libvirtd.HasExited ? $"exited with {libvirtd.ExitCode}" : "does not answer (virsh and ssh) after 30 s";
+        var failure = libvirtd.Failure;
         await peer.DisposeAsync();
-        throw new InvalidOperationException($"the peer host {name} ({address}) {exited}; see {directory}/libvirtd.log");
+        throw new InvalidOperationException($"the peer host {name} ({address}, virsh and ssh) {failure}; see {directory}/libvirtd.log");
     }
 
-    public Task<ProcessResult> VirshAsync(params string[] args) =>
-        ProcessRun.RunAsync("virsh", ["--connect", Uri, .. args], environment: new Dictionary<string, string?> { ["LANG"] = "C" },
-            timeout: TimeSpan.FromMinutes(2));
+    public Task<ProcessResult> VirshAsync(params string[] args) => _libvirtd.VirshAsync(args);
 
-    public async Task<string> CheckedAsync(params string[] args)
-    {
-        var r = await VirshAsync(args);
-        Assert.True(r.ExitCode == 0, $"virsh {string.Join(' ', args)} on {Name} failed: {r}");
-        return r.Stdout;
-    }
+    public Task<string> CheckedAsync(params string[] args) => _libvirtd.CheckedAsync(args);
 
     /// <summary>"running", "paused", ... or null when this host has no such domain.</summary>
-    public async Task<string?> StateAsync(string domain)
-    {
-        var r = await VirshAsync("domstate", domain);
-        return r.ExitCode == 0 ? r.Stdout.Trim() : null;
-    }
+    public Task<string?> StateAsync(string domain) => _libvirtd.StateAsync(domain);
 
     /// <summary>The command run through the real ssh, as the driver reaches the host.</summary>
     public Task<ProcessResult> SshAsync(string line) =>
@@ -149,7 +118,7 @@ public sealed class PeerHost : IAsyncDisposable
 
     /// <summary>A program run inside the peer's mount namespace (it sees the peer's datastore).</summary>
     public Task<ProcessResult> InsideAsync(string program, params string[] args) =>
-        ProcessRun.RunAsync("nsenter", ["-t", _libvirtd.Id.ToString(CultureInfo.InvariantCulture), "-m", "-u", "--", program, .. args],
+        ProcessRun.RunAsync("nsenter", ["-t", _libvirtd.Process.Id.ToString(CultureInfo.InvariantCulture), "-m", "-u", "--", program, .. args],
             timeout: TimeSpan.FromMinutes(2));
 
     public async Task<string> InsideCheckedAsync(string program, params string[] args)
@@ -167,13 +136,11 @@ public sealed class PeerHost : IAsyncDisposable
 
     public async Task StopSshdAsync()
     {
-        if (File.Exists(SshdPidFile) && int.TryParse((await File.ReadAllTextAsync(SshdPidFile)).Trim(), CultureInfo.InvariantCulture, out var pid))
+        var pid = File.Exists(SshdPidFile) ? (await File.ReadAllTextAsync(SshdPidFile)).Trim() : "";
+        await PeerLibvirtd.SignalPidFileAsync(SshdPidFile);
+        for (var i = 0; i < 50 && pid.Length > 0 && Path.Exists($"/proc/{pid}"); i++)
         {
-            Signal(pid);
-            for (var i = 0; i < 50 && Path.Exists($"/proc/{pid}"); i++)
-            {
-                await Task.Delay(100);
-            }
+            await Task.Delay(100);
         }
     }
 
@@ -181,37 +148,13 @@ public sealed class PeerHost : IAsyncDisposable
 
     public async Task RemoveAsync(string domain)
     {
-        await VirshAsync("destroy", domain);
-        await VirshAsync("undefine", "--snapshots-metadata", "--nvram", domain);
+        await _libvirtd.RemoveAsync(domain);
+        await VirshAsync("undefine", "--nvram", domain);
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (!_libvirtd.HasExited)
-        {
-            var list = await VirshAsync("list", "--all", "--name");
-            foreach (var domain in list.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                await RemoveAsync(domain);
-            }
-            await StopSshdAsync();
-            Signal(_libvirtd.Id);
-            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-            try
-            {
-                await _libvirtd.WaitForExitAsync(wait.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                _libvirtd.Kill();
-            }
-        }
-        var virtlogd = Path.Combine(Directory, "run", "virtlogd-peer.pid");
-        if (File.Exists(virtlogd) && int.TryParse((await File.ReadAllTextAsync(virtlogd)).Trim(), CultureInfo.InvariantCulture, out var pid))
-        {
-            Signal(pid);
-        }
-        _libvirtd.Dispose();
+        await _libvirtd.StopAsync(StopSshdAsync);
         File.Delete(SshDropIn);
         await RemoveHostsLineAsync();
     }
@@ -332,6 +275,4 @@ public sealed class PeerHost : IAsyncDisposable
         Assert.True(r.ExitCode == 0, $"{program} {string.Join(' ', args)} failed: {r}");
     }
 
-    private static void Signal(int pid) =>
-        Process.Start("kill", ["-TERM", pid.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
 }

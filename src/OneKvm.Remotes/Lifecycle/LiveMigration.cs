@@ -58,10 +58,7 @@ internal sealed class LiveMigration
         {
             await MemoryCleanup.RunOnAsync(context, DestinationHost, wait: true, cancellationToken).ConfigureAwait(false);
         }
-        if (copy is not null)
-        {
-            await PrepareDestinationAsync(copy, cancellationToken).ConfigureAwait(false);
-        }
+        var destinationXml = copy is null ? null : await PrepareDestinationAsync(copy, cancellationToken).ConfigureAwait(false);
 
         SnapshotCarry snapshots;
         try
@@ -82,7 +79,10 @@ internal sealed class LiveMigration
         {
             context.Logger.CopyingDisksLive(copy.Plan.Live.Count, Domain, string.Join(", ", copy.Plan.Live.Select(d => $"{d.Target} {d.RealPath}")));
         }
-        var command = new MigrateCommand(Domain, DestinationUri, context.Settings.MigrateOptions, features, info.Persistent, storageOptions);
+        var command = new MigrateCommand(Domain, DestinationUri, context.Settings.MigrateOptions, features, info.Persistent, storageOptions)
+        {
+            DestinationXml = destinationXml,
+        };
         context.Logger.Migrating(Domain, info.State, SourceHost, DestinationHost, DestinationUri);
         var started = context.Time.GetTimestamp();
         try
@@ -119,12 +119,16 @@ internal sealed class LiveMigration
         }
     }
 
-    /// <summary>The destination's VM directory with its empty images and the other files; on failure nothing of it stays.</summary>
-    private async Task PrepareDestinationAsync(StorageCopy copy, CancellationToken cancellationToken)
+    /// <summary>
+    /// The destination's VM directory with its empty images and the other files, and the domain
+    /// XML for the destination when the directory changes; on failure nothing of it stays.
+    /// </summary>
+    private async Task<string?> PrepareDestinationAsync(StorageCopy copy, CancellationToken cancellationToken)
     {
         try
         {
             await copy.PrepareAsync(cancellationToken).ConfigureAwait(false);
+            return await copy.DestinationXmlAsync(Source, Domain, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OneKvmException || e is OperationCanceledException && cancellationToken.IsCancellationRequested)
         {

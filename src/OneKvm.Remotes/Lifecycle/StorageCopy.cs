@@ -109,6 +109,42 @@ internal sealed class StorageCopy
         }
     }
 
+    /// <summary>
+    /// When the VM directory changes with the host (another system datastore there): the
+    /// domain's migratable XML with every path in the old directory moved to the new one (the
+    /// metadata's system_datastore too), for `virsh migrate --xml`; null when it stays the same.
+    /// </summary>
+    public async Task<string?> DestinationXmlAsync(VirshRunner source, string domain, CancellationToken cancellationToken)
+    {
+        if (!Storage.ChangesDirectory)
+        {
+            return null;
+        }
+        var dump = await source.RunOrFailAsync(VirshCommand.Create("dumpxml", "--domain", domain, "--migratable", "--security-info"),
+            $"Could not read the XML of domain {domain}", cancellationToken).ConfigureAwait(false);
+        var xml = SafeXml.Parse(dump.StandardOutput, $"the XML of domain {domain}").Root!;
+        foreach (var element in xml.DescendantsAndSelf())
+        {
+            foreach (var attribute in element.Attributes())
+            {
+                attribute.Value = Moved(attribute.Value);
+            }
+            foreach (var text in element.Nodes().OfType<XText>())
+            {
+                text.Value = Moved(text.Value);
+            }
+        }
+        return xml.ToString(SaveOptions.DisableFormatting);
+    }
+
+    private string Moved(string value)
+    {
+        var from = Storage.SourceDirectory;
+        return value == from ? Storage.DestinationDirectory
+            : value.StartsWith(from + "/", StringComparison.Ordinal) ? Storage.DestinationDirectory + value[from.Length..]
+            : value;
+    }
+
     private string CreateLine(LiveDisk disk)
     {
         var path = Storage.OnDestination(disk.Relative);

@@ -136,6 +136,26 @@ public sealed class MigrateStorageSpecs(NonSharedHosts hosts) : IClassFixture<No
     }
 
     [Fact]
+    public async Task A_vm_going_to_another_host_and_another_system_datastore_runs_there_from_the_new_directory()
+    {
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-newds");
+        await vm.AddRawDiskAsync("vda", 0, "16M", written: "2M");
+        await vm.AddCdromAsync("hdc", 1);
+        await vm.StartAsync();
+
+        var result = await Driver.RunWithStdinAsync("migrate", vm.ActionData(targetDatastore: 100), vm.Name, B.Name, "localhost", vm.Id, "localhost");
+
+        ProtocolAssert.Succeeded(result);
+        Assert.Equal("running", await B.StateAsync(vm.Name));
+        var disks = await B.CheckedAsync("domblklist", vm.Name);
+        Assert.Contains(Path.Combine(vm.In(100), "disk.0"), disks);
+        Assert.Contains(Path.Combine(vm.In(100), "disk.1"), disks);
+        Assert.Contains($"<![CDATA[{vm.In(100)}]]>", await B.CheckedAsync("metadata", vm.Name, "--uri", LifecycleXml.MetadataUri));
+        await AssertSameContentAsync(vm.File("disk.0"), B.Own(Path.Combine(vm.In(100), "disk.0")));
+        Assert.Equal(await Md5Async(vm.File("disk.1")), await Md5Async(B.Own(Path.Combine(vm.In(100), "disk.1"))));
+    }
+
+    [Fact]
     public async Task With_the_destination_sshd_stopped_the_vm_keeps_running_here_and_nothing_is_left_there()
     {
         await using var vm = await LocalVm.CreateAsync(hosts, "ns-nossh");

@@ -5,19 +5,27 @@
 # inside, so that "own" time (wall time minus time in virsh) can be compared: QEMU's
 # and the guest's time vary far more than a driver adds.
 
-install_virsh_wrapper() {
+install_virsh_wrapper() { install_timed_wrappers virsh; }
+
+# install_timed_wrappers PROGRAM...: the same wrapper for other programs too (virsh is
+# $real_virsh, the others the ones found in PATH now)
+install_timed_wrappers() {
+  local prog real
   mkdir -p "$WORK/bin"
-  cat >"$WORK/bin/virsh" <<WRAP
+  for prog; do
+    if [ "$prog" = virsh ]; then real=$real_virsh; else real=$(command -v "$prog"); fi
+    cat >"$WORK/bin/$prog" <<WRAP
 #!/bin/bash
 s=\$EPOCHREALTIME
-"$real_virsh" "\$@"
+"$real" "\$@"
 rc=\$?
 e=\$EPOCHREALTIME
 echo "\${s/./} \${e/./}" >>"$WORK/inside"
 exit \$rc
 WRAP
-  chmod +x "$WORK/bin/virsh"
-  export PATH="$WORK/bin:$PATH"
+    chmod +x "$WORK/bin/$prog"
+  done
+  case ":$PATH:" in *":$WORK/bin:"*) ;; *) export PATH="$WORK/bin:$PATH" ;; esac
 }
 
 now_us() { local t=$EPOCHREALTIME; echo "${t/./}"; }

@@ -163,13 +163,14 @@ done < /lib/modules/load-order
 # Without devtmpfs the input event nodes exist only once mdev makes them.
 [ -n "${no_devtmpfs:-}" ] && mdev -s
 
-busy=0
+busy=0 write_dev=''
 virtiofs=''
 read -r cmdline < /proc/cmdline
 for arg in $cmdline; do
   case "$arg" in
     onekvm.busy=1) busy=1 ;;
     onekvm.virtiofs=*) virtiofs=${arg#onekvm.virtiofs=} ;;
+    onekvm.write=*) write_dev=${arg#onekvm.write=} ;;
   esac
 done
 
@@ -281,6 +282,32 @@ mem=$(mem_total) cpus=$(online_cpus)
 say "MEM $mem"
 say "CPUS $cpus"
 
+# onekvm.write=<dev>: a writer that keeps putting random 4 KiB blocks, each
+# synced, at a moving offset in the first 8 MiB of /dev/<dev>. At power-off it
+# is stopped, its last write synced, and the device's md5 printed (SUM line), so
+# a test can check the image it ends up with byte for byte.
+if [ -n "$write_dev" ]; then
+  (
+    n=0
+    while [ ! -e /write.stop ]; do
+      dd if=/dev/urandom of="/dev/$write_dev" bs=4096 count=1 seek=$((n % 2048)) conv=notrunc,fsync 2>/dev/null ||
+        say "WARN write to $write_dev failed"
+      n=$((n + 1))
+    done
+    say "WROTE $write_dev $n"
+    : > /write.stopped
+  ) &
+  say "WRITING $write_dev"
+fi
+stop_writer() {
+  [ -n "$write_dev" ] || return 0
+  : > /write.stop
+  while [ ! -e /write.stopped ]; do usleep 100000; done
+  sync
+  set -- $(md5sum "/dev/$write_dev")
+  say "SUM $write_dev $1"
+}
+
 # One waiter per power button (QEMU's PIIX4 has one, other machines may have
 # a second one); whichever sees an event powers off. poweroff -f calls
 # reboot(2) directly, so it works from a child of PID 1 too.
@@ -290,6 +317,7 @@ for d in /sys/class/input/event*; do
   (
     # One struct input_event is 24 bytes; a failed read must not power off.
     if dd if="/dev/input/${d##*/}" of=/dev/null bs=24 count=1 2>/dev/null; then
+      stop_writer
       say "POWEROFF"
       poweroff -f
     fi

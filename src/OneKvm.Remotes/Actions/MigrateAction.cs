@@ -1,4 +1,5 @@
 using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Lifecycle;
 
 namespace OneKvm.Remotes.Actions;
@@ -18,7 +19,18 @@ internal sealed class MigrateAction : IDriverAction
         var destinationHost = HypervisorUri.CheckHost(arguments.Required("dest_host"));
         var sourceHost = arguments.Optional("src_host") ?? arguments.Optional("vm_host") ?? "this host";
         var data = await MigrationInput.ReadAsync(context, cancellationToken).ConfigureAwait(false);
-        MigrationInput.RefuseSameHost(domain, sourceHost, destinationHost);
+        if (MigrationInput.IsSameHost(sourceHost, destinationHost))
+        {
+            await new DatastoreMove
+            {
+                Domain = domain,
+                Host = sourceHost,
+                Virsh = context.Virsh,
+                Shell = HostShell.Local(context, sourceHost),
+                Storage = MigrationInput.DatastoreChange(domain, destinationHost, data, arguments.Optional("vm_id")),
+            }.RunAsync(context, cancellationToken).ConfigureAwait(false);
+            return;
+        }
 
         await new LiveMigration
         {
@@ -27,6 +39,8 @@ internal sealed class MigrateAction : IDriverAction
             DestinationHost = destinationHost,
             Source = context.Virsh,
             DestinationUri = HypervisorUri.For(context.Settings.QemuProtocol, destinationHost),
+            SourceShell = HostShell.Local(context, sourceHost),
+            VmId = arguments.Optional("vm_id"),
             SourceIsRemote = false,
         }.RunAsync(context, data, cancellationToken).ConfigureAwait(false);
     }

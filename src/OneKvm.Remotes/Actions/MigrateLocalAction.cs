@@ -1,4 +1,5 @@
 using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Lifecycle;
 
 namespace OneKvm.Remotes.Actions;
@@ -16,7 +17,18 @@ internal sealed class MigrateLocalAction : IDriverAction
         var destinationHost = HypervisorUri.CheckHost(arguments.Required("dest_host"));
         var sourceHost = HypervisorUri.CheckHost(arguments.Required("src_host"));
         var data = await MigrationInput.ReadAsync(context, cancellationToken).ConfigureAwait(false);
-        MigrationInput.RefuseSameHost(domain, sourceHost, destinationHost);
+        if (MigrationInput.IsSameHost(sourceHost, destinationHost))
+        {
+            await new DatastoreMove
+            {
+                Domain = domain,
+                Host = sourceHost,
+                Virsh = context.Virsh.WithUri(HypervisorUri.For(context.Settings.QemuProtocol, sourceHost)),
+                Shell = HostShell.Remote(context, sourceHost),
+                Storage = MigrationInput.DatastoreChange(domain, destinationHost, data, arguments.Optional("vm_id")),
+            }.RunAsync(context, cancellationToken).ConfigureAwait(false);
+            return;
+        }
 
         var protocol = context.Settings.QemuProtocol;
         await new LiveMigration
@@ -26,6 +38,8 @@ internal sealed class MigrateLocalAction : IDriverAction
             DestinationHost = destinationHost,
             Source = context.Virsh.WithUri(HypervisorUri.For(protocol, sourceHost)),
             DestinationUri = HypervisorUri.For(protocol, destinationHost),
+            SourceShell = HostShell.Remote(context, sourceHost),
+            VmId = arguments.Optional("vm_id"),
             SourceIsRemote = true,
         }.RunAsync(context, data, cancellationToken).ConfigureAwait(false);
     }

@@ -19,11 +19,15 @@ internal static class RemoteShell
 
     /// <summary>ssh's argv: no prompts, a bounded connect, then the host and the quoted command line.</summary>
     public static IReadOnlyList<string> Arguments(string host, IReadOnlyList<string> command, TimeSpan connectTimeout) =>
+        LineArguments(host, string.Join(' ', command.Select(ShellQuote.Quote)), connectTimeout);
+
+    /// <summary>ssh's argv for a command line already written for the remote shell (its values quoted with <see cref="ShellQuote"/>).</summary>
+    public static IReadOnlyList<string> LineArguments(string host, string line, TimeSpan connectTimeout) =>
     [
         "-o", "BatchMode=yes",
         "-o", "ConnectTimeout=" + Math.Max(1, (int)connectTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture),
         "--", host,
-        string.Join(' ', command.Select(ShellQuote.Quote)),
+        line,
     ];
 
     public static Command Wrap(DriverContext context, string host, IReadOnlyList<string> command) =>

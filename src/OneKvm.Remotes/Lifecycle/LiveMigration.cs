@@ -36,20 +36,53 @@ internal sealed class LiveMigration
 
     public IReadOnlyList<string> StorageOptions { get; init; } = [];
 
+    /// <summary>Runs programs where the VM's files are (this host for migrate, ssh to the source for migrate_local).</summary>
+    public required HostShell SourceShell { get; init; }
+
+    /// <summary>The VM's id (its directory in the system datastore), from the arguments.</summary>
+    public string? VmId { get; init; }
+
     public async Task RunAsync(DriverContext context, ActionData? data, CancellationToken cancellationToken)
     {
         var features = VmMigrationFeatures.From(data);
         var destination = Source.WithUri(DestinationUri);
 
+        var storage = MigrationStorage.From(data, VmId);
+
         var info = await ReadSourceAsync(cancellationToken).ConfigureAwait(false);
         var definedOnDestination = await CheckDestinationAsync(destination, info, cancellationToken).ConfigureAwait(false);
+        var copy = storage is { Shared: false }
+            ? await StorageCopy.PlanAsync(context, Source, SourceShell, Domain, DestinationHost, storage, cancellationToken).ConfigureAwait(false)
+            : null;
         if (context.Settings.CleanupMemoryOnStart)
         {
             await MemoryCleanup.RunOnAsync(context, DestinationHost, wait: true, cancellationToken).ConfigureAwait(false);
         }
+        var destinationXml = copy is null ? null : await PrepareDestinationAsync(copy, cancellationToken).ConfigureAwait(false);
 
-        var snapshots = await SnapshotCarry.TakeAsync(context, Source, Domain, SourceHost, cancellationToken).ConfigureAwait(false);
-        var command = new MigrateCommand(Domain, DestinationUri, context.Settings.MigrateOptions, features, info.Persistent, StorageOptions);
+        SnapshotCarry snapshots;
+        try
+        {
+            snapshots = await SnapshotCarry.TakeAsync(context, Source, Domain, SourceHost, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (copy is not null && e is OneKvmException or OperationCanceledException)
+        {
+            var problem = await copy.RemoveFromDestinationAsync().ConfigureAwait(false);
+            if (problem is null)
+            {
+                throw;
+            }
+            throw Failure($"{e.Message.TrimEnd('.')}; {problem}.", e);
+        }
+        var storageOptions = copy?.Plan.MigrateOptions() ?? StorageOptions;
+        if (copy is { Plan.Live.Count: > 0 })
+        {
+            context.Logger.CopyingDisksLive(copy.Plan.Live.Count, Domain, string.Join(", ", copy.Plan.Live.Select(d => $"{d.Target} {d.RealPath}")));
+        }
+        var command = new MigrateCommand(Domain, DestinationUri, context.Settings.MigrateOptions, features, info.Persistent, storageOptions)
+        {
+            DestinationXml = destinationXml,
+        };
         context.Logger.Migrating(Domain, info.State, SourceHost, DestinationHost, DestinationUri);
         var started = context.Time.GetTimestamp();
         try
@@ -60,10 +93,14 @@ internal sealed class LiveMigration
         {
             var interrupted = e is OperationCanceledException;
             var failure = interrupted ? "interrupted by a signal" : Reason(e);
-            await ReconcileAsync(context, destination, info, definedOnDestination, snapshots, e, failure).ConfigureAwait(false);
+            await ReconcileAsync(context, destination, info, definedOnDestination, snapshots, copy, e, failure).ConfigureAwait(false);
             context.Logger.MigratedDespiteFailure(failure, Domain, DestinationHost, SourceHost);
         }
         context.Logger.Migrated(Domain, DestinationHost, context.Time.GetElapsedTime(started).TotalSeconds);
+        if (copy is not null && storageOptions.Contains("--suspend"))
+        {
+            await FinishSwitchoverAsync(context, destination, copy, info).ConfigureAwait(false);
+        }
         await snapshots.PutBackAsync(context, destination, DestinationHost).ConfigureAwait(false);
         // upstream's Ruby migrate takes SYNC_TIME=YES, its bash migrate_local only "yes"
         if (context.Entry.Name == "migrate" ? context.Settings.SyncTimeAfterMigrate : context.Settings.SyncTime)
@@ -79,6 +116,60 @@ internal sealed class LiveMigration
             else
             {
                 await MemoryCleanup.RunAsync(context, wait: false, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The destination's VM directory with its empty images and the other files, and the domain
+    /// XML for the destination when the directory changes; on failure nothing of it stays.
+    /// </summary>
+    private async Task<string?> PrepareDestinationAsync(StorageCopy copy, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await copy.PrepareAsync(cancellationToken).ConfigureAwait(false);
+            return await copy.DestinationXmlAsync(Source, Domain, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OneKvmException || e is OperationCanceledException && cancellationToken.IsCancellationRequested)
+        {
+            var problem = await copy.RemoveFromDestinationAsync().ConfigureAwait(false);
+            var trouble = problem is null ? "" : "; but " + problem;
+            throw Failure(e is OperationCanceledException
+                ? $"The migration of {Domain} to {DestinationHost} was interrupted by a signal while its files were copied; it keeps running on {SourceHost}{trouble}."
+                : $"Could not copy the files of {Domain} to {DestinationHost}: {e.Message.TrimEnd('.')}; it keeps running on {SourceHost}{trouble}.",
+                e is OperationCanceledException ? null : e);
+        }
+    }
+
+    /// <summary>
+    /// libvirt left the VM paused on the destination (--suspend) so that the files QEMU wrote
+    /// besides its disks can follow; then it runs. The migration is done whatever happens here:
+    /// a failure is a warning, never the action's failure.
+    /// </summary>
+    private async Task FinishSwitchoverAsync(DriverContext context, VirshRunner destination, StorageCopy copy, DomainInfo info)
+    {
+        try
+        {
+            await copy.CopyAfterSwitchoverAsync().ConfigureAwait(false);
+        }
+        catch (OneKvmException e)
+        {
+            context.Logger.SwitchoverProblem(Domain, DestinationHost, e.Message.TrimEnd('.'));
+        }
+        if (info.State != "running")
+        {
+            return;
+        }
+        var state = await destination.TryRunAsync(VirshCommand.Create("domstate", "--domain", info.Uuid).WithReadOnly(), CancellationToken.None)
+            .ConfigureAwait(false);
+        if (state.Succeeded && state.StandardOutput.Trim() == "paused")
+        {
+            var problems = new List<string>();
+            await ResumeAsync(context, destination, info, DestinationHost, problems).ConfigureAwait(false);
+            foreach (var problem in problems)
+            {
+                context.Logger.SwitchoverProblem(Domain, DestinationHost, problem);
             }
         }
     }
@@ -133,7 +224,7 @@ internal sealed class LiveMigration
     /// complete); otherwise fails with the sentence that says where the domain is.
     /// </summary>
     private async Task ReconcileAsync(DriverContext context, VirshRunner destination, DomainInfo info, bool definedOnDestination,
-        SnapshotCarry snapshots, Exception cause, string failure)
+        SnapshotCarry snapshots, StorageCopy? copy, Exception cause, string failure)
     {
         var interrupted = cause is OperationCanceledException;
         // the dispatcher logs what virsh said from the cause; a signal is no virsh failure
@@ -186,6 +277,10 @@ internal sealed class LiveMigration
                 throw Failure($"Domain {Domain} moved to {DestinationHost} although virsh migrate failed ({failure}){trouble}.", inner);
             case MigratedDomainHost.Source:
                 await snapshots.PutBackAsync(context, Source, SourceHost).ConfigureAwait(false);
+                if (copy is not null && await copy.RemoveFromDestinationAsync().ConfigureAwait(false) is { } leftover)
+                {
+                    trouble += (trouble.Length == 0 ? "; but " : "; ") + leftover;
+                }
                 var stays = outcome.ResumeOnSource || onSource!.State == "running" ? "it keeps running" : $"it stays {onSource.State}";
                 throw Failure(interrupted
                     ? $"The migration of {Domain} to {DestinationHost} was interrupted by a signal and aborted; {stays} on {SourceHost}{trouble}."

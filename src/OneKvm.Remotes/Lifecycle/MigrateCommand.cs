@@ -63,7 +63,15 @@ internal sealed record MigrateCommand(
     /// Without VIRSH_TIMEOUT: it lasts as long as the guest's memory (and disks) take to copy;
     /// a signal still stops it. Retried while libvirt reports an active block job, as upstream.
     /// </summary>
-    public VirshCommand ToVirsh() => VirshCommand.Create("migrate", Arguments()).WithoutTimeout().RetriedWhileBlockJob();
+    public VirshCommand ToVirsh()
+    {
+        var command = VirshCommand.Create("migrate", Arguments()).WithoutTimeout().RetriedWhileBlockJob();
+        // the domain as the destination starts it (its files in another directory), with its secrets: never written to a file
+        return DestinationXml is null ? command : command.WithArguments("--xml", "/dev/stdin").WithStandardInput(DestinationXml);
+    }
+
+    /// <summary>The domain XML for the destination when it differs from the source's (another VM directory), else null.</summary>
+    public string? DestinationXml { get; init; }
 
     private static void AddAbsent(List<string> arguments, string option)
     {

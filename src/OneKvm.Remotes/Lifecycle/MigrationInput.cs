@@ -14,12 +14,16 @@ internal static class MigrationInput
         return string.IsNullOrWhiteSpace(stdin) ? null : ActionData.Parse(stdin);
     }
 
-    public static void RefuseSameHost(string domain, string sourceHost, string destinationHost)
-    {
-        if (string.Equals(sourceHost, destinationHost, StringComparison.OrdinalIgnoreCase))
-        {
-            throw new OneKvmException(
-                $"Source and destination of {domain} are both {destinationHost}: onekvm does not move a running VM between system datastores of one host.");
-        }
-    }
+    public static bool IsSameHost(string sourceHost, string destinationHost) =>
+        string.Equals(sourceHost, destinationHost, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Source and destination are one host: a move to another system datastore when the action
+    /// data names another VM directory (DS_LIVE_MIGRATE), otherwise there is nothing to do.
+    /// </summary>
+    public static MigrationStorage DatastoreChange(string domain, string host, ActionData? data, string? vmId) =>
+        MigrationStorage.From(data, vmId) is { ChangesDirectory: true } storage
+            ? storage
+            : throw new OneKvmException(
+                $"Source and destination of {domain} are both {host} and its VM directory stays the same: there is nothing to migrate.");
 }

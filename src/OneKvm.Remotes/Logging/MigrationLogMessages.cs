@@ -38,4 +38,27 @@ internal static partial class MigrationLogMessages
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "virsh migrate did not report success ({Reason}), but {Domain} runs on {Destination} and is gone from {Source}: the migration completed")]
     public static partial void MigratedDespiteFailure(this ILogger logger, string reason, string domain, string destination, string source);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Disk {Target} of {Domain} is not copied: {Why}")]
+    public static partial void DiskNotCopied(this ILogger logger, string target, string domain, string why);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Copied the files of {Directory} to {Destination} in {Seconds:0.0} s")]
+    public static partial void FilesCopied(this ILogger logger, string directory, string destination, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Removed {Directory} from {Destination}, made there for the failed migration")]
+    public static partial void DestinationFilesRemoved(this ILogger logger, string directory, string destination);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Copying {Count} disk(s) of {Domain} live ({Disks}); the system datastore is not shared")]
+    public static partial void CopyingDisksLive(this ILogger logger, int count, string domain, string disks);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Domain} runs on {Destination}, but after the switchover {Problem}")]
+    public static partial void SwitchoverProblem(this ILogger logger, string domain, string destination, string problem);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Moving {Domain} live from {Source} to {Destination} (another system datastore of this host)")]
+    public static partial void MovingDatastore(this ILogger logger, string domain, string source, string destination);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Moved {Domain} to {Destination} ({Count} disk(s) copied live and switched)")]
+    public static partial void MovedDatastore(this ILogger logger, string domain, string destination, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The OpenNebula metadata of {Domain} still names its old directory: {Reason}")]
+    public static partial void MetadataNotRewritten(this ILogger logger, string domain, string reason);
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -15,9 +14,9 @@ namespace OneKvm.Remotes.IntegrationSpecs.Infrastructure;
 /// </summary>
 public sealed class PeerHypervisor : IAsyncDisposable
 {
-    private readonly Process _libvirtd;
+    private readonly PeerLibvirtd _libvirtd;
 
-    private PeerHypervisor(string name, string directory, int port, Process libvirtd)
+    private PeerHypervisor(string name, string directory, int port, PeerLibvirtd libvirtd)
     {
         Name = name;
         Directory = directory;
@@ -60,7 +59,7 @@ public sealed class PeerHypervisor : IAsyncDisposable
             """);
 
         // pid files default to /run: the peer's go to its own run directory
-        var script = $"""
+        var script = """
             set -e
             for d in run lib log cache; do mount --bind "$1/$d" /var/$d/libvirt; done
             mount --bind "$1/etc" /etc/libvirt
@@ -68,92 +67,29 @@ public sealed class PeerHypervisor : IAsyncDisposable
             virtlogd -d -p /var/run/libvirt/virtlogd-peer.pid
             exec libvirtd --listen -p /var/run/libvirt/libvirtd-peer.pid
             """;
-        var psi = new ProcessStartInfo("unshare", ["--mount", "--uts", "--propagation", "private", "bash", "-c", script, "peer", directory, "onekvm-peer-" + name])
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        var libvirtd = Process.Start(psi) ?? throw new InvalidOperationException("cannot start unshare");
-        // its log goes to the peer's directory, not into a pipe nobody reads
-        _ = libvirtd.StandardOutput.BaseStream.CopyToAsync(Stream.Null);
-        var log = File.Create(Path.Combine(directory, "libvirtd.log"));
-        _ = libvirtd.StandardError.BaseStream.CopyToAsync(log).ContinueWith(_ => log.Dispose(), TaskScheduler.Default);
-
+        var uri = $"qemu+tcp://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/system";
+        var libvirtd = PeerLibvirtd.Start(name, directory, uri, script, directory, "onekvm-peer-" + name);
         var peer = new PeerHypervisor(name, directory, port, libvirtd);
-        for (var i = 0; i < 150; i++)
+        if (await libvirtd.WaitUntilAsync(async () => (await peer.VirshAsync("version")).ExitCode == 0))
         {
-            if (libvirtd.HasExited)
-            {
-                break;
-            }
-            if ((await peer.VirshAsync("version")).ExitCode == 0)
-            {
-                return peer;
-            }
-            await Task.Delay(200);
+            return peer;
         }
-        var exited = libvirtd.HasExited ? $"exited with {libvirtd.ExitCode}" : "does not answer after 30 s";
+        var failure = libvirtd.Failure;
         await peer.DisposeAsync();
         throw new InvalidOperationException(
-            $"the peer hypervisor {name} (libvirtd in its own namespaces, on {peer.Uri}) {exited}; see {directory}/libvirtd.log");
+            $"the peer hypervisor {name} (libvirtd in its own namespaces, on {peer.Uri}) {failure}; see {directory}/libvirtd.log");
     }
 
-    public Task<ProcessResult> VirshAsync(params string[] args) =>
-        ProcessRun.RunAsync("virsh", ["--connect", Uri, .. args], environment: new Dictionary<string, string?> { ["LANG"] = "C" },
-            timeout: TimeSpan.FromMinutes(2));
+    public Task<ProcessResult> VirshAsync(params string[] args) => _libvirtd.VirshAsync(args);
 
-    public async Task<string> CheckedAsync(params string[] args)
-    {
-        var r = await VirshAsync(args);
-        Assert.True(r.ExitCode == 0, $"virsh {string.Join(' ', args)} on {Name} failed: {r}");
-        return r.Stdout;
-    }
+    public Task<string> CheckedAsync(params string[] args) => _libvirtd.CheckedAsync(args);
 
     /// <summary>"running", "shut off", ... or null when this host has no such domain.</summary>
-    public async Task<string?> StateAsync(string domain)
-    {
-        var r = await VirshAsync("domstate", domain);
-        return r.ExitCode == 0 ? r.Stdout.Trim() : null;
-    }
+    public Task<string?> StateAsync(string domain) => _libvirtd.StateAsync(domain);
 
-    public async Task RemoveAsync(string domain)
-    {
-        await VirshAsync("destroy", domain);
-        await VirshAsync("undefine", "--snapshots-metadata", domain);
-    }
+    public Task RemoveAsync(string domain) => _libvirtd.RemoveAsync(domain);
 
-    public async ValueTask DisposeAsync()
-    {
-        if (!_libvirtd.HasExited)
-        {
-            var list = await VirshAsync("list", "--all", "--name");
-            foreach (var domain in list.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                await RemoveAsync(domain);
-            }
-            Signal(_libvirtd.Id);
-            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-            try
-            {
-                await _libvirtd.WaitForExitAsync(wait.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                _libvirtd.Kill();
-            }
-        }
-        var virtlogd = Path.Combine(Directory, "run", "virtlogd-peer.pid");
-        if (File.Exists(virtlogd) && int.TryParse((await File.ReadAllTextAsync(virtlogd)).Trim(), CultureInfo.InvariantCulture, out var pid))
-        {
-            Signal(pid);
-        }
-        _libvirtd.Dispose();
-    }
-
-    private static void Signal(int pid) =>
-        Process.Start("kill", ["-TERM", pid.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
+    public async ValueTask DisposeAsync() => await _libvirtd.StopAsync();
 
     /// <summary>A loopback port nothing listens on (at the moment of asking).</summary>
     public static int FreeLoopbackPort()

@@ -1,0 +1,616 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Xml.Linq;
+using OneKvm.Remotes.IntegrationSpecs.Infrastructure;
+using Xunit;
+
+namespace OneKvm.Remotes.IntegrationSpecs.Lifecycle;
+
+/// <summary>One peer that is really another host (its own name, datastore and sshd), started once for the class.</summary>
+public sealed class NonSharedHosts : IAsyncLifetime
+{
+    private PeerHost? _b;
+    private PeerHost? _c;
+
+    /// <summary>Where this host keeps its system datastores (the peer has its own files behind the same path).</summary>
+    public string Datastores { get; } = TestPaths.NewScratchDirectory("datastores");
+
+    public PeerHost B => _b ?? throw new InvalidOperationException("not started");
+
+    /// <summary>A second one, the source of migrate_local (run here, as on a front-end).</summary>
+    public PeerHost C => _c ?? throw new InvalidOperationException("not started");
+
+    public async Task InitializeAsync()
+    {
+        var b = PeerHost.StartAsync("b", Datastores);
+        var c = PeerHost.StartAsync("c", Datastores);
+        _b = await b;
+        _c = await c;
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var peer in new[] { _b, _c })
+        {
+            if (peer is not null)
+            {
+                await peer.DisposeAsync();
+            }
+        }
+    }
+}
+
+/// <summary>
+/// Live migrations when the system datastore is not shared (TM_MAD ssh, SHARED=NO, OpenNebula's
+/// default): the destination is another host with its own datastore, reached by libvirt over
+/// TCP and by ssh with a key, as a real node is. The VM's files must arrive there, the disks
+/// copied live, and a failure must leave the VM running here with nothing left there.
+/// </summary>
+public sealed class MigrateStorageSpecs(NonSharedHosts hosts) : IClassFixture<NonSharedHosts>
+{
+    private const string Kvmrc = "QEMU_PROTOCOL=qemu+tcp\n";
+
+    private static Driver Driver => Driver.Staged.WithKvmrc(Kvmrc);
+
+    private PeerHost B => hosts.B;
+
+    [Fact]
+    public async Task Every_file_of_a_vm_on_a_local_datastore_arrives_on_the_other_host_and_it_runs_there()
+    {
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-files");
+        await vm.AddQcow2DiskAsync("vda", 0, "64M", written: "4M");
+        await vm.AddRawDiskAsync("vdb", 1, "32M", written: "2M");
+        await vm.AddChainDiskAsync("vdc", 2);
+        await vm.AddCdromAsync("hda", 3);
+        await File.WriteAllTextAsync(Path.Combine(vm.Directory, "vm.xml"), "<VM><ID>1</ID></VM>");
+        await File.WriteAllTextAsync(Path.Combine(vm.Directory, "deployment.0"), vm.Xml.ToString());
+        await vm.StartAsync();
+
+        var result = await Driver.RunWithStdinAsync("migrate", vm.ActionData(), vm.Name, B.Name, "localhost", vm.Id, "localhost");
+
+        ProtocolAssert.Succeeded(result);
+        Assert.Equal("running", await B.StateAsync(vm.Name));
+        Assert.Null(await TestVirsh.StateAsync(vm.Name));
+        foreach (var file in new[] { "disk.0", "disk.1", "disk.2.snap/0", "disk.2.snap/1", "disk.3", "vm.xml", "deployment.0" })
+        {
+            await AssertSameContentAsync(Path.Combine(vm.Directory, file), B.Own(Path.Combine(vm.Directory, file)));
+        }
+        Assert.Equal("disk.2.snap/1", new FileInfo(B.Own(Path.Combine(vm.Directory, "disk.2"))).LinkTarget);
+        // the top layer keeps its backing file, by the same relative name
+        Assert.Contains("\"backing-filename\": \"0\"", await InfoAsync(B.Own(Path.Combine(vm.Directory, "disk.2.snap/1"))));
+        // holes stay holes: 2 MiB written of a 32 MiB raw disk
+        Assert.True(AllocatedBytes(B.Own(Path.Combine(vm.Directory, "disk.1"))) < 8L << 20,
+            $"the raw disk was written whole on {B.Name}: {AllocatedBytes(B.Own(Path.Combine(vm.Directory, "disk.1")))} bytes");
+        Assert.Contains($"Copying 3 disk(s) of {vm.Name} live (vda {vm.File("disk.0")}, vdb {vm.File("disk.1")}, vdc {vm.File("disk.2.snap/1")})",
+            result.Stderr);
+    }
+
+    [Fact]
+    public async Task A_guest_that_keeps_writing_moves_to_another_datastore_of_its_host_then_to_another_host_and_every_write_arrives()
+    {
+        var console = Path.Combine(TestPaths.RunDirectory, $"console-{Guid.NewGuid():N}.log");
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-guest",
+            xml: DomainXml.TinyGuest("guest", console, "onekvm.write=vdb", memoryMiB: 128));
+        await vm.AddQcow2DiskAsync("vda", 0, "64M", written: "8M");
+        await vm.AddRawDiskAsync("vdb", 1, "16M", written: "0");
+        await vm.AddCdromAsync("hdc", 2);
+        await vm.StartAsync();
+        Assert.True(await WaitForAsync(console, "ONEKVM-GUEST-WRITING vdb", TinyGuest.BootTimeout), "the guest never started writing:\n" + Read(console));
+        await Task.Delay(1000);
+
+        // 1. to system datastore 100 of this host, while it writes
+        var moved = vm.In(100);
+        var move = await Driver.RunWithStdinAsync("migrate", vm.ActionData(targetDatastore: 100), vm.Name, "localhost", "localhost", vm.Id, "localhost");
+
+        ProtocolAssert.Succeeded(move);
+        Assert.Equal("running", await TestVirsh.StateAsync(vm.Name));
+        var disks = await TestVirsh.CheckedAsync("domblklist", vm.Name);
+        foreach (var (target, file) in new[] { ("vda", "disk.0"), ("vdb", "disk.1"), ("hdc", "disk.2") })
+        {
+            Assert.Matches($@"\b{target}\s+{System.Text.RegularExpressions.Regex.Escape(Path.Combine(moved, file))}\s", disks + "\n");
+        }
+        Assert.Contains($"<![CDATA[{moved}]]>",
+            await TestVirsh.CheckedAsync("metadata", vm.Name, "--uri", LifecycleXml.MetadataUri));
+        await AssertSameContentAsync(vm.File("disk.0"), Path.Combine(moved, "disk.0"));
+        Assert.Equal(await Md5Async(vm.File("disk.2")), await Md5Async(Path.Combine(moved, "disk.2")));
+
+        // 2. from there to the other host, whose datastore is its own
+        var result = await Driver.RunWithStdinAsync("migrate", vm.ActionData(sourceDatastore: 100), vm.Name, B.Name, "localhost", vm.Id, "localhost");
+
+        ProtocolAssert.Succeeded(result);
+        Assert.Equal("running", await B.StateAsync(vm.Name));
+        Assert.Null(await TestVirsh.StateAsync(vm.Name));
+        // the guest runs there: it answers the power button, stops its writer and prints what its disk holds
+        await B.CheckedAsync("shutdown", vm.Name);
+        Assert.True(await WaitForAsync(console, "ONEKVM-GUEST-POWEROFF", TimeSpan.FromMinutes(2)), "no power-off on " + B.Name + ":\n" + Read(console));
+        var sum = System.Text.RegularExpressions.Regex.Match(Read(console), "ONEKVM-GUEST-SUM vdb ([0-9a-f]{32})").Groups[1].Value;
+        var wrote = System.Text.RegularExpressions.Regex.Match(Read(console), "ONEKVM-GUEST-WROTE vdb ([0-9]+)").Groups[1].Value;
+        Assert.True(int.Parse(wrote, CultureInfo.InvariantCulture) > 0, Read(console));
+        for (var i = 0; i < 100 && await B.StateAsync(vm.Name) is not null; i++)
+        {
+            await Task.Delay(200);
+        }
+        Assert.Equal(sum, await Md5Async(B.Own(Path.Combine(moved, "disk.1"))));
+        await AssertSameContentAsync(vm.File("disk.0"), B.Own(Path.Combine(moved, "disk.0")));
+    }
+
+    [Fact]
+    public async Task A_vm_going_to_another_host_and_another_system_datastore_runs_there_from_the_new_directory()
+    {
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-newds");
+        await vm.AddRawDiskAsync("vda", 0, "16M", written: "2M");
+        await vm.AddCdromAsync("hdc", 1);
+        await vm.StartAsync();
+
+        var result = await Driver.RunWithStdinAsync("migrate", vm.ActionData(targetDatastore: 100), vm.Name, B.Name, "localhost", vm.Id, "localhost");
+
+        ProtocolAssert.Succeeded(result);
+        Assert.Equal("running", await B.StateAsync(vm.Name));
+        var disks = await B.CheckedAsync("domblklist", vm.Name);
+        Assert.Contains(Path.Combine(vm.In(100), "disk.0"), disks);
+        Assert.Contains(Path.Combine(vm.In(100), "disk.1"), disks);
+        Assert.Contains($"<![CDATA[{vm.In(100)}]]>", await B.CheckedAsync("metadata", vm.Name, "--uri", LifecycleXml.MetadataUri));
+        await AssertSameContentAsync(vm.File("disk.0"), B.Own(Path.Combine(vm.In(100), "disk.0")));
+        Assert.Equal(await Md5Async(vm.File("disk.1")), await Md5Async(B.Own(Path.Combine(vm.In(100), "disk.1"))));
+    }
+
+    [Fact]
+    public async Task With_the_destination_sshd_stopped_the_vm_keeps_running_here_and_nothing_is_left_there()
+    {
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-nossh");
+        await vm.AddRawDiskAsync("vda", 0, "16M", written: "2M");
+        await vm.StartAsync();
+        var before = await Md5Async(vm.File("disk.0"));
+
+        await B.StopSshdAsync();
+        ProcessResult result;
+        try
+        {
+            result = await Driver.RunWithStdinAsync("migrate", vm.ActionData(), vm.Name, B.Name, "localhost", vm.Id, "localhost");
+        }
+        finally
+        {
+            await B.StartSshdAsync();
+        }
+
+        var error = ProtocolAssert.Failed(result);
+        Assert.StartsWith($"Could not copy the files of {vm.Name} to {B.Name}: ", error);
+        Assert.Contains("Connection refused", error);
+        Assert.EndsWith("it keeps running on localhost.", error);
+        await AssertUntouchedAsync(vm, before);
+    }
+
+    [Fact]
+    public async Task A_destination_datastore_too_small_for_the_disks_fails_the_migration_and_the_vm_keeps_running_here()
+    {
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-full", datastore: 1);
+        await vm.AddRawDiskAsync("vda", 0, "64M", written: "24M");
+        await vm.StartAsync();
+        var before = await Md5Async(vm.File("disk.0"));
+        var datastore = Path.Combine(hosts.Datastores, "1");
+        Directory.CreateDirectory(B.Own(datastore));
+        await B.InsideCheckedAsync("mount", "-t", "tmpfs", "-o", "size=8m", "onekvm-full", datastore);
+
+        try
+        {
+            var result = await Driver.RunWithStdinAsync("migrate", vm.ActionData(), vm.Name, B.Name, "localhost", vm.Id, "localhost");
+
+            var error = ProtocolAssert.Failed(result);
+            Assert.StartsWith($"Could not migrate {vm.Name} to {B.Name}: ", error);
+            Assert.EndsWith("it keeps running on localhost.", error);
+            await AssertUntouchedAsync(vm, before);
+            Assert.Equal("", (await B.InsideCheckedAsync("ls", "-A", datastore)).Trim());
+        }
+        finally
+        {
+            await B.InsideAsync("umount", datastore);
+        }
+    }
+
+    [Fact]
+    public async Task A_signal_while_the_files_are_copied_stops_the_copy_and_removes_it_from_the_destination()
+    {
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-sig-files");
+        await vm.AddRawDiskAsync("vda", 0, "16M", written: "2M");
+        // a large file that is not a disk: copied by rsync before the migration
+        await ProcessRun.RunAsync("dd", ["if=/dev/urandom", $"of={vm.File("big.bin")}", "bs=1M", "count=400", "status=none"]);
+        await vm.StartAsync();
+        var before = await Md5Async(vm.File("disk.0"));
+
+        var (action, stderr) = StartMigrate(vm, Kvmrc);
+        Assert.True(await WaitForProcessAsync(a => a[0].EndsWith("rsync", StringComparison.Ordinal) && a.Contains(vm.Directory + "/"), TimeSpan.FromSeconds(30)),
+            "rsync never started");
+        Send("TERM", action.Id);
+        var result = await FinishAsync(action, stderr);
+
+        var error = ProtocolAssert.Failed(result);
+        Assert.Equal($"The migration of {vm.Name} to {B.Name} was interrupted by a signal while its files were copied; it keeps running on localhost.", error);
+        await AssertUntouchedAsync(vm, before);
+    }
+
+    [Fact]
+    public async Task A_signal_during_the_live_disk_copy_aborts_it_and_removes_the_copy_from_the_destination()
+    {
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-sig-copy");
+        await vm.AddRawDiskAsync("vda", 0, "64M", written: "48M");
+        await vm.StartAsync();
+        var before = await Md5Async(vm.File("disk.0"));
+
+        // 4 MiB/s: the disk takes about 12 s to copy
+        var (action, stderr) = StartMigrate(vm, Kvmrc + "MIGRATE_OPTIONS=\"--bandwidth 4\"\n");
+        Assert.True(await WaitForProcessAsync(a => a.Contains("-incoming") && a.Any(x => x.StartsWith($"guest={vm.Name},", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(60)), "the destination never started its incoming QEMU");
+        await Task.Delay(1500);
+        Assert.False(action.HasExited, "the migration finished before the signal");
+        Send("TERM", action.Id);
+        var result = await FinishAsync(action, stderr);
+
+        var error = ProtocolAssert.Failed(result);
+        Assert.Equal($"The migration of {vm.Name} to {B.Name} was interrupted by a signal and aborted; it keeps running on localhost.", error);
+        await AssertUntouchedAsync(vm, before);
+    }
+
+    [Fact]
+    public async Task A_move_to_a_datastore_of_this_host_too_small_for_the_disks_leaves_the_vm_on_its_own_files()
+    {
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-move-full");
+        await vm.AddRawDiskAsync("vda", 0, "64M", written: "24M");
+        await vm.AddCdromAsync("hdc", 1);
+        await vm.StartAsync();
+        var before = await Md5Async(vm.File("disk.0"));
+        var small = Path.Combine(hosts.Datastores, "101");
+        Directory.CreateDirectory(small);
+        var mount = await ProcessRun.RunAsync("mount", ["-t", "tmpfs", "-o", "size=8m", "onekvm-full", small]);
+        Assert.True(mount.ExitCode == 0, mount.ToString());
+
+        try
+        {
+            var result = await Driver.RunWithStdinAsync("migrate", vm.ActionData(targetDatastore: 101), vm.Name, "localhost", "localhost", vm.Id, "localhost");
+
+            var error = ProtocolAssert.Failed(result);
+            Assert.StartsWith($"Could not move {vm.Name} to {vm.In(101)}: ", error);
+            Assert.EndsWith($"it keeps running on localhost from {vm.Directory}.", error);
+            Assert.Equal("running", await TestVirsh.StateAsync(vm.Name));
+            var disks = await TestVirsh.CheckedAsync("domblklist", vm.Name);
+            Assert.Contains(vm.File("disk.0"), disks);
+            Assert.Contains(vm.File("disk.1"), disks);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(small));
+            Assert.Equal(before, await Md5Async(vm.File("disk.0")));
+        }
+        finally
+        {
+            await ProcessRun.RunAsync("umount", [small]);
+        }
+    }
+
+    [Fact]
+    public async Task A_signal_during_a_move_to_another_datastore_of_this_host_leaves_the_vm_on_its_own_files()
+    {
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-move-sig");
+        await vm.AddRawDiskAsync("vda", 0, "16M", written: "2M");
+        await ProcessRun.RunAsync("dd", ["if=/dev/urandom", $"of={vm.File("big.bin")}", "bs=1M", "count=400", "status=none"]);
+        await vm.StartAsync();
+
+        var (action, stderr) = StartMigrate(vm, Kvmrc, "localhost", vm.ActionData(targetDatastore: 100));
+        Assert.True(await WaitForProcessAsync(a => a[0].EndsWith("rsync", StringComparison.Ordinal) && a.Contains(vm.Directory + "/"), TimeSpan.FromSeconds(30)),
+            "rsync never started");
+        Send("TERM", action.Id);
+        var result = await FinishAsync(action, stderr);
+
+        var error = ProtocolAssert.Failed(result);
+        Assert.Equal($"The move of {vm.Name} to {vm.In(100)} was interrupted by a signal and aborted; it keeps running on localhost from {vm.Directory}.", error);
+        Assert.Equal("running", await TestVirsh.StateAsync(vm.Name));
+        Assert.Contains(vm.File("disk.0"), await TestVirsh.CheckedAsync("domblklist", vm.Name));
+        Assert.False(Directory.Exists(vm.In(100)), $"{vm.In(100)} was left behind");
+    }
+
+    [Fact]
+    public async Task A_disk_with_internal_snapshots_is_refused_before_anything_changes_and_its_snapshots_stay()
+    {
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-snap");
+        await vm.AddQcow2DiskAsync("vda", 0, "16M", written: "1M");
+        await vm.StartAsync();
+        await TestVirsh.CheckedAsync("snapshot-create-as", "--domain", vm.Name, "--name", "snap-0");
+
+        var result = await Driver.RunWithStdinAsync("migrate", vm.ActionData(), vm.Name, B.Name, "localhost", vm.Id, "localhost");
+
+        var error = ProtocolAssert.Failed(result);
+        Assert.Equal(
+            $"Disk vda of {vm.Name} ({vm.File("disk.0")}) holds 1 internal snapshot(s), which a live copy to another host cannot carry; nothing was migrated.",
+            error);
+        Assert.Equal("running", await TestVirsh.StateAsync(vm.Name));
+        Assert.Equal("snap-0", (await TestVirsh.CheckedAsync("snapshot-list", "--domain", vm.Name, "--name")).Trim());
+        Assert.Null(await B.StateAsync(vm.Name));
+        Assert.False((await B.InsideAsync("test", "-e", vm.Directory)).ExitCode == 0);
+    }
+
+    [Fact]
+    public async Task Migrate_local_moves_a_vm_and_its_files_between_two_other_hosts_from_the_front_end()
+    {
+        var C = hosts.C;
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-local", on: C);
+        await vm.AddQcow2DiskAsync("vda", 0, "32M", written: "2M");
+        await vm.AddRawDiskAsync("vdb", 1, "16M", written: "2M");
+        await vm.AddCdromAsync("hda", 2);
+        await vm.StartAsync();
+
+        var result = await Driver.RunWithStdinAsync("migrate_local", vm.ActionData(), vm.Name, B.Name, C.Name, vm.Id, C.Name);
+
+        ProtocolAssert.Succeeded(result);
+        Assert.Equal("running", await B.StateAsync(vm.Name));
+        Assert.Null(await C.StateAsync(vm.Name));
+        foreach (var file in new[] { "disk.0", "disk.1", "disk.2" })
+        {
+            await AssertSameContentAsync(vm.File(file), B.Own(vm.Named(file)));
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /// <summary>The VM runs here, unchanged, and the destination has neither a domain nor a file of it.</summary>
+    private async Task AssertUntouchedAsync(LocalVm vm, string diskMd5)
+    {
+        Assert.Equal("running", await TestVirsh.StateAsync(vm.Name));
+        for (var i = 0; i < 100 && await B.StateAsync(vm.Name) is not null; i++)
+        {
+            await Task.Delay(200);
+        }
+        Assert.Null(await B.StateAsync(vm.Name));
+        Assert.False((await B.InsideAsync("test", "-e", vm.Directory)).ExitCode == 0, $"{vm.Directory} was left on {B.Name}");
+        Assert.Equal(diskMd5, await Md5Async(vm.File("disk.0")));
+    }
+
+    private (Process Action, Task<string> Stderr) StartMigrate(LocalVm vm, string kvmrc, string? destination = null, string? data = null)
+    {
+        var file = Path.Combine(TestPaths.RunDirectory, $"kvmrc-{Guid.NewGuid():N}");
+        File.WriteAllText(file, kvmrc);
+        var psi = new ProcessStartInfo(TestPaths.Action("migrate"), [vm.Name, destination ?? B.Name, "localhost", vm.Id, "localhost"])
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardError = true,
+        };
+        psi.Environment["ONEKVM_KVMRC"] = file;
+        var action = Process.Start(psi)!;
+        action.StandardInput.Write(data ?? vm.ActionData());
+        action.StandardInput.Close();
+        return (action, action.StandardError.ReadToEndAsync());
+    }
+
+    private static async Task<ProcessResult> FinishAsync(Process action, Task<string> stderr)
+    {
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        await action.WaitForExitAsync(wait.Token);
+        var result = new ProcessResult(action.ExitCode, "", await stderr, TimeSpan.Zero);
+        action.Dispose();
+        return result;
+    }
+
+    private static async Task<bool> WaitForProcessAsync(Func<string[], bool> matches, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            {
+                if (!int.TryParse(Path.GetFileName(dir), CultureInfo.InvariantCulture, out _))
+                {
+                    continue;
+                }
+                string[] argv;
+                try
+                {
+                    argv = (await File.ReadAllTextAsync(Path.Combine(dir, "cmdline"))).Split('\0', StringSplitOptions.RemoveEmptyEntries);
+                }
+                catch (IOException)
+                {
+                    continue;
+                }
+                catch (UnauthorizedAccessException)
+                {
+                    continue;
+                }
+                if (argv.Length > 0 && matches(argv))
+                {
+                    return true;
+                }
+            }
+            await Task.Delay(20);
+        }
+        return false;
+    }
+
+    private static void Send(string signal, int pid) =>
+        Process.Start("kill", ["-" + signal, pid.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
+
+    private static string Read(string file) => File.Exists(file) ? File.ReadAllText(file) : "";
+
+    private static async Task<bool> WaitForAsync(string console, string text, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (Read(console).Contains(text, StringComparison.Ordinal))
+            {
+                return true;
+            }
+            await Task.Delay(200);
+        }
+        return false;
+    }
+
+
+    private static async Task AssertSameContentAsync(string source, string destination)
+    {
+        Assert.True(File.Exists(destination), $"{destination} did not arrive");
+        if (source.Contains("disk.", StringComparison.Ordinal) && !source.EndsWith("disk.3", StringComparison.Ordinal))
+        {
+            var compare = await ProcessRun.RunAsync("qemu-img", ["compare", "-U", source, destination]);
+            Assert.True(compare.ExitCode == 0, $"{destination} differs from {source}: {compare}");
+        }
+        else
+        {
+            Assert.Equal(await Md5Async(source), await Md5Async(destination));
+        }
+    }
+
+    private static async Task<string> InfoAsync(string image) =>
+        (await ProcessRun.RunAsync("qemu-img", ["info", "-U", "--output=json", image])).Stdout;
+
+    private static long AllocatedBytes(string file)
+    {
+        var du = ProcessRun.RunAsync("du", ["-B1", "--", file]).GetAwaiter().GetResult();
+        return long.Parse(du.Stdout.Split('\t')[0], CultureInfo.InvariantCulture);
+    }
+
+    internal static async Task<string> Md5Async(string file)
+    {
+        await using var stream = File.OpenRead(file);
+        return Convert.ToHexStringLower(await MD5.HashDataAsync(stream));
+    }
+}
+
+/// <summary>A VM in a (non-shared) system datastore of this host: its directory, disks and domain.</summary>
+internal sealed class LocalVm : IAsyncDisposable
+{
+    private readonly NonSharedHosts _hosts;
+
+    private LocalVm(NonSharedHosts hosts, string name, int datastore, DomainXml xml, PeerHost? on)
+    {
+        _hosts = hosts;
+        On = on;
+        Name = name;
+        VmId = TestNames.OneVmId();
+        Datastore = datastore;
+        Directory = Path.Combine(hosts.Datastores, datastore.ToString(CultureInfo.InvariantCulture), Id);
+        System.IO.Directory.CreateDirectory(File(""));
+        Xml = xml.WithElement(LifecycleXml.OneMetadata(Directory));
+    }
+
+    public string Name { get; }
+
+    public int VmId { get; }
+
+    public string Id => VmId.ToString(CultureInfo.InvariantCulture);
+
+    public int Datastore { get; }
+
+    public string Directory { get; }
+
+    public DomainXml Xml { get; private set; }
+
+    /// <summary>The host it runs on: this one, or a peer (its files then live in the peer's own datastore).</summary>
+    public PeerHost? On { get; }
+
+    public static Task<LocalVm> CreateAsync(NonSharedHosts hosts, string purpose, int datastore = 0, DomainXml? xml = null, PeerHost? on = null)
+    {
+        var name = TestNames.Domain(purpose);
+        return Task.FromResult(new LocalVm(hosts, name, datastore, xml?.WithName(name) ?? DomainXml.Diskless(name), on));
+    }
+
+    /// <summary>A file of the VM as this host reaches it (in the peer's own files for a VM on a peer).</summary>
+    public string File(string name) => On is null ? Path.Combine(Directory, name) : On.Own(Path.Combine(Directory, name));
+
+    /// <summary>A file of the VM as its host (and its domain XML) names it.</summary>
+    public string Named(string name) => Path.Combine(Directory, name);
+
+    /// <summary>The VM's directory in another system datastore.</summary>
+    public string In(int datastore) => Path.Combine(_hosts.Datastores, datastore.ToString(CultureInfo.InvariantCulture), Id);
+
+    /// <summary>A qcow2 disk.N with <paramref name="written"/> bytes of a pattern at its start.</summary>
+    public async Task AddQcow2DiskAsync(string target, int id, string size, string written)
+    {
+        var image = File($"disk.{id}");
+        await CheckedAsync("qemu-img", "create", "-q", "-f", "qcow2", image, size);
+        await CheckedAsync("qemu-io", "-f", "qcow2", "-c", $"write -P 0x5a 0 {written}", image);
+        Xml = Xml.WithDevice(LifecycleXml.FileDisk(Named($"disk.{id}"), "qcow2", target));
+    }
+
+    /// <summary>A sparse raw disk.N with <paramref name="written"/> bytes of random data at 1 MiB.</summary>
+    public async Task AddRawDiskAsync(string target, int id, string size, string written)
+    {
+        var image = File($"disk.{id}");
+        await CheckedAsync("qemu-img", "create", "-q", "-f", "raw", image, size);
+        if (written != "0")
+        {
+            await CheckedAsync("dd", "if=/dev/urandom", $"of={image}", "bs=1M", "seek=1", $"count={written.TrimEnd('M')}", "conv=notrunc",
+                "status=none");
+        }
+        Xml = Xml.WithDevice(LifecycleXml.FileDisk(Named($"disk.{id}"), "raw", target));
+    }
+
+    /// <summary>disk.N as qcow2 snapshots make it: disk.N.snap/0 (base) &lt;- disk.N.snap/1 (top), disk.N a symlink to the top.</summary>
+    public async Task AddChainDiskAsync(string target, int id)
+    {
+        var snaps = File($"disk.{id}.snap");
+        System.IO.Directory.CreateDirectory(snaps);
+        await CheckedAsync("qemu-img", "create", "-q", "-f", "qcow2", Path.Combine(snaps, "0"), "32M");
+        await CheckedAsync("qemu-io", "-f", "qcow2", "-c", "write -P 0x11 0 1M", Path.Combine(snaps, "0"));
+        await CheckedAsync("qemu-img", "create", "-q", "-f", "qcow2", "-b", "0", "-F", "qcow2", Path.Combine(snaps, "1"));
+        await CheckedAsync("qemu-io", "-f", "qcow2", "-c", "write -P 0x22 1M 1M", Path.Combine(snaps, "1"));
+        System.IO.File.CreateSymbolicLink(File($"disk.{id}"), $"disk.{id}.snap/1");
+        // deploy hands libvirt the symlink's target (a relative backing file resolves from there)
+        Xml = Xml.WithDevice(LifecycleXml.FileDisk(Named($"disk.{id}.snap/1"), "qcow2", target));
+    }
+
+    /// <summary>A read-only CD-ROM (as the context ISO is).</summary>
+    public async Task AddCdromAsync(string target, int id)
+    {
+        var iso = File($"disk.{id}");
+        await CheckedAsync("dd", "if=/dev/urandom", $"of={iso}", "bs=64k", "count=6", "status=none");
+        Xml = Xml.WithDevice(new XElement("disk", new XAttribute("type", "file"), new XAttribute("device", "cdrom"),
+            new XElement("driver", new XAttribute("name", "qemu"), new XAttribute("type", "raw")),
+            new XElement("source", new XAttribute("file", Named($"disk.{id}"))),
+            new XElement("target", new XAttribute("dev", target), new XAttribute("bus", "ide")),
+            new XElement("readonly")));
+    }
+
+    public async Task StartAsync()
+    {
+        var file = Path.Combine(TestPaths.RunDirectory, Name + ".xml");
+        await System.IO.File.WriteAllTextAsync(file, Xml.ToString());
+        var result = On is null ? await TestVirsh.RunAsync("create", file) : await On.VirshAsync("create", file);
+        Assert.True(result.ExitCode == 0, "virsh create failed: " + result);
+    }
+
+    /// <summary>What oned sends: the datastore the VM leaves (not shared) and the directory it goes to (DISK_TARGET_PATH).</summary>
+    public string ActionData(int? targetDatastore = null, int? sourceDatastore = null)
+    {
+        var source = sourceDatastore ?? Datastore;
+        return new XElement("VMM_DRIVER_ACTION_DATA",
+            new XElement("HOST", "localhost"),
+            new XElement("DEPLOY_ID", Name),
+            new XElement("DISK_TARGET_PATH", In(targetDatastore ?? source)),
+            new XElement("VM", new XElement("ID", VmId), new XElement("TEMPLATE")),
+            new XElement("DATASTORE", new XElement("ID", source), new XElement("NAME", "system"), new XElement("TM_MAD", "ssh"),
+                new XElement("BASE_PATH", Path.Combine(_hosts.Datastores, source.ToString(CultureInfo.InvariantCulture))),
+                new XElement("TEMPLATE", new XElement("SHARED", "NO"), new XElement("TM_MAD", "ssh"))))
+            .ToString();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await TestDomain.RemoveAsync(Name);
+        await _hosts.B.RemoveAsync(Name);
+        await _hosts.C.RemoveAsync(Name);
+        if (On is not null)
+        {
+            System.IO.Directory.Delete(File(""), recursive: true);
+        }
+        foreach (var datastore in new[] { Datastore, 100, 101 })
+        {
+            await _hosts.B.InsideAsync("rm", "-rf", "--", In(datastore));
+            if (System.IO.Directory.Exists(In(datastore)))
+            {
+                System.IO.Directory.Delete(In(datastore), recursive: true);
+            }
+        }
+    }
+
+    private static async Task CheckedAsync(string program, params string[] args)
+    {
+        var r = await ProcessRun.RunAsync(program, args);
+        Assert.True(r.ExitCode == 0, $"{program} {string.Join(' ', args)} failed: {r}");
+    }
+}

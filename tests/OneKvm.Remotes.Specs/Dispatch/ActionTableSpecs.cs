@@ -80,7 +80,7 @@ public sealed partial class ActionTableSpecs
     public void The_package_diverts_upstreams_copy_of_every_entry_it_ships_and_gives_it_back_on_removal()
     {
         var entries = RemotesLayout.Entries.Select(e => e.RemotesPath)
-            .Concat(["im/kvm-probes.d/vm/monitor/poll.rb", "im/kvm-probes.d/vm/status/state.rb"])
+            .Concat(["im/kvm-probes.d/vm/monitor/poll.rb", "im/kvm-probes.d/vm/status/state.rb", "im/kvm-probes.d/vm/execution/exec.rb"])
             .Order().ToList();
 
         foreach (var script in new[] { "preinst", "postrm" })

@@ -37,4 +37,7 @@ internal static partial class GuestLogMessages
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The std{Stream} of VM {VmId}'s command was cut by the guest agent (qemu-ga keeps at most 16 MiB)")]
     public static partial void ExecutionOutputCut(this ILogger logger, string stream, int vmId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No guest agent keys: {Problem}")]
+    public static partial void AgentConfigUnusable(this ILogger logger, string problem);
 }

@@ -59,6 +59,24 @@ public sealed class AgentFaultSpecs(AgentGuest guest) : IClassFixture<AgentGuest
             ProtocolAssert.Succeeded(probe);
             Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"the probe took {watch.Elapsed}");
             Assert.Contains(ProtocolAssert.LogLines(probe, "WARN"), l => l.Contains($"No status for the command of VM {guest.Vm}", StringComparison.Ordinal));
+
+            // vm_monitor with the agent keys on: every call for this VM times out, concurrently, and the report still comes
+            var remotes = GuestMonitorSpecs.CopyRemotes();
+            try
+            {
+                await File.WriteAllTextAsync(Path.Combine(remotes, "etc", "im", "kvm-probes.d", "guestagent.conf"), GuestMonitorSpecs.EnabledConf);
+                var monitor = await Driver.Staged.WithRemotes(remotes).WithEnvironment("ONEKVM_RUN_DIR", Path.GetDirectoryName(remotes))
+                    .RunEntryAsync(Monitoring.ProbeOutput.MonitorProbe, null, "kvm", "0", "localhost");
+                ProtocolAssert.Succeeded(monitor);
+                Assert.True(monitor.Duration < TimeSpan.FromSeconds(25), $"vm_monitor took {monitor.Duration}");
+                var vm = Monitoring.ProbeOutput.Monitor(monitor.Stdout).Single(r => r.Id == guest.VmId);
+                Assert.StartsWith("error: ", vm.Values["VM_QEMU_PING"], StringComparison.Ordinal);
+                Assert.False(vm.Values.ContainsKey("OS_ID"));
+            }
+            finally
+            {
+                Directory.Delete(Path.GetDirectoryName(remotes)!, recursive: true);
+            }
         }
         finally
         {

@@ -63,6 +63,13 @@ internal sealed class ExecutionProbe : IDriverAction
                 var (vmId, pid) = pending[i];
                 if (replies[i].Problem is { } problem)
                 {
+                    if (problem.Contains("not available due to an error", StringComparison.Ordinal))
+                    {
+                        // libvirt drops an agent whose answer exceeds 10 MiB (seen: "No complete agent response found in
+                        // 10485760 bytes") and keeps it unusable until the guest's agent reconnects
+                        problem += " (libvirt gives up on an agent answer over 10 MiB, as a command printing over 7.5 MiB causes;"
+                            + " the agent is usable again once it reconnects, e.g. after a restart of qemu-ga or of the VM)";
+                    }
                     context.Logger.ExecutionStatusUnknown(vmId, pid, problem);
                     continue;
                 }

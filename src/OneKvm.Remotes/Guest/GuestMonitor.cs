@@ -43,7 +43,9 @@ internal static partial class GuestMonitor
         {
             context.Logger.AgentConfigUnusable(problem);
         }
-        if (vms.Count == 0)
+        // without guestagent.conf (a node always has upstream's) only a VM with a device passed through can have keys:
+        // then the probe makes no virsh call more than before
+        if (vms.Count == 0 || (config is null && !vms.Any(PassesDevicesThrough)))
         {
             return new Dictionary<int, string>();
         }
@@ -247,6 +249,11 @@ internal static partial class GuestMonitor
         }
         return string.Join(',', addresses);
     }
+
+    /// <summary>A vfio-pci device on the QEMU command line ("-device vfio-pci,..." or its JSON form).</summary>
+    private static bool PassesDevicesThrough(OneVm vm) =>
+        vm.Process is { } process && ProcFs.Host.CommandLine(process.Pid) is { } arguments &&
+        arguments.Any(a => a.Contains("vfio-pci", StringComparison.Ordinal));
 
     private static bool HasNvidiaGpu(string? pciDevices) =>
         pciDevices is not null && pciDevices.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)

@@ -6,7 +6,8 @@ set -euo pipefail
 
 need_pkgs=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
            qemu-system-x86 qemu-utils busybox-static lintian rpm fakeroot
-           rsync hyperfine cpio xz-utils kmod ovmf swtpm swtpm-tools)
+           rsync hyperfine cpio xz-utils kmod ovmf swtpm swtpm-tools
+           libglib2.0-0 libnuma1 libudev1 liburing2)  # qemu-ga of the agent guest links them
 
 missing=()
 for p in "${need_pkgs[@]}"; do

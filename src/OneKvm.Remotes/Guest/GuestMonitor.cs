@@ -20,7 +20,7 @@ namespace OneKvm.Remotes.Guest;
 /// </summary>
 internal static partial class GuestMonitor
 {
-    public const int MaxConcurrentCalls = 8;
+    public const int MaxConcurrentCalls = 32;
     public const string AgentChannel = "org.qemu.guest_agent.0";
     public const string NvidiaVendor = "10de";
     public static readonly TimeSpan OsInfoTimeout = TimeSpan.FromSeconds(10);
@@ -35,7 +35,7 @@ internal static partial class GuestMonitor
     private static readonly string[] NvidiaFields = ["gpu_uuid", "utilization.gpu", "utilization.memory", "power.draw", "memory.free"];
 
     /// <summary>What the guest agent adds to each VM's MONITOR, by VM id ("KEY=\"value\"\n" lines).</summary>
-    public static async Task<IReadOnlyDictionary<int, string>> ReadAsync(DriverContext context, IReadOnlyList<OneVm> vms,
+    public static async Task<IReadOnlyDictionary<int, string>> ReadAsync(DriverContext context, IReadOnlyList<OneVm> vms, string? host,
         CancellationToken cancellationToken)
     {
         var (config, problem) = GuestAgentConfig.Load(Path.Combine(context.Location.Root, GuestAgentConfig.RelativePath));
@@ -52,8 +52,11 @@ internal static partial class GuestMonitor
         var domains = await DomainsAsync(context.Virsh, vms, cancellationToken).ConfigureAwait(false);
         var agent = new GuestAgent(context.Virsh);
         using var gate = new SemaphoreSlim(MaxConcurrentCalls);
-        var reads = vms.Select(vm => VmAsync(vm, domains.GetValueOrDefault(vm.Id), config, agent, gate, cancellationToken)).ToList();
-        var texts = await Task.WhenAll(reads).ConfigureAwait(false);
+        var cache = config is { Enabled: true } ? GuestOsCache.Load(context.Environment, host) : null;
+        var reads = vms.Select(vm => VmAsync(vm, domains.GetValueOrDefault(vm.Id), config, cache?.Find(vm), agent, gate, cancellationToken)).ToList();
+        var answers = await Task.WhenAll(reads).ConfigureAwait(false);
+        var texts = answers.Select(a => a.Text).ToList();
+        cache?.Save(vms.Zip(answers, (vm, a) => (vm, a.Os)));
         var result = new Dictionary<int, string>();
         for (var i = 0; i < vms.Count; i++)
         {
@@ -112,36 +115,40 @@ internal static partial class GuestMonitor
         return facts;
     }
 
-    private static async Task<string> VmAsync(OneVm vm, DomainFacts? facts, GuestAgentConfig? config, GuestAgent agent,
-        SemaphoreSlim gate, CancellationToken cancellationToken)
+    private static async Task<(string Text, GuestOs Os)> VmAsync(OneVm vm, DomainFacts? facts, GuestAgentConfig? config, GuestOs? cachedOs,
+        GuestAgent agent, SemaphoreSlim gate, CancellationToken cancellationToken)
     {
         var text = new StringBuilder();
         var connected = facts?.Channel == "connected";
         var running = VmState.OpenNebulaState(vm.Stats.State, vm.Stats.Reason) == "RUNNING";
-        if (running && connected && HasNvidiaGpu(facts?.PciDevices))
+        // the GPU's calls run beside the others; its keys come first
+        var gpuText = new StringBuilder();
+        var gpu = running && connected && HasNvidiaGpu(facts?.PciDevices)
+            ? GpuAsync(vm, agent, gate, gpuText, cancellationToken)
+            : Task.CompletedTask;
+        if (config is null || !config.Enabled)
         {
-            await GpuAsync(vm, agent, gate, text, cancellationToken).ConfigureAwait(false);
-        }
-        if (config is null)
-        {
-            return text.ToString();
-        }
-        if (!config.Enabled)
-        {
-            foreach (var command in config.Commands)
+            foreach (var command in config?.Commands ?? [])
             {
                 Key(text, command.Key, Disabled);
             }
-            return text.ToString();
+            await gpu.ConfigureAwait(false);
+            return (gpuText.Append(text).ToString(), GuestOs.Unknown);
         }
         var unavailable = facts?.Channel is null ? NotConfigured : NotConnected;
         var os = GuestOs.Unknown;
         var addresses = "";
+        // commands without filters need no OS: they start at once, beside osinfo and the interfaces
+        var unfiltered = config.Commands.ToDictionary(c => c.Key, c => c.Matches(GuestOs.Unknown) && connected
+            ? CommandAsync(agent, gate, vm, c, cancellationToken)
+            : null, StringComparer.Ordinal);
         if (connected)
         {
-            var osInfo = CallAsync(agent, gate, vm.Stats.Name, GuestAgent.Command("guest-get-osinfo"), OsInfoTimeout, cancellationToken);
+            var osInfo = cachedOs is not null
+                ? Task.FromResult(AgentReply.Failed("cached"))
+                : CallAsync(agent, gate, vm.Stats.Name, GuestAgent.Command("guest-get-osinfo"), OsInfoTimeout, cancellationToken);
             var interfaces = CallAsync(agent, gate, vm.Stats.Name, GuestAgent.Command("guest-network-get-interfaces"), CallTimeout, cancellationToken);
-            os = OsOf(await osInfo.ConfigureAwait(false));
+            os = cachedOs ?? OsOf(await osInfo.ConfigureAwait(false));
             addresses = AddressesOf(await interfaces.ConfigureAwait(false));
         }
         if (os.Id is not null)
@@ -157,14 +164,15 @@ internal static partial class GuestMonitor
             Key(text, "guest_ip_addresses", addresses);
         }
         var matching = config.Commands.Where(c => c.Matches(os)).ToList();
-        var answers = await Task.WhenAll(matching.Select(c => connected
-            ? CommandAsync(agent, gate, vm, c, cancellationToken)
-            : Task.FromResult(unavailable))).ConfigureAwait(false);
+        var answers = await Task.WhenAll(matching.Select(c => !connected
+            ? Task.FromResult(unavailable)
+            : unfiltered[c.Key] ?? CommandAsync(agent, gate, vm, c, cancellationToken))).ConfigureAwait(false);
         for (var i = 0; i < matching.Count; i++)
         {
             Key(text, matching[i].Key, answers[i]);
         }
-        return text.ToString();
+        await gpu.ConfigureAwait(false);
+        return (gpuText.Append(text).ToString(), os);
     }
 
     private static async Task<AgentReply> CallAsync(GuestAgent agent, SemaphoreSlim gate, string domain, string json, TimeSpan timeout,

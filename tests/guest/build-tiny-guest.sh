@@ -34,7 +34,7 @@ apt_update_once() {
   # before the first update.
   if [ "$apt_updated" -eq 0 ]; then
     log "apt-get update"
-    apt-get update -qq
+    apt-get -o DPkg::Lock::Timeout=900 update -qq
     apt_updated=1
   fi
 }
@@ -48,7 +48,7 @@ ensure_pkgs() {
   [ ${#missing[@]} -eq 0 ] && return 0
   apt_update_once
   log "installing ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
 }
 
@@ -69,19 +69,29 @@ fi
 [ -n "$kpkg" ] || die "cannot resolve the package behind $KERNEL_META"
 kpkg_version=$(apt-cache policy "$kpkg" | awk '/Candidate:/ { print $2; exit }')
 kver=${kpkg#linux-image-}
+qga_candidate() { apt-cache policy qemu-guest-agent | awk '/Candidate:/ { print $2; exit }'; }
+qga_version=$(qga_candidate)
+if [ -z "$qga_version" ] || [ "$qga_version" = "(none)" ]; then
+  apt_update_once
+  qga_version=$(qga_candidate)
+fi
+[ -n "$qga_version" ] && [ "$qga_version" != "(none)" ] ||
+  die "apt knows no candidate for qemu-guest-agent"
 
 # The stamp also covers this script, so a change to /init or to the module
 # list rebuilds the initramfs without anyone having to clean OUTDIR.
 script_sum=$(sha256sum "$0" | cut -d' ' -f1)
-stamp_want="kernel=$kver package=$kpkg version=$kpkg_version script=$script_sum"
+stamp_want="kernel=$kver package=$kpkg version=$kpkg_version qga=$qga_version script=$script_sum"
 stamp="$OUTDIR/.stamp"
 
 print_result() {
   echo "kernel:  $OUTDIR/vmlinuz ($kver)"
   echo "initrd:  $OUTDIR/initrd.img"
+  echo "agent:   $OUTDIR/initrd-agent.img (initrd.img + qemu-guest-agent $qga_version)"
 }
 
 if [ -f "$stamp" ] && [ -f "$OUTDIR/vmlinuz" ] && [ -f "$OUTDIR/initrd.img" ] &&
+   [ -f "$OUTDIR/initrd-agent.img" ] &&
    [ "$(cat "$stamp")" = "$stamp_want" ]; then
   log "up to date"
   print_result
@@ -332,6 +342,12 @@ if [ "$busy" = 1 ]; then
   say "BUSY on"
 fi
 
+# Extras that an initramfs appended to this one brings (the agent variant,
+# initrd-agent.img): each runs once, before READY. The plain guest has none.
+for h in /etc/onekvm-guest.d/*; do
+  [ -x "$h" ] && "$h"
+done
+
 read -r up _ < /proc/uptime
 read -r id < /proc/sys/kernel/random/boot_id
 # The guest keeps nothing across a reset (no disk; QEMU's CMOS checksum is
@@ -353,16 +369,117 @@ done
 INIT
 chmod 755 "$root/init"
 
+# --- the agent variant: an extra initramfs appended to the plain one ---
+# The kernel unpacks concatenated archives in order, so initrd-agent.img is
+# initrd.img followed by this archive: Debian's qemu-ga with the libraries it
+# links, a hook /init runs before READY, and a stand-in nvidia-smi. The plain
+# initrd.img stays exactly as it was for the tests that need no agent.
+agent="$work/agent"
+mkdir -p "$work/qga" "$agent"/{usr/sbin,usr/bin,sbin,etc/onekvm-guest.d,lib64}
+if getent passwd _apt >/dev/null; then chown _apt "$work/qga"; fi
+log "downloading qemu-guest-agent $qga_version (not installed on this host)"
+(cd "$work/qga" && apt-get download -qq "qemu-guest-agent=$qga_version")
+dpkg-deb -x "$(ls "$work"/qga/*.deb)" "$work/qga/root"
+cp "$work/qga/root/usr/sbin/qemu-ga" "$agent/usr/sbin/qemu-ga"
+# The libraries come from this host (same Debian release as the package);
+# the package's own dependencies say which ones must be present.
+ensure_pkgs libc6 libglib2.0-0 libnuma1 libudev1 liburing2
+libs=$(ldd "$agent/usr/sbin/qemu-ga" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\/lib64\// { print $1 }')
+[ -n "$libs" ] || die "ldd found no libraries for qemu-ga"
+for l in $libs; do
+  mkdir -p "$agent$(dirname "$l")"
+  cp -L "$l" "$agent$l"
+done
+if ldd "$agent/usr/sbin/qemu-ga" | grep -q 'not found'; then
+  die "qemu-ga needs a library this host lacks: $(ldd "$agent/usr/sbin/qemu-ga" | grep 'not found')"
+fi
+# guest-set-time (virsh domtime --sync) runs /sbin/hwclock; busybox has one.
+ln -s ../bin/busybox "$agent/sbin/hwclock"
+# guest-get-osinfo reads os-release.
+cat > "$agent/etc/os-release" <<'OSREL'
+NAME="OneKvm tiny test guest"
+ID=onekvm-tiny
+VERSION_ID=1.0
+PRETTY_NAME="OneKvm tiny test guest 1.0"
+OSREL
+
+cat > "$agent/etc/onekvm-guest.d/qemu-ga" <<'HOOK'
+#!/bin/sh
+# Starts qemu-ga on the virtio-serial port named org.qemu.guest_agent.0.
+# Nothing runs udev here, so the port is found by its name in sysfs and the
+# usual /dev/virtio-ports/ link is made by hand.
+say() { echo "ONEKVM-GUEST-$*"; }
+for p in /sys/class/virtio-ports/*; do
+  read -r name < "$p/name" 2>/dev/null || continue
+  [ "$name" = org.qemu.guest_agent.0 ] || continue
+  dev=/dev/${p##*/}
+  mkdir -p /dev/virtio-ports /var/run /run/qemu-ga
+  ln -sf "$dev" "/dev/virtio-ports/$name"
+  # PATH: what guest-exec finds by name (busybox applets, nvidia-smi).
+  PATH=/bin:/sbin:/usr/bin:/usr/sbin qemu-ga -m virtio-serial -p "$dev" \
+    -t /run/qemu-ga </dev/null >/dev/console 2>&1 &
+  say "AGENT $dev pid=$!"
+  exit 0
+done
+say "WARN no virtio-serial port named org.qemu.guest_agent.0; qemu-ga not started"
+HOOK
+chmod 755 "$agent/etc/onekvm-guest.d/qemu-ga"
+
+# What `nvidia-smi --query-gpu=a,b --format=csv,noheader,nounits` prints on a
+# host with two GPUs: one line per GPU, values in the order asked, ", "
+# between them. Fields this stand-in does not know print [N/A], as the real
+# one does for unsupported fields.
+cat > "$agent/usr/bin/nvidia-smi" <<'SMI'
+#!/bin/sh
+fields='' csv=0
+for a in "$@"; do
+  case "$a" in
+    --query-gpu=*) fields=${a#--query-gpu=} ;;
+    --format=csv*) csv=1 ;;
+  esac
+done
+if [ -z "$fields" ] || [ "$csv" != 1 ]; then
+  echo "stand-in nvidia-smi: only --query-gpu=... --format=csv,noheader,nounits" >&2
+  exit 2
+fi
+for gpu in 0 1; do
+  line='' sep=''
+  for f in $(echo "$fields" | tr ',' ' '); do
+    case "$gpu:$f" in
+      0:gpu_uuid|0:uuid) v=GPU-3f1e9c52-7a4b-4c1d-9e2f-0b8a6d5c4e31 ;;
+      1:gpu_uuid|1:uuid) v=GPU-8c2d4e6f-1a3b-4d5c-8e7f-9a0b1c2d3e4f ;;
+      0:utilization.gpu) v=37 ;;
+      1:utilization.gpu) v=58 ;;
+      0:utilization.memory) v=12 ;;
+      1:utilization.memory) v=20 ;;
+      0:power.draw) v=71.52 ;;
+      1:power.draw) v=102.30 ;;
+      0:memory.free) v=15234 ;;
+      1:memory.free) v=8120 ;;
+      *:name) v="NVIDIA L40S" ;;
+      *) v='[N/A]' ;;
+    esac
+    line="$line$sep$v" sep=', '
+  done
+  echo "$line"
+done
+SMI
+chmod 755 "$agent/usr/bin/nvidia-smi"
+
 mkdir -p "$OUTDIR"
 # Write under temporary names and rename, so a test never picks up half a file
 # and an interrupted build is redone on the next run (no stamp yet).
 rm -f "$stamp"
 (cd "$root" && find . -print0 | LC_ALL=C sort -z |
    cpio --null -o -H newc --owner 0:0 --quiet) | gzip -9n > "$OUTDIR/initrd.img.tmp"
+(cd "$agent" && find . -print0 | LC_ALL=C sort -z |
+   cpio --null -o -H newc --owner 0:0 --quiet) | gzip -9n > "$work/agent.cpio.gz"
+cat "$OUTDIR/initrd.img.tmp" "$work/agent.cpio.gz" > "$OUTDIR/initrd-agent.img.tmp"
 cp "$work/kroot/boot/vmlinuz-$kver" "$OUTDIR/vmlinuz.tmp"
 mv -f "$OUTDIR/initrd.img.tmp" "$OUTDIR/initrd.img"
+mv -f "$OUTDIR/initrd-agent.img.tmp" "$OUTDIR/initrd-agent.img"
 mv -f "$OUTDIR/vmlinuz.tmp" "$OUTDIR/vmlinuz"
-chmod 644 "$OUTDIR/vmlinuz" "$OUTDIR/initrd.img"
+chmod 644 "$OUTDIR/vmlinuz" "$OUTDIR/initrd.img" "$OUTDIR/initrd-agent.img"
 echo "$stamp_want" > "$stamp"
 log "built for $kver"
 print_result

@@ -25,6 +25,8 @@ internal sealed class VmMonitorProbe : IDriverAction
         var files = ProbeStateFiles.For(context, host);
         var samples = files.LoadSamples(proc);
         var processes = vms.Select(v => v.Process).OfType<QemuProcess>().ToList();
+        // the guest agents answer while the CPU is measured
+        var guest = Guest.GuestMonitor.ReadAsync(context, vms, host, cancellationToken);
         var meter = new CpuMeter(proc, context.SleepAsync, () => context.Logger);
         var cpu = await meter.MeasureAsync(processes, samples, cancellationToken).ConfigureAwait(false);
         // this poll saw every domain: what it did not see is gone, so the file stays small
@@ -36,13 +38,14 @@ internal sealed class VmMonitorProbe : IDriverAction
         samples.FullPollAt = listedAt;
         files.SaveSamples(samples);
 
+        var guestKeys = await guest.ConfigureAwait(false);
         var output = new StringBuilder();
         foreach (var vm in vms)
         {
             var counters = VmState.CountersApply(vm.Stats.State, vm.Stats.Reason) ? vm.Stats.Counters : IoCounters.Zero;
             double? usage = cpu.TryGetValue(vm.Uuid, out var percent) ? percent : null;
             var memory = vm.Process is { } process ? proc.MemoryKiB(process.Pid) : null;
-            output.Append(MonitorFormat.MonitorLine(vm.Id, vm.Uuid, usage, memory, counters)).Append('\n');
+            output.Append(MonitorFormat.MonitorLine(vm.Id, vm.Uuid, usage, memory, counters, guestKeys.GetValueOrDefault(vm.Id))).Append('\n');
         }
         await context.Stdout.WriteAsync(output.ToString()).ConfigureAwait(false);
     }

@@ -18,10 +18,11 @@ internal static class RemotesLayout
 
     /// <summary>
     /// Upstream files the packages move aside without putting an entry of the same name in their
-    /// place: upstream's VM probes, whose data vm_monitor and vm_state report.
+    /// place: upstream's VM probes, whose data vm_monitor and vm_state report, and its execution
+    /// probe, whose results vm_execution reports.
     /// </summary>
     public static readonly IReadOnlyList<string> RetiredUpstreamFiles =
-        ["im/kvm-probes.d/vm/monitor/poll.rb", "im/kvm-probes.d/vm/status/state.rb"];
+        ["im/kvm-probes.d/vm/monitor/poll.rb", "im/kvm-probes.d/vm/status/state.rb", "im/kvm-probes.d/vm/execution/exec.rb"];
 
     /// <summary>
     /// What the packages are built from (packaging/build-packages.sh): one line per file of the

@@ -21,9 +21,10 @@ internal static class MonitorFormat
         return text.ToString();
     }
 
-    public static string MonitorLine(int id, string uuid, double? cpu, long? memoryKiB, IoCounters counters)
+    /// <param name="extra">more KEY="value" lines (the guest agent's, Guest/GuestMonitor.cs)</param>
+    public static string MonitorLine(int id, string uuid, double? cpu, long? memoryKiB, IoCounters counters, string? extra = null)
     {
-        var monitor = Convert.ToBase64String(Encoding.UTF8.GetBytes(MonitorValues(cpu, memoryKiB, counters)));
+        var monitor = Convert.ToBase64String(Encoding.UTF8.GetBytes(MonitorValues(cpu, memoryKiB, counters) + extra));
         return $"VM = [ ID=\"{id}\", DEPLOY_ID=\"{uuid}\", MONITOR=\"{monitor}\" ]";
     }
 

@@ -29,7 +29,7 @@ public class TinyGuest : IAsyncLifetime
 
     public int ReadyCount => Regex.Matches(Console, "ONEKVM-GUEST-READY").Count;
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         Assert.True(File.Exists(Path.Combine(TestPaths.GuestDirectory, "vmlinuz")),
             $"the test guest is not built in {TestPaths.GuestDirectory}: run tests/guest/build-tiny-guest.sh (./build.sh test does)");
@@ -52,7 +52,7 @@ public class TinyGuest : IAsyncLifetime
         return false;
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (_domain is not null)
         {

@@ -27,7 +27,8 @@ public static partial class ProbeOutput
     [GeneratedRegex("^VM = \\[ ID=\"(\\d+)\", DEPLOY_ID=\"([0-9a-f-]{36})\", STATE=\"(RUNNING|POWEROFF|SUSPENDED|FAILURE|UNKNOWN)\" \\]$")]
     private static partial Regex StateLine();
 
-    [GeneratedRegex("^([A-Z]+)=\"([^\"]*)\"$")]
+    // keys with underscores (OS_ID, GPU_COUNT) and values with escaped quotes (the guest agent's answers)
+    [GeneratedRegex("^([A-Z0-9_]+)=\"((?:[^\"\\\\]|\\\\.)*)\"$")]
     private static partial Regex MonitorValue();
 
     public static IReadOnlyList<MonitorReport> Monitor(string stdout) =>

@@ -73,7 +73,7 @@ public sealed class ActionTableSpecs
         Assert.Equal(0, code);
         var expected = new[] { "binary vmm/kvm/onekvm" }
             .Concat(RemotesLayout.Entries.Select(e => "entry " + e.RemotesPath))
-            .Concat(["retired im/kvm-probes.d/vm/monitor/poll.rb", "retired im/kvm-probes.d/vm/status/state.rb"]);
+            .Concat(["retired im/kvm-probes.d/vm/monitor/poll.rb", "retired im/kvm-probes.d/vm/status/state.rb", "retired im/kvm-probes.d/vm/execution/exec.rb"]);
         Assert.Equal(expected, host.Stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 

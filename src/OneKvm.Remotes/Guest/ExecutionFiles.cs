@@ -1,0 +1,114 @@
+using System.Globalization;
+using OneKvm.Remotes.Errors;
+
+namespace OneKvm.Remotes.Guest;
+
+/// <summary>
+/// Where upstream keeps a running execution: the agent's pid of VM N in
+/// /var/run/one/one-N, every change under an exclusive flock(2) of
+/// /var/run/one/.exec-lock (the same lock upstream's Ruby takes, so both can run side
+/// by side). ONEKVM_EXEC_DIR moves the directory (tests).
+/// </summary>
+internal sealed class ExecutionFiles(string directory, Func<TimeSpan, CancellationToken, Task> sleep)
+{
+    public const string OverrideVariable = "ONEKVM_EXEC_DIR";
+    public const string DefaultDirectory = "/var/run/one";
+    public const string LockName = ".exec-lock";
+
+    public string Directory { get; } = directory;
+
+    public static ExecutionFiles For(Func<string, string?> environment, Func<TimeSpan, CancellationToken, Task> sleep) =>
+        new(environment(OverrideVariable) is { Length: > 0 } configured ? configured : DefaultDirectory, sleep);
+
+    public string PidFile(int vmId) => Path.Combine(Directory, "one-" + vmId.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>The pid in VM <paramref name="vmId"/>'s file; null when there is no file or it is empty.</summary>
+    public long? ReadPid(int vmId, out string? unreadable)
+    {
+        unreadable = null;
+        var path = PidFile(vmId);
+        string text;
+        try
+        {
+            text = File.ReadAllText(path).Trim();
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+        if (text.Length == 0)
+        {
+            return null;
+        }
+        if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+        {
+            unreadable = $"{path} holds \"{text}\", not a pid";
+            return null;
+        }
+        return pid;
+    }
+
+    public void WritePid(int vmId, long pid) =>
+        File.WriteAllText(PidFile(vmId), pid.ToString(CultureInfo.InvariantCulture));
+
+    public void Remove(int vmId) => File.Delete(PidFile(vmId));
+
+    /// <summary>VM ids with a pid file (names one-N).</summary>
+    public IReadOnlyList<int> VmIds()
+    {
+        if (!System.IO.Directory.Exists(Directory))
+        {
+            return [];
+        }
+        var ids = new List<int>();
+        foreach (var file in System.IO.Directory.EnumerateFiles(Directory, "one-*"))
+        {
+            var name = Path.GetFileName(file);
+            if (int.TryParse(name.AsSpan(4), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+            {
+                ids.Add(id);
+            }
+        }
+        ids.Sort();
+        return ids;
+    }
+
+    /// <summary>
+    /// Takes the lock, waiting at most <paramref name="wait"/>; dispose the result to release it.
+    /// .NET takes flock(LOCK_EX|LOCK_NB) for FileShare.None, so a busy lock is retried.
+    /// </summary>
+    public async Task<IDisposable> LockAsync(TimeSpan wait, CancellationToken cancellationToken)
+    {
+        try
+        {
+            System.IO.Directory.CreateDirectory(Directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new OneKvmException($"Could not create {Directory} for the executions' pid files: {e.Message}");
+        }
+        var path = Path.Combine(Directory, LockName);
+        var waited = TimeSpan.Zero;
+        var step = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (UnauthorizedAccessException e)
+            {
+                throw new OneKvmException($"Could not open the lock {path}: {e.Message}");
+            }
+            catch (IOException) when (waited < wait)
+            {
+                await sleep(step, cancellationToken).ConfigureAwait(false);
+                waited += step;
+            }
+            catch (IOException e)
+            {
+                throw new OneKvmException($"Another exec, exec_cancel or execution probe has held {path} for {wait.TotalSeconds:0} s ({e.Message}).");
+            }
+        }
+    }
+}

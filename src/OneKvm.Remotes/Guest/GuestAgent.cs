@@ -1,0 +1,122 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using OneKvm.Remotes.Virsh;
+
+namespace OneKvm.Remotes.Guest;
+
+/// <summary>What the guest agent answered: its "return" value, or why there is none (one line).</summary>
+internal sealed record AgentReply(JsonElement? Return, string? Problem)
+{
+    public bool Succeeded => Problem is null;
+
+    public static AgentReply Failed(string problem) => new(null, problem);
+}
+
+/// <summary>
+/// Commands for the QEMU guest agent of a domain, through <c>virsh qemu-agent-command</c>
+/// (one virsh process per call, argument array, never a shell). Every call is bounded
+/// twice: libvirt's own --timeout for the agent's answer, and a process deadline a few
+/// seconds later in case virsh itself hangs.
+/// </summary>
+internal sealed class GuestAgent(VirshRunner virsh)
+{
+    /// <summary>How long virsh may take beyond the agent's timeout (connect, guest-sync, exit).</summary>
+    public static readonly TimeSpan ProcessSlack = TimeSpan.FromSeconds(5);
+
+    private readonly VirshRunner _virsh = virsh.WithAttempts(1);
+
+    /// <summary>Sends <paramref name="json"/> (one command object) and parses the answer.</summary>
+    public async Task<AgentReply> CallAsync(string domain, string json, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        var command = VirshCommand.Create("qemu-agent-command", domain, json, "--timeout", seconds)
+            .WithTimeout(timeout + ProcessSlack);
+        return await RunAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs a command given as upstream's guestagent.conf writes it: the words after "virsh qemu-agent-command".</summary>
+    public async Task<AgentReply> CallWordsAsync(IReadOnlyList<string> words, TimeSpan processTimeout, CancellationToken cancellationToken)
+    {
+        var command = VirshCommand.Create("qemu-agent-command", words).WithTimeout(processTimeout);
+        return await RunAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<AgentReply> RunAsync(VirshCommand command, CancellationToken cancellationToken)
+    {
+        VirshResult result;
+        try
+        {
+            result = await _virsh.TryRunAsync(command, cancellationToken).ConfigureAwait(false);
+        }
+        catch (VirshTimeoutException e)
+        {
+            return AgentReply.Failed($"virsh did not finish within {e.Timeout.TotalSeconds:0} s and was stopped");
+        }
+        catch (VirshNotFoundException e)
+        {
+            return AgentReply.Failed(e.Message);
+        }
+        if (!result.Succeeded)
+        {
+            return AgentReply.Failed(VirshException.Reason(result.StandardError, result.ExitCode));
+        }
+        return Parse(result.StandardOutput);
+    }
+
+    /// <summary>The "return" member of an agent answer.</summary>
+    public static AgentReply Parse(string answer)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(answer);
+            if (document.RootElement.ValueKind == JsonValueKind.Object &&
+                document.RootElement.TryGetProperty("return", out var value))
+            {
+                return new AgentReply(value.Clone(), null);
+            }
+            return AgentReply.Failed($"the agent's answer has no \"return\": {Shorten(answer)}");
+        }
+        catch (JsonException e)
+        {
+            return AgentReply.Failed($"the agent's answer is not JSON ({e.Message}): {Shorten(answer)}");
+        }
+    }
+
+    /// <summary>{"execute": name, "arguments": {...}} written by <paramref name="arguments"/> (null: no arguments).</summary>
+    public static string Command(string name, Action<Utf8JsonWriter>? arguments = null)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("execute", name);
+            if (arguments is not null)
+            {
+                writer.WritePropertyName("arguments");
+                writer.WriteStartObject();
+                arguments(writer);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static string Shorten(string text)
+    {
+        var line = text.Trim().ReplaceLineEndings(" ");
+        return line.Length <= 200 ? line : line[..200] + "...";
+    }
+}
+
+internal static class SentenceText
+{
+    /// <summary>Ends the text with a full stop, as the last line of a failed action does.</summary>
+    public static string AsSentence(this string text)
+    {
+        var trimmed = text.TrimEnd();
+        return trimmed.EndsWith('.') ? trimmed : trimmed + ".";
+    }
+}

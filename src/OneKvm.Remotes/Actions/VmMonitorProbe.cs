@@ -21,6 +21,8 @@ internal sealed class VmMonitorProbe : IDriverAction
 
         var listedAt = proc.Uptime();
         var vms = await domains.OneVmsAsync(counters: true, cancellationToken).ConfigureAwait(false);
+        // the counters were read during the call: its end is the time of the I/O samples
+        var countedAt = proc.Uptime();
 
         var files = ProbeStateFiles.For(context, host);
         var samples = files.LoadSamples(proc);
@@ -36,14 +38,32 @@ internal sealed class VmMonitorProbe : IDriverAction
         samples.FullPollAt = listedAt;
         files.SaveSamples(samples);
 
+        var ioBefore = files.LoadIoSamples(proc);
+        var ioNow = new IoSampleStore(ioBefore.BootId);
+
         var output = new StringBuilder();
         foreach (var vm in vms)
         {
-            var counters = VmState.CountersApply(vm.Stats.State, vm.Stats.Reason) ? vm.Stats.Counters : IoCounters.Zero;
+            var apply = VmState.CountersApply(vm.Stats.State, vm.Stats.Reason);
+            var counters = apply ? vm.Stats.Counters : IoCounters.Zero;
             double? usage = cpu.TryGetValue(vm.Uuid, out var percent) ? percent : null;
             var memory = vm.Process is { } process ? proc.MemoryKiB(process.Pid) : null;
-            output.Append(MonitorFormat.MonitorLine(vm.Id, vm.Uuid, usage, memory, counters)).Append('\n');
+            var io = IoSampleOf(vm, samples, countedAt);
+            if (io is { } sample)
+            {
+                ioNow.Samples[vm.Uuid] = sample;
+            }
+            var bandwidth = io is { } s ? Bandwidth.Values(s, ioBefore.Samples.TryGetValue(vm.Uuid, out var b) ? b : null, apply).ToList() : [];
+            output.Append(MonitorFormat.MonitorLine(vm.Id, vm.Uuid, usage, memory, counters, bandwidth)).Append('\n');
         }
+        files.SaveIoSamples(ioNow);
         await context.Stdout.WriteAsync(output.ToString()).ConfigureAwait(false);
     }
+
+    /// <summary>libvirt's counters of the domain now, tied to its QEMU process when the CPU sample found it.</summary>
+    private static IoSample? IoSampleOf(OneVm vm, CpuSampleStore cpu, double? at) =>
+        at is not { } time ? null
+        : cpu.Samples.TryGetValue(vm.Uuid, out var process) && vm.Process is not null
+            ? new IoSample(process.Pid, process.StartTicks, time, vm.Stats.Counters)
+            : new IoSample(0, 0, time, vm.Stats.Counters);
 }

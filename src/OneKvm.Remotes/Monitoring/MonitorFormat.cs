@@ -11,19 +11,22 @@ internal static class MonitorFormat
         Math.Round(percent, 2, MidpointRounding.AwayFromZero).ToString("0.0#", CultureInfo.InvariantCulture);
 
     /// <summary>The decoded MONITOR value: KEY="value" lines; CPU and MEMORY only when the QEMU process was found.</summary>
-    public static string MonitorValues(double? cpu, long? memoryKiB, IoCounters counters)
+    /// <param name="extra">Keys after the base ones (bandwidth, forecasts), already formatted.</param>
+    public static string MonitorValues(double? cpu, long? memoryKiB, IoCounters counters,
+        IEnumerable<(string Key, string Value)>? extra = null)
     {
         var text = new StringBuilder();
-        foreach (var (key, value) in Values(cpu, memoryKiB, counters))
+        foreach (var (key, value) in Values(cpu, memoryKiB, counters).Concat(extra ?? []))
         {
             text.Append(key).Append("=\"").Append(value).Append("\"\n");
         }
         return text.ToString();
     }
 
-    public static string MonitorLine(int id, string uuid, double? cpu, long? memoryKiB, IoCounters counters)
+    public static string MonitorLine(int id, string uuid, double? cpu, long? memoryKiB, IoCounters counters,
+        IEnumerable<(string Key, string Value)>? extra = null)
     {
-        var monitor = Convert.ToBase64String(Encoding.UTF8.GetBytes(MonitorValues(cpu, memoryKiB, counters)));
+        var monitor = Convert.ToBase64String(Encoding.UTF8.GetBytes(MonitorValues(cpu, memoryKiB, counters, extra)));
         return $"VM = [ ID=\"{id}\", DEPLOY_ID=\"{uuid}\", MONITOR=\"{monitor}\" ]";
     }
 

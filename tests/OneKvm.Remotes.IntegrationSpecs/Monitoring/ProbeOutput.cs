@@ -10,6 +10,8 @@ public sealed record MonitorReport(int Id, string DeployId, IReadOnlyDictionary<
     public long Long(string key) => long.Parse(Values[key], System.Globalization.CultureInfo.InvariantCulture);
 
     public double Cpu => double.Parse(Values["CPU"], System.Globalization.CultureInfo.InvariantCulture);
+
+    public double Double(string key) => double.Parse(Values[key], System.Globalization.CultureInfo.InvariantCulture);
 }
 
 /// <summary>One VM line of the state probe.</summary>
@@ -27,7 +29,7 @@ public static partial class ProbeOutput
     [GeneratedRegex("^VM = \\[ ID=\"(\\d+)\", DEPLOY_ID=\"([0-9a-f-]{36})\", STATE=\"(RUNNING|POWEROFF|SUSPENDED|FAILURE|UNKNOWN)\" \\]$")]
     private static partial Regex StateLine();
 
-    [GeneratedRegex("^([A-Z]+)=\"([^\"]*)\"$")]
+    [GeneratedRegex("^([A-Z_]+)=\"([^\"]*)\"$")]
     private static partial Regex MonitorValue();
 
     public static IReadOnlyList<MonitorReport> Monitor(string stdout) =>

@@ -6,7 +6,8 @@ set -euo pipefail
 
 need_pkgs=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
            qemu-system-x86 qemu-utils busybox-static lintian rpm fakeroot
-           rsync hyperfine cpio xz-utils kmod ovmf swtpm swtpm-tools)
+           rsync hyperfine cpio xz-utils kmod ovmf swtpm swtpm-tools
+           libsqlite3-dev sqlite3)
 
 missing=()
 for p in "${need_pkgs[@]}"; do

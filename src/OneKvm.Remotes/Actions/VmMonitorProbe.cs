@@ -1,5 +1,6 @@
 using System.Text;
 using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Monitoring;
 
 namespace OneKvm.Remotes.Actions;
@@ -40,6 +41,7 @@ internal sealed class VmMonitorProbe : IDriverAction
 
         var ioBefore = files.LoadIoSamples(proc);
         var ioNow = new IoSampleStore(ioBefore.BootId);
+        var recorder = MetricRecorder(context);
 
         var output = new StringBuilder();
         foreach (var vm in vms)
@@ -53,11 +55,44 @@ internal sealed class VmMonitorProbe : IDriverAction
             {
                 ioNow.Samples[vm.Uuid] = sample;
             }
-            var bandwidth = io is { } s ? Bandwidth.Values(s, ioBefore.Samples.TryGetValue(vm.Uuid, out var b) ? b : null, apply).ToList() : [];
-            output.Append(MonitorFormat.MonitorLine(vm.Id, vm.Uuid, usage, memory, counters, bandwidth)).Append('\n');
+            var extra = io is { } s ? Bandwidth.Values(s, ioBefore.Samples.TryGetValue(vm.Uuid, out var b) ? b : null, apply).ToList() : [];
+            extra.AddRange(recorder.Record(vm.Id, HistoryValues(usage, memory, counters)));
+            output.Append(MonitorFormat.MonitorLine(vm.Id, vm.Uuid, usage, memory, counters, extra)).Append('\n');
         }
         files.SaveIoSamples(ioNow);
+        if (recorder.Skipped.Count > 0)
+        {
+            context.Logger.MetricHistorySkipped(recorder.Skipped.Count, string.Join(", ", recorder.Skipped));
+        }
         await context.Stdout.WriteAsync(output.ToString()).ConfigureAwait(false);
+    }
+
+    private static VmMetricRecorder MetricRecorder(DriverContext context)
+    {
+        var directory = MetricHistory.DirectoryFrom(context.Environment);
+        var settings = ForecastSettings.Load(context.Location.Root, directory, context.Logger);
+        return new VmMetricRecorder(new MetricHistory(directory, settings.RetentionWeeks), settings,
+            context.Time.GetUtcNow().ToUnixTimeSeconds());
+    }
+
+    /// <summary>The values upstream writes to the history: the reported ones (counters 0 when they do not apply).</summary>
+    private static List<(string Key, double Value)> HistoryValues(double? cpu, long? memory, IoCounters counters)
+    {
+        var values = new List<(string, double)>(MetricHistory.Keys.Length);
+        if (cpu is { } c)
+        {
+            values.Add(("CPU", Math.Round(c, 2)));
+        }
+        if (memory is { } m)
+        {
+            values.Add(("MEMORY", m));
+        }
+        var io = IoSample.Values(counters);
+        for (var i = 0; i < io.Length; i++)
+        {
+            values.Add((MetricHistory.Keys[2 + i], io[i]));
+        }
+        return values;
     }
 
     /// <summary>libvirt's counters of the domain now, tied to its QEMU process when the CPU sample found it.</summary>

@@ -10,4 +10,7 @@ internal static partial class ProbeConfigLogMessages
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Path}: {Problem}; upstream's default {Default} applies")]
     public static partial void ProbeConfigValueIgnored(this ILogger logger, string path, string problem, double @default);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Metric history of {Count} VM(s) skipped this poll, their other keys are reported: {Vms}")]
+    public static partial void MetricHistorySkipped(this ILogger logger, int count, string vms);
 }

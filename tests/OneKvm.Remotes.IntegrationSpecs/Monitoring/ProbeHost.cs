@@ -31,10 +31,15 @@ public sealed class ProbeHost : IDisposable
             var copy = new Lifecycle.RemotesCopy();
             (_remotes, driver, RemotesRoot) = (copy, copy.Driver, copy.Root);
         }
-        Driver = driver.WithEnvironment("ONEKVM_RUN_DIR", RunDirectory).WithPathFirst(CounterDirectory);
+        MetricsDirectory = Path.Combine(RunDirectory, "one_db");
+        Driver = driver.WithEnvironment("ONEKVM_RUN_DIR", RunDirectory).WithEnvironment("ONEKVM_METRICS_DIR", MetricsDirectory)
+            .WithPathFirst(CounterDirectory);
     }
 
     public string RemotesRoot { get; }
+
+    /// <summary>Where the probe keeps the VMs' metric history (upstream's /var/tmp/one_db).</summary>
+    public string MetricsDirectory { get; }
 
     /// <summary>Writes a file of &lt;remotes&gt;/etc/im/kvm-probes.d (probe_db.conf, forecast.conf...) in the remotes copy.</summary>
     public string WriteProbeConfig(string name, string content)

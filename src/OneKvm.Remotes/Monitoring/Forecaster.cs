@@ -2,12 +2,12 @@ namespace OneKvm.Remotes.Monitoring;
 
 /// <summary>
 /// The forecast model: Holt's linear trend with a damped trend (additive exponential
-/// smoothing, damping 0.9), its two smoothing weights picked per series from a small grid
-/// by the least one-step-ahead squared error over the lookback window, the forecast
+/// smoothing), its two smoothing weights and its damping picked per series from a small
+/// grid by the least one-step-ahead squared error over the lookback window, the forecast
 /// clipped at 0 (every metric is a non-negative level or rate). Samples are taken as
 /// equally spaced, one per monitor interval (what the probe writes); the horizon is the
-/// window's period in monitor intervals. Damping bounds what a trend adds to about nine
-/// steps of it, so a far horizon (days) does not run away with a short ramp. Errors on
+/// window's period in monitor intervals. Damping (at most 0.98) bounds what a trend adds
+/// to 49 steps of it, so a far horizon (days) does not run away with a short ramp. Errors on
 /// synthetic and recorded series beside a last-value forecast: Monitoring/README.md.
 /// </summary>
 internal static class Forecaster
@@ -15,8 +15,7 @@ internal static class Forecaster
     /// <summary>The fewest history samples a forecast is made from.</summary>
     public const int MinimumSamples = 5;
 
-    public const double Damping = 0.9;
-
+    private static readonly double[] Dampings = [0.9, 0.95, 0.98];
     private static readonly double[] LevelWeights = [0.2, 0.4, 0.6, 0.8, 1.0];
     private static readonly double[] TrendWeights = [0.0, 0.1, 0.3];
 
@@ -27,20 +26,23 @@ internal static class Forecaster
         {
             return null;
         }
-        var best = (Error: double.PositiveInfinity, Level: 0.0, Trend: 0.0);
-        foreach (var alpha in LevelWeights)
+        var best = (Error: double.PositiveInfinity, Level: 0.0, Trend: 0.0, Phi: 0.0);
+        foreach (var phi in Dampings)
         {
-            foreach (var beta in TrendWeights)
+            foreach (var alpha in LevelWeights)
             {
-                var (error, level, trend) = Fit(series, alpha, beta);
-                if (error < best.Error)
+                foreach (var beta in TrendWeights)
                 {
-                    best = (error, level, trend);
+                    var (error, level, trend) = Fit(series, alpha, beta, phi);
+                    if (error < best.Error)
+                    {
+                        best = (error, level, trend, phi);
+                    }
                 }
             }
         }
         // sum of phi^i for i = 1..steps
-        var damped = Damping * (1 - Math.Pow(Damping, steps)) / (1 - Damping);
+        var damped = best.Phi * (1 - Math.Pow(best.Phi, steps)) / (1 - best.Phi);
         var value = best.Level + damped * best.Trend;
         return double.IsFinite(value) ? Math.Max(0, value) : null;
     }
@@ -61,19 +63,19 @@ internal static class Forecaster
         return rates;
     }
 
-    private static (double Error, double Level, double Trend) Fit(IReadOnlyList<double> y, double alpha, double beta)
+    private static (double Error, double Level, double Trend) Fit(IReadOnlyList<double> y, double alpha, double beta, double phi)
     {
         var level = y[0];
         var trend = y[1] - y[0];
         var error = 0.0;
         for (var t = 1; t < y.Count; t++)
         {
-            var predicted = level + Damping * trend;
+            var predicted = level + phi * trend;
             var miss = y[t] - predicted;
             error += miss * miss;
             var previous = level;
             level = predicted + alpha * miss;
-            trend = Damping * trend + beta * (level - previous - Damping * trend);
+            trend = phi * trend + beta * (level - previous - phi * trend);
         }
         return (error, level, trend);
     }

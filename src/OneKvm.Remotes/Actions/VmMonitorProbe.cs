@@ -43,20 +43,26 @@ internal sealed class VmMonitorProbe : IDriverAction
         var ioNow = new IoSampleStore(ioBefore.BootId);
         var recorder = MetricRecorder(context);
 
-        var output = new StringBuilder();
-        foreach (var vm in vms)
+        var reports = vms.Select(vm =>
         {
             var apply = VmState.CountersApply(vm.Stats.State, vm.Stats.Reason);
-            var counters = apply ? vm.Stats.Counters : IoCounters.Zero;
             double? usage = cpu.TryGetValue(vm.Uuid, out var percent) ? percent : null;
             var memory = vm.Process is { } process ? proc.MemoryKiB(process.Pid) : null;
+            return (Vm: vm, Apply: apply, Cpu: usage, Memory: memory, Counters: apply ? vm.Stats.Counters : IoCounters.Zero);
+        }).ToList();
+        var fromHistory = recorder.RecordAll([.. reports.Select(r => (r.Vm.Id, (IReadOnlyList<(string, double)>)HistoryValues(r.Cpu, r.Memory, r.Counters)))]);
+
+        var output = new StringBuilder();
+        for (var i = 0; i < reports.Count; i++)
+        {
+            var (vm, apply, usage, memory, counters) = reports[i];
             var io = IoSampleOf(vm, samples, countedAt);
             if (io is { } sample)
             {
                 ioNow.Samples[vm.Uuid] = sample;
             }
             var extra = io is { } s ? Bandwidth.Values(s, ioBefore.Samples.TryGetValue(vm.Uuid, out var b) ? b : null, apply).ToList() : [];
-            extra.AddRange(recorder.Record(vm.Id, HistoryValues(usage, memory, counters)));
+            extra.AddRange(fromHistory[i]);
             output.Append(MonitorFormat.MonitorLine(vm.Id, vm.Uuid, usage, memory, counters, extra)).Append('\n');
         }
         files.SaveIoSamples(ioNow);

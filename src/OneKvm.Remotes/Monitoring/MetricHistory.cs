@@ -53,17 +53,29 @@ internal sealed class MetricHistory(string directory, double retentionWeeks)
         db.Execute("PRAGMA synchronous=OFF");
         db.Execute("BEGIN IMMEDIATE");
         var oldest = timestamp - (long)(retentionWeeks * 7 * 86_400);
+        var prune = PruneDue(db, timestamp);
+        var tables = Tables(db);
         foreach (var (key, value) in values)
         {
             var table = Table(vmId, key);
-            db.Execute($"CREATE TABLE IF NOT EXISTS {table} (TIMESTAMP INTEGER PRIMARY KEY, VALUE REAL NOT NULL)");
+            if (!tables.Contains(table))
+            {
+                db.Execute($"CREATE TABLE IF NOT EXISTS {table} (TIMESTAMP INTEGER PRIMARY KEY, VALUE REAL NOT NULL)");
+            }
             // two polls in one second: the first one's row stays, as upstream's insert keeps it
             using (var insert = db.Prepare($"INSERT OR IGNORE INTO {table} (TIMESTAMP, VALUE) VALUES (?, ?)"))
             {
                 insert.Bind(1, timestamp).Bind(2, value).Step();
             }
-            using var prune = db.Prepare($"DELETE FROM {table} WHERE TIMESTAMP < ?");
-            prune.Bind(1, oldest).Step();
+            if (prune)
+            {
+                using var delete = db.Prepare($"DELETE FROM {table} WHERE TIMESTAMP < ?");
+                delete.Bind(1, oldest).Step();
+            }
+        }
+        if (prune)
+        {
+            db.Execute($"PRAGMA user_version = {timestamp / 3600}");
         }
         var series = new Dictionary<string, List<MetricPoint>>(StringComparer.Ordinal);
         foreach (var key in read)
@@ -72,6 +84,30 @@ internal sealed class MetricHistory(string directory, double retentionWeeks)
         }
         db.Execute("COMMIT");
         return series;
+    }
+
+    /// <summary>
+    /// Whether this write also deletes what is past the retention: at the first write of each
+    /// hour (the file's user_version, a header field upstream leaves at 0, holds the hour of the
+    /// last pruning, so a file upstream wrote is pruned at its first write here), and always for
+    /// a retention under a day. Each statement less per poll counts at a hundred VMs; a row
+    /// lives at most an hour past its retention.
+    /// </summary>
+    private bool PruneDue(SqliteFile db, long timestamp)
+    {
+        using var version = db.Prepare("PRAGMA user_version");
+        return retentionWeeks * 7 < 1 || !version.Step() || version.Int64(0) != timestamp / 3600;
+    }
+
+    private static HashSet<string> Tables(SqliteFile db)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        using var select = db.Prepare("SELECT name FROM sqlite_master WHERE type = 'table'");
+        while (select.Step())
+        {
+            names.Add(select.Text(0));
+        }
+        return names;
     }
 
     private static List<MetricPoint> ReadSeries(SqliteFile db, string table, long since)

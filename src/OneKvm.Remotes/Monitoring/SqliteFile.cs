@@ -90,6 +90,8 @@ internal sealed class SqliteFile : IDisposable
 
         public double Double(int column) => raw.sqlite3_column_double(statement, column);
 
+        public string Text(int column) => raw.sqlite3_column_text(statement, column).utf8_to_string();
+
         /// <summary>True when the column holds a number (history written by others may hold text).</summary>
         public bool IsNumber(int column) => raw.sqlite3_column_type(statement, column) is raw.SQLITE_INTEGER or raw.SQLITE_FLOAT;
 

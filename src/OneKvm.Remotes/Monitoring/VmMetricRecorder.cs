@@ -20,7 +20,42 @@ internal sealed class VmMetricRecorder(MetricHistory history, ForecastSettings s
         ("DISKRDIOPS_BW", "DISKRDIOPS", true), ("DISKWRIOPS_BW", "DISKWRIOPS", true),
     ];
 
-    public List<string> Skipped { get; } = [];
+    private readonly List<string> _skipped = [];
+
+    /// <summary>The VMs whose history could not be used this poll, with SQLite's reason.</summary>
+    public IReadOnlyList<string> Skipped
+    {
+        get
+        {
+            lock (_skipped)
+            {
+                return [.. _skipped];
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Record"/> for every VM, on both cores when there are enough of them (each VM
+    /// has its own file, so the writes never wait for each other); results in the given order.
+    /// </summary>
+    public IReadOnlyList<(string Key, string Value)>[] RecordAll(IReadOnlyList<(int VmId, IReadOnlyList<(string Key, double Value)> Values)> vms)
+    {
+        var results = new IReadOnlyList<(string Key, string Value)>[vms.Count];
+        if (vms.Count < ParallelFrom)
+        {
+            for (var i = 0; i < vms.Count; i++)
+            {
+                results[i] = Record(vms[i].VmId, vms[i].Values);
+            }
+            return results;
+        }
+        Parallel.For(0, vms.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(Environment.ProcessorCount, 4) },
+            i => results[i] = Record(vms[i].VmId, vms[i].Values));
+        return results;
+    }
+
+    /// <summary>Below this many VMs starting worker threads costs more than it saves.</summary>
+    private const int ParallelFrom = 8;
 
     public IReadOnlyList<(string Key, string Value)> Record(int vmId, IReadOnlyList<(string Key, double Value)> values)
     {
@@ -35,7 +70,10 @@ internal sealed class VmMetricRecorder(MetricHistory history, ForecastSettings s
         }
         catch (Exception e) when (e is SqliteFailure or IOException or UnauthorizedAccessException)
         {
-            Skipped.Add($"{vmId.ToString(CultureInfo.InvariantCulture)} ({e.Message.TrimEnd('.')})");
+            lock (_skipped)
+            {
+                _skipped.Add($"{vmId.ToString(CultureInfo.InvariantCulture)} ({e.Message.TrimEnd('.')})");
+            }
             return [];
         }
         var result = new List<(string, string)>();

@@ -10,6 +10,8 @@ namespace OneKvm.Remotes.Actions;
 /// every OpenNebula VM on the host. One virsh process reads every domain; CPU and
 /// memory come from each QEMU process in /proc, as upstream measures them, with the
 /// CPU averaged since the previous poll instead of upstream's 1 s sleep on every run.
+/// Each VM's I/O rates (*_BW) since the previous poll, its metric history under
+/// /var/tmp/one_db and, when forecast.conf enables them, its forecasts (Monitoring/README.md).
 /// </summary>
 internal sealed class VmMonitorProbe : IDriverAction
 {

@@ -12,17 +12,25 @@ URI = "qemu:///system"
 RUNS = int(os.environ.get("BENCH_RUNS", "15"))
 UPSTREAM_RUNS = int(os.environ.get("BENCH_UPSTREAM_RUNS", "3"))
 UPSTREAM_SRC = os.environ.get("ONEKVM_UPSTREAM_SRC", "/tmp/up/src")
-COUNTS = (1, 10, 50)
+COUNTS = tuple(int(c) for c in os.environ.get("BENCH_COUNTS", "1,10,50,100").split(","))
 HOST = "bench-host"
 
 remotes = sys.argv[1]
+work = tempfile.mkdtemp(prefix="onekvm-bench-monitor-")
+# a copy of the tree with a forecast.conf that turns history and both forecasts on (upstream's shipped file
+# turns the far one off); the far forecast runs in each VM's own time slot, as upstream's does
+subprocess.run(["cp", "-a", remotes + "/.", os.path.join(work, "remotes")], check=True)
+remotes = os.path.join(work, "remotes")
+os.makedirs(os.path.join(remotes, "etc/im/kvm-probes.d"), exist_ok=True)
+with open(os.path.join(remotes, "etc/im/kvm-probes.d/forecast.conf"), "w") as f:
+    f.write("virtualmachine:\n  db_retention: 2\n  forecast:\n    enabled: true\n    period: 5\n    lookback: 60\n"
+            "  forecast_far:\n    enabled: true\n    period: 2880\n    lookback: 10080\n")
 monitor_probe = os.path.join(remotes, "im/kvm-probes.d/vm/monitor/vm_monitor")
 state_probe = os.path.join(remotes, "im/kvm-probes.d/vm/status/vm_state")
 poll_action = os.path.join(remotes, "vmm/kvm/poll")
 upstream_probe = os.path.join(UPSTREAM_SRC, "im_mad/remotes/kvm-probes.d/vm/monitor/poll.rb")
 real_virsh = shutil.which("virsh")
 
-work = tempfile.mkdtemp(prefix="onekvm-bench-monitor-")
 run_dir = os.path.join(work, "run")
 wrapper_dir = os.path.join(work, "bin")
 calls_log = os.path.join(work, "virsh-calls")
@@ -37,8 +45,17 @@ os.makedirs(shim)
 # upstream's probe requires this file of an OpenNebula install; empty is enough here
 open(os.path.join(shim, "load_opennebula_paths.rb"), "w").close()
 
-BASE_ENV = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "HOME": os.environ.get("HOME", "/root"), "ONEKVM_RUN_DIR": run_dir}
+BASE_ENV = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "HOME": os.environ.get("HOME", "/root"), "ONEKVM_RUN_DIR": run_dir,
+            "ONEKVM_METRICS_DIR": os.path.join(work, "one_db")}
 COUNTING_ENV = dict(BASE_ENV, PATH=wrapper_dir + ":" + BASE_ENV["PATH"], RUBYLIB=shim)
+
+
+def peak_rss_kib(argv):
+    """One run under GNU time: the peak RSS of the process or of a child it waited for (its virsh), whichever is larger."""
+    out = os.path.join(work, "rss")
+    run(["/usr/bin/time", "-f", "%M", "-o", out, *argv])
+    with open(out) as f:
+        return int(f.read().split()[-1])
 
 
 def run(argv, env=BASE_ENV, stdin=b""):
@@ -73,21 +90,17 @@ def figure(values):
 
 
 pid = os.getpid()
-disk = os.path.join(work, "disk.raw")
-with open(disk, "wb") as f:
-    f.truncate(1 << 20)
 domains = []
 
 
 def create(index):
-    # as OpenNebula deploys them: a disk, a NIC and a virtio balloon (their groups cost domstats time);
-    # under TCG the BIOS reads the disk and halts at once: idle domains, a quiet machine to measure on
+    # diskless, with a NIC and a virtio balloon as OpenNebula deploys them (their groups cost domstats time);
+    # under TCG the BIOS finds nothing to boot and halts: idle domains, a quiet machine to measure on
     name = f"one-{800_000_000 + pid % 10_000 * 10_000 + index}"
     xml = f"""<domain type='qemu'><name>{name}</name><description>onekvm bench pid={pid}</description>
-<memory unit='MiB'>64</memory><vcpu>1</vcpu>
+<memory unit='MiB'>32</memory><vcpu>1</vcpu>
 <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/><bootmenu enable='no'/></os><features><acpi/></features>
 <devices><controller type='usb' model='none'/>
-<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='{disk}'/><target dev='vda' bus='virtio'/><readonly/><shareable/></disk>
 <interface type='ethernet'><model type='virtio'/><rom enabled='no'/></interface>
 <memballoon model='virtio'/></devices></domain>"""
     path = os.path.join(work, name + ".xml")
@@ -111,8 +124,8 @@ def reset_samples():
 one_db_before = set(os.listdir("/var/tmp/one_db")) if os.path.isdir("/var/tmp/one_db") else None
 have_upstream = upstream_available()
 print(f"== onekvm monitoring benchmark (libvirtd {URI}; {RUNS} interleaved runs per figure: median (best);"
-      f" TCG domains with a disk, a NIC and a virtio balloon, halted in the BIOS)")
-rows, state_rows = [], []
+      f" diskless TCG domains with a NIC and a virtio balloon, halted in the BIOS)")
+rows, state_rows, medians, peak_rss = [], [], [], []
 try:
     for count in COUNTS:
         while len(domains) < count:
@@ -127,8 +140,8 @@ try:
         steady_calls = counted(probe)[1]
         last_probe = time.perf_counter()
 
-        floor = ["bash", "-c", f"{' '.join(virsh('list', '--uuid', '--name'))} >/dev/null;"
-                 f" {' '.join(virsh('domstats', '--state', '--cpu-total', '--balloon', '--interface', '--block', '--nowait', '--list-active'))} >/dev/null"]
+        # the one-call floor: every statistic of every running domain in one virsh process
+        floor = virsh("domstats", "--list-active")
         own_call = virsh("domstats", "--state", "--interface", "--block", "--nowait", "--list-active")
         times = {"probe": [], "floor": [], "own": []}
         for _ in range(RUNS):
@@ -144,6 +157,8 @@ try:
             up = [counted(["ruby", upstream_probe, "kvm", "0", HOST]) for _ in range(UPSTREAM_RUNS)]
             up_ms = ms([u[0] for u in up])
             upstream = f"{up_ms:.0f} ms, {up[0][1]} virsh ({up_ms / ms(times['probe']):.0f}x slower)"
+        medians.append((count, ms(times["probe"]), ms(times["floor"])))
+        peak_rss.append(peak_rss_kib(probe) if os.path.exists("/usr/bin/time") else 0)
         rows.append((count, reported, figure(times["probe"]), steady_calls, f"{first * 1000:.0f} ms / {first_calls}",
                      figure(times["floor"]), f"{ms(times['probe']) / ms(times['floor']):.2f}",
                      figure(times["own"]), upstream))
@@ -183,12 +198,20 @@ print()
 table(rows, ("domains", "reported", "vm_monitor", "virsh/poll", "first poll / virsh", "floor", "ratio (medians)",
              "its virsh call", "upstream poll.rb (median)"))
 print()
-print("floor: the bare virsh calls for the same data, one after the other: list --uuid --name and")
-print("       domstats --state --cpu-total --balloon --interface --block --nowait --list-active")
+print("vm_monitor: with the metric history (SQLite, one file per VM) and the near and far forecasts on")
+print("floor: one bare virsh call with every statistic of every running domain: domstats --list-active")
 print("its virsh call: the one domstats vm_monitor makes (no cpu-total, no balloon: CPU and memory come from /proc)")
 print("first poll: no samples yet, so one short CPU sample (0.5 s) for all domains")
 if not have_upstream:
     print("upstream poll.rb: not run here (needs ruby, ruby-sqlite3 and ONEKVM_UPSTREAM_SRC); measured before on this")
     print("       machine: 13.5 s and 157 virsh processes for 52 domains")
+if len(medians) > 1:
+    def slope(points):
+        n = len(points)
+        mx, my = sum(p[0] for p in points) / n, sum(p[1] for p in points) / n
+        return sum((x - mx) * (y - my) for x, y in points) / sum((x - mx) ** 2 for x, _ in points)
+    print(f"per extra domain (least squares over {', '.join(str(m[0]) for m in medians)}):"
+          f" vm_monitor {slope([(c, p) for c, p, _ in medians]):.2f} ms, floor {slope([(c, f) for c, _, f in medians]):.2f} ms")
+print(f"peak RSS (vm_monitor or its virsh, whichever is larger), by domain count: {', '.join(f'{r / 1024:.1f}' for r in peak_rss)} MB")
 print()
 table(state_rows, ("domains", "vm_state", "bare domstats --state", "poll (1 domain)", "bare domstats (1 domain)"))

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Monitoring benchmark: the vm_monitor probe beside the bare virsh calls for the
-# same data and beside upstream's Ruby probe, for 1, 10 and 50 domains, in one run.
+# same data and beside upstream's Ruby probe, for 1, 10, 50 and 100 domains (BENCH_COUNTS), in one run.
 # usage: monitor.sh <staged remotes dir>
 #   BENCH_RUNS (default 15): interleaved runs per figure
 #   ONEKVM_UPSTREAM_SRC (default /tmp/up/src): an extracted OpenNebula source tree;

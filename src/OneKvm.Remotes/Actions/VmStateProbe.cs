@@ -24,7 +24,8 @@ internal sealed class VmStateProbe : IDriverAction
         var observed = vms.Select(v => new ObservedVm(v.Id, v.Uuid, VmState.OpenNebulaState(v.Stats.State, v.Stats.Reason))).ToList();
         var files = ProbeStateFiles.For(context, host);
         var now = context.Time.GetUtcNow().ToUnixTimeSeconds();
-        var (lines, next) = VmStateReport.Compute(files.LoadStates(), observed, now, syncSeconds);
+        var rules = ProbeDbSettings.Load(context.Location.Root, context.Logger);
+        var (lines, next) = VmStateReport.Compute(files.LoadStates(), observed, now, syncSeconds, rules);
         files.SaveStates(next);
         foreach (var line in lines)
         {

@@ -35,16 +35,7 @@ internal sealed class CpuSampleStore
     public static CpuSampleStore Parse(string? text, string? bootId)
     {
         var store = new CpuSampleStore(bootId);
-        if (text is null || bootId is null)
-        {
-            return store;
-        }
-        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        if (lines.Length < 2 || lines[0] != Header || lines[1] != "boot " + bootId)
-        {
-            return store;
-        }
-        foreach (var line in lines.Skip(2))
+        foreach (var line in BootBoundFile.Entries(text, Header, bootId) ?? [])
         {
             var f = line.Split(' ');
             switch (f[0])

@@ -11,20 +11,24 @@ internal static class MonitorFormat
         Math.Round(percent, 2, MidpointRounding.AwayFromZero).ToString("0.0#", CultureInfo.InvariantCulture);
 
     /// <summary>The decoded MONITOR value: KEY="value" lines; CPU and MEMORY only when the QEMU process was found.</summary>
-    public static string MonitorValues(double? cpu, long? memoryKiB, IoCounters counters)
+    /// <param name="extra">Keys after the base ones (bandwidth, forecasts), already formatted.</param>
+    public static string MonitorValues(double? cpu, long? memoryKiB, IoCounters counters,
+        IEnumerable<(string Key, string Value)>? extra = null)
     {
         var text = new StringBuilder();
-        foreach (var (key, value) in Values(cpu, memoryKiB, counters))
+        foreach (var (key, value) in Values(cpu, memoryKiB, counters).Concat(extra ?? []))
         {
             text.Append(key).Append("=\"").Append(value).Append("\"\n");
         }
         return text.ToString();
     }
 
-    /// <param name="extra">more KEY="value" lines (the guest agent's, Guest/GuestMonitor.cs)</param>
-    public static string MonitorLine(int id, string uuid, double? cpu, long? memoryKiB, IoCounters counters, string? extra = null)
+    /// <param name="extra">Keys after the base ones (bandwidth, forecasts), already formatted.</param>
+    /// <param name="guest">KEY="value" lines of the guest agent, last (Guest/GuestMonitor.cs).</param>
+    public static string MonitorLine(int id, string uuid, double? cpu, long? memoryKiB, IoCounters counters,
+        IEnumerable<(string Key, string Value)>? extra = null, string? guest = null)
     {
-        var monitor = Convert.ToBase64String(Encoding.UTF8.GetBytes(MonitorValues(cpu, memoryKiB, counters) + extra));
+        var monitor = Convert.ToBase64String(Encoding.UTF8.GetBytes(MonitorValues(cpu, memoryKiB, counters, extra) + guest));
         return $"VM = [ ID=\"{id}\", DEPLOY_ID=\"{uuid}\", MONITOR=\"{monitor}\" ]";
     }
 

@@ -41,6 +41,13 @@ internal sealed class ProbeStateFiles
 
     public void SaveSamples(CpuSampleStore store) => Save(SamplesPath, store.Render());
 
+    public string? IoSamplesPath => PathOf("io");
+
+    public IoSampleStore LoadIoSamples(ProcFs proc) =>
+        IoSampleStore.Parse(IoSamplesPath is { } path ? StateFile.Read(path) : null, proc.BootId());
+
+    public void SaveIoSamples(IoSampleStore store) => Save(IoSamplesPath, store.Render());
+
     public VmStateStore LoadStates() => VmStateStore.Parse(StatesPath is { } path ? StateFile.Read(path) : null);
 
     public void SaveStates(VmStateStore store) => Save(StatesPath, store.Render());

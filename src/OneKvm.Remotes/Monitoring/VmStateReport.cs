@@ -8,23 +8,20 @@ internal sealed record ObservedVm(int Id, string Uuid, string State);
 /// probe_db.conf): report a VM when it is new or its state changed; every
 /// SYNC_STATE_VM seconds report every VM, headed by SYNC_STATE=yes and
 /// MISSING_STATE=POWEROFF; a VM gone from the host keeps its last state until it has
-/// been missing <see cref="TimesMissing"/> polls, then is reported POWEROFF and forgotten.
+/// been missing probe_db.conf's :times_missing: polls, then is reported POWEROFF and forgotten.
 /// </summary>
 internal static class VmStateReport
 {
     public const int DefaultSyncSeconds = 180;
 
-    /// <summary>probe_db.conf's :times_missing: a VM briefly absent (a migration) is not powered off.</summary>
-    public const int TimesMissing = 5;
-
-    /// <summary>probe_db.conf's :obsolete: (720 minutes): entries not touched for this long are dropped.</summary>
-    public const long ObsoleteSeconds = 720 * 60;
-
+    /// <param name="rules">probe_db.conf's; the values upstream ships when not given.</param>
     public static (IReadOnlyList<string> Lines, VmStateStore Next) Compute(VmStateStore previous,
-        IReadOnlyList<ObservedVm> observed, long now, int syncSeconds)
+        IReadOnlyList<ObservedVm> observed, long now, int syncSeconds, ProbeDbSettings? rules = null)
     {
+        rules ??= ProbeDbSettings.Shipped;
         var next = new VmStateStore { LastSync = previous.LastSync };
-        var entries = previous.Entries.Where(e => e.Timestamp >= now - ObsoleteSeconds).ToList();
+        // :obsolete: entries not touched for this long are dropped
+        var entries = previous.Entries.Where(e => e.Timestamp >= now - rules.ObsoleteSeconds).ToList();
         var lines = new List<string>();
 
         var sync = previous.LastSync is not { } last || now > last + syncSeconds;
@@ -50,7 +47,8 @@ internal static class VmStateReport
         // what is left was not seen this time
         foreach (var gone in entries)
         {
-            if (gone.Missing >= TimesMissing)
+            // :times_missing: a VM briefly absent (a migration) is not powered off
+            if (gone.Missing >= rules.TimesMissing)
             {
                 lines.Add(MonitorFormat.StateLine(gone.Id, gone.Uuid, VmState.Poweroff));
                 continue;

@@ -9,6 +9,7 @@ namespace OneKvm.Remotes.IntegrationSpecs.Monitoring;
 public sealed class MonitorProbeSpecs(ITestOutputHelper output) : IDisposable
 {
     private static readonly string[] CounterKeys = ["NETRX", "NETTX", "DISKRDBYTES", "DISKWRBYTES", "DISKRDIOPS", "DISKWRIOPS"];
+    private static readonly string[] BandwidthKeys = ["NETRX_BW", "NETTX_BW", "DISKRDBYTES_BW", "DISKWRBYTES_BW", "DISKRDIOPS_BW", "DISKWRIOPS_BW"];
     private readonly ProbeHost _probe = new();
 
     [Theory]
@@ -47,9 +48,12 @@ public sealed class MonitorProbeSpecs(ITestOutputHelper output) : IDisposable
             {
                 var report = reports[MonitoredDomains.IdOf(domain)];
                 Assert.Equal(await MonitoredDomains.UuidAsync(domain), report.DeployId);
-                Assert.Equal(["CPU", "MEMORY", .. CounterKeys], report.Values.Keys);
+                // rates need a previous poll: the second one has them, 0 for diskless domains without NICs
+                string[] rates = result == first ? [] : BandwidthKeys;
+                Assert.Equal(["CPU", "MEMORY", .. CounterKeys, .. rates], report.Values.Keys);
                 Assert.InRange(report.Cpu, 0, 110);
                 Assert.All(CounterKeys, k => Assert.Equal(0, report.Long(k)));
+                Assert.All(rates, k => Assert.Equal("0.0", report.Values[k]));
             }
         }
         var reports2 = ProbeOutput.Monitor(second.Stdout).ToDictionary(r => r.Id);
@@ -235,7 +239,7 @@ public sealed class MonitorProbeSpecs(ITestOutputHelper output) : IDisposable
 
         Assert.All(results, ProtocolAssert.Succeeded);
         Assert.Equal(
-            new[] { "onekvm-cpu-" + ProbeHost.HostName, "onekvm-states-" + ProbeHost.HostName }.Order(),
+            new[] { "onekvm-cpu-" + ProbeHost.HostName, "onekvm-io-" + ProbeHost.HostName, "onekvm-states-" + ProbeHost.HostName }.Order(),
             Directory.GetFiles(_probe.RunDirectory).Select(Path.GetFileName).Order());
         var samples = File.ReadAllLines(_probe.SamplesFile);
         Assert.Equal("onekvm-cpu-samples 1", samples[0]);

@@ -1,5 +1,6 @@
 using OneKvm.Remotes.IntegrationSpecs.Infrastructure;
 using OneKvm.Remotes.TestDocuments;
+using Xunit;
 
 namespace OneKvm.Remotes.IntegrationSpecs.Monitoring;
 
@@ -12,7 +13,10 @@ public sealed class ProbeHost : IDisposable
 {
     public const string HostName = "node-under-test";
 
-    public ProbeHost()
+    private readonly IDisposable? _remotes;
+
+    /// <param name="remotesCopy">A copy of the staged remotes tree the test may write configuration files into (<see cref="RemotesRoot"/>).</param>
+    public ProbeHost(bool remotesCopy = false)
     {
         RunDirectory = TestPaths.NewScratchDirectory("mon-run");
         CounterDirectory = TestPaths.NewScratchDirectory("mon-virsh");
@@ -20,7 +24,31 @@ public sealed class ProbeHost : IDisposable
         var realVirsh = new[] { "/usr/bin/virsh", "/bin/virsh" }.First(File.Exists);
         var wrapper = Path.Combine(CounterDirectory, "virsh");
         ExecutableFile.Write(wrapper, $"#!/bin/sh\necho \"$*\" >> '{CallLog}'\nexec {realVirsh} \"$@\"\n");
-        Driver = Driver.Staged.WithEnvironment("ONEKVM_RUN_DIR", RunDirectory).WithPathFirst(CounterDirectory);
+        var driver = Driver.Staged;
+        RemotesRoot = TestPaths.Remotes;
+        if (remotesCopy)
+        {
+            var copy = new Lifecycle.RemotesCopy();
+            (_remotes, driver, RemotesRoot) = (copy, copy.Driver, copy.Root);
+        }
+        MetricsDirectory = Path.Combine(RunDirectory, "one_db");
+        Driver = driver.WithEnvironment("ONEKVM_RUN_DIR", RunDirectory).WithEnvironment("ONEKVM_METRICS_DIR", MetricsDirectory)
+            .WithPathFirst(CounterDirectory);
+    }
+
+    public string RemotesRoot { get; }
+
+    /// <summary>Where the probe keeps the VMs' metric history (upstream's /var/tmp/one_db).</summary>
+    public string MetricsDirectory { get; }
+
+    /// <summary>Writes a file of &lt;remotes&gt;/etc/im/kvm-probes.d (probe_db.conf, forecast.conf...) in the remotes copy.</summary>
+    public string WriteProbeConfig(string name, string content)
+    {
+        Assert.NotEqual(TestPaths.Remotes, RemotesRoot);
+        var path = Path.Combine(RemotesRoot, "etc", "im", "kvm-probes.d", name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, content);
+        return path;
     }
 
     public string RunDirectory { get; }
@@ -57,6 +85,7 @@ public sealed class ProbeHost : IDisposable
 
     public void Dispose()
     {
+        _remotes?.Dispose();
         Directory.Delete(RunDirectory, recursive: true);
         Directory.Delete(CounterDirectory, recursive: true);
     }

@@ -10,6 +10,8 @@ public sealed record MonitorReport(int Id, string DeployId, IReadOnlyDictionary<
     public long Long(string key) => long.Parse(Values[key], System.Globalization.CultureInfo.InvariantCulture);
 
     public double Cpu => double.Parse(Values["CPU"], System.Globalization.CultureInfo.InvariantCulture);
+
+    public double Double(string key) => double.Parse(Values[key], System.Globalization.CultureInfo.InvariantCulture);
 }
 
 /// <summary>One VM line of the state probe.</summary>

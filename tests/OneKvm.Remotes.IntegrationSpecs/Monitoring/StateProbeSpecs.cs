@@ -90,27 +90,49 @@ public sealed class StateProbeSpecs : IDisposable
         Assert.False(ProbeOutput.States(withDefault.Stdout).Sync);
     }
 
-    [Fact]
-    public async Task A_vm_gone_from_the_host_is_reported_poweroff_after_five_polls_without_it_and_then_forgotten()
+    [Theory]
+    [InlineData(null, 3, false)] // probe_db.rb's own default
+    [InlineData("# as shipped\n:obsolete: 720\n\n:times_missing: 5\n", 5, false)]
+    [InlineData(":times_missing: 2\ntimes_missing: 4 # a string key, which upstream's Ruby does not read\n", 2, false)]
+    [InlineData(":times_missing: [5\n", 3, true)] // YAML upstream cannot load either: its defaults
+    [InlineData(":times_missing: five\n", 3, true)]
+    public async Task A_vm_gone_from_the_host_is_reported_poweroff_after_probe_db_confs_times_missing_polls_and_then_forgotten(
+        string? probeDbConf, int timesMissing, bool warned)
     {
+        using var probe = new ProbeHost(remotesCopy: true);
+        if (probeDbConf is not null)
+        {
+            probe.WriteProbeConfig("probe_db.conf", probeDbConf);
+        }
         await using var set = new MonitoredDomains();
         var domain = (await set.StartDisklessAsync(1))[0];
         var id = MonitoredDomains.IdOf(domain);
         var uuid = await MonitoredDomains.UuidAsync(domain);
-        ProtocolAssert.Succeeded(await _probe.StatesAsync());
+        ProtocolAssert.Succeeded(await probe.StatesAsync());
         await domain.DisposeAsync();
 
         var reports = new List<IReadOnlyList<StateReport>>();
-        for (var poll = 1; poll <= 7; poll++)
+        var warnings = new List<string>();
+        for (var poll = 1; poll <= timesMissing + 2; poll++)
         {
-            var result = await _probe.StatesAsync();
+            var result = await probe.StatesAsync();
             ProtocolAssert.Succeeded(result);
+            warnings.AddRange(ProtocolAssert.LogLines(result, "WARN"));
             reports.Add([.. ProbeOutput.States(result.Stdout).Vms.Where(v => v.Id == id)]);
         }
 
-        Assert.All(reports.Take(5), Assert.Empty);
-        Assert.Equal([new StateReport(id, uuid, "POWEROFF")], reports[5]);
-        Assert.Empty(reports[6]);
+        Assert.All(reports.Take(timesMissing), Assert.Empty);
+        Assert.Equal([new StateReport(id, uuid, "POWEROFF")], reports[timesMissing]);
+        Assert.Empty(reports[timesMissing + 1]);
+        if (warned)
+        {
+            Assert.Equal(timesMissing + 2, warnings.Count);
+            Assert.All(warnings, w => Assert.Contains("probe_db.conf", w));
+        }
+        else
+        {
+            Assert.Empty(warnings);
+        }
     }
 
     [Fact]

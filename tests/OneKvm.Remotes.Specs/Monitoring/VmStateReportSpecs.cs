@@ -102,7 +102,7 @@ public sealed class VmStateReportSpecs
     public void Entries_untouched_for_twelve_hours_are_dropped_without_a_report()
     {
         var old = new VmStateStore { LastSync = T0 };
-        old.Entries.Add(new VmStateEntry(U1, 1, "RUNNING", 0, T0 - VmStateReport.ObsoleteSeconds - 1));
+        old.Entries.Add(new VmStateEntry(U1, 1, "RUNNING", 0, T0 - ProbeDbSettings.Shipped.ObsoleteSeconds - 1));
 
         var (lines, next) = VmStateReport.Compute(old, [], T0 + 1, 180);
 

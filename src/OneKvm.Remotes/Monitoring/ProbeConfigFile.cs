@@ -1,0 +1,44 @@
+using Microsoft.Extensions.Logging;
+using OneKvm.Remotes.Logging;
+
+namespace OneKvm.Remotes.Monitoring;
+
+/// <summary>
+/// The probes' configuration files, where upstream's probes read them:
+/// <c>&lt;remotes&gt;/etc/im/kvm-probes.d/&lt;name&gt;</c>. A missing file is upstream's
+/// defaults, silently (upstream's probes rescue the failed load); a file that cannot
+/// be read or parsed is upstream's defaults too, with one WARN line saying so.
+/// </summary>
+internal static class ProbeConfigFile
+{
+    public const string Directory = "etc/im/kvm-probes.d";
+
+    public static string PathOf(string remotesRoot, string name) => Path.Combine(remotesRoot, Directory, name);
+
+    public static ProbeYaml Load(string path, ILogger log)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return ProbeYaml.Empty;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.ProbeConfigIgnored(path, e.Message);
+            return ProbeYaml.Empty;
+        }
+        try
+        {
+            return ProbeYaml.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            log.ProbeConfigIgnored(path, e.Message);
+            return ProbeYaml.Empty;
+        }
+    }
+}

@@ -35,11 +35,17 @@ public sealed class StartupImageSpecs
         Assert.True(relocations < 1000, $"the binary has {relocations} dynamic relocations (a PIE build: about 1,500 dehydrated, 80,000 not)");
     }
 
+    /// <summary>
+    /// The target was 8 MB until the binary took in SQLite (the metric history, linked statically:
+    /// about 1.4 MB), the guest agent and doctor (System.Text.Json, about 0.4 MB) and the words of
+    /// .NET's exception messages (35 KB): 9.68 MB on 2026-12-07. 10 MB keeps a size budget that fails
+    /// when something large comes in unnoticed.
+    /// </summary>
     [Fact]
-    public void The_binary_stays_within_the_8_MB_size_target()
+    public void The_binary_stays_within_the_10_MB_size_target()
     {
         var size = new FileInfo(TestPaths.Binary).Length;
-        Assert.True(size <= 8_000_000, $"the binary is {size} bytes");
+        Assert.True(size <= 10_000_000, $"the binary is {size} bytes");
     }
 
     /// <summary>The ELF64 header's type and each section's name and size: all these specs need.</summary>

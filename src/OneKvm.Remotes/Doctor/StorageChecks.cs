@@ -5,7 +5,7 @@ using OneKvm.Remotes.Virsh;
 
 namespace OneKvm.Remotes.Doctor;
 
-/// <summary>The probes' state directory writable, and free space in the system datastores.</summary>
+/// <summary>The probes' state and metric history directories writable, and free space in the system datastores.</summary>
 internal static class StorageChecks
 {
     private const string Area = "storage";
@@ -17,7 +17,7 @@ internal static class StorageChecks
     public static async Task<IReadOnlyList<Finding>> RunAsync(Func<string, string?> environment, IReadOnlyList<string> given, KvmSettings settings,
         VirshRunner virsh, CancellationToken cancellationToken)
     {
-        var findings = new List<Finding> { StateDirectory(environment) };
+        var findings = new List<Finding> { StateDirectory(environment), HistoryDirectory(MetricHistory.DirectoryFrom(environment)) };
         IReadOnlyList<string> paths = given;
         if (paths.Count == 0)
         {
@@ -91,6 +91,41 @@ internal static class StorageChecks
         {
             return Finding.Fail(Area, $"probe state directory {directory} is not writable as {Environment.UserName}: {e.Message.TrimEnd('.')}",
                 $"chown {Environment.UserName} {directory}");
+        }
+    }
+
+    /// <summary>
+    /// vm_monitor's metric history (/var/tmp/one_db): writable where it exists; where it does not, the
+    /// probe creates it, so its nearest existing parent must be a directory. The doctor creates nothing.
+    /// </summary>
+    private static Finding HistoryDirectory(string directory)
+    {
+        const string Remedy = "make it a directory oneadmin can write (vm_monitor creates it when its parent allows), or set ONEKVM_METRICS_DIR";
+        var existing = directory;
+        while (!Directory.Exists(existing) && Path.GetDirectoryName(existing) is { Length: > 0 } parent)
+        {
+            if (File.Exists(existing))
+            {
+                return Finding.Warn(Area, $"metric history directory {directory} cannot be created: {existing} is a file, not a directory; "
+                    + "vm_monitor reports every key but the forecasts and keeps no history", Remedy);
+            }
+            existing = parent;
+        }
+        if (existing != directory)
+        {
+            return Finding.Ok(Area, $"metric history directory {directory} does not exist yet: vm_monitor creates it in {existing}");
+        }
+        var probe = Path.Combine(directory, $".onekvm-doctor-{Environment.ProcessId}");
+        try
+        {
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+            return Finding.Ok(Area, $"metric history directory {directory} is writable");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Finding.Warn(Area, $"metric history directory {directory} is not writable as {Environment.UserName}: {e.Message.TrimEnd('.')}; "
+                + "vm_monitor reports every key but the forecasts and keeps no history", Remedy);
         }
     }
 

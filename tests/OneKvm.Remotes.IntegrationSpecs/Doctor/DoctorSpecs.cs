@@ -128,6 +128,24 @@ public sealed class DoctorSpecs : IDisposable
     }
 
     [Fact]
+    public async Task A_metric_history_directory_that_cannot_be_made_is_a_warn_and_one_that_can_is_ok()
+    {
+        var scratch = TestPaths.NewScratchDirectory("doctor-history");
+        var blocker = Path.Combine(scratch, "not-a-directory");
+        await File.WriteAllTextAsync(blocker, "");
+        var history = Path.Combine(blocker, "one_db");
+
+        var blocked = await Driver.Staged.WithEnvironment("ONEKVM_METRICS_DIR", history).RunPathAsync(Binary, null, "doctor");
+        var fine = await Driver.Staged.WithEnvironment("ONEKVM_METRICS_DIR", Path.Combine(scratch, "one_db")).RunPathAsync(Binary, null, "doctor");
+
+        var warn = Assert.Single(Lines(blocked, $"WARN storage: metric history directory {history} cannot be created"));
+        Assert.Contains($"{blocker} is a file", warn);
+        Assert.Single(Lines(fine, $"OK   storage: metric history directory {Path.Combine(scratch, "one_db")} does not exist yet"));
+        Assert.False(Directory.Exists(Path.Combine(scratch, "one_db")), "the doctor creates nothing");
+        Assert.Empty(Lines(fine, "WARN storage: metric history"));
+    }
+
+    [Fact]
     public async Task A_libvirtd_stopped_under_LIBVIRT_URI_is_a_fail_and_the_json_says_so()
     {
         var peer = await PeerHypervisor.StartAsync("doctor");

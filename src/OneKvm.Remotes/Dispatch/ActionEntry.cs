@@ -1,4 +1,3 @@
-using OneKvm.Remotes.Actions;
 
 namespace OneKvm.Remotes.Dispatch;
 

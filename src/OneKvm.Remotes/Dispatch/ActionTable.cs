@@ -1,4 +1,9 @@
-using OneKvm.Remotes.Actions;
+using OneKvm.Remotes.Migration;
+using OneKvm.Remotes.Monitoring;
+using OneKvm.Remotes.Snapshots;
+using OneKvm.Remotes.Live;
+using OneKvm.Remotes.Checkpoints;
+using OneKvm.Remotes.Lifecycle;
 
 namespace OneKvm.Remotes.Dispatch;
 

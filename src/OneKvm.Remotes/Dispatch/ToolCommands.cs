@@ -2,6 +2,7 @@ using System.Reflection;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Kvmrc;
 using OneKvm.Remotes.Lifecycle;
+using OneKvm.Remotes.Guest;
 
 namespace OneKvm.Remotes.Dispatch;
 

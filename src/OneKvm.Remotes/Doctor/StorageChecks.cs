@@ -64,7 +64,7 @@ internal static class StorageChecks
     {
         try
         {
-            return Lifecycle.OneMetadata.SystemDatastore(xml);
+            return Xml.OneMetadata.SystemDatastore(xml);
         }
         catch (OneKvmException)
         {

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using OneKvm.Remotes.Actions;
 using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Xml;

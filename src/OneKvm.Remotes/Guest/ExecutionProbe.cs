@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using OneKvm.Remotes.Actions;
 using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 

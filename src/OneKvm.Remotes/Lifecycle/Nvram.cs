@@ -2,6 +2,7 @@ using System.Xml.Linq;
 using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Logging;
+using OneKvm.Remotes.Host;
 
 namespace OneKvm.Remotes.Lifecycle;
 

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Xml.Linq;
-using OneKvm.Remotes.Devices;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Xml;
+using OneKvm.Remotes.Live.Devices;
 
 namespace OneKvm.Remotes.Live;
 

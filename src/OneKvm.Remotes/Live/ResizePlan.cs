@@ -1,6 +1,6 @@
-using OneKvm.Remotes.Devices;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Xml;
+using OneKvm.Remotes.Live.Devices;
 
 namespace OneKvm.Remotes.Live;
 

@@ -1,4 +1,3 @@
-using OneKvm.Remotes.Actions;
 using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;

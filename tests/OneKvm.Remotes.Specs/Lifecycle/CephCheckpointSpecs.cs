@@ -4,6 +4,7 @@ using OneKvm.Remotes.Lifecycle;
 using OneKvm.Remotes.Specs.Infrastructure;
 using OneKvm.Remotes.Xml;
 using Xunit;
+using OneKvm.Remotes.Checkpoints;
 
 namespace OneKvm.Remotes.Specs.Lifecycle;
 

@@ -1,5 +1,7 @@
 using OneKvm.Remotes.Lifecycle;
 using Xunit;
+using OneKvm.Remotes.Checkpoints;
+using OneKvm.Remotes.Host;
 
 namespace OneKvm.Remotes.Specs.Lifecycle;
 

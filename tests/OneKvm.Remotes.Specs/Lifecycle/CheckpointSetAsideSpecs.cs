@@ -1,6 +1,7 @@
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Lifecycle;
 using Xunit;
+using OneKvm.Remotes.Checkpoints;
 
 namespace OneKvm.Remotes.Specs.Lifecycle;
 

@@ -1,5 +1,6 @@
 using OneKvm.Remotes.Lifecycle;
 using Xunit;
+using OneKvm.Remotes.Host;
 
 namespace OneKvm.Remotes.Specs.Lifecycle;
 

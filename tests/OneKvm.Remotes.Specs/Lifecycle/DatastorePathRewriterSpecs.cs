@@ -2,6 +2,7 @@ using System.Xml.Linq;
 using OneKvm.Remotes.Lifecycle;
 using OneKvm.Remotes.Specs.Infrastructure;
 using Xunit;
+using OneKvm.Remotes.Checkpoints;
 
 namespace OneKvm.Remotes.Specs.Lifecycle;
 

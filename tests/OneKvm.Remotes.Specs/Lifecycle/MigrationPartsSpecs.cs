@@ -3,6 +3,8 @@ using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Lifecycle;
 using OneKvm.Remotes.Xml;
 using Xunit;
+using OneKvm.Remotes.Migration;
+using OneKvm.Remotes.Virsh;
 
 namespace OneKvm.Remotes.Specs.Lifecycle;
 

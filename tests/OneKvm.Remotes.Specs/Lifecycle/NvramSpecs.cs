@@ -1,6 +1,7 @@
 using System.Xml.Linq;
 using OneKvm.Remotes.Lifecycle;
 using Xunit;
+using OneKvm.Remotes.Host;
 
 namespace OneKvm.Remotes.Specs.Lifecycle;
 

@@ -2,6 +2,7 @@ using System.Xml.Linq;
 using OneKvm.Remotes.Lifecycle;
 using OneKvm.Remotes.Xml;
 using Xunit;
+using OneKvm.Remotes.Migration;
 
 namespace OneKvm.Remotes.Specs.Lifecycle;
 

@@ -1,5 +1,5 @@
-using OneKvm.Remotes.Devices;
 using Xunit;
+using OneKvm.Remotes.Live.Devices;
 
 namespace OneKvm.Remotes.Specs.Live;
 

@@ -1,6 +1,6 @@
 using System.Xml.Linq;
-using OneKvm.Remotes.Devices;
 using Xunit;
+using OneKvm.Remotes.Live.Devices;
 
 namespace OneKvm.Remotes.Specs.Live;
 

@@ -1,6 +1,6 @@
-using OneKvm.Remotes.Devices;
 using OneKvm.Remotes.Live;
 using Xunit;
+using OneKvm.Remotes.Live.Devices;
 
 namespace OneKvm.Remotes.Specs.Live;
 

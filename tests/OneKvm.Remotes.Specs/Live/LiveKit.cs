@@ -1,8 +1,8 @@
 using System.Xml.Linq;
-using OneKvm.Remotes.Devices;
 using OneKvm.Remotes.Kvmrc;
 using OneKvm.Remotes.TestDocuments;
 using OneKvm.Remotes.Xml;
+using OneKvm.Remotes.Live.Devices;
 
 namespace OneKvm.Remotes.Specs.Live;
 

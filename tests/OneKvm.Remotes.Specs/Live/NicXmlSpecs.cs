@@ -1,10 +1,10 @@
 using System.Xml.Linq;
-using OneKvm.Remotes.Devices;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Specs.Infrastructure;
 using OneKvm.Remotes.TestDocuments;
 using Xunit;
 using static OneKvm.Remotes.Specs.Live.LiveKit;
+using OneKvm.Remotes.Live.Devices;
 
 namespace OneKvm.Remotes.Specs.Live;
 

@@ -1,10 +1,10 @@
-using OneKvm.Remotes.Devices;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Live;
 using OneKvm.Remotes.Specs.Infrastructure;
 using OneKvm.Remotes.TestDocuments;
 using Xunit;
 using static OneKvm.Remotes.Specs.Live.LiveKit;
+using OneKvm.Remotes.Live.Devices;
 
 namespace OneKvm.Remotes.Specs.Live;
 
@@ -50,7 +50,7 @@ public sealed class ResizeSpecs
     [Fact]
     public void A_disk_is_grown_in_mib_and_tried_again_while_its_image_is_in_use()
     {
-        var command = OneKvm.Remotes.Actions.ResizeDiskAction.BlockResize("one-42", "vdb", 2048);
+        var command = OneKvm.Remotes.Live.ResizeDiskAction.BlockResize("one-42", "vdb", 2048);
 
         Assert.Equal(["--domain", "one-42", "--path", "vdb", "--size", "2048M"], command.Arguments.ToArray());
         Assert.Contains("is in use", command.TransientErrors);

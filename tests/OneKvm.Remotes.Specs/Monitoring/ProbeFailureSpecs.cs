@@ -1,4 +1,3 @@
-using OneKvm.Remotes.Actions;
 using OneKvm.Remotes.Monitoring;
 using OneKvm.Remotes.Specs.Infrastructure;
 using OneKvm.Remotes.Virsh;

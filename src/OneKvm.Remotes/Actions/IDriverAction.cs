@@ -1,9 +1,0 @@
-using OneKvm.Remotes.Dispatch;
-
-namespace OneKvm.Remotes.Actions;
-
-/// <summary>One driver action. Throw a OneKvmException to fail with its sentence; write the answer to context.Stdout.</summary>
-internal interface IDriverAction
-{
-    Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken);
-}

@@ -1,0 +1,110 @@
+using System.Text;
+using System.Xml.Linq;
+using OneKvm.Remotes.Host;
+
+namespace OneKvm.Remotes.Checkpoints;
+
+/// <summary>
+/// After a system datastore migration the saved domain XML still names the VM's
+/// old directory (<c>&lt;datastores&gt;/&lt;old_ds&gt;/&lt;vm_id&gt;/disk.0</c>). Like upstream's
+/// restore, every <c>&lt;datastores&gt;/&lt;digits&gt;/&lt;vm_id&gt;/</c> becomes the checkpoint's
+/// datastore, whether the saved path has the double slash or not. Unlike upstream's
+/// sed over the text, only attribute values and text nodes change (markup and
+/// escaping stay intact), and a path that ends at the VM directory (the
+/// system_datastore metadata) follows the migration too.
+/// </summary>
+internal sealed class DatastorePathRewriter
+{
+    private readonly string[] _prefixes;
+    private readonly string _vmSegment;
+    private readonly string _replacement;
+
+    public DatastorePathRewriter(CheckpointLocation location, string vmId)
+    {
+        var datastores = location.DatastoresDirectory;
+        _prefixes = new[] { datastores, PosixPath.CollapseSlashes(datastores) }
+            .Distinct(StringComparer.Ordinal)
+            .OrderByDescending(p => p.Length)
+            .Select(p => p + "/")
+            .ToArray();
+        _vmSegment = "/" + vmId;
+        _replacement = $"{datastores}/{location.DatastoreId}/{vmId}";
+    }
+
+    /// <summary>Rewrites the domain in place; answers how many values changed.</summary>
+    public int Rewrite(XElement domain)
+    {
+        var changed = 0;
+        foreach (var element in domain.DescendantsAndSelf())
+        {
+            foreach (var attribute in element.Attributes())
+            {
+                var value = Rewrite(attribute.Value);
+                if (!ReferenceEquals(value, attribute.Value))
+                {
+                    attribute.Value = value;
+                    changed++;
+                }
+            }
+            foreach (var text in element.Nodes().OfType<XText>())
+            {
+                var value = Rewrite(text.Value);
+                if (!ReferenceEquals(value, text.Value))
+                {
+                    text.Value = value;
+                    changed++;
+                }
+            }
+        }
+        return changed;
+    }
+
+    /// <summary>The value with every old VM directory replaced; the same instance when nothing matched.</summary>
+    public string Rewrite(string value)
+    {
+        StringBuilder? rewritten = null;
+        var copied = 0;
+        var i = 0;
+        while (i < value.Length)
+        {
+            var end = MatchAt(value, i);
+            if (end < 0)
+            {
+                i++;
+                continue;
+            }
+            rewritten ??= new StringBuilder(value.Length + 16);
+            rewritten.Append(value, copied, i - copied).Append(_replacement);
+            copied = i = end;
+        }
+        return rewritten is null ? value : rewritten.Append(value, copied, value.Length - copied).ToString();
+    }
+
+    /// <summary>The end of "&lt;prefix&gt;&lt;digits&gt;/&lt;vm_id&gt;" starting at <paramref name="start"/> when followed by '/' or the end; else -1.</summary>
+    private int MatchAt(string value, int start)
+    {
+        foreach (var prefix in _prefixes)
+        {
+            if (!value.AsSpan(start).StartsWith(prefix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+            var digits = start + prefix.Length;
+            var end = digits;
+            while (end < value.Length && char.IsAsciiDigit(value[end]))
+            {
+                end++;
+            }
+            if (end == digits || !value.AsSpan(end).StartsWith(_vmSegment, StringComparison.Ordinal))
+            {
+                continue;
+            }
+            end += _vmSegment.Length;
+            if (end == value.Length || value[end] == '/')
+            {
+                return end;
+            }
+        }
+        return -1;
+    }
+}

@@ -1,0 +1,45 @@
+using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Virsh;
+
+namespace OneKvm.Remotes.Checkpoints;
+
+/// <summary>
+/// A save or restore whose virsh a signal killed: libvirt goes on with the job it was asked for
+/// (seen here: a restore whose virsh is killed comes up "running (restored)" a second later). So
+/// before the action answers, it waits a little while libvirt still holds the domain paused for
+/// the job, and asks whether the job's effect is there: then the action did what it was asked.
+/// </summary>
+internal static class InterruptedJob
+{
+    /// <summary>How long an interrupted action waits for libvirt (well within <see cref="Interruption.Grace"/>).</summary>
+    public static readonly TimeSpan SettleTime = TimeSpan.FromSeconds(10);
+
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// Polls the domain's state, without the cancelled token, while it is paused (the job runs) and
+    /// <see cref="SettleTime"/> lasts; then answers what <paramref name="happened"/> makes of the state
+    /// it ended in (null: no such domain). False when libvirt cannot be asked.
+    /// </summary>
+    public static async Task<bool> SettleAsync(DriverContext context, string domain, Func<string?, Task<bool>> happened)
+    {
+        var deadline = context.Time.GetUtcNow() + SettleTime;
+        try
+        {
+            while (true)
+            {
+                var state = await DomainState.GetAsync(context.Virsh, domain, CancellationToken.None).ConfigureAwait(false);
+                if (state != "paused" || context.Time.GetUtcNow() >= deadline)
+                {
+                    return await happened(state).ConfigureAwait(false);
+                }
+                await context.SleepAsync(Poll, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (OneKvmException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,51 @@
+using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Lifecycle;
+using OneKvm.Remotes.Logging;
+
+namespace OneKvm.Remotes.Checkpoints;
+
+/// <summary>
+/// restore.ceph, run by restore on a ceph system datastore: exports the checkpoint
+/// from RBD back to its file, then removes the image. The export goes to a temporary
+/// name first, so a half export never poses as a checkpoint, and a file already there
+/// is moved aside rather than lost. A failed image removal only warns, as upstream's
+/// restore went on after it.
+/// </summary>
+internal sealed class RestoreCephAction : IDriverAction
+{
+    public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
+    {
+        var file = arguments.Required("checkpoint_file");
+        var ceph = await CephCheckpoint.ForCallAsync(context, arguments, cancellationToken).ConfigureAwait(false);
+
+        var temporary = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, $".{Path.GetFileName(file)}.onekvm-{Guid.NewGuid():N}");
+        try
+        {
+            if (await CephCheckpoint.RunAsync(ceph.Export(temporary), cancellationToken).ConfigureAwait(false) is { } failure)
+            {
+                throw new OneKvmException($"Could not export the checkpoint {ceph.Image} to {file}: {failure}.");
+            }
+            if (File.Exists(file))
+            {
+                var aside = CheckpointSetAside.Move(file, context.Time.GetUtcNow().ToUnixTimeSeconds());
+                context.Logger.CheckpointMovedAside(file, aside);
+            }
+            File.Move(temporary, file, overwrite: false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new OneKvmException($"Could not export the checkpoint {ceph.Image} to {file}: {e.Message.TrimEnd('.')}.", e);
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+        context.Logger.CheckpointExported(ceph.Image, file);
+
+        if (await CephCheckpoint.RunAsync(ceph.Remove(), cancellationToken).ConfigureAwait(false) is { } notRemoved)
+        {
+            context.Logger.ImageNotRemoved(ceph.Image, notRemoved);
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using System.Xml.Linq;
+using OneKvm.Remotes.Host;
+
+namespace OneKvm.Remotes.Checkpoints;
+
+/// <summary>
+/// Which checkpoint a restored domain runs from, written into the domain's own metadata by the
+/// restore that starts it: <c>&lt;onekvm:restore checkpoint="..." identity="..."/&gt;</c>. libvirt
+/// finishes a restore whose virsh was killed (an interrupted action), so a restore run again must
+/// be able to tell "this domain already runs from this very checkpoint" (success, the checkpoint
+/// may go) from "some domain of that UUID runs" (failure, the checkpoint stays). The identity is
+/// the file's inode, size and modification time: a copy or a later checkpoint under the same name
+/// is another one.
+/// </summary>
+internal static class RestoreMarker
+{
+    public static readonly XNamespace Namespace = "urn:onekvm:restore:1";
+
+    private static readonly XName Element = Namespace + "restore";
+
+    /// <summary>Marks the domain XML handed to virsh restore with the checkpoint it comes from.</summary>
+    public static void Add(XElement domain, string file, string identity)
+    {
+        var metadata = domain.Element("metadata");
+        if (metadata is null)
+        {
+            metadata = new XElement("metadata");
+            domain.Add(metadata);
+        }
+        metadata.Elements(Element).Remove();
+        metadata.Add(new XElement(Element, new XAttribute(XNamespace.Xmlns + "onekvm", Namespace),
+            new XAttribute("checkpoint", file), new XAttribute("identity", identity)));
+    }
+
+    /// <summary>
+    /// True when the live domain XML says it was restored from <paramref name="file"/> as it is now,
+    /// or from that name when no file is left there.
+    /// </summary>
+    public static bool RunsFrom(XElement liveDomain, string file)
+    {
+        var marker = liveDomain.Element("metadata")?.Element(Element);
+        if (marker is null || (string?)marker.Attribute("checkpoint") != file)
+        {
+            return false;
+        }
+        // gone: the restore that wrote this marker already removed it, after the domain ran
+        return RegularFile.IdentityOf(file) is not { } identity || (string?)marker.Attribute("identity") == identity;
+    }
+}

@@ -1,0 +1,106 @@
+using System.ComponentModel;
+using System.Text;
+using CliWrap;
+using CliWrap.Buffered;
+using Microsoft.Extensions.Logging;
+using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Logging;
+using OneKvm.Remotes.Lifecycle;
+
+namespace OneKvm.Remotes.Host;
+
+/// <summary>
+/// The per-datastore hooks save.&lt;TM_MAD&gt; and restore.&lt;TM_MAD&gt; (e.g. save.ceph):
+/// an executable file beside the entry that was started, run with the same
+/// arguments and the action data on stdin, when the system datastore's TM_MAD has one.
+/// </summary>
+internal static class DatastoreHook
+{
+    private static readonly string[] LogTags = ["ERROR", "WARN", "INFO", "DEBUG"];
+
+    /// <summary>The hook for <paramref name="action"/> ("save", "restore"), or null when there is none.</summary>
+    public static string? Find(DriverContext context, string action, string? tmMad)
+    {
+        if (tmMad is null)
+        {
+            return null;
+        }
+        if (!IsPlainName(tmMad))
+        {
+            // a TM_MAD with a slash would name a program anywhere on the host
+            throw new OneKvmException(
+                $"The system datastore's TM_MAD '{tmMad}' is not a plain name; refusing to look for a {action} hook by it.");
+        }
+        var path = Path.Combine(context.Location.EntryDirectory, $"{action}.{tmMad}");
+        return File.Exists(path) && IsExecutable(path) ? path : null;
+    }
+
+    public static bool IsPlainName(string name) =>
+        name.Length > 0 && name[0] != '.' && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.');
+
+    /// <summary>Runs the hook; its log lines join ours, and a failure becomes this action's one sentence.</summary>
+    public static async Task RunAsync(DriverContext context, string hook, string stdin, IReadOnlyList<string> arguments,
+        CancellationToken cancellationToken)
+    {
+        var name = Path.GetFileName(hook);
+        context.Logger.HookRunning(name);
+        BufferedCommandResult result;
+        try
+        {
+            // no timeout: a hook moves a whole checkpoint (rbd import/export)
+            result = await Cli.Wrap(hook)
+                .WithArguments(arguments)
+                .WithStandardInputPipe(PipeSource.FromString(stdin, Encoding.UTF8))
+                .WithValidation(CommandResultValidation.None)
+                .ExecuteBufferedAsync(Encoding.UTF8, Encoding.UTF8, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (Win32Exception e)
+        {
+            throw new OneKvmException($"Could not run the {name} hook: {e.Message.TrimEnd('.')}.", e);
+        }
+        string? sentence = null;
+        foreach (var line in Lines(result.StandardOutput).Concat(Lines(result.StandardError)))
+        {
+            var (level, text) = Classify(line);
+            if (level == LogLevel.None)
+            {
+                sentence = text;
+                level = result.ExitCode == 0 ? LogLevel.Information : LogLevel.Error;
+            }
+            context.Logger.HookSaid(level, name, text);
+        }
+        if (result.ExitCode != 0)
+        {
+            var why = sentence is null ? "" : $": {sentence.TrimEnd('.')}";
+            throw new OneKvmException($"The {name} hook failed with exit code {result.ExitCode}{why}.");
+        }
+    }
+
+    private static IEnumerable<string> Lines(string text) =>
+        text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>A hook's "INFO: x" line keeps its level; a plain line (an error sentence) has none.</summary>
+    private static (LogLevel Level, string Text) Classify(string line)
+    {
+        foreach (var tag in LogTags)
+        {
+            if (line.StartsWith(tag + ":", StringComparison.Ordinal))
+            {
+                var level = tag switch
+                {
+                    "ERROR" => LogLevel.Error,
+                    "WARN" => LogLevel.Warning,
+                    "DEBUG" => LogLevel.Debug,
+                    _ => LogLevel.Information,
+                };
+                return (level, line[(tag.Length + 1)..].Trim());
+            }
+        }
+        return (LogLevel.None, line);
+    }
+
+    private static bool IsExecutable(string path) =>
+        (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
+}

@@ -1,0 +1,72 @@
+using Microsoft.Extensions.Logging;
+using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Host;
+using OneKvm.Remotes.Lifecycle;
+using OneKvm.Remotes.Virsh;
+
+namespace OneKvm.Remotes.Lifecycle;
+
+/// <summary>
+/// cancel: destroy the domain and confirm it is gone (missing, or shut off when it
+/// is persistent). A domain that is already gone is success, without upstream's
+/// Ruby backtrace. A destroy that fails (QEMU stuck in the kernel) is retried, as
+/// upstream retries for a minute. With OpenNebula's vgpu helper in the remotes tree the
+/// domain's vGPU is released once it is gone.
+/// </summary>
+internal sealed class CancelAction : IDriverAction
+{
+    public int MaxAttempts { get; init; } = 60;
+
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>What shutdown already read of the domain, when it ends in a cancel.</summary>
+    public DomainReadings? Readings { get; init; }
+
+    public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
+    {
+        var domain = arguments.Required("deploy_id");
+        var readings = Readings ?? new DomainReadings(context, domain);
+        var vgpuVmDirectory = await VmHostDevices.VgpuVmDirectoryAsync(context, readings, cancellationToken).ConfigureAwait(false);
+        VirshResult? lastFailure = null;
+        var gone = false;
+        for (var attempt = 1; attempt <= MaxAttempts && !gone; attempt++)
+        {
+            var destroy = await context.Virsh.TryRunAsync(VirshCommand.Create("destroy", "--domain", domain).WithoutTimeout(), cancellationToken)
+                .ConfigureAwait(false);
+            if (!destroy.Succeeded)
+            {
+                if (VirshErrors.IsDomainNotFound(destroy.StandardError) || VirshErrors.IsDomainNotRunning(destroy.StandardError))
+                {
+                    context.Logger.LogInformation("Domain {Domain} is not running; nothing to cancel", domain);
+                    lastFailure = null;
+                    gone = true;
+                    break;
+                }
+                lastFailure = destroy;
+            }
+            gone = await DomainState.IsGoneAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false);
+            if (gone)
+            {
+                lastFailure = null;
+            }
+            else if (attempt < MaxAttempts)
+            {
+                await context.SleepAsync(PollInterval, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        if (lastFailure is not null)
+        {
+            throw VirshRunnerExtensions.ActionFailure($"Could not destroy domain {domain}", new VirshException(lastFailure));
+        }
+        if (!gone)
+        {
+            throw new OneKvmException($"Could not destroy domain {domain}: it is still running after {MaxAttempts} attempts.");
+        }
+        await VmHostDevices.ReleaseVgpuAsync(context, domain, vgpuVmDirectory).ConfigureAwait(false);
+        if (context.Settings.CleanupMemoryOnStop)
+        {
+            await MemoryCleanup.RunAsync(context, wait: false, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

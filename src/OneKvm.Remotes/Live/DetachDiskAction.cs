@@ -1,0 +1,21 @@
+using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Live;
+using OneKvm.Remotes.Virsh;
+
+namespace OneKvm.Remotes.Live;
+
+/// <summary>
+/// detach_disk: detaches the disk by its target and succeeds only once the domain XML
+/// no longer has it. Upstream checks once, at once, so a guest that takes a moment to
+/// let go fails the detach; a target that is not attached is success here.
+/// </summary>
+internal sealed class DetachDiskAction : IDriverAction
+{
+    public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
+    {
+        var domain = arguments.Required("deploy_id");
+        var target = arguments.Required("target");
+        await DeviceDetach.For(context, domain, $"disk {target}", VirshCommand.Create("detach-disk", "--domain", domain, "--target", target),
+            live => live.Disk(target) is not null).RunAsync(cancellationToken).ConfigureAwait(false);
+    }
+}

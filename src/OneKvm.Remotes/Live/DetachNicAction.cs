@@ -1,0 +1,48 @@
+using System.Xml.Linq;
+using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Live;
+using OneKvm.Remotes.Logging;
+using OneKvm.Remotes.Xml;
+using OneKvm.Remotes.Live.Devices;
+
+namespace OneKvm.Remotes.Live;
+
+/// <summary>
+/// detach_nic: detaches the NIC with that MAC, whatever its type (upstream always says
+/// --type bridge, so an ethernet NIC cannot be detached), by handing libvirt the exact
+/// interface element of the domain XML; then waits until the guest has really released
+/// it (<see cref="DeviceDetach"/>). A MAC that is not attached is success. A PCI device
+/// marked ATTACH=YES in the action data is detached the same way.
+/// </summary>
+internal sealed class DetachNicAction : IDriverAction
+{
+    public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
+    {
+        var domain = arguments.Required("deploy_id");
+        var stdin = await context.ReadStdinAsync(cancellationToken).ConfigureAwait(false);
+        var pciElement = string.IsNullOrWhiteSpace(stdin) ? null : ActionData.Parse(stdin).Attaching("PCI");
+        string device;
+        Func<LiveDomain, XElement?> find;
+        if (pciElement is not null)
+        {
+            var pci = PciDefinition.Read(pciElement, "the PCI device being detached");
+            device = pci.Name;
+            find = live => pci.FindIn(live.Devices);
+        }
+        else
+        {
+            var mac = MacAddress.Require(arguments.Optional("mac"), "given as argument");
+            device = $"NIC {mac}";
+            find = live => live.Interface(mac);
+        }
+
+        var current = await LiveDomain.ReadAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false);
+        if (find(current) is not { } element)
+        {
+            context.Logger.NotAttached(device, domain);
+            return;
+        }
+        await DeviceDetach.For(context, domain, device, DeviceAttach.DetachCommand(domain, element), live => find(live) is not null)
+            .RunAsync(cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,85 @@
+using System.Globalization;
+using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Host;
+using OneKvm.Remotes.Live;
+using OneKvm.Remotes.Virsh;
+using OneKvm.Remotes.Xml;
+using OneKvm.Remotes.Live.Devices;
+
+namespace OneKvm.Remotes.Live;
+
+/// <summary>
+/// resize: changes the memory (balloon, or with MEMORY_RESIZE_MODE=HOTPLUG a DIMM on the
+/// domain's NUMA node) and then the VCPUs (live, hot-pluggable) of a running domain,
+/// each only when it changed.
+/// </summary>
+internal sealed class ResizeAction : IDriverAction
+{
+    public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
+    {
+        var domain = arguments.Required("deploy_id");
+        var plan = ResizePlan.Read(ActionData.Parse(await context.ReadStdinAsync(cancellationToken).ConfigureAwait(false)));
+        if (plan.MemoryMiB is { } memory)
+        {
+            var growing = plan.PreviousMemoryMiB is not { } before || memory > before;
+            // compaction helps the host find memory for a guest that grows; a shrunk guest returned some
+            if (growing && context.Settings.CleanupMemoryOnStart)
+            {
+                await MemoryCleanup.RunAsync(context, wait: true, cancellationToken).ConfigureAwait(false);
+            }
+            if (plan.HotplugMemory)
+            {
+                await ResizeByDimmAsync(context, domain, memory, plan.PreviousMemoryMiB, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await context.Virsh.RunOrFailAsync(
+                    VirshCommand.Create("setmem", "--domain", domain, "--size", (memory * 1024).ToString(CultureInfo.InvariantCulture)),
+                    $"Could not resize the memory of {domain} to {memory} MiB", cancellationToken).ConfigureAwait(false);
+            }
+            if (!growing && context.Settings.CleanupMemoryOnStop)
+            {
+                await MemoryCleanup.RunAsync(context, wait: false, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        if (plan.Vcpus is { } vcpus)
+        {
+            await context.Virsh.RunOrFailAsync(
+                VirshCommand.Create("setvcpus", "--domain", domain, "--count", vcpus.ToString(CultureInfo.InvariantCulture), "--live", "--hotpluggable"),
+                $"Could not resize the VCPUs of {domain} to {vcpus}", cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task ResizeByDimmAsync(DriverContext context, string domain, long memory, long? previous,
+        CancellationToken cancellationToken)
+    {
+        if (previous is null)
+        {
+            throw new OneKvmException(
+                $"Could not hot-plug memory into {domain}: the action data has no TEMPLATE/RESIZE/MEMORY, the size to start from.");
+        }
+        var live = await LiveDomain.ReadAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false);
+        var node = live.FirstNumaCell
+            ?? throw new OneKvmException($"Could not hot-plug memory into {domain}: the domain has no NUMA cell to put a DIMM on.");
+        var size = Math.Abs(memory - previous.Value);
+        if (memory > previous)
+        {
+            await context.Virsh.RunOrFailAsync(
+                // the guest's new memory is allocated (and with hugepages preallocated) by the attach itself
+                VirshCommand.Create("attach-device", "--domain", domain, "--file", "/dev/stdin", "--live")
+                    .WithStandardInput(Dimm.ToXml(size, node).ToString()).WithoutTimeout(),
+                $"Could not hot-plug {size} MiB of memory into {domain}", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        var dimms = live.Devices.Where(d => Dimm.Matches(d, size, node)).ToList();
+        if (dimms.Count == 0)
+        {
+            throw new OneKvmException($"Could not unplug {size} MiB of memory from {domain}: it has no DIMM of that size on NUMA node {node}.");
+        }
+        await DeviceDetach.For(context, domain, $"the DIMM of {size} MiB",
+                DeviceAttach.DetachCommand(domain, dimms[0]).WithArguments("--live"),
+                l => l.Devices.Count(d => Dimm.Matches(d, size, node)) >= dimms.Count)
+            .RunAsync(cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,39 @@
+using System.Globalization;
+using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Virsh;
+using OneKvm.Remotes.Xml;
+
+namespace OneKvm.Remotes.Live;
+
+/// <summary>
+/// resize_disk: grows the disk with that DISK_ID (its TARGET from the action data on
+/// stdin) with blockresize, trying again while QEMU says the image "is in use", as
+/// upstream does (5 s apart, VIRSH_RETRIES attempts).
+/// </summary>
+internal sealed class ResizeDiskAction : IDriverAction
+{
+    public TimeSpan InUseDelay { get; init; } = TimeSpan.FromSeconds(5);
+
+    public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
+    {
+        var domain = arguments.Required("deploy_id");
+        var diskId = arguments.Required("disk_id");
+        var size = arguments.Required("size");
+        if (!long.TryParse(size, NumberStyles.None, CultureInfo.InvariantCulture, out var mib) || mib < 1)
+        {
+            throw new UsageException($"The size '{size}' is not a whole number of MiB.");
+        }
+        var data = ActionData.Parse(await context.ReadStdinAsync(cancellationToken).ConfigureAwait(false));
+        var disk = data.Template?.Elements("DISK").FirstOrDefault(d => ActionData.Text(d, "DISK_ID") == diskId)
+            ?? throw new OneKvmException($"The action data has no DISK with DISK_ID={diskId}, so there is no disk to resize.");
+        var target = ActionData.Text(disk, "TARGET")
+            ?? throw new OneKvmException($"The DISK with DISK_ID={diskId} has no TARGET, so its device in the domain is unknown.");
+        await context.Virsh.WithRetryDelay(_ => InUseDelay).RunOrFailAsync(BlockResize(domain, target, mib),
+            $"Could not resize disk {diskId} ({target}) of {domain} to {mib} MiB", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>virsh blockresize to a size in MiB, tried again while QEMU says the image "is in use".</summary>
+    public static VirshCommand BlockResize(string domain, string target, long mib) =>
+        VirshCommand.Create("blockresize", "--domain", domain, "--path", target, "--size", $"{mib}M").WithoutTimeout().WithRetryOn("is in use");
+}

@@ -1,0 +1,208 @@
+using System.Xml.Linq;
+using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Host;
+using OneKvm.Remotes.Logging;
+using OneKvm.Remotes.Virsh;
+using OneKvm.Remotes.Xml;
+using OneKvm.Remotes.Snapshots;
+
+namespace OneKvm.Remotes.Migration;
+
+/// <summary>
+/// A running VM moved to another system datastore of the same host (DS_LIVE_MIGRATE: migrate
+/// with the same source and destination host and another DISK_TARGET_PATH). The new VM
+/// directory gets every file but the images QEMU writes (rsync, sparse); each of those is
+/// copied live into an image made there with the same format, size and backing file
+/// (`virsh blockcopy --reuse-external`, only the top layer of a chain). Only once every copy
+/// has caught up are the disks switched to their copies (`blockjob --pivot`), so a failure
+/// before that aborts every copy and leaves the VM on its old files, untouched, with the new
+/// directory removed. Then CD-ROMs are changed to their copies and the system_datastore of
+/// OpenNebula's metadata in the domain is rewritten. The old files stay for the TM driver.
+/// </summary>
+internal sealed class DatastoreMove
+{
+    public required string Domain { get; init; }
+
+    public required string Host { get; init; }
+
+    public required VirshRunner Virsh { get; init; }
+
+    public required HostShell Shell { get; init; }
+
+    public required MigrationStorage Storage { get; init; }
+
+    public async Task RunAsync(DriverContext context, CancellationToken cancellationToken)
+    {
+        var info = await DomainInfo.ReadAsync(Virsh, Domain, cancellationToken).ConfigureAwait(false)
+                   ?? throw new OneKvmException($"Domain {Domain} does not exist on {Host}; nothing was moved.");
+        if (!info.IsActive)
+        {
+            throw new OneKvmException($"Domain {Domain} is shut off on {Host}: only a running domain can be moved live.");
+        }
+        var plan = await StorageCopyPlan.ReadAsync(context, Virsh, Shell, Domain, Storage, "a live copy to another datastore", cancellationToken)
+            .ConfigureAwait(false);
+        var storage = plan.Storage;
+        context.Logger.MovingDatastore(Domain, storage.SourceDirectory, storage.DestinationDirectory);
+
+        var madeDirectory = await MakeDirectoryAsync(storage.DestinationDirectory, cancellationToken).ConfigureAwait(false);
+        var copying = new List<LiveDisk>();
+        SnapshotCarry? snapshots = null;
+        try
+        {
+            await CopyFilesAsync(plan, cancellationToken).ConfigureAwait(false);
+            foreach (var disk in plan.Live)
+            {
+                var path = storage.OnDestination(disk.Relative);
+                await Shell.RunOrFailAsync(["mkdir", "-p", "--", PosixPath.Dirname(path)], "mkdir", context.Settings.VirshTimeout, cancellationToken)
+                    .ConfigureAwait(false);
+                await Shell.RunOrFailAsync(disk.CreateCommand(path), $"Creating {path}", context.Settings.VirshTimeout, cancellationToken)
+                    .ConfigureAwait(false);
+            }
+            snapshots = await SnapshotCarry.TakeAsync(context, Virsh, Domain, Host, cancellationToken).ConfigureAwait(false);
+            foreach (var disk in plan.Live)
+            {
+                copying.Add(disk);
+                await Virsh.RunOrFailAsync(CopyCommand(disk, storage, info.Persistent), $"Could not copy disk {disk.Target} of {Domain}",
+                    cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is OneKvmException || e is OperationCanceledException && cancellationToken.IsCancellationRequested)
+        {
+            var problems = new List<string>();
+            foreach (var disk in copying)
+            {
+                var abort = await Virsh.TryRunAsync(VirshCommand.Create("blockjob", "--domain", Domain, "--path", disk.Target, "--abort"),
+                    CancellationToken.None).ConfigureAwait(false);
+                // a copy that failed on its own has no job left to abort
+                if (!abort.Succeeded && !abort.StandardError.Contains("does not have an active block job", StringComparison.OrdinalIgnoreCase)
+                    && !abort.StandardError.Contains("no active block job", StringComparison.OrdinalIgnoreCase))
+                {
+                    problems.Add($"the copy of {disk.Target} could not be aborted: {new VirshException(abort).Reason()}");
+                }
+            }
+            if (snapshots is not null)
+            {
+                await snapshots.PutBackAsync(context, Virsh, Host).ConfigureAwait(false);
+            }
+            await RemoveAsync(context, storage.DestinationDirectory, madeDirectory, problems).ConfigureAwait(false);
+            var trouble = problems.Count > 0 ? "; but " + string.Join("; ", problems) : "";
+            throw e is OperationCanceledException
+                ? new OneKvmException(
+                    $"The move of {Domain} to {storage.DestinationDirectory} was interrupted by a signal and aborted; it keeps running on {Host} from {storage.SourceDirectory}{trouble}.")
+                : new OneKvmException(
+                    $"Could not move {Domain} to {storage.DestinationDirectory}: {e.Message.TrimEnd('.')}; it keeps running on {Host} from {storage.SourceDirectory}{trouble}.",
+                    e);
+        }
+
+        // every copy is in step with its disk: from here on the VM moves, whatever happens
+        var switched = new List<string>();
+        foreach (var disk in plan.Live)
+        {
+            await Virsh.RunOrFailAsync(VirshCommand.Create("blockjob", "--domain", Domain, "--path", disk.Target, "--pivot"),
+                $"Could not switch disk {disk.Target} of {Domain} to {storage.OnDestination(disk.Relative)} (already switched: {(switched.Count > 0 ? string.Join(", ", switched) : "none")})",
+                CancellationToken.None).ConfigureAwait(false);
+            switched.Add(disk.Target);
+        }
+        foreach (var (disk, relative) in plan.ReadOnly.Where(r => r.Disk.Device is "cdrom" or "floppy"))
+        {
+            await Virsh.RunOrFailAsync(
+                VirshCommand.Create("change-media", "--domain", Domain, "--path", disk.Target, "--source", storage.OnDestination(relative),
+                    "--update", "--force"),
+                $"Could not change the medium of {disk.Target} of {Domain} to {storage.OnDestination(relative)}", CancellationToken.None)
+                .ConfigureAwait(false);
+        }
+        await RewriteMetadataAsync(context, info.Persistent).ConfigureAwait(false);
+        await snapshots!.PutBackAsync(context, Virsh, Host).ConfigureAwait(false);
+        context.Logger.MovedDatastore(Domain, storage.DestinationDirectory, plan.Live.Count);
+    }
+
+    private VirshCommand CopyCommand(LiveDisk disk, MigrationStorage storage, bool persistent)
+    {
+        // --wait without --pivot returns once the copy is in step, leaving the job mirroring
+        var command = VirshCommand.Create("blockcopy", "--domain", Domain, "--path", disk.Target, "--dest", storage.OnDestination(disk.Relative),
+                "--format", disk.Image.Format, "--reuse-external", "--wait")
+            .WithoutTimeout();
+        if (disk.Image.Backing is not null)
+        {
+            command = command.WithArguments("--shallow");
+        }
+        // libvirt copies a persistent domain's disk only as a job that does not survive a restart
+        return persistent ? command.WithArguments("--transient-job") : command;
+    }
+
+    /// <summary>True when the directory was made here; false when it existed, empty. One that holds files is refused.</summary>
+    private async Task<bool> MakeDirectoryAsync(string directory, CancellationToken cancellationToken)
+    {
+        var timeout = TimeSpan.FromSeconds(60);
+        await Shell.RunOrFailAsync(["mkdir", "-p", "--", PosixPath.Dirname(directory)], "mkdir", timeout, cancellationToken).ConfigureAwait(false);
+        if ((await Shell.RunAsync(["mkdir", "--", directory], timeout, cancellationToken).ConfigureAwait(false)).ExitCode == 0)
+        {
+            return true;
+        }
+        var listing = await Shell.RunOrFailAsync(["find", directory, "-mindepth", "1", "-maxdepth", "1"], $"Listing {directory}", timeout,
+            cancellationToken).ConfigureAwait(false);
+        return listing.Trim().Length == 0
+            ? false
+            : throw new OneKvmException($"{directory} already exists on {Host} and is not empty; {Domain} was not moved.");
+    }
+
+    private async Task CopyFilesAsync(StorageCopyPlan plan, CancellationToken cancellationToken)
+    {
+        var command = new List<string> { "rsync", "-a", "-S" };
+        command.AddRange(plan.Excluded.Select(f => "--exclude=/" + f));
+        command.AddRange([plan.Storage.SourceDirectory + "/", plan.Storage.DestinationDirectory + "/"]);
+        var result = await Shell.RunAsync(command, ExternalTool.NoDeadline, cancellationToken).ConfigureAwait(false);
+        if (result.ExitCode != 0)
+        {
+            throw new OneKvmException($"rsync of {plan.Storage.SourceDirectory} to {plan.Storage.DestinationDirectory} failed: {ExternalTool.Reason(result)}");
+        }
+    }
+
+    private async Task RemoveAsync(DriverContext context, string directory, bool made, List<string> problems)
+    {
+        IReadOnlyList<string> command = made ? ["rm", "-rf", "--", directory] : ["find", directory, "-mindepth", "1", "-delete"];
+        try
+        {
+            await Shell.RunOrFailAsync(command, $"Removing {directory}", TimeSpan.FromMinutes(5), CancellationToken.None).ConfigureAwait(false);
+            context.Logger.DestinationFilesRemoved(directory, Host);
+        }
+        catch (OneKvmException e)
+        {
+            problems.Add($"{directory} could not be removed: {e.Message.TrimEnd('.')}");
+        }
+    }
+
+    /// <summary>OpenNebula's metadata names the VM directory (system_datastore): it now names the new one.</summary>
+    private async Task RewriteMetadataAsync(DriverContext context, bool persistent)
+    {
+        var settings = context.Settings;
+        var read = await Virsh.TryRunAsync(
+            VirshCommand.Create("metadata", "--domain", Domain, "--uri", settings.LibvirtMetadataUri).WithReadOnly(), CancellationToken.None)
+            .ConfigureAwait(false);
+        if (!read.Succeeded || string.IsNullOrWhiteSpace(read.StandardOutput))
+        {
+            context.Logger.MetadataNotRewritten(Domain, read.Succeeded ? "the domain has none" : new VirshException(read).Reason());
+            return;
+        }
+        var metadata = SafeXml.Parse(read.StandardOutput, $"the OpenNebula metadata of {Domain}").Root!;
+        var element = metadata.Elements().FirstOrDefault(e => e.Name.LocalName == OneMetadata.SystemDatastoreElement);
+        if (element is null)
+        {
+            context.Logger.MetadataNotRewritten(Domain, $"it has no {OneMetadata.SystemDatastoreElement}");
+            return;
+        }
+        element.ReplaceNodes(new XCData(Storage.DestinationDirectory));
+        var set = VirshCommand.Create("metadata", "--domain", Domain, "--uri", settings.LibvirtMetadataUri, "--key", settings.LibvirtMetadataKey,
+            "--set", metadata.ToString(SaveOptions.DisableFormatting), "--live");
+        if (persistent)
+        {
+            set = set.WithArguments("--config");
+        }
+        var result = await Virsh.TryRunAsync(set, CancellationToken.None).ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            context.Logger.MetadataNotRewritten(Domain, new VirshException(result).Reason());
+        }
+    }
+}

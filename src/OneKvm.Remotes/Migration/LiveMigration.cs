@@ -1,0 +1,400 @@
+using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Host;
+using OneKvm.Remotes.Logging;
+using OneKvm.Remotes.Virsh;
+using OneKvm.Remotes.Xml;
+using OneKvm.Remotes.Snapshots;
+using OneKvm.Remotes.Guest;
+
+namespace OneKvm.Remotes.Migration;
+
+/// <summary>
+/// One live migration, shared by migrate (run on the source host) and migrate_local (run
+/// on the front-end): the two differ only in how the source's libvirt is reached and where
+/// memory is cleaned up. Both hosts are checked before anything changes; a migration that
+/// fails or is interrupted is reconciled so that the domain ends on exactly one host.
+/// </summary>
+internal sealed class LiveMigration
+{
+    /// <summary>How often the job of an aborted migration is looked at until it is over.</summary>
+    public static readonly TimeSpan JobPollInterval = TimeSpan.FromMilliseconds(500);
+
+    public const int JobPolls = 40;
+
+    public required string Domain { get; init; }
+
+    public required string SourceHost { get; init; }
+
+    public required string DestinationHost { get; init; }
+
+    /// <summary>virsh on the source's libvirt (LIBVIRT_URI for migrate, QEMU_PROTOCOL://src/system for migrate_local).</summary>
+    public required VirshRunner Source { get; init; }
+
+    public required string DestinationUri { get; init; }
+
+    /// <summary>migrate_local: the source is another host too (its memory is cleaned up through ssh).</summary>
+    public required bool SourceIsRemote { get; init; }
+
+    public IReadOnlyList<string> StorageOptions { get; init; } = [];
+
+    /// <summary>Runs programs where the VM's files are (this host for migrate, ssh to the source for migrate_local).</summary>
+    public required HostShell SourceShell { get; init; }
+
+    /// <summary>The VM's id (its directory in the system datastore), from the arguments.</summary>
+    public string? VmId { get; init; }
+
+    public async Task RunAsync(DriverContext context, ActionData? data, CancellationToken cancellationToken)
+    {
+        var features = VmMigrationFeatures.From(data);
+        var destination = Source.WithUri(DestinationUri);
+
+        var storage = MigrationStorage.From(data, VmId);
+
+        var info = await ReadSourceAsync(cancellationToken).ConfigureAwait(false);
+        var definedOnDestination = await CheckDestinationAsync(destination, info, cancellationToken).ConfigureAwait(false);
+        var copy = storage is { Shared: false }
+            ? await StorageCopy.PlanAsync(context, Source, SourceShell, Domain, DestinationHost, storage, cancellationToken).ConfigureAwait(false)
+            : null;
+        if (context.Settings.CleanupMemoryOnStart)
+        {
+            await MemoryCleanup.RunOnAsync(context, DestinationHost, wait: true, cancellationToken).ConfigureAwait(false);
+        }
+        var destinationXml = copy is null ? null : await PrepareDestinationAsync(copy, cancellationToken).ConfigureAwait(false);
+
+        SnapshotCarry snapshots;
+        try
+        {
+            snapshots = await SnapshotCarry.TakeAsync(context, Source, Domain, SourceHost, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (copy is not null && e is OneKvmException or OperationCanceledException)
+        {
+            var problem = await copy.RemoveFromDestinationAsync().ConfigureAwait(false);
+            if (problem is null)
+            {
+                throw;
+            }
+            throw Failure($"{e.Message.TrimEnd('.')}; {problem}.", e);
+        }
+        var storageOptions = copy?.Plan.MigrateOptions() ?? StorageOptions;
+        if (copy is { Plan.Live.Count: > 0 })
+        {
+            context.Logger.CopyingDisksLive(copy.Plan.Live.Count, Domain, string.Join(", ", copy.Plan.Live.Select(d => $"{d.Target} {d.RealPath}")));
+        }
+        var command = new MigrateCommand(Domain, DestinationUri, context.Settings.MigrateOptions, features, info.Persistent, storageOptions)
+        {
+            DestinationXml = destinationXml,
+        };
+        context.Logger.Migrating(Domain, info.State, SourceHost, DestinationHost, DestinationUri);
+        var started = context.Time.GetTimestamp();
+        try
+        {
+            await BlockJobRetry.Runner(Source).RunAsync(command.ToVirsh(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is VirshException || e is OperationCanceledException && cancellationToken.IsCancellationRequested)
+        {
+            var interrupted = e is OperationCanceledException;
+            var failure = interrupted ? "interrupted by a signal" : Reason(e);
+            await ReconcileAsync(context, destination, info, definedOnDestination, snapshots, copy, e, failure).ConfigureAwait(false);
+            context.Logger.MigratedDespiteFailure(failure, Domain, DestinationHost, SourceHost);
+        }
+        context.Logger.Migrated(Domain, DestinationHost, context.Time.GetElapsedTime(started).TotalSeconds);
+        if (copy is not null && storageOptions.Contains("--suspend"))
+        {
+            await FinishSwitchoverAsync(context, destination, copy, info).ConfigureAwait(false);
+        }
+        await snapshots.PutBackAsync(context, destination, DestinationHost).ConfigureAwait(false);
+        // upstream's Ruby migrate takes SYNC_TIME=YES, its bash migrate_local only "yes"
+        if (context.Entry.Name == "migrate" ? context.Settings.SyncTimeAfterMigrate : context.Settings.SyncTime)
+        {
+            GuestClockSync.Start(context, info.Uuid, DestinationUri);
+        }
+        if (context.Settings.CleanupMemoryOnStop)
+        {
+            if (SourceIsRemote)
+            {
+                await MemoryCleanup.RunOnAsync(context, SourceHost, wait: false, CancellationToken.None).ConfigureAwait(false);
+            }
+            else
+            {
+                await MemoryCleanup.RunAsync(context, wait: false, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The destination's VM directory with its empty images and the other files, and the domain
+    /// XML for the destination when the directory changes; on failure nothing of it stays.
+    /// </summary>
+    private async Task<string?> PrepareDestinationAsync(StorageCopy copy, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await copy.PrepareAsync(cancellationToken).ConfigureAwait(false);
+            return await copy.DestinationXmlAsync(Source, Domain, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OneKvmException || e is OperationCanceledException && cancellationToken.IsCancellationRequested)
+        {
+            var problem = await copy.RemoveFromDestinationAsync().ConfigureAwait(false);
+            var trouble = problem is null ? "" : "; but " + problem;
+            throw Failure(e is OperationCanceledException
+                ? $"The migration of {Domain} to {DestinationHost} was interrupted by a signal while its files were copied; it keeps running on {SourceHost}{trouble}."
+                : $"Could not copy the files of {Domain} to {DestinationHost}: {e.Message.TrimEnd('.')}; it keeps running on {SourceHost}{trouble}.",
+                e is OperationCanceledException ? null : e);
+        }
+    }
+
+    /// <summary>
+    /// libvirt left the VM paused on the destination (--suspend) so that the files QEMU wrote
+    /// besides its disks can follow; then it runs. The migration is done whatever happens here:
+    /// a failure is a warning, never the action's failure.
+    /// </summary>
+    private async Task FinishSwitchoverAsync(DriverContext context, VirshRunner destination, StorageCopy copy, DomainInfo info)
+    {
+        try
+        {
+            await copy.CopyAfterSwitchoverAsync().ConfigureAwait(false);
+        }
+        catch (OneKvmException e)
+        {
+            context.Logger.SwitchoverProblem(Domain, DestinationHost, e.Message.TrimEnd('.'));
+        }
+        if (info.State != "running")
+        {
+            return;
+        }
+        var state = await destination.TryRunAsync(VirshCommand.Create("domstate", "--domain", info.Uuid).WithReadOnly(), CancellationToken.None)
+            .ConfigureAwait(false);
+        if (state.Succeeded && state.StandardOutput.Trim() == "paused")
+        {
+            var problems = new List<string>();
+            await ResumeAsync(context, destination, info, DestinationHost, problems).ConfigureAwait(false);
+            foreach (var problem in problems)
+            {
+                context.Logger.SwitchoverProblem(Domain, DestinationHost, problem);
+            }
+        }
+    }
+
+    private async Task<DomainInfo> ReadSourceAsync(CancellationToken cancellationToken)
+    {
+        DomainInfo? info;
+        try
+        {
+            info = await DomainInfo.ReadAsync(Source, Domain, cancellationToken).ConfigureAwait(false);
+        }
+        catch (VirshException e)
+        {
+            throw VirshRunnerExtensions.ActionFailure($"Could not read domain {Domain} on {SourceHost}", e);
+        }
+        if (info is null)
+        {
+            throw new OneKvmException($"Domain {Domain} does not exist on {SourceHost}; nothing was migrated.");
+        }
+        return info.IsActive
+            ? info
+            : throw new OneKvmException($"Domain {Domain} is shut off on {SourceHost}: only a running domain can be live-migrated.");
+    }
+
+    /// <summary>
+    /// Reaches the destination before anything changes, and refuses a host where the domain
+    /// already runs. True when the destination holds a (shut off) definition of it, which a
+    /// failed migration must leave there.
+    /// </summary>
+    private async Task<bool> CheckDestinationAsync(VirshRunner destination, DomainInfo info, CancellationToken cancellationToken)
+    {
+        ObservedState? state;
+        try
+        {
+            state = await ObserveAsync(destination, info.Name, cancellationToken).ConfigureAwait(false);
+        }
+        catch (VirshException e)
+        {
+            throw new OneKvmException(
+                $"Could not reach {DestinationHost} ({DestinationUri}): {Reason(e)}; {Domain} was not migrated and keeps running on {SourceHost}.", e);
+        }
+        if (state is { IsActive: true })
+        {
+            throw new OneKvmException($"Domain {info.Name} is already {state.State} on {DestinationHost}; nothing was migrated.");
+        }
+        return state is not null;
+    }
+
+    /// <summary>
+    /// After a failed or interrupted migration: stops the job, looks at both hosts and leaves
+    /// the domain on exactly one. Returns when it runs on the destination (the migration did
+    /// complete); otherwise fails with the sentence that says where the domain is.
+    /// </summary>
+    private async Task ReconcileAsync(DriverContext context, VirshRunner destination, DomainInfo info, bool definedOnDestination,
+        SnapshotCarry snapshots, StorageCopy? copy, Exception cause, string failure)
+    {
+        var interrupted = cause is OperationCanceledException;
+        // the dispatcher logs what virsh said from the cause; a signal is no virsh failure
+        var inner = interrupted ? null : cause;
+        if (interrupted)
+        {
+            context.Logger.MigrationInterrupted(Domain, SourceHost);
+            await AbortJobAsync(context).ConfigureAwait(false);
+        }
+        ObservedState? onSource, onDestination;
+        try
+        {
+            onSource = await ObserveAsync(Source, info.Uuid, CancellationToken.None).ConfigureAwait(false);
+            onDestination = await ObserveAsync(destination, info.Uuid, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (VirshException e)
+        {
+            throw new OneKvmException(
+                $"Could not migrate {Domain} to {DestinationHost} ({failure}), and where it is now could not be read: {Reason(e)}.", inner ?? e);
+        }
+        context.Logger.PlacementObserved(Domain, onSource?.ToString() ?? "absent", SourceHost, onDestination?.ToString() ?? "absent",
+            DestinationHost);
+
+        var outcome = MigrationOutcome.Decide(onSource, onDestination, wasRunning: info.State == "running");
+        var problems = new List<string>();
+        if (outcome.RemoveFromDestination)
+        {
+            await RemoveAsync(context, destination, info, DestinationHost, onDestination, undefine: !definedOnDestination, problems)
+                .ConfigureAwait(false);
+        }
+        if (outcome.RemoveFromSource)
+        {
+            await RemoveAsync(context, Source, info, SourceHost, onSource, undefine: true, problems).ConfigureAwait(false);
+        }
+        if (outcome.ResumeOnSource)
+        {
+            await ResumeAsync(context, Source, info, SourceHost, problems).ConfigureAwait(false);
+        }
+        if (outcome.ResumeOnDestination)
+        {
+            await ResumeAsync(context, destination, info, DestinationHost, problems).ConfigureAwait(false);
+        }
+
+        var trouble = problems.Count > 0 ? "; but " + string.Join("; ", problems) : "";
+        switch (outcome.Host)
+        {
+            case MigratedDomainHost.Destination when problems.Count == 0:
+                return;
+            case MigratedDomainHost.Destination:
+                throw Failure($"Domain {Domain} moved to {DestinationHost} although virsh migrate failed ({failure}){trouble}.", inner);
+            case MigratedDomainHost.Source:
+                await snapshots.PutBackAsync(context, Source, SourceHost).ConfigureAwait(false);
+                if (copy is not null && await copy.RemoveFromDestinationAsync().ConfigureAwait(false) is { } leftover)
+                {
+                    trouble += (trouble.Length == 0 ? "; but " : "; ") + leftover;
+                }
+                var stays = outcome.ResumeOnSource || onSource!.State == "running" ? "it keeps running" : $"it stays {onSource.State}";
+                throw Failure(interrupted
+                    ? $"The migration of {Domain} to {DestinationHost} was interrupted by a signal and aborted; {stays} on {SourceHost}{trouble}."
+                    : $"Could not migrate {Domain} to {DestinationHost}: {failure}; {stays} on {SourceHost}{trouble}.", inner);
+            case MigratedDomainHost.Split:
+                throw Failure(
+                    $"Could not migrate {Domain} to {DestinationHost} ({failure}): its post-copy phase failed and its memory is split between {SourceHost} ({onSource?.ToString() ?? "absent"}) and {DestinationHost} ({onDestination?.ToString() ?? "absent"}), so both copies are left for the operator.",
+                    inner);
+            default:
+                throw Failure(
+                    $"Could not migrate {Domain} to {DestinationHost} ({failure}), and it is now on neither {SourceHost} nor {DestinationHost}{trouble}.",
+                    inner);
+        }
+    }
+
+    /// <summary>
+    /// Killing virsh ends a migration it drives, but not a peer-to-peer one (--p2p), which
+    /// the source's libvirtd drives on its own: that one is aborted, then waited for.
+    /// </summary>
+    private async Task AbortJobAsync(DriverContext context)
+    {
+        try
+        {
+            await Source.TryRunAsync(VirshCommand.Create("domjobabort", "--domain", Domain), CancellationToken.None).ConfigureAwait(false);
+            for (var poll = 0; poll < JobPolls; poll++)
+            {
+                var job = await Source.TryRunAsync(VirshCommand.Create("domjobinfo", "--domain", Domain).WithReadOnly(), CancellationToken.None)
+                    .ConfigureAwait(false);
+                if (!job.Succeeded || !IsJobActive(job.StandardOutput))
+                {
+                    return;
+                }
+                await context.SleepAsync(JobPollInterval, CancellationToken.None).ConfigureAwait(false);
+            }
+            context.Logger.MigrationJobStillRunning(Domain, (JobPollInterval * JobPolls).TotalSeconds);
+        }
+        catch (VirshException)
+        {
+            // the runner logged it; the states of both hosts decide what happens next
+        }
+    }
+
+    /// <summary>domjobinfo's "Job type:" is Unbounded or Bounded while a job runs (None, Completed, Failed, Cancelled after).</summary>
+    public static bool IsJobActive(string domjobinfo) =>
+        domjobinfo.Split('\n')
+            .Select(l => l.Trim())
+            .FirstOrDefault(l => l.StartsWith("Job type:", StringComparison.Ordinal)) is { } line
+        && line["Job type:".Length..].Trim() is "Unbounded" or "Bounded";
+
+    private static async Task RemoveAsync(DriverContext context, VirshRunner virsh, DomainInfo info, string host, ObservedState? state,
+        bool undefine, List<string> problems)
+    {
+        var uuid = info.Uuid;
+        try
+        {
+            if (state is { IsActive: true })
+            {
+                // the other libvirtd may clean up its half of an aborted migration on its own, meanwhile
+                var destroy = await virsh.TryRunAsync(VirshCommand.Create("destroy", "--domain", uuid), CancellationToken.None)
+                    .ConfigureAwait(false);
+                if (!destroy.Succeeded && !VirshErrors.IsDomainNotFound(destroy.StandardError)
+                    && !VirshErrors.IsDomainNotRunning(destroy.StandardError))
+                {
+                    throw new VirshException(destroy);
+                }
+            }
+            if (undefine)
+            {
+                // the NVRAM file lives in the shared VM directory: the domain on the other host uses it
+                var result = await virsh.TryRunAsync(VirshCommand.Create("undefine", "--domain", uuid, "--keep-nvram"), CancellationToken.None)
+                    .ConfigureAwait(false);
+                if (!result.Succeeded && !VirshErrors.IsDomainNotFound(result.StandardError)
+                    && !result.StandardError.Contains("transient", StringComparison.Ordinal))
+                {
+                    throw new VirshException(result);
+                }
+            }
+            context.Logger.LeftoverRemoved(info.Name, host);
+        }
+        catch (VirshException e)
+        {
+            problems.Add($"its copy on {host} could not be removed: {Reason(e)}");
+        }
+    }
+
+    private static async Task ResumeAsync(DriverContext context, VirshRunner virsh, DomainInfo info, string host, List<string> problems)
+    {
+        try
+        {
+            await virsh.RunAsync(VirshCommand.Create("resume", "--domain", info.Uuid), CancellationToken.None).ConfigureAwait(false);
+            context.Logger.ResumedAfterMigration(info.Name, host);
+        }
+        catch (VirshException e)
+        {
+            problems.Add($"it could not be resumed on {host}: {Reason(e)}");
+        }
+    }
+
+    /// <summary>The domain's state and reason, or null when that libvirt has no such domain.</summary>
+    private static async Task<ObservedState?> ObserveAsync(VirshRunner virsh, string domain, CancellationToken cancellationToken)
+    {
+        var result = await virsh.TryRunAsync(VirshCommand.Create("domstate", "--domain", domain, "--reason").WithReadOnly(), cancellationToken)
+            .ConfigureAwait(false);
+        if (result.Succeeded)
+        {
+            return ObservedState.Parse(result.StandardOutput);
+        }
+        return VirshErrors.IsDomainNotFound(result.StandardError) ? null : throw new VirshException(result);
+    }
+
+    private static OneKvmException Failure(string sentence, Exception? inner) =>
+        inner is null ? new OneKvmException(sentence) : new OneKvmException(sentence, inner);
+
+    private static string Reason(Exception e) => e is VirshException v and not VirshTimeoutException ? v.Reason() : e.Message.TrimEnd('.');
+}

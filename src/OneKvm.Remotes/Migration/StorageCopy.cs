@@ -1,0 +1,195 @@
+using System.Globalization;
+using System.Xml.Linq;
+using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Host;
+using OneKvm.Remotes.Logging;
+using OneKvm.Remotes.Virsh;
+using OneKvm.Remotes.Xml;
+
+namespace OneKvm.Remotes.Migration;
+
+/// <summary>
+/// The files of a VM whose system datastore is not shared, moved to another host around
+/// its live migration (<see cref="StorageCopyPlan"/> says what goes how). Before: the VM
+/// directory is made on the destination, the images libvirt will mirror are created there
+/// empty (sparse) and every other file is copied with rsync over ssh (sparse files stay
+/// sparse, symlinks stay symlinks). After the switchover, while the VM is still paused,
+/// the files QEMU wrote besides its disks. Whatever was made on the destination can be
+/// removed again; the source's files are only ever read.
+/// </summary>
+internal sealed class StorageCopy
+{
+    private readonly DriverContext _context;
+    private readonly HostShell _source;
+    private readonly string _destinationHost;
+
+    /// <summary>What the destination had before: null while nothing was made there, else whether onekvm made the VM directory.</summary>
+    private bool? _madeDirectory;
+
+    private StorageCopy(DriverContext context, HostShell source, string destinationHost, StorageCopyPlan plan)
+    {
+        _context = context;
+        _source = source;
+        _destinationHost = destinationHost;
+        Plan = plan;
+    }
+
+    public StorageCopyPlan Plan { get; }
+
+    private MigrationStorage Storage => Plan.Storage;
+
+    /// <summary>Reads the domain's disks and their images on the source; nothing changes anywhere.</summary>
+    public static async Task<StorageCopy> PlanAsync(DriverContext context, VirshRunner source, HostShell sourceShell, string domain,
+        string destinationHost, MigrationStorage storage, CancellationToken cancellationToken)
+    {
+        var plan = await StorageCopyPlan.ReadAsync(context, source, sourceShell, domain, storage, "a live copy to another host", cancellationToken)
+            .ConfigureAwait(false);
+        return new StorageCopy(context, sourceShell, destinationHost, plan);
+    }
+
+    /// <summary>
+    /// Makes the VM directory on the destination (refusing one that holds files already),
+    /// the empty images of the live disks and a copy of every other file.
+    /// </summary>
+    public async Task PrepareAsync(CancellationToken cancellationToken)
+    {
+        var directory = Quote(Storage.DestinationDirectory);
+        // "made": onekvm created it and removes it on failure; "empty": it was there, empty, and is emptied again
+        var line = $"mkdir -p -- {Quote(PosixPath.Dirname(Storage.DestinationDirectory))} && "
+                   + $"if mkdir -- {directory} 2>/dev/null; then echo made; "
+                   + $"elif [ -d {directory} ] && [ -z \"$(ls -A -- {directory})\" ]; then echo empty; "
+                   + $"else echo {Quote($"{Storage.DestinationDirectory} already exists and is not empty")} >&2; exit 1; fi";
+        // images without a backing file do not need the copied files: they are made in the same call
+        var flat = Plan.Live.Where(d => d.Image.Backing is null).ToList();
+        line += string.Concat(flat.Select(d => " && " + CreateLine(d)));
+        var made = await RunOnDestinationAsync(line, "Preparing the VM directory", cancellationToken).ConfigureAwait(false);
+        _madeDirectory = made.Trim().StartsWith("made", StringComparison.Ordinal);
+
+        var started = _context.Time.GetTimestamp();
+        await CopyFilesAsync(Plan.Excluded.ToList(), only: null, cancellationToken).ConfigureAwait(false);
+        _context.Logger.FilesCopied(Storage.SourceDirectory, _destinationHost, _context.Time.GetElapsedTime(started).TotalSeconds);
+
+        var chained = Plan.Live.Where(d => d.Image.Backing is not null).ToList();
+        if (chained.Count > 0)
+        {
+            // their backing files arrived with the copy: qemu-img create opens them
+            await RunOnDestinationAsync(string.Join(" && ", chained.Select(CreateLine)), "Creating the disk images", cancellationToken)
+                .ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>After the switchover, while the VM is paused on the destination: the files QEMU wrote besides its disks.</summary>
+    public async Task CopyAfterSwitchoverAsync()
+    {
+        if (Plan.AfterSwitchover.Count > 0)
+        {
+            await CopyFilesAsync([], only: Plan.AfterSwitchover, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Removes what <see cref="PrepareAsync"/> made on the destination; a problem is returned, not thrown.</summary>
+    public async Task<string?> RemoveFromDestinationAsync()
+    {
+        if (_madeDirectory is not { } made)
+        {
+            return null;
+        }
+        var directory = Quote(Storage.DestinationDirectory);
+        var line = made ? $"rm -rf -- {directory}" : $"find {directory} -mindepth 1 -delete";
+        try
+        {
+            await RunOnDestinationAsync(line, "Removing the copied files", CancellationToken.None).ConfigureAwait(false);
+            _context.Logger.DestinationFilesRemoved(Storage.DestinationDirectory, _destinationHost);
+            return null;
+        }
+        catch (OneKvmException e)
+        {
+            return $"its files in {Storage.DestinationDirectory} on {_destinationHost} could not be removed: {e.Message.TrimEnd('.')}";
+        }
+    }
+
+    /// <summary>
+    /// When the VM directory changes with the host (another system datastore there): the
+    /// domain's migratable XML with every path in the old directory moved to the new one (the
+    /// metadata's system_datastore too), for `virsh migrate --xml`; null when it stays the same.
+    /// </summary>
+    public async Task<string?> DestinationXmlAsync(VirshRunner source, string domain, CancellationToken cancellationToken)
+    {
+        if (!Storage.ChangesDirectory)
+        {
+            return null;
+        }
+        var dump = await source.RunOrFailAsync(VirshCommand.Create("dumpxml", "--domain", domain, "--migratable", "--security-info"),
+            $"Could not read the XML of domain {domain}", cancellationToken).ConfigureAwait(false);
+        var xml = SafeXml.Parse(dump.StandardOutput, $"the XML of domain {domain}").Root!;
+        foreach (var element in xml.DescendantsAndSelf())
+        {
+            foreach (var attribute in element.Attributes())
+            {
+                attribute.Value = Moved(attribute.Value);
+            }
+            foreach (var text in element.Nodes().OfType<XText>())
+            {
+                text.Value = Moved(text.Value);
+            }
+        }
+        return xml.ToString(SaveOptions.DisableFormatting);
+    }
+
+    private string Moved(string value)
+    {
+        var from = Storage.SourceDirectory;
+        return value == from ? Storage.DestinationDirectory
+            : value.StartsWith(from + "/", StringComparison.Ordinal) ? Storage.DestinationDirectory + value[from.Length..]
+            : value;
+    }
+
+    private string CreateLine(LiveDisk disk)
+    {
+        var path = Storage.OnDestination(disk.Relative);
+        return $"mkdir -p -- {Quote(PosixPath.Dirname(path))} && "
+               + string.Join(' ', disk.CreateCommand(path).Select(ShellQuote.Quote));
+    }
+
+    /// <summary>
+    /// rsync from the source's VM directory into the destination's, over ssh: everything but
+    /// <paramref name="excluded"/>, or <paramref name="only"/> those files.
+    /// </summary>
+    private async Task CopyFilesAsync(IReadOnlyList<string> excluded, IReadOnlyList<string>? only, CancellationToken cancellationToken)
+    {
+        var ssh = "ssh -o BatchMode=yes -o ConnectTimeout="
+                  + Math.Max(1, (int)_context.Settings.VirshTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+        // -s: the paths reach the other side as they are, not through its shell; -S: holes stay holes
+        var command = new List<string> { "rsync", "-a", "-S", "-s", "-e", ssh };
+        if (only is not null)
+        {
+            command.Add("--relative");
+            command.AddRange(only.Select(f => Storage.SourceDirectory + "/./" + f));
+        }
+        else
+        {
+            command.AddRange(excluded.Select(f => "--exclude=/" + f));
+            command.Add(Storage.SourceDirectory + "/");
+        }
+        command.Add($"{_destinationHost}:{Storage.DestinationDirectory}/");
+        // a copy's length grows with the files, not with a hang: no VIRSH_TIMEOUT
+        var result = await _source.RunAsync(command, ExternalTool.NoDeadline, cancellationToken).ConfigureAwait(false);
+        if (result.ExitCode != 0)
+        {
+            throw new OneKvmException($"rsync of {Storage.SourceDirectory} to {_destinationHost} failed: {ExternalTool.Reason(result)}");
+        }
+    }
+
+    private async Task<string> RunOnDestinationAsync(string line, string what, CancellationToken cancellationToken)
+    {
+        var command = ExternalTool.Prepare(RemoteShell.Executable, RemoteShell.LineArguments(_destinationHost, line, _context.Settings.VirshTimeout));
+        var result = await ExternalTool.RunAsync(command, $"ssh {_destinationHost}", _context.Settings.VirshTimeout, cancellationToken)
+            .ConfigureAwait(false);
+        return result.ExitCode == 0
+            ? result.StandardOutput
+            : throw new OneKvmException($"{what} on {_destinationHost} failed: {ExternalTool.Reason(result)}");
+    }
+
+    private static string Quote(string word) => ShellQuote.Quote(word);
+}

@@ -1,0 +1,246 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Xml.Linq;
+using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Host;
+using OneKvm.Remotes.Logging;
+using OneKvm.Remotes.Virsh;
+using OneKvm.Remotes.Xml;
+
+namespace OneKvm.Remotes.Migration;
+
+/// <summary>What `qemu-img info` says about one image.</summary>
+internal sealed record ImageInfo(string Format, long VirtualSize, string? Backing, string? BackingFormat, int Snapshots)
+{
+    /// <summary>Reads `qemu-img info --output=json`; null when it is not that.</summary>
+    public static ImageInfo? Parse(string json)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object
+                || !root.TryGetProperty("format", out var format) || format.ValueKind != JsonValueKind.String
+                || !root.TryGetProperty("virtual-size", out var size) || !size.TryGetInt64(out var bytes))
+            {
+                return null;
+            }
+            return new ImageInfo(format.GetString()!, bytes, Text(root, "backing-filename"), Text(root, "backing-filename-format"),
+                root.TryGetProperty("snapshots", out var snapshots) && snapshots.ValueKind == JsonValueKind.Array
+                    ? snapshots.GetArrayLength()
+                    : 0);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string? Text(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } s ? s : null;
+}
+
+/// <summary>
+/// A disk of the domain as its live XML describes it: target, device, libvirt's type,
+/// the file it reads (none for network and block disks), read-only or not.
+/// </summary>
+internal sealed record DomainDisk(string Target, string Device, string Type, string? File, bool ReadOnly)
+{
+    public static IReadOnlyList<DomainDisk> From(XElement domain) =>
+        domain.Element("devices")?.Elements("disk")
+            .Select(d => new DomainDisk(
+                (string?)d.Element("target")?.Attribute("dev") ?? "",
+                (string?)d.Attribute("device") ?? "disk",
+                (string?)d.Attribute("type") ?? "file",
+                (string?)d.Element("source")?.Attribute("file") is { Length: > 0 } f ? f : null,
+                d.Element("readonly") is not null))
+            .Where(d => d.Target.Length > 0)
+            .ToList()
+        ?? [];
+
+    /// <summary>QEMU opens it read-only: libvirt cannot mirror it, and it cannot change while the VM runs.</summary>
+    public bool IsReadOnly => ReadOnly || Device is "cdrom" or "floppy";
+}
+
+/// <summary>A disk copied live by libvirt into an image created beforehand on the destination.</summary>
+internal sealed record LiveDisk(string Target, string RealPath, string Relative, ImageInfo Image)
+{
+    /// <summary>qemu-img create's argv for the empty image on the destination: same format and size, the same backing file when it has one.</summary>
+    public IReadOnlyList<string> CreateCommand(string destinationPath)
+    {
+        var command = new List<string> { QemuImg.Executable, "create", "-q", "-f", Image.Format };
+        if (Image.Backing is { } backing)
+        {
+            command.AddRange(["-b", backing]);
+            if (Image.BackingFormat is { } format)
+            {
+                command.AddRange(["-F", format]);
+            }
+        }
+        command.AddRange([destinationPath, Image.VirtualSize.ToString(CultureInfo.InvariantCulture)]);
+        return command;
+    }
+}
+
+/// <summary>
+/// How the files of a VM reach another host when its system datastore is not shared. Every
+/// file of the VM directory is copied before the migration except the images QEMU writes,
+/// which libvirt copies live (storage migration of exactly those disks) into images made
+/// beforehand with the same format, size and backing file: a disk in a snapshot chain
+/// (disk.N.snap/) has its read-only backing files copied first and only its top layer
+/// mirrored (--copy-storage-inc). Disks outside the VM directory (network disks, shared
+/// image datastores reached through a symlink) are not copied; neither are block devices.
+/// </summary>
+internal sealed class StorageCopyPlan
+{
+    public required MigrationStorage Storage { get; init; }
+
+    public required IReadOnlyList<LiveDisk> Live { get; init; }
+
+    /// <summary>Targets left where they are, with the reason (for the log).</summary>
+    public required IReadOnlyList<(string Target, string Why)> NotCopied { get; init; }
+
+    /// <summary>Files below the VM directory QEMU writes besides the disks (the UEFI variables): copied after the switchover, while the VM is paused.</summary>
+    public required IReadOnlyList<string> AfterSwitchover { get; init; }
+
+    /// <summary>Read-only disks below the VM directory (CD-ROMs, the context ISO): copied with the other files.</summary>
+    public IReadOnlyList<(DomainDisk Disk, string Relative)> ReadOnly { get; init; } = [];
+
+    /// <summary>Some live disk has a backing file: only top layers are mirrored.</summary>
+    public bool Shallow => Live.Any(d => d.Image.Backing is not null);
+
+    /// <summary>The storage options of virsh migrate.</summary>
+    public IReadOnlyList<string> MigrateOptions()
+    {
+        var options = new List<string>();
+        if (Live.Count > 0)
+        {
+            options.Add(Shallow ? "--copy-storage-inc" : "--copy-storage-all");
+            options.AddRange(["--migrate-disks", string.Join(',', Live.Select(d => d.Target))]);
+        }
+        if (AfterSwitchover.Count > 0)
+        {
+            options.Add("--suspend");
+        }
+        return options;
+    }
+
+    /// <summary>Relative paths the copy before the migration leaves out: the images libvirt mirrors, the files copied after.</summary>
+    public IEnumerable<string> Excluded => Live.Select(d => d.Relative).Concat(AfterSwitchover);
+
+    /// <summary>
+    /// Sorts the disks of <paramref name="domain"/>: <paramref name="realPaths"/> maps each file to its
+    /// canonical path (symlinks resolved), <paramref name="images"/> each writable one to its image.
+    /// </summary>
+    public static StorageCopyPlan Build(MigrationStorage storage, XElement domain, IReadOnlyDictionary<string, string> realPaths,
+        IReadOnlyDictionary<string, ImageInfo> images)
+    {
+        var live = new List<LiveDisk>();
+        var readOnly = new List<(DomainDisk, string)>();
+        var notCopied = new List<(string, string)>();
+        foreach (var disk in DomainDisk.From(domain))
+        {
+            if (disk.File is null)
+            {
+                notCopied.Add((disk.Target, disk.Type == "file" ? "no medium" : $"a {disk.Type} disk"));
+                continue;
+            }
+            var real = realPaths.GetValueOrDefault(disk.File, disk.File);
+            var relative = storage.Relative(real);
+            if (relative is null)
+            {
+                notCopied.Add((disk.Target, $"{real} is outside the VM directory"));
+                continue;
+            }
+            if (disk.IsReadOnly)
+            {
+                readOnly.Add((disk, relative));
+                continue; // copied with the other files of the directory
+            }
+            live.Add(new LiveDisk(disk.Target, real, relative, images[disk.File]));
+        }
+        var after = new List<string>();
+        if ((string?)domain.Element("os")?.Element("nvram") is { Length: > 0 } nvram
+            && storage.Relative(realPaths.GetValueOrDefault(nvram, nvram)) is { } nvramRelative)
+        {
+            after.Add(nvramRelative);
+        }
+        return new StorageCopyPlan { Storage = storage, Live = live, ReadOnly = readOnly, NotCopied = notCopied, AfterSwitchover = after };
+    }
+
+    /// <summary>The files whose canonical paths and images the plan needs.</summary>
+    public static IEnumerable<string> FilesOf(XElement domain)
+    {
+        foreach (var disk in DomainDisk.From(domain))
+        {
+            if (disk.File is not null)
+            {
+                yield return disk.File;
+            }
+        }
+        if ((string?)domain.Element("os")?.Element("nvram") is { Length: > 0 } nvram)
+        {
+            yield return nvram;
+        }
+    }
+
+    /// <summary>
+    /// Reads the domain's disks (live XML), their canonical paths and the images QEMU writes, on
+    /// the host that has them; nothing changes anywhere. Internal snapshots cannot follow a
+    /// mirrored image (<paramref name="copy"/> names the copy in the refusal).
+    /// </summary>
+    public static async Task<StorageCopyPlan> ReadAsync(DriverContext context, VirshRunner source, HostShell sourceShell, string domain,
+        MigrationStorage storage, string copy, CancellationToken cancellationToken)
+    {
+        var dump = await source.RunOrFailAsync(VirshCommand.Create("dumpxml", "--domain", domain).WithReadOnly(),
+            $"Could not read the disks of domain {domain}", cancellationToken).ConfigureAwait(false);
+        var xml = SafeXml.Parse(dump.StandardOutput, $"the XML of domain {domain}").Root!;
+        var files = StorageCopyPlan.FilesOf(xml).Distinct(StringComparer.Ordinal).ToList();
+        var realPaths = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (files.Count > 0)
+        {
+            // one call for every file: -e fails on a missing one, which libvirt would fail on later anyway
+            var output = await sourceShell.RunOrFailAsync(["realpath", "-e", "--", .. files, storage.SourceDirectory],
+                $"Resolving the files of {domain}", context.Settings.VirshTimeout, cancellationToken).ConfigureAwait(false);
+            var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            if (lines.Length != files.Count + 1)
+            {
+                throw new OneKvmException($"realpath printed {lines.Length} lines for {files.Count + 1} files of {domain}.");
+            }
+            for (var i = 0; i < files.Count; i++)
+            {
+                realPaths[files[i]] = lines[i];
+            }
+            // the VM directory itself may be reached through a symlink (a datastore mounted elsewhere)
+            if (lines[^1] != storage.SourceDirectory)
+            {
+                storage = storage with { SourceDirectory = lines[^1] };
+            }
+        }
+        var images = new Dictionary<string, ImageInfo>(StringComparer.Ordinal);
+        foreach (var disk in DomainDisk.From(xml))
+        {
+            if (disk.File is null || disk.IsReadOnly || storage.Relative(realPaths.GetValueOrDefault(disk.File, disk.File)) is null)
+            {
+                continue;
+            }
+            // -U: QEMU holds the image's lock while the VM runs
+            var json = await sourceShell.RunOrFailAsync([QemuImg.Executable, "info", "-U", "--output=json", "--", disk.File],
+                $"qemu-img info of {disk.File}", context.Settings.VirshTimeout, cancellationToken).ConfigureAwait(false);
+            var image = ImageInfo.Parse(json) ?? throw new OneKvmException($"qemu-img info did not describe {disk.File}.");
+            if (image.Snapshots > 0)
+            {
+                throw new OneKvmException(
+                    $"Disk {disk.Target} of {domain} ({disk.File}) holds {image.Snapshots} internal snapshot(s), which {copy} cannot carry; nothing was migrated.");
+            }
+            images[disk.File] = image;
+        }
+        var plan = StorageCopyPlan.Build(storage, xml, realPaths, images);
+        foreach (var (target, why) in plan.NotCopied)
+        {
+            context.Logger.DiskNotCopied(target, domain, why);
+        }
+        return plan;
+    }
+}

@@ -1,0 +1,16 @@
+using Microsoft.Extensions.Logging;
+
+namespace OneKvm.Remotes.Monitoring;
+
+/// <summary>Log lines of the monitoring probes and the legacy poll.</summary>
+internal static partial class MonitorLogMessages
+{
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No directory for the probes' state files ({Problem}); every poll starts afresh")]
+    public static partial void NoStateDirectory(this ILogger logger, string problem);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "CPU of {Count} domain(s) measured over a {Milliseconds} ms sample: no usable sample from a previous poll")]
+    public static partial void ShortCpuSample(this ILogger logger, int count, double milliseconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not save {Path} ({Reason}); the next poll starts afresh")]
+    public static partial void StateNotSaved(this ILogger logger, string path, string reason);
+}

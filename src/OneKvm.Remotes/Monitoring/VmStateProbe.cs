@@ -1,0 +1,55 @@
+using System.Globalization;
+using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Monitoring;
+using OneKvm.Remotes.Xml;
+
+namespace OneKvm.Remotes.Monitoring;
+
+/// <summary>
+/// The state probe (im/kvm-probes.d/vm/status): the state of the OpenNebula VMs on
+/// the host that changed since the last run, and all of them every SYNC_STATE_VM
+/// seconds (PROBES_PERIOD in the configuration on stdin), from one virsh process.
+/// When libvirt does not answer it fails: it never reports the VMs as gone.
+/// </summary>
+internal sealed class VmStateProbe : IDriverAction
+{
+    public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
+    {
+        var (_, host) = ProbeArguments.Of(arguments);
+        var syncSeconds = SyncSeconds(await context.ReadStdinAsync(cancellationToken).ConfigureAwait(false));
+        var domains = new HostDomains(context.Virsh.WithAttempts(1), new QemuProcessFinder(ProcFs.Host));
+        var vms = await domains.OneVmsAsync(counters: false, cancellationToken).ConfigureAwait(false);
+
+        var observed = vms.Select(v => new ObservedVm(v.Id, v.Uuid, VmState.OpenNebulaState(v.Stats.State, v.Stats.Reason))).ToList();
+        var files = ProbeStateFiles.For(context, host);
+        var now = context.Time.GetUtcNow().ToUnixTimeSeconds();
+        var rules = ProbeDbSettings.Load(context.Location.Root, context.Logger);
+        var (lines, next) = VmStateReport.Compute(files.LoadStates(), observed, now, syncSeconds, rules);
+        files.SaveStates(next);
+        foreach (var line in lines)
+        {
+            await context.Stdout.WriteAsync(line + "\n").ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>PROBES_PERIOD/SYNC_STATE_VM of the monitor configuration; upstream's 180 s when absent or unreadable.</summary>
+    public static int SyncSeconds(string configuration)
+    {
+        if (!configuration.Contains("SYNC_STATE_VM", StringComparison.Ordinal))
+        {
+            return VmStateReport.DefaultSyncSeconds;
+        }
+        try
+        {
+            var text = SafeXml.Parse(configuration, "the probe configuration").Root?.Element("PROBES_PERIOD")?.Element("SYNC_STATE_VM")?.Value.Trim();
+            return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+                ? seconds
+                : VmStateReport.DefaultSyncSeconds;
+        }
+        catch (OneKvmException)
+        {
+            return VmStateReport.DefaultSyncSeconds;
+        }
+    }
+}

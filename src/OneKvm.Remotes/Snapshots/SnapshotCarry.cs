@@ -1,0 +1,101 @@
+using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Logging;
+using OneKvm.Remotes.Virsh;
+using OneKvm.Remotes.Migration;
+
+namespace OneKvm.Remotes.Snapshots;
+
+/// <summary>
+/// libvirt refuses to migrate a domain that has snapshots, although internal snapshots
+/// live in the qcow2 images and travel with them. So their metadata is read (with the
+/// display passwords), dropped, and redefined where the domain ends up: on the
+/// destination after a migration, back on the source after a failed one (upstream lost
+/// it there), parents before children, the current one marked current again.
+/// </summary>
+internal sealed class SnapshotCarry
+{
+    private readonly List<(string Name, string Xml)> _dropped = [];
+
+    private SnapshotCarry(string domain, string? current)
+    {
+        Domain = domain;
+        Current = current;
+    }
+
+    public string Domain { get; }
+
+    public string? Current { get; }
+
+    public int Count => _dropped.Count;
+
+    public IEnumerable<string> Names => _dropped.Select(s => s.Name);
+
+    /// <summary>Reads and drops the snapshot metadata of <paramref name="domain"/>; on failure puts back what it dropped.</summary>
+    public static async Task<SnapshotCarry> TakeAsync(DriverContext context, VirshRunner virsh, string domain, string host,
+        CancellationToken cancellationToken)
+    {
+        var list = await virsh.RunOrFailAsync(
+            VirshCommand.Create("snapshot-list", "--domain", domain, "--name", "--topological").WithReadOnly(),
+            $"Could not list the snapshots of domain {domain}", cancellationToken).ConfigureAwait(false);
+        var names = list.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (names.Length == 0)
+        {
+            return new SnapshotCarry(domain, null);
+        }
+        var current = await virsh.TryRunAsync(VirshCommand.Create("snapshot-current", "--domain", domain, "--name").WithReadOnly(),
+            cancellationToken).ConfigureAwait(false);
+        var carry = new SnapshotCarry(domain, current.Succeeded && current.StandardOutput.Trim() is { Length: > 0 } c ? c : null);
+        var xmls = new List<(string, string)>();
+        foreach (var name in names)
+        {
+            var dump = await virsh.RunOrFailAsync(
+                VirshCommand.Create("snapshot-dumpxml", "--domain", domain, "--snapshotname", name, "--security-info"),
+                $"Could not read snapshot {name} of domain {domain}", cancellationToken).ConfigureAwait(false);
+            xmls.Add((name, dump.StandardOutput));
+        }
+        try
+        {
+            // children first: dropping a parent's metadata alone re-parents its children
+            foreach (var (name, xml) in Enumerable.Reverse(xmls))
+            {
+                await virsh.RunOrFailAsync(
+                    VirshCommand.Create("snapshot-delete", "--domain", domain, "--snapshotname", name, "--metadata"),
+                    $"Could not drop the metadata of snapshot {name} of domain {domain} before migrating it", cancellationToken)
+                    .ConfigureAwait(false);
+                carry._dropped.Insert(0, (name, xml));
+            }
+        }
+        catch (Exception e) when (e is OneKvmException or OperationCanceledException)
+        {
+            await carry.PutBackAsync(context, virsh, host).ConfigureAwait(false);
+            throw;
+        }
+        context.Logger.SnapshotsSetAside(carry.Count, domain);
+        return carry;
+    }
+
+    /// <summary>Redefines the dropped snapshots through <paramref name="virsh"/>; a failure is a warning, as upstream.</summary>
+    public async Task PutBackAsync(DriverContext context, VirshRunner virsh, string host)
+    {
+        foreach (var (name, xml) in _dropped)
+        {
+            var redefine = VirshCommand.Create("snapshot-create", "--domain", Domain, "--xmlfile", "/dev/stdin", "--redefine")
+                .WithStandardInput(xml);
+            if (name == Current)
+            {
+                redefine = redefine.WithArguments("--current");
+            }
+            try
+            {
+                // whatever interrupted the migration: the metadata must not be lost
+                await virsh.RunAsync(redefine, CancellationToken.None).ConfigureAwait(false);
+                context.Logger.SnapshotCarried(name, Domain, host);
+            }
+            catch (VirshException e)
+            {
+                context.Logger.SnapshotNotCarried(name, Domain, host, e is VirshTimeoutException ? e.Message : e.Reason());
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Lifecycle;
+using OneKvm.Remotes.Logging;
+using OneKvm.Remotes.Virsh;
+using OneKvm.Remotes.Host;
+
+namespace OneKvm.Remotes.Snapshots;
+
+/// <summary>
+/// snapshot_delete: deletes a system snapshot, then its metadata file, and rewrites
+/// the files of the remaining snap-* snapshots (their parent may have changed).
+/// Upstream removed the file first, losing it when the delete then failed.
+/// </summary>
+internal sealed class SnapshotDeleteAction : IDriverAction
+{
+    public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
+    {
+        var domain = arguments.Required("deploy_id");
+        var name = arguments.Required("snapshot_name");
+        if (!DatastoreHook.IsPlainName(name))
+        {
+            throw new UsageException($"The snapshot name '{name}' is not a plain name.");
+        }
+        var failure = $"Could not delete snapshot {name} of domain {domain}";
+        var directory = await SnapshotActions.SystemDatastoreAsync(context, domain, failure, cancellationToken).ConfigureAwait(false)
+            ?? throw new OneKvmException($"{failure}: the domain has no OpenNebula system_datastore metadata.");
+
+        // no VIRSH_TIMEOUT: freeing an internal snapshot rewrites qcow2 metadata of every disk
+        await context.Virsh.RunOrFailAsync(VirshCommand.Create("snapshot-delete", "--domain", domain, "--snapshotname", name).WithoutTimeout(),
+            failure, cancellationToken).ConfigureAwait(false);
+        var file = SnapshotFiles.PathOf(directory, name);
+        try
+        {
+            File.Delete(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            context.Logger.FileNotRemoved(file, e.Message);
+        }
+
+        // the snapshot is gone: failing now would make oned believe it is not
+        VirshResult list;
+        try
+        {
+            list = await context.Virsh.RunAsync(VirshCommand.Create("snapshot-list", "--domain", domain, "--name").WithReadOnly(),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (VirshException e)
+        {
+            context.Logger.SnapshotsNotListed(domain, e is VirshTimeoutException ? e.Message : e.Reason());
+            return;
+        }
+        var remaining = list.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(n => n.StartsWith(SnapshotFiles.Prefix, StringComparison.Ordinal));
+        foreach (var other in remaining)
+        {
+            await SnapshotMetadata.DumpAsync(context, domain, other, directory, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,89 @@
+namespace OneKvm.Remotes.Snapshots;
+
+/// <summary>
+/// The snapshot metadata OpenNebula keeps in the VM directory (snap-&lt;id&gt;.xml),
+/// which outlives the transient domain and is redefined after deploy and restore.
+/// </summary>
+internal static class SnapshotFiles
+{
+    public const string Prefix = "snap-";
+    public const string Extension = ".xml";
+
+    /// <summary>The snapshot's name: snap-&lt;OpenNebula snapshot id&gt;.</summary>
+    public static string Name(string snapshotId) => Prefix + snapshotId;
+
+    public static string PathOf(string directory, string snapshotName) => Path.Combine(directory, snapshotName + Extension);
+
+    /// <summary>The snap-*.xml files of a directory in numeric order (snap-2 before snap-10, like `ls -v`).</summary>
+    public static IReadOnlyList<string> InOrder(string directory)
+    {
+        if (!Directory.Exists(directory))
+        {
+            return [];
+        }
+        return Directory.EnumerateFiles(directory, Prefix + "*" + Extension)
+            .OrderBy(Path.GetFileName, NaturalOrder.Instance)
+            .ToList();
+    }
+}
+
+/// <summary>Compares names with runs of digits by their value, as `ls -v` does for snap-N.xml.</summary>
+internal sealed class NaturalOrder : IComparer<string?>
+{
+    public static readonly NaturalOrder Instance = new();
+
+    public int Compare(string? x, string? y)
+    {
+        if (x is null || y is null)
+        {
+            return x is null ? (y is null ? 0 : -1) : 1;
+        }
+        int i = 0, j = 0;
+        while (i < x.Length && j < y.Length)
+        {
+            if (char.IsAsciiDigit(x[i]) && char.IsAsciiDigit(y[j]))
+            {
+                var (xs, xe) = DigitRun(x, i);
+                var (ys, ye) = DigitRun(y, j);
+                // more significant digits (leading zeros aside) is the bigger number
+                var byLength = (xe - xs).CompareTo(ye - ys);
+                if (byLength != 0)
+                {
+                    return byLength;
+                }
+                var byDigits = string.CompareOrdinal(x, xs, y, ys, xe - xs);
+                if (byDigits != 0)
+                {
+                    return byDigits;
+                }
+                i = xe;
+                j = ye;
+                continue;
+            }
+            if (x[i] != y[j])
+            {
+                return x[i].CompareTo(y[j]);
+            }
+            i++;
+            j++;
+        }
+        var byRest = (x.Length - i).CompareTo(y.Length - j);
+        return byRest != 0 ? byRest : string.CompareOrdinal(x, y);
+    }
+
+    /// <summary>Where the significant digits of the run at <paramref name="start"/> begin, and where the run ends.</summary>
+    private static (int Start, int End) DigitRun(string s, int start)
+    {
+        var end = start;
+        while (end < s.Length && char.IsAsciiDigit(s[end]))
+        {
+            end++;
+        }
+        var significant = start;
+        while (significant < end - 1 && s[significant] == '0')
+        {
+            significant++;
+        }
+        return (significant, end);
+    }
+}

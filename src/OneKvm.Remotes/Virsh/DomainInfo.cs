@@ -1,0 +1,45 @@
+using OneKvm.Remotes.Virsh;
+
+namespace OneKvm.Remotes.Virsh;
+
+/// <summary>What one `virsh dominfo` says about a domain: its UUID, state and whether it is persistent.</summary>
+internal sealed record DomainInfo(string Name, string Uuid, string State, bool Persistent)
+{
+    /// <summary>Active: has a QEMU process (anything but shut off).</summary>
+    public bool IsActive => State != "shut off";
+
+    /// <summary>The domain, or null when libvirt has no such domain.</summary>
+    public static async Task<DomainInfo?> ReadAsync(VirshRunner virsh, string domain, CancellationToken cancellationToken)
+    {
+        var result = await virsh.TryRunAsync(VirshCommand.Create("dominfo", "--domain", domain).WithReadOnly(), cancellationToken)
+            .ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            return VirshErrors.IsDomainNotFound(result.StandardError) ? null : throw new VirshException(result);
+        }
+        return Parse(result.StandardOutput) ?? throw new VirshException(result with
+        {
+            ExitCode = 1,
+            StandardError = $"virsh dominfo printed no Name, UUID and State for {domain}",
+        });
+    }
+
+    /// <summary>Reads the "Key:   value" lines; null when the name, UUID or state is missing.</summary>
+    public static DomainInfo? Parse(string output)
+    {
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in output.Split('\n'))
+        {
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            if (colon > 0)
+            {
+                fields.TryAdd(line[..colon].Trim(), line[(colon + 1)..].Trim());
+            }
+        }
+        return fields.TryGetValue("Name", out var name) && name.Length > 0
+               && fields.TryGetValue("UUID", out var uuid) && Guid.TryParse(uuid, out _)
+               && fields.TryGetValue("State", out var state) && state.Length > 0
+            ? new DomainInfo(name, uuid, state, fields.GetValueOrDefault("Persistent") == "yes")
+            : null;
+    }
+}

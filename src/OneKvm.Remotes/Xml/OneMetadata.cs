@@ -1,0 +1,43 @@
+using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Virsh;
+using OneKvm.Remotes.Xml;
+
+namespace OneKvm.Remotes.Xml;
+
+/// <summary>
+/// The metadata OpenNebula writes into every domain (LIBVIRT_MD_URI, prefix
+/// LIBVIRT_MD_KEY): &lt;vm&gt;&lt;system_datastore&gt;VM directory&lt;/system_datastore&gt;...
+/// It is how the snapshot actions find where to keep snapshot metadata.
+/// </summary>
+internal static class OneMetadata
+{
+    public const string SystemDatastoreElement = "system_datastore";
+
+    /// <summary>The VM directory in the system datastore, or null when the domain carries no such metadata.</summary>
+    public static async Task<string?> SystemDatastoreAsync(DriverContext context, string domain, CancellationToken cancellationToken)
+    {
+        var settings = context.Settings;
+        var command = VirshCommand.Create("metadata", "--domain", domain, "--uri", settings.LibvirtMetadataUri,
+            "--key", settings.LibvirtMetadataKey).WithReadOnly();
+        var result = await context.Virsh.TryRunAsync(command, cancellationToken).ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            return result.StandardError.Contains("metadata not found", StringComparison.OrdinalIgnoreCase)
+                ? null
+                : throw new VirshException(result);
+        }
+        return SystemDatastore(result.StandardOutput);
+    }
+
+    /// <summary>Reads system_datastore from what `virsh metadata` prints (namespace and prefix vary: match local names).</summary>
+    public static string? SystemDatastore(string metadataXml)
+    {
+        if (string.IsNullOrWhiteSpace(metadataXml))
+        {
+            return null;
+        }
+        var root = SafeXml.Parse(metadataXml, "the OpenNebula metadata of the domain").Root!;
+        var value = root.Elements().FirstOrDefault(e => e.Name.LocalName == SystemDatastoreElement)?.Value.Trim();
+        return string.IsNullOrEmpty(value) ? null : value;
+    }
+}

@@ -10,8 +10,9 @@ namespace OneKvm.Remotes.Doctor;
 /// <summary>
 /// The monitor probes, run through their entries as the monitor daemon runs them, each within
 /// its period (monitord.conf's defaults: STATE_VM 5 s, MONITOR_VM 30 s), against the
-/// OpenNebula domains present. They keep their state in a private directory for this run,
-/// so that the doctor never takes a state change away from the real monitor.
+/// OpenNebula domains present. They keep their state and metric history in a private directory
+/// for this run, so that the doctor never takes a state change away from the real monitor nor
+/// adds a sample to a VM's history.
 /// </summary>
 internal static class ProbeChecks
 {
@@ -56,7 +57,8 @@ internal static class ProbeChecks
         try
         {
             var command = ExternalTool.Prepare(path, ["-1", Environment.MachineName])
-                .WithEnvironmentVariables(env => env.Set(RuntimeDirectory.OverrideVariable, stateDirectory).Set("LANG", "C").Set("LC_ALL", "C"));
+                .WithEnvironmentVariables(env => env.Set(RuntimeDirectory.OverrideVariable, stateDirectory)
+                    .Set(MetricHistory.DirectoryVariable, Path.Combine(stateDirectory, "one_db")).Set("LANG", "C").Set("LC_ALL", "C"));
             result = await ExternalTool.RunAsync(command, name, period, cancellationToken).ConfigureAwait(false);
         }
         catch (OneKvmException e)

@@ -128,8 +128,10 @@ public sealed class DoctorSpecs : IDisposable
     }
 
     [Fact]
-    public async Task A_metric_history_directory_that_cannot_be_made_is_a_warn_and_one_that_can_is_ok()
+    public async Task A_metric_history_directory_that_cannot_be_made_is_a_warn_and_one_that_can_is_ok_and_the_doctor_writes_no_history()
     {
+        // an OpenNebula domain runs, so the doctor's own vm_monitor run has a VM to keep history for
+        await using var domain = await TestDomain.StartAsync(DomainXml.Diskless(Monitoring.MonitoredDomains.OneName()));
         var scratch = TestPaths.NewScratchDirectory("doctor-history");
         var blocker = Path.Combine(scratch, "not-a-directory");
         await File.WriteAllTextAsync(blocker, "");

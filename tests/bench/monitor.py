@@ -1,14 +1,25 @@
-"""vm_monitor / vm_state / poll beside bare virsh and upstream's probe (see monitor.sh)."""
+"""Monitoring benchmark: the vm_monitor probe beside the bare virsh calls for the same data and
+beside upstream's Ruby probe, for 1, 10, 50 and 100 domains (BENCH_COUNTS), in one run; then, at
+1 domain, where the probe's time goes beside the one-call floor.
+
+usage: tests/bench/monitor.py <staged remotes dir>
+  BENCH_RUNS (default 15): interleaved runs per figure
+  ONEKVM_UPSTREAM_SRC (default /tmp/up/src): an extracted OpenNebula source tree; upstream's probe
+    is run from there when ruby and ruby-sqlite3 are installed (nothing of it is part of this
+    repository), else its figure is cited.
+"""
 
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-URI = "qemu:///system"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
+
+URI = benchlib.URI
 RUNS = int(os.environ.get("BENCH_RUNS", "15"))
 UPSTREAM_RUNS = int(os.environ.get("BENCH_UPSTREAM_RUNS", "3"))
 UPSTREAM_SRC = os.environ.get("ONEKVM_UPSTREAM_SRC", "/tmp/up/src")
@@ -59,12 +70,8 @@ def peak_rss_kib(argv):
 
 
 def run(argv, env=BASE_ENV, stdin=b""):
-    start = time.perf_counter()
-    done = subprocess.run(argv, input=stdin, capture_output=True, env=env, check=False)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.decode(errors='replace')}")
-    return elapsed, done.stdout
+    elapsed, _, (_, out, _) = benchlib.run(argv, stdin, env)
+    return elapsed, out
 
 
 def counted(argv, stdin=b""):
@@ -80,8 +87,7 @@ def virsh(*args):
     return ["virsh", "--connect", URI, "--readonly", *args]
 
 
-def ms(values):
-    return statistics.median(values) * 1000
+ms = benchlib.median_ms
 
 
 def figure(values):
@@ -186,12 +192,7 @@ finally:
                 os.unlink(os.path.join("/var/tmp/one_db", f))
 
 
-def table(rows, header):
-    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
-    print("  ".join("-" * w for w in widths))
-    for r in rows:
-        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
+table = benchlib.table
 
 
 print()

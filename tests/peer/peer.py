@@ -221,61 +221,66 @@ def start(name, directory, hostname=None, own_host=False, datastore_root=None, o
             "datastore": os.path.join(directory, "datastores") if datastore_root else None,
             "virtlogd_pid_file": os.path.join(directory, "run", "virtlogd-peer.pid"),
             "sshd_config": None, "sshd_pid_file": None, "hosts_line": None, "ssh": None}
-    with _locked():
-        _remove_stale()
-        if own_host:
-            address = _free_loopback_address()
-            peer.update(address=address, port=LIBVIRT_PORT, host=name, uri=f"qemu+tcp://{name}/system",
-                        sshd_config=os.path.join(directory, "sshd_config"), sshd_pid_file=os.path.join(directory, "sshd.pid"),
-                        hosts_line=f"{address} {name} {tag}")
-            # 22 unless a host sshd listens on every address: then another port, which the drop-in names
-            ssh_port = 22 if _can_bind(address, 22) else _free_port(address)
-            peer["ssh"] = {"port": ssh_port, "identity": os.path.join(directory, "id_ed25519"),
-                           "known_hosts": os.path.join(directory, "known_hosts"),
-                           "config": os.path.join(SSH_DROP_INS, name + ".conf")}
-            peer["ssh"]["options"] = ["-p", str(ssh_port), "-l", "root", "-i", peer["ssh"]["identity"], "-o", "IdentitiesOnly=yes",
-                                      "-o", f"UserKnownHostsFile={peer['ssh']['known_hosts']}", "-o", "StrictHostKeyChecking=yes"]
-            _write_ssh(peer, tag)
-            with open(HOSTS, "a") as f:
-                f.write(peer["hosts_line"] + "\n")
-            listen = f'listen_addr = "{address}"\n'
-        else:
-            port = _free_port("127.0.0.1")
-            peer.update(address="127.0.0.1", port=port, host=f"127.0.0.1:{port}", uri=f"qemu+tcp://127.0.0.1:{port}/system")
-            listen = f'tcp_port = "{port}"\nlisten_addr = "127.0.0.1"\n'
-    with open(os.path.join(directory, "etc", "libvirtd.conf"), "a") as f:
-        f.write(f'\nlisten_tls = 0\nlisten_tcp = 1\n{listen}auth_tcp = "none"\nhost_uuid = "{uuid.uuid4()}"\n')
-    # incoming migrations listen on a port of a range of its own: every libvirtd's allocator starts at 49152 and
-    # knows only its own QEMUs, so peers (and other runs' peers) migrating at once collided there ("Address already in use")
-    base = random.randrange(49216, 60000, 64)
-    peer["migration_ports"] = [base, base + 63]
-    with open(os.path.join(directory, "etc", "qemu.conf"), "a") as f:
-        f.write(f"\nmigration_port_min = {base}\nmigration_port_max = {base + 63}\n")
-    with open(peer["log"], "ab") as log:
-        # unshare execs python, which execs libvirtd: this pid is the daemon and the namespaces' anchor
-        proc = subprocess.Popen(["unshare", "--mount", "--uts", "--propagation", "private", sys.executable, "-I", "-S", "-B",
-                                 os.path.abspath(__file__), "_inside", directory, peer["hostname"], datastore_root or ""],
-                                stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=ENV, start_new_session=True)
-    peer["pid"] = proc.pid
-    peer["pids"] = {"libvirtd": proc.pid}
-    peer["start_times"] = {"libvirtd": _start_time(proc.pid)}
-    _save(peer)
-    for _ in range(150):
-        if proc.poll() is not None:
-            break
-        if _answers(peer):
-            for daemon in ("virtlogd", "sshd"):
-                pid = _read_pid(peer.get(f"{daemon}_pid_file"))
-                if pid:
-                    peer["pids"][daemon], peer["start_times"][daemon] = pid, _start_time(pid)
-            _save(peer)
-            return peer
-        time.sleep(0.2)
-    failure = f"exited with {proc.returncode}" if proc.poll() is not None else "does not answer after 30 s"
-    stop(peer)
-    with open(peer["log"], errors="replace") as f:
-        tail = "".join(f.readlines()[-5:]).strip()
-    raise RuntimeError(f"the peer {name} ({peer['uri']}{', and ssh' if own_host else ''}) {failure}; see {peer['log']}: {tail}")
+    try:
+        with _locked():
+            _remove_stale()
+            if own_host:
+                address = _free_loopback_address()
+                peer.update(address=address, port=LIBVIRT_PORT, host=name, uri=f"qemu+tcp://{name}/system",
+                            sshd_config=os.path.join(directory, "sshd_config"), sshd_pid_file=os.path.join(directory, "sshd.pid"),
+                            hosts_line=f"{address} {name} {tag}")
+                # 22 unless a host sshd listens on every address: then another port, which the drop-in names
+                ssh_port = 22 if _can_bind(address, 22) else _free_port(address)
+                peer["ssh"] = {"port": ssh_port, "identity": os.path.join(directory, "id_ed25519"),
+                               "known_hosts": os.path.join(directory, "known_hosts"),
+                               "config": os.path.join(SSH_DROP_INS, name + ".conf")}
+                peer["ssh"]["options"] = ["-p", str(ssh_port), "-l", "root", "-i", peer["ssh"]["identity"], "-o", "IdentitiesOnly=yes",
+                                          "-o", f"UserKnownHostsFile={peer['ssh']['known_hosts']}", "-o", "StrictHostKeyChecking=yes"]
+                _write_ssh(peer, tag)
+                with open(HOSTS, "a") as f:
+                    f.write(peer["hosts_line"] + "\n")
+                listen = f'listen_addr = "{address}"\n'
+            else:
+                port = _free_port("127.0.0.1")
+                peer.update(address="127.0.0.1", port=port, host=f"127.0.0.1:{port}", uri=f"qemu+tcp://127.0.0.1:{port}/system")
+                listen = f'tcp_port = "{port}"\nlisten_addr = "127.0.0.1"\n'
+        with open(os.path.join(directory, "etc", "libvirtd.conf"), "a") as f:
+            f.write(f'\nlisten_tls = 0\nlisten_tcp = 1\n{listen}auth_tcp = "none"\nhost_uuid = "{uuid.uuid4()}"\n')
+        # incoming migrations listen on a port of a range of its own: every libvirtd's allocator starts at 49152 and
+        # knows only its own QEMUs, so peers (and other runs' peers) migrating at once collided there ("Address already in use")
+        base = random.randrange(49216, 60000, 64)
+        peer["migration_ports"] = [base, base + 63]
+        with open(os.path.join(directory, "etc", "qemu.conf"), "a") as f:
+            f.write(f"\nmigration_port_min = {base}\nmigration_port_max = {base + 63}\n")
+        with open(peer["log"], "ab") as log:
+            # unshare execs python, which execs libvirtd: this pid is the daemon and the namespaces' anchor
+            proc = subprocess.Popen(["unshare", "--mount", "--uts", "--propagation", "private", sys.executable, "-I", "-S", "-B",
+                                     os.path.abspath(__file__), "_inside", directory, peer["hostname"], datastore_root or ""],
+                                    stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=ENV, start_new_session=True)
+        peer["pid"] = proc.pid
+        peer["pids"] = {"libvirtd": proc.pid}
+        peer["start_times"] = {"libvirtd": _start_time(proc.pid)}
+        _save(peer)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                break
+            if _answers(peer):
+                for daemon in ("virtlogd", "sshd"):
+                    pid = _read_pid(peer.get(f"{daemon}_pid_file"))
+                    if pid:
+                        peer["pids"][daemon], peer["start_times"][daemon] = pid, _start_time(pid)
+                _save(peer)
+                return peer
+            time.sleep(0.2)
+        failure = f"exited with {proc.returncode}" if proc.poll() is not None else "does not answer after 60 s"
+        with open(peer["log"], errors="replace") as f:
+            tail = "".join(f.readlines()[-5:]).strip()
+        raise RuntimeError(f"the peer {name} ({peer['uri']}{', and ssh' if own_host else ''}) {failure}; see {peer['log']}: {tail}")
+    except BaseException:
+        # nothing of a peer that did not come up stays: its daemons, hosts line and drop-in go
+        stop(peer)
+        raise
 
 
 def _save(peer):
@@ -348,7 +353,11 @@ def _stop_daemons(peer):
 
 def main(argv):
     if argv[:1] == ["_inside"]:
-        _inside(argv[1], argv[2], argv[3] or None)
+        try:
+            _inside(argv[1], argv[2], argv[3] or None)
+        except subprocess.CalledProcessError as e:
+            print(f"peer.py: {' '.join(e.cmd)} failed with exit {e.returncode}", file=sys.stderr)
+            return 1
         return 0
     parser = argparse.ArgumentParser(prog="peer.py", description="a second libvirtd for migrations (see the file's text)")
     commands = parser.add_subparsers(dest="command", required=True)

@@ -122,6 +122,71 @@ def upstream_available():
     return subprocess.run(["ruby", "-e", "require 'sqlite3'"], capture_output=True, check=False).returncode == 0
 
 
+def tree_with(name, forecast_conf):
+    """Another copy of the tree (the probe reads forecast.conf beside itself) with that forecast.conf."""
+    root = os.path.join(work, name)
+    subprocess.run(["cp", "-a", remotes + "/.", root], check=True)
+    with open(os.path.join(root, "etc/im/kvm-probes.d/forecast.conf"), "w") as f:
+        f.write(forecast_conf)
+    return os.path.join(root, "im/kvm-probes.d/vm/monitor/vm_monitor")
+
+
+def one_vm_split(probe, own_call, times):
+    """Where vm_monitor's time goes at 1 domain, beside the floor: each part measured as the difference of two
+    interleaved variants (medians of the pairs), the probe's virsh replaced by a stub replaying its output."""
+    stub_dir = os.path.join(work, "stub")
+    os.makedirs(stub_dir)
+    replay, empty = os.path.join(work, "domstats.out"), os.path.join(work, "empty.out")
+    with open(replay, "wb") as f:
+        f.write(run(own_call)[1])
+    open(empty, "w").close()
+    stubs = {}
+    for kind, source in (("replay", replay), ("empty", empty)):
+        stubs[kind] = os.path.join(stub_dir, kind, "virsh")
+        os.makedirs(os.path.dirname(stubs[kind]))
+        with open(stubs[kind], "w") as f:
+            f.write(f"#!/bin/sh\nexec cat '{source}'\n")
+        os.chmod(stubs[kind], 0o755)
+    env = {kind: dict(BASE_ENV, PATH=os.path.dirname(stub) + ":" + BASE_ENV["PATH"]) for kind, stub in stubs.items()}
+    unusable = os.path.join(work, "not-a-directory")
+    open(unusable, "w").close()
+    no_forecast = tree_with("remotes-no-forecast", "virtualmachine:\n  db_retention: 2\n  forecast:\n    enabled: false\n"
+                                                   "  forecast_far:\n    enabled: false\n")
+    variants = {
+        "probe": (probe, BASE_ENV),
+        "stub": (probe, env["replay"]),                      # history and forecasts on, virsh replayed
+        "stub, no forecasts": ([no_forecast, *probe[1:]], env["replay"]),
+        "stub, no history": (probe, dict(env["replay"], ONEKVM_METRICS_DIR=os.path.join(unusable, "one_db"))),
+        "stub, no domain": (probe, env["empty"]),
+    }
+    t = {name: [] for name in [*variants, "replay alone", "its virsh call"]}
+    last = 0.0
+    for _ in range(RUNS):
+        for name, (argv, variant_env) in variants.items():
+            # spaced as the monitor daemon would: a sample younger than 1 s would make the probe take its own
+            time.sleep(max(0.0, 1.1 - (time.perf_counter() - last)))
+            t[name].append(run(argv, variant_env)[0])
+            last = time.perf_counter()
+        t["replay alone"].append(run([stubs["replay"], "domstats"])[0])
+        t["its virsh call"].append(run(own_call)[0])
+    pair = benchlib.paired_ms
+    start = ms([e - r for e, r in zip(t["stub, no domain"], t["replay alone"])])
+    call = pair(t["probe"], t["stub"]) + ms(t["replay alone"])
+    history = pair(t["stub"], t["stub, no history"])
+    forecasts = pair(t["stub"], t["stub, no forecasts"])
+    rest = pair(t["stub, no history"], t["stub, no domain"])
+    return [
+        ("vm_monitor (history and forecasts on)", f"{ms(t['probe']):.1f}", "measured"),
+        ("floor: virsh domstats --list-active", f"{ms(times['floor']):.1f}", f"measured in the main rows: ratio {ms(times['probe']) / ms(times['floor']):.2f}"),
+        ("  process start", f"{start:.1f}", "probe with a virsh stub reporting no domain, minus the stub alone: entry, runtime, kvmrc, forecast.conf"),
+        ("  its virsh call", f"{call:.1f}", f"probe minus probe with a stub replaying the call's output, plus the stub; the bare call: {ms(t['its virsh call']):.1f}"),
+        ("  history and forecasts", f"{history:.1f}", "stub run minus stub run with the history directory unusable (one WARN, no file)"),
+        ("    of which forecasts", f"{forecasts:.1f}", "stub run minus stub run with both forecasts off"),
+        ("  the rest for 1 VM", f"{rest:.1f}", "stub run without history minus stub run with no domain: /proc, samples, *_BW, output"),
+        ("  sum of the parts", f"{start + call + history + rest:.1f}", "beside vm_monitor's median above"),
+    ]
+
+
 def reset_samples():
     for f in os.listdir(run_dir):
         os.unlink(os.path.join(run_dir, f))
@@ -131,7 +196,7 @@ one_db_before = set(os.listdir("/var/tmp/one_db")) if os.path.isdir("/var/tmp/on
 have_upstream = upstream_available()
 print(f"== onekvm monitoring benchmark (libvirtd {URI}; {RUNS} interleaved runs per figure: median (best);"
       f" diskless TCG domains with a NIC and a virtio balloon, halted in the BIOS)")
-rows, state_rows, medians, peak_rss = [], [], [], []
+rows, state_rows, medians, peak_rss, split = [], [], [], [], []
 try:
     for count in COUNTS:
         while len(domains) < count:
@@ -168,6 +233,9 @@ try:
         rows.append((count, reported, figure(times["probe"]), steady_calls, f"{first * 1000:.0f} ms / {first_calls}",
                      figure(times["floor"]), f"{ms(times['probe']) / ms(times['floor']):.2f}",
                      figure(times["own"]), upstream))
+
+        if count == 1:
+            split = one_vm_split(probe, own_call, times)
 
         state = {"probe": [], "bare": []}
         for _ in range(RUNS):
@@ -214,5 +282,10 @@ if len(medians) > 1:
     print(f"per extra domain (least squares over {', '.join(str(m[0]) for m in medians)}):"
           f" vm_monitor {slope([(c, p) for c, p, _ in medians]):.2f} ms, floor {slope([(c, f) for c, _, f in medians]):.2f} ms")
 print(f"peak RSS (vm_monitor or its virsh, whichever is larger), by domain count: {', '.join(f'{r / 1024:.1f}' for r in peak_rss)} MB")
+if split:
+    print()
+    print(f"at 1 domain, where vm_monitor's time goes ({RUNS} interleaved runs of each variant, ms: medians of the pairs'"
+          f" differences; load average {benchlib.load_average()})")
+    table(split, ("part", "ms", "how"))
 print()
 table(state_rows, ("domains", "vm_state", "bare domstats --state", "poll (1 domain)", "bare domstats (1 domain)"))

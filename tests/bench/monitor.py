@@ -233,6 +233,9 @@ try:
         rows.append((count, reported, figure(times["probe"]), steady_calls, f"{first * 1000:.0f} ms / {first_calls}",
                      figure(times["floor"]), f"{ms(times['probe']) / ms(times['floor']):.2f}",
                      figure(times["own"]), upstream))
+        # a long run (100 domains, upstream's probe) prints each row's figures as it goes, the tables at the end
+        print(f"monitor: {count} domains: vm_monitor {figure(times['probe'])}, floor {figure(times['floor'])}, "
+              f"upstream {upstream}", file=sys.stderr, flush=True)
 
         if count == 1:
             split = one_vm_split(probe, own_call, times)

@@ -109,7 +109,7 @@ case "${1:-build}" in
   test) run_tests ;;
   package) package ;;
   demo) [ -x "$REMOTES/vmm/kvm/onekvm" ] || build; "$ROOT/tests/setup/hypervisor.sh" >&2; "$ROOT/tests/demo/demo.sh" "$REMOTES" ;;
-  bench) [ -x "$REMOTES/vmm/kvm/onekvm" ] || build; "$ROOT/tests/setup/hypervisor.sh" >&2; "$ROOT/tests/bench/bench.sh" "$REMOTES" ;;
+  bench) [ -x "$REMOTES/vmm/kvm/onekvm" ] || build; "$ROOT/tests/setup/hypervisor.sh" >&2; python3 "$ROOT/tests/bench/bench.py" "$REMOTES" ;;
   layout) layout ;;
   *) echo "usage: $0 [build|test|package|demo|bench|layout]" >&2; exit 2 ;;
 esac

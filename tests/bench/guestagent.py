@@ -1,6 +1,14 @@
-"""vm_monitor with and without the guest agent's keys (see guestagent.sh)."""
+"""Guest agent benchmark: vm_monitor for 50 domains, 10 of them the tiny guest with qemu-ga
+(initrd-agent.img), without and with the agent keys (guestagent.conf enabled, upstream's default
+command, one VM with an NVIDIA device in its metadata).
 
-import json
+usage: tests/bench/guestagent.py <staged remotes dir> [guest dir]
+  BENCH_RUNS (default 15): interleaved runs per figure
+  guest dir: the second argument, else ONEKVM_GUEST_DIR, else /var/cache/onekvm-tests/guest
+  goal: with agent keys < 2x without
+"""
+
+import base64
 import os
 import shutil
 import statistics
@@ -9,10 +17,14 @@ import sys
 import tempfile
 import time
 
-URI = "qemu:///system"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
+
+URI = benchlib.URI
 RUNS = int(os.environ.get("BENCH_RUNS", "15"))
 TOTAL, WITH_AGENT = 50, 10
-remotes, guest_dir = sys.argv[1], sys.argv[2]
+remotes = os.path.abspath(sys.argv[1])
+guest_dir = benchlib.argument(2, os.environ.get("ONEKVM_GUEST_DIR", "/var/cache/onekvm-tests/guest"))
 
 work = tempfile.mkdtemp(prefix="onekvm-bench-agent-")
 pid = os.getpid()
@@ -24,11 +36,8 @@ CONF = """:enabled: true
 
 
 def run(argv):
-    start = time.perf_counter()
-    done = subprocess.run(argv, capture_output=True, env=ENV, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.decode(errors='replace')}")
-    return time.perf_counter() - start, done.stdout
+    elapsed, _, (_, out, _) = benchlib.run(argv, env=ENV)
+    return elapsed, out
 
 
 def tree(with_conf):
@@ -73,8 +82,7 @@ def answers(name):
     return done.returncode == 0
 
 
-def ms(values):
-    return statistics.median(values) * 1000
+ms = benchlib.median_ms
 
 
 try:
@@ -91,7 +99,7 @@ try:
     time.sleep(5)
     without, with_keys = tree(False), tree(True)
     _, out = run([with_keys, "kvm", "0", "bench-host"])
-    keys = sum(1 for line in out.decode().splitlines() if "VM_QEMU_PING" in __import__("base64").b64decode(line.split('MONITOR="')[1].split('"')[0]).decode())
+    keys = sum(1 for line in out.decode().splitlines() if "VM_QEMU_PING" in base64.b64decode(line.split('MONITOR="')[1].split('"')[0]).decode())
     plain, agent = [], []
     for _ in range(RUNS):
         plain.append(run([without, "kvm", "0", "bench-host"])[0])

@@ -1,14 +1,25 @@
-"""vm_monitor / vm_state / poll beside bare virsh and upstream's probe (see monitor.sh)."""
+"""Monitoring benchmark: the vm_monitor probe beside the bare virsh calls for the same data and
+beside upstream's Ruby probe, for 1, 10, 50 and 100 domains (BENCH_COUNTS), in one run; then, at
+1 domain, where the probe's time goes beside the one-call floor.
+
+usage: tests/bench/monitor.py <staged remotes dir>
+  BENCH_RUNS (default 15): interleaved runs per figure
+  ONEKVM_UPSTREAM_SRC (default /tmp/up/src): an extracted OpenNebula source tree; upstream's probe
+    is run from there when ruby and ruby-sqlite3 are installed (nothing of it is part of this
+    repository), else its figure is cited.
+"""
 
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-URI = "qemu:///system"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
+
+URI = benchlib.URI
 RUNS = int(os.environ.get("BENCH_RUNS", "15"))
 UPSTREAM_RUNS = int(os.environ.get("BENCH_UPSTREAM_RUNS", "3"))
 UPSTREAM_SRC = os.environ.get("ONEKVM_UPSTREAM_SRC", "/tmp/up/src")
@@ -59,12 +70,16 @@ def peak_rss_kib(argv):
 
 
 def run(argv, env=BASE_ENV, stdin=b""):
-    start = time.perf_counter()
-    done = subprocess.run(argv, input=stdin, capture_output=True, env=env, check=False)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.decode(errors='replace')}")
-    return elapsed, done.stdout
+    """One timed run; a failure is retried twice: on a shared host a call over every domain fails now and then
+    when another user's domain goes away under it ("Unable to read from monitor"), which says nothing of the probe."""
+    for attempt in range(3):
+        try:
+            elapsed, _, (_, out, _) = benchlib.run(argv, stdin, env)
+            return elapsed, out
+        except RuntimeError as e:
+            if attempt == 2:
+                raise
+            print(f"monitor: retried: {e}".rstrip(), file=sys.stderr)
 
 
 def counted(argv, stdin=b""):
@@ -80,8 +95,7 @@ def virsh(*args):
     return ["virsh", "--connect", URI, "--readonly", *args]
 
 
-def ms(values):
-    return statistics.median(values) * 1000
+ms = benchlib.median_ms
 
 
 def figure(values):
@@ -116,6 +130,71 @@ def upstream_available():
     return subprocess.run(["ruby", "-e", "require 'sqlite3'"], capture_output=True, check=False).returncode == 0
 
 
+def tree_with(name, forecast_conf):
+    """Another copy of the tree (the probe reads forecast.conf beside itself) with that forecast.conf."""
+    root = os.path.join(work, name)
+    subprocess.run(["cp", "-a", remotes + "/.", root], check=True)
+    with open(os.path.join(root, "etc/im/kvm-probes.d/forecast.conf"), "w") as f:
+        f.write(forecast_conf)
+    return os.path.join(root, "im/kvm-probes.d/vm/monitor/vm_monitor")
+
+
+def one_vm_split(probe, own_call, times):
+    """Where vm_monitor's time goes at 1 domain, beside the floor: each part measured as the difference of two
+    interleaved variants (medians of the pairs), the probe's virsh replaced by a stub replaying its output."""
+    stub_dir = os.path.join(work, "stub")
+    os.makedirs(stub_dir)
+    replay, empty = os.path.join(work, "domstats.out"), os.path.join(work, "empty.out")
+    with open(replay, "wb") as f:
+        f.write(run(own_call)[1])
+    open(empty, "w").close()
+    stubs = {}
+    for kind, source in (("replay", replay), ("empty", empty)):
+        stubs[kind] = os.path.join(stub_dir, kind, "virsh")
+        os.makedirs(os.path.dirname(stubs[kind]))
+        with open(stubs[kind], "w") as f:
+            f.write(f"#!/bin/sh\nexec cat '{source}'\n")
+        os.chmod(stubs[kind], 0o755)
+    env = {kind: dict(BASE_ENV, PATH=os.path.dirname(stub) + ":" + BASE_ENV["PATH"]) for kind, stub in stubs.items()}
+    unusable = os.path.join(work, "not-a-directory")
+    open(unusable, "w").close()
+    no_forecast = tree_with("remotes-no-forecast", "virtualmachine:\n  db_retention: 2\n  forecast:\n    enabled: false\n"
+                                                   "  forecast_far:\n    enabled: false\n")
+    variants = {
+        "probe": (probe, BASE_ENV),
+        "stub": (probe, env["replay"]),                      # history and forecasts on, virsh replayed
+        "stub, no forecasts": ([no_forecast, *probe[1:]], env["replay"]),
+        "stub, no history": (probe, dict(env["replay"], ONEKVM_METRICS_DIR=os.path.join(unusable, "one_db"))),
+        "stub, no domain": (probe, env["empty"]),
+    }
+    t = {name: [] for name in [*variants, "replay alone", "its virsh call"]}
+    last = 0.0
+    for _ in range(RUNS):
+        for name, (argv, variant_env) in variants.items():
+            # spaced as the monitor daemon would: a sample younger than 1 s would make the probe take its own
+            time.sleep(max(0.0, 1.1 - (time.perf_counter() - last)))
+            t[name].append(run(argv, variant_env)[0])
+            last = time.perf_counter()
+        t["replay alone"].append(run([stubs["replay"], "domstats"])[0])
+        t["its virsh call"].append(run(own_call)[0])
+    pair = benchlib.paired_ms
+    start = ms([e - r for e, r in zip(t["stub, no domain"], t["replay alone"])])
+    call = pair(t["probe"], t["stub"]) + ms(t["replay alone"])
+    history = pair(t["stub"], t["stub, no history"])
+    forecasts = pair(t["stub"], t["stub, no forecasts"])
+    rest = pair(t["stub, no history"], t["stub, no domain"])
+    return [
+        ("vm_monitor (history and forecasts on)", f"{ms(t['probe']):.1f}", "measured"),
+        ("floor: virsh domstats --list-active", f"{ms(times['floor']):.1f}", f"measured in the main rows: ratio {ms(times['probe']) / ms(times['floor']):.2f}"),
+        ("  process start", f"{start:.1f}", "probe with a virsh stub reporting no domain, minus the stub alone: entry, runtime, kvmrc, forecast.conf"),
+        ("  its virsh call", f"{call:.1f}", f"probe minus probe with a stub replaying the call's output, plus the stub; the bare call: {ms(t['its virsh call']):.1f}"),
+        ("  history and forecasts", f"{history:.1f}", "stub run minus stub run with the history directory unusable (one WARN, no file)"),
+        ("    of which forecasts", f"{forecasts:.1f}", "stub run minus stub run with both forecasts off"),
+        ("  the rest for 1 VM", f"{rest:.1f}", "stub run without history minus stub run with no domain: /proc, samples, *_BW, output"),
+        ("  sum of the parts", f"{start + call + history + rest:.1f}", "beside vm_monitor's median above"),
+    ]
+
+
 def reset_samples():
     for f in os.listdir(run_dir):
         os.unlink(os.path.join(run_dir, f))
@@ -125,7 +204,8 @@ one_db_before = set(os.listdir("/var/tmp/one_db")) if os.path.isdir("/var/tmp/on
 have_upstream = upstream_available()
 print(f"== onekvm monitoring benchmark (libvirtd {URI}; {RUNS} interleaved runs per figure: median (best);"
       f" diskless TCG domains with a NIC and a virtio balloon, halted in the BIOS)")
-rows, state_rows, medians, peak_rss = [], [], [], []
+rows, state_rows, medians, peak_rss, split = [], [], [], [], []
+stopped = None
 try:
     for count in COUNTS:
         while len(domains) < count:
@@ -162,6 +242,12 @@ try:
         rows.append((count, reported, figure(times["probe"]), steady_calls, f"{first * 1000:.0f} ms / {first_calls}",
                      figure(times["floor"]), f"{ms(times['probe']) / ms(times['floor']):.2f}",
                      figure(times["own"]), upstream))
+        # a long run (100 domains, upstream's probe) prints each row's figures as it goes, the tables at the end
+        print(f"monitor: {count} domains: vm_monitor {figure(times['probe'])}, floor {figure(times['floor'])}, "
+              f"upstream {upstream}", file=sys.stderr, flush=True)
+
+        if count == 1:
+            split = one_vm_split(probe, own_call, times)
 
         state = {"probe": [], "bare": []}
         for _ in range(RUNS):
@@ -173,6 +259,10 @@ try:
             poll["bare"].append(run(virsh("domstats", "--state", "--interface", "--block", "--nowait", domains[0]))[0])
             time.sleep(1.1)
         state_rows.append((count, figure(state["probe"]), figure(state["bare"]), figure(poll["poll"]), figure(poll["bare"])))
+except RuntimeError as e:
+    # what was measured before is still printed below
+    stopped = f"stopped at {count} domains: {e}"
+    print(f"monitor: {stopped}", file=sys.stderr)
 finally:
     for name in domains:
         subprocess.run(["virsh", "--connect", URI, "destroy", name], capture_output=True, check=False)
@@ -186,12 +276,7 @@ finally:
                 os.unlink(os.path.join("/var/tmp/one_db", f))
 
 
-def table(rows, header):
-    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
-    print("  ".join("-" * w for w in widths))
-    for r in rows:
-        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
+table = benchlib.table
 
 
 print()
@@ -213,5 +298,12 @@ if len(medians) > 1:
     print(f"per extra domain (least squares over {', '.join(str(m[0]) for m in medians)}):"
           f" vm_monitor {slope([(c, p) for c, p, _ in medians]):.2f} ms, floor {slope([(c, f) for c, _, f in medians]):.2f} ms")
 print(f"peak RSS (vm_monitor or its virsh, whichever is larger), by domain count: {', '.join(f'{r / 1024:.1f}' for r in peak_rss)} MB")
+if split:
+    print()
+    print(f"at 1 domain, where vm_monitor's time goes ({RUNS} interleaved runs of each variant, ms: medians of the pairs'"
+          f" differences; load average {benchlib.load_average()})")
+    table(split, ("part", "ms", "how"))
 print()
 table(state_rows, ("domains", "vm_state", "bare domstats --state", "poll (1 domain)", "bare domstats (1 domain)"))
+if stopped:
+    sys.exit(f"monitor: {stopped}")

@@ -7,10 +7,11 @@ set -euo pipefail
 need_pkgs=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
            qemu-system-x86 qemu-utils busybox-static lintian rpm fakeroot
            rsync hyperfine cpio xz-utils kmod ovmf swtpm swtpm-tools
-           sudo qemu-system-common openssh-server libsqlite3-dev sqlite3
+           sudo qemu-system-common openssh-server libsqlite3-dev sqlite3 python3
            libglib2.0-0 libnuma1 libudev1 liburing2)  # qemu-ga of the agent guest links them
 # qemu-system-common: /usr/lib/qemu/virtiofsd (Debian 12 has no separate virtiofsd package)
 # libsqlite3-dev: the static SQLite the binary links (the metric history); sqlite3: the specs read it back
+# python3: tests/peer/peer.py (the second libvirtd of the migration specs) and tests/bench/
 
 missing=()
 for p in "${need_pkgs[@]}"; do

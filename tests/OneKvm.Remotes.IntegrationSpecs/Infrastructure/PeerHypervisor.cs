@@ -8,7 +8,8 @@ namespace OneKvm.Remotes.IntegrationSpecs.Infrastructure;
 /// <summary>
 /// Another hypervisor host on this machine, for migrations: a second libvirtd in its own
 /// mount and UTS namespaces (private state directories, its own host name and host UUID),
-/// listening on a loopback TCP port (engineering-notes.md, "Two hypervisor hosts"). Its
+/// listening on a loopback TCP port (engineering-notes.md, "Two hypervisor hosts"; set up by
+/// tests/peer/peer.py through <see cref="PeerLibvirtd"/>). Its
 /// "host name" for the driver is 127.0.0.1:&lt;port&gt;, so qemu+tcp://&lt;host&gt;/system reaches it.
 /// Disposing removes its domains and stops its daemons, which ends the namespaces.
 /// </summary>
@@ -38,46 +39,8 @@ public sealed class PeerHypervisor : IAsyncDisposable
     public static async Task<PeerHypervisor> StartAsync(string name)
     {
         var directory = TestPaths.NewScratchDirectory("peer-" + name);
-        foreach (var sub in new[] { "run", "lib", "log", "cache" })
-        {
-            System.IO.Directory.CreateDirectory(Path.Combine(directory, sub));
-        }
-        var etc = Path.Combine(directory, "etc");
-        var copy = await ProcessRun.RunAsync("cp", ["-a", "/etc/libvirt", etc]);
-        Assert.True(copy.ExitCode == 0, "cannot copy /etc/libvirt: " + copy);
-        var port = FreeLoopbackPort();
-        // libvirt refuses to migrate to a host with its own host UUID
-        await File.AppendAllTextAsync(Path.Combine(etc, "libvirtd.conf"), $"""
-
-            listen_tls = 0
-            listen_tcp = 1
-            tcp_port = "{port}"
-            listen_addr = "127.0.0.1"
-            auth_tcp = "none"
-            host_uuid = "{Guid.NewGuid()}"
-
-            """);
-
-        // pid files default to /run: the peer's go to its own run directory
-        var script = """
-            set -e
-            for d in run lib log cache; do mount --bind "$1/$d" /var/$d/libvirt; done
-            mount --bind "$1/etc" /etc/libvirt
-            hostname "$2"
-            virtlogd -d -p /var/run/libvirt/virtlogd-peer.pid
-            exec libvirtd --listen -p /var/run/libvirt/libvirtd-peer.pid
-            """;
-        var uri = $"qemu+tcp://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/system";
-        var libvirtd = PeerLibvirtd.Start(name, directory, uri, script, directory, "onekvm-peer-" + name);
-        var peer = new PeerHypervisor(name, directory, port, libvirtd);
-        if (await libvirtd.WaitUntilAsync(async () => (await peer.VirshAsync("version")).ExitCode == 0))
-        {
-            return peer;
-        }
-        var failure = libvirtd.Failure;
-        await peer.DisposeAsync();
-        throw new InvalidOperationException(
-            $"the peer hypervisor {name} (libvirtd in its own namespaces, on {peer.Uri}) {failure}; see {directory}/libvirtd.log");
+        var libvirtd = await PeerLibvirtd.StartAsync(name, directory, "onekvm-peer-" + name);
+        return new PeerHypervisor(name, directory, libvirtd.Port, libvirtd);
     }
 
     public Task<ProcessResult> VirshAsync(params string[] args) => _libvirtd.VirshAsync(args);

@@ -1,27 +1,37 @@
-using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using Xunit;
 
 namespace OneKvm.Remotes.IntegrationSpecs.Infrastructure;
 
 /// <summary>
 /// What every peer of the migration specs is made of (<see cref="PeerHypervisor"/>,
-/// <see cref="PeerHost"/>): a libvirtd, with its virtlogd, started by a bash script under
-/// `unshare --mount --uts` (the script bind-mounts the peer's private directories and execs
-/// libvirtd, so the process is the namespaces' anchor), reached with virsh at
-/// <see cref="Uri"/>, and stopped with every domain it still has.
+/// <see cref="PeerHost"/>): a second libvirtd in its own namespaces, set up and torn down by
+/// tests/peer/peer.py (the one place it is made, shared with the benchmarks; its text says
+/// what a peer is), reached with virsh at <see cref="Uri"/>. Its `start` prints the peer's
+/// description as JSON once virsh (and ssh) answer; `stop` removes its domains, stops its
+/// daemons and removes its /etc/hosts line and ssh drop-in. Each start also removes what
+/// peers of a crashed run left (their owner is this process's pid).
 /// </summary>
 public sealed class PeerLibvirtd
 {
-    private PeerLibvirtd(Process process, string name, string directory, string uri)
+    private PeerLibvirtd(JsonElement description)
     {
-        Process = process;
-        Name = name;
-        Directory = directory;
-        Uri = uri;
+        string? Text(string key) => description.GetProperty(key).ValueKind == JsonValueKind.String ? description.GetProperty(key).GetString() : null;
+        Name = Text("name")!;
+        Directory = Text("directory")!;
+        Uri = Text("uri")!;
+        Host = Text("host")!;
+        Address = Text("address")!;
+        Port = description.GetProperty("port").GetInt32();
+        Pid = description.GetProperty("pid").GetInt32();
+        Datastore = Text("datastore");
+        SshdConfig = Text("sshd_config");
+        SshdPidFile = Text("sshd_pid_file");
     }
 
-    public Process Process { get; }
+    /// <summary>tests/peer/peer.py in this repository.</summary>
+    public static string Script => Path.Combine(TestPaths.RepositoryRoot, "tests", "peer", "peer.py");
 
     public string Name { get; }
 
@@ -29,39 +39,44 @@ public sealed class PeerLibvirtd
 
     public string Uri { get; }
 
-    /// <summary>Runs <paramref name="script"/> ($1.. = <paramref name="arguments"/>) in new namespaces; its stderr goes to libvirtd.log.</summary>
-    public static PeerLibvirtd Start(string name, string directory, string uri, string script, params string[] arguments)
-    {
-        var psi = new ProcessStartInfo("unshare", ["--mount", "--uts", "--propagation", "private", "bash", "-c", script, "peer", .. arguments])
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        var process = System.Diagnostics.Process.Start(psi) ?? throw new InvalidOperationException("cannot start unshare");
-        // its log goes to the peer's directory, not into a pipe nobody reads
-        _ = process.StandardOutput.BaseStream.CopyToAsync(Stream.Null);
-        var log = File.Create(Path.Combine(directory, "libvirtd.log"));
-        _ = process.StandardError.BaseStream.CopyToAsync(log).ContinueWith(_ => log.Dispose(), TaskScheduler.Default);
-        return new PeerLibvirtd(process, name, directory, uri);
-    }
+    /// <summary>The host argument oned would pass for it.</summary>
+    public string Host { get; }
 
-    /// <summary>Waits until <paramref name="ready"/> holds (30 s at most); false when the daemon exited or never got there.</summary>
-    public async Task<bool> WaitUntilAsync(Func<Task<bool>> ready)
+    public string Address { get; }
+
+    /// <summary>libvirtd's TCP port.</summary>
+    public int Port { get; }
+
+    /// <summary>libvirtd's pid, the anchor of the peer's namespaces (for nsenter).</summary>
+    public int Pid { get; }
+
+    /// <summary>The peer's own files behind the datastore path, seen from this host (with a datastore root only).</summary>
+    public string? Datastore { get; }
+
+    public string? SshdConfig { get; }
+
+    public string? SshdPidFile { get; }
+
+    /// <summary>Starts a peer: <paramref name="ownHost"/> gives it a host name, address and sshd of its own, and
+    /// <paramref name="datastoreRoot"/> its own files behind that path.</summary>
+    public static async Task<PeerLibvirtd> StartAsync(string name, string directory, string hostname, bool ownHost = false,
+        string? datastoreRoot = null)
     {
-        for (var i = 0; i < 150 && !Process.HasExited; i++)
+        string[] args =
+        [
+            "-I", "-S", "-B", Script, "start", "--name", name, "--dir", directory, "--hostname", hostname,
+            "--owner", Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
+            .. ownHost ? ["--own-host"] : Array.Empty<string>(),
+            .. datastoreRoot is null ? Array.Empty<string>() : ["--datastore-root", datastoreRoot],
+        ];
+        var r = await ProcessRun.RunAsync("python3", args, timeout: TimeSpan.FromMinutes(3));
+        if (r.ExitCode != 0)
         {
-            if (await ready())
-            {
-                return true;
-            }
-            await Task.Delay(200);
+            throw new InvalidOperationException($"the peer {name} did not start: {r.Stderr.Trim()}");
         }
-        return false;
+        using var json = JsonDocument.Parse(r.Stdout);
+        return new PeerLibvirtd(json.RootElement.Clone());
     }
-
-    public string Failure => Process.HasExited ? $"exited with {Process.ExitCode}" : "does not answer after 30 s";
 
     public Task<ProcessResult> VirshAsync(params string[] args) =>
         ProcessRun.RunAsync("virsh", ["--connect", Uri, .. args], environment: new Dictionary<string, string?> { ["LANG"] = "C" },
@@ -87,44 +102,15 @@ public sealed class PeerLibvirtd
         await VirshAsync("undefine", "--snapshots-metadata", domain);
     }
 
-    /// <summary>Removes its domains, runs <paramref name="beforeStop"/>, stops libvirtd and virtlogd (which ends the namespaces).</summary>
-    public async Task StopAsync(Func<Task>? beforeStop = null)
-    {
-        if (!Process.HasExited)
-        {
-            var list = await VirshAsync("list", "--all", "--name");
-            foreach (var domain in list.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                await RemoveAsync(domain);
-            }
-            if (beforeStop is not null)
-            {
-                await beforeStop();
-            }
-            Signal(Process.Id);
-            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-            try
-            {
-                await Process.WaitForExitAsync(wait.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                Process.Kill();
-            }
-        }
-        await SignalPidFileAsync(Path.Combine(Directory, "run", "virtlogd-peer.pid"));
-        Process.Dispose();
-    }
+    /// <summary>A program run inside the peer's mount and UTS namespaces (it sees the peer's datastore).</summary>
+    public Task<ProcessResult> InsideAsync(string program, params string[] args) =>
+        ProcessRun.RunAsync("nsenter", ["-t", Pid.ToString(CultureInfo.InvariantCulture), "-m", "-u", "--", program, .. args],
+            timeout: TimeSpan.FromMinutes(2));
 
-    /// <summary>SIGTERM to the process a pid file names, when there is one.</summary>
-    public static async Task SignalPidFileAsync(string pidFile)
+    /// <summary>Removes its domains, stops its daemons (which ends the namespaces), removes its hosts line and drop-in.</summary>
+    public async Task StopAsync()
     {
-        if (File.Exists(pidFile) && int.TryParse((await File.ReadAllTextAsync(pidFile)).Trim(), CultureInfo.InvariantCulture, out var pid))
-        {
-            Signal(pid);
-        }
+        var r = await ProcessRun.RunAsync("python3", ["-I", "-S", "-B", Script, "stop", Directory], timeout: TimeSpan.FromMinutes(3));
+        Assert.True(r.ExitCode == 0, $"the peer {Name} did not stop: {r}");
     }
-
-    public static void Signal(int pid) =>
-        System.Diagnostics.Process.Start("kill", ["-TERM", pid.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
 }

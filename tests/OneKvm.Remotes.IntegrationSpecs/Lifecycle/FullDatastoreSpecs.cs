@@ -12,7 +12,6 @@ namespace OneKvm.Remotes.IntegrationSpecs.Lifecycle;
 /// </summary>
 public sealed class FullDatastoreSpecs
 {
-    private const string SnapshotData = "<VMM_DRIVER_ACTION_DATA><HOST>localhost</HOST></VMM_DRIVER_ACTION_DATA>";
 
     [Fact]
     public async Task A_save_that_fills_the_system_datastore_fails_in_one_sentence_keeps_the_older_checkpoint_and_the_domain_running()
@@ -62,7 +61,7 @@ public sealed class FullDatastoreSpecs
         var xml = await scratch.WithQcow2DiskAsync("full-snap");
         await scratch.StartAsync(xml);
 
-        var result = await Driver.Staged.RunWithStdinAsync("snapshot_create", SnapshotData, xml.Name, "0", scratch.Vm, "localhost");
+        var result = await Driver.Staged.RunWithStdinAsync("snapshot_create", LifecycleXml.HostOnlyData, xml.Name, "0", scratch.Vm, "localhost");
 
         var failure = ProtocolAssert.Failed(result);
         Assert.StartsWith($"Could not create snapshot snap-0 of domain {xml.Name}: ", failure, StringComparison.Ordinal);
@@ -74,7 +73,7 @@ public sealed class FullDatastoreSpecs
 
         // space again (the operator grew the datastore): the same snapshot succeeds
         Assert.Equal(0, (await ProcessRun.RunAsync("mount", ["-o", "remount,size=4m", scratch.VmDirectory])).ExitCode);
-        var again = await Driver.Staged.RunWithStdinAsync("snapshot_create", SnapshotData, xml.Name, "0", scratch.Vm, "localhost");
+        var again = await Driver.Staged.RunWithStdinAsync("snapshot_create", LifecycleXml.HostOnlyData, xml.Name, "0", scratch.Vm, "localhost");
         ProtocolAssert.Succeeded(again);
         Assert.Equal("snap-0", XElement.Parse(await File.ReadAllTextAsync(Path.Combine(scratch.VmDirectory, "snap-0.xml"))).Element("name")?.Value);
     }

@@ -19,7 +19,6 @@ namespace OneKvm.Remotes.IntegrationSpecs.Lifecycle;
 /// </summary>
 public sealed class KilledActionSpecs(ITestOutputHelper output)
 {
-    private const string SnapshotData = "<VMM_DRIVER_ACTION_DATA><HOST>localhost</HOST></VMM_DRIVER_ACTION_DATA>";
     private static readonly byte[] OlderCheckpoint = "an older checkpoint, never to be overwritten\n"u8.ToArray();
     private static readonly XElement ScsiController = new("controller", new XAttribute("type", "scsi"), new XAttribute("model", "virtio-scsi"));
 
@@ -81,7 +80,7 @@ public sealed class KilledActionSpecs(ITestOutputHelper output)
             {
                 var xml = await scratch.WithQcow2DiskAsync("snapc");
                 await scratch.StartAsync(xml);
-                return new Invocation(xml.Name, SnapshotData, [xml.Name, "0", scratch.Vm, "localhost"]);
+                return new Invocation(xml.Name, LifecycleXml.HostOnlyData, [xml.Name, "0", scratch.Vm, "localhost"]);
             },
             async (_, run) => Assert.Equal("running", await TestVirsh.StateAsync(run.Domain)),
             async (scratch, run, result) =>
@@ -100,7 +99,7 @@ public sealed class KilledActionSpecs(ITestOutputHelper output)
                 await scratch.StartAsync(xml);
                 ProtocolAssert.Succeeded(await CreateSnapshotAsync(scratch, xml.Name, "0"));
                 ProtocolAssert.Succeeded(await CreateSnapshotAsync(scratch, xml.Name, "1"));
-                return new Invocation(xml.Name, SnapshotData, [xml.Name, "snap-0", scratch.Vm, "localhost"]);
+                return new Invocation(xml.Name, LifecycleXml.HostOnlyData, [xml.Name, "snap-0", scratch.Vm, "localhost"]);
             },
             async (scratch, run) =>
             {
@@ -122,7 +121,7 @@ public sealed class KilledActionSpecs(ITestOutputHelper output)
                 var xml = await scratch.WithQcow2DiskAsync("snapr");
                 await scratch.StartAsync(xml);
                 ProtocolAssert.Succeeded(await CreateSnapshotAsync(scratch, xml.Name, "0"));
-                return new Invocation(xml.Name, SnapshotData, [xml.Name, "snap-0", scratch.Vm, "localhost"]);
+                return new Invocation(xml.Name, LifecycleXml.HostOnlyData, [xml.Name, "snap-0", scratch.Vm, "localhost"]);
             },
             async (_, run) => Assert.Contains("snap-0", await SnapshotNamesAsync(run.Domain)),
             async (_, run, _) =>
@@ -277,7 +276,7 @@ public sealed class KilledActionSpecs(ITestOutputHelper output)
     }
 
     private static Task<ProcessResult> CreateSnapshotAsync(Scratch scratch, string domain, string id) =>
-        Driver.Staged.RunWithStdinAsync("snapshot_create", SnapshotData, domain, id, scratch.Vm, "localhost");
+        Driver.Staged.RunWithStdinAsync("snapshot_create", LifecycleXml.HostOnlyData, domain, id, scratch.Vm, "localhost");
 
     private static async Task<string[]> SnapshotNamesAsync(string domain) =>
         (await TestVirsh.CheckedAsync("snapshot-list", "--domain", domain, "--name"))

@@ -113,6 +113,9 @@ internal static class LifecycleXml
 {
     public const string MetadataUri = "http://opennebula.org/xmlns/libvirt/1.0";
 
+    /// <summary>The action data of the actions that read only the host from it (the snapshot actions).</summary>
+    public const string HostOnlyData = "<VMM_DRIVER_ACTION_DATA><HOST>localhost</HOST></VMM_DRIVER_ACTION_DATA>";
+
     public static XElement OneMetadata(string vmDirectory)
     {
         XNamespace one = MetadataUri;

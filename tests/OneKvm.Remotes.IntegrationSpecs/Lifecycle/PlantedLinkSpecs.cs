@@ -13,7 +13,6 @@ namespace OneKvm.Remotes.IntegrationSpecs.Lifecycle;
 public sealed class PlantedLinkSpecs
 {
     private const string Precious = "a file outside the datastore\n";
-    private const string SnapshotData = "<VMM_DRIVER_ACTION_DATA><HOST>localhost</HOST></VMM_DRIVER_ACTION_DATA>";
 
     private static string Plant(Scratch scratch, string path)
     {
@@ -64,7 +63,7 @@ public sealed class PlantedLinkSpecs
         var metadata = Path.Combine(scratch.VmDirectory, "snap-0.xml");
         var victim = Plant(scratch, metadata);
 
-        var result = await Driver.Staged.RunWithStdinAsync("snapshot_create", SnapshotData, xml.Name, "0", scratch.Vm, "localhost");
+        var result = await Driver.Staged.RunWithStdinAsync("snapshot_create", LifecycleXml.HostOnlyData, xml.Name, "0", scratch.Vm, "localhost");
 
         ProtocolAssert.Succeeded(result);
         Assert.Equal(Precious, await File.ReadAllTextAsync(victim));
@@ -86,7 +85,7 @@ public sealed class PlantedLinkSpecs
         var trace = Path.Combine(scratch.Root, "strace.log");
 
         var result = await Driver.Staged.Under("/usr/bin/strace", "-f", "-qq", "-e", "trace=open,openat,chmod,fchmod,fchmodat", "-o", trace)
-            .RunWithStdinAsync("snapshot_create", SnapshotData, xml.Name, "0", scratch.Vm, "localhost");
+            .RunWithStdinAsync("snapshot_create", LifecycleXml.HostOnlyData, xml.Name, "0", scratch.Vm, "localhost");
 
         ProtocolAssert.Succeeded(result);
         var creation = Assert.Single(File.ReadAllLines(trace), l => l.Contains(".snap-0.xml.onekvm-", StringComparison.Ordinal) && l.Contains("O_CREAT", StringComparison.Ordinal));

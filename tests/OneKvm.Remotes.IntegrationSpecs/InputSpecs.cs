@@ -143,6 +143,25 @@ public sealed partial class InputSpecs
         Assert.False(File.Exists(deployment));
     }
 
+    [Fact]
+    public async Task A_checkpoint_path_argument_with_invalid_utf8_is_refused_not_saved_under_another_name()
+    {
+        await using var scratch = new Lifecycle.Scratch("argv-utf8");
+        var xml = scratch.Diskless("argv-utf8");
+        await scratch.StartAsync(xml);
+        // bash appends a lone 0xFF byte (no UTF-8 sequence starts with it) to the checkpoint path argument
+        var driver = Driver.Staged.Under("/bin/bash", "-c", "a=(\"$@\"); a[1]=\"${a[1]}$(printf '\\377')\"; exec \"$0\" \"${a[@]}\"");
+
+        var result = await driver.RunWithStdinAsync("save", Lifecycle.LifecycleXml.ActionData(scratch.VmId),
+            xml.Name, scratch.Checkpoint, "localhost", scratch.Vm, "localhost");
+
+        // what the old code did: saved the domain into "checkpoint" + U+FFFD, a file oned never asks for
+        Assert.Equal([], Directory.GetFiles(scratch.VmDirectory).Select(Path.GetFileName));
+        Assert.StartsWith("Argument 2 is not valid UTF-8 (it would read '", ProtocolAssert.Failed(result), StringComparison.Ordinal);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("running", await TestVirsh.StateAsync(xml.Name));
+    }
+
     /// <summary>"Xml_UnexpectedEOF", "IO_FileNotFound_FileName", "UnauthorizedAccess_IODenied_Path": what UseSystemResourceKeys printed.</summary>
     [GeneratedRegex(@"\b(Xml|IO|UnauthorizedAccess|Argument|Arg|InvalidOperation|Format|Overflow|Net|Sockets)_[A-Za-z]")]
     private static partial Regex ResourceKey();

@@ -50,6 +50,7 @@ internal static class Dispatcher
         var context = new DriverContext(entry, location, host);
         try
         {
+            RawArguments.EnsureUtf8();
             var arguments = ActionCommandLine.Parse(entry, args);
             // every action reads kvmrc first, so that its warnings reach the VM log whatever the action uses;
             // a root helper reads it only if it needs a setting (kvmrc is oneadmin's to write)

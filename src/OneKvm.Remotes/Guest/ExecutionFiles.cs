@@ -48,8 +48,9 @@ internal sealed class ExecutionFiles(string directory, Func<TimeSpan, Cancellati
         return pid;
     }
 
+    /// <summary>Written whole and renamed into place: a link planted under the name is replaced, not written through.</summary>
     public void WritePid(int vmId, long pid) =>
-        File.WriteAllText(PidFile(vmId), pid.ToString(CultureInfo.InvariantCulture));
+        Host.AtomicFile.WriteAllText(PidFile(vmId), pid.ToString(CultureInfo.InvariantCulture));
 
     public void Remove(int vmId) => File.Delete(PidFile(vmId));
 

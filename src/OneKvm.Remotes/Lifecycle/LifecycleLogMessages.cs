@@ -127,4 +127,10 @@ internal static partial class LifecycleLogMessages
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The vGPU of {Domain} was not released: {Reason}")]
     public static partial void VgpuNotReleased(this ILogger logger, string domain, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Domain {Domain} already has a snapshot {Name}, left by an interrupted snapshot_create (oned gives that id again after a failure); deleting it and taking the snapshot now")]
+    public static partial void LeftoverSnapshotReplaced(this ILogger logger, string domain, string name);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Domain {Domain} has no snapshot {Name} (an interrupted snapshot_delete deleted it); removing what is left of it")]
+    public static partial void SnapshotAlreadyDeleted(this ILogger logger, string domain, string name);
 }

@@ -1,8 +1,11 @@
+using System.Xml.Linq;
 using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Live;
 using OneKvm.Remotes.Xml;
 using OneKvm.Remotes.Live.Devices;
+using OneKvm.Remotes.Logging;
+using OneKvm.Remotes.Virsh;
 
 namespace OneKvm.Remotes.Live;
 
@@ -26,7 +29,50 @@ internal sealed class AttachDiskAction : IDriverAction
         var disk = DiskDefinition.Read(element, data.Template, data.VmId, path, target, context.Settings);
 
         var before = disk.UsesVirtioBlk ? await LiveDomain.ReadAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false) : null;
-        await DeviceAttach.RunAsync(context, domain, before, $"disk {target}", $"Could not attach {path} ({target}) to {domain}",
-            disk.ToXml(before?.IoThreads ?? 0), l => l.Disk(target), cancellationToken).ConfigureAwait(false);
+        var xml = disk.ToXml(before?.IoThreads ?? 0);
+        if (before is not null && await DetachedLeftoverAsync(context, domain, before, target, xml, cancellationToken).ConfigureAwait(false))
+        {
+            before = await LiveDomain.ReadAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false);
+        }
+        Task AttachAsync() => DeviceAttach.RunAsync(context, domain, before, $"disk {target}", $"Could not attach {path} ({target}) to {domain}",
+            xml, l => l.Disk(target), cancellationToken);
+        try
+        {
+            await AttachAsync().ConfigureAwait(false);
+        }
+        catch (OneKvmException e) when (before is null && e.InnerException is VirshException v
+            && v.StandardError.Contains($"target '{target}' duplicated", StringComparison.Ordinal))
+        {
+            var live = await LiveDomain.ReadAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false);
+            if (!await DetachedLeftoverAsync(context, domain, live, target, xml, cancellationToken).ConfigureAwait(false))
+            {
+                throw;
+            }
+            await AttachAsync().ConfigureAwait(false);
+        }
     }
+
+    /// <summary>
+    /// The same image at the same target is what an attach_disk killed after libvirt attached it left: oned took that
+    /// attach for failed (its TM may even have deleted and made the image again). It is detached, so that the disk
+    /// is attached anew; a target held by another image is left alone (libvirt refuses it).
+    /// </summary>
+    private static async Task<bool> DetachedLeftoverAsync(DriverContext context, string domain, LiveDomain live, string target, XElement wanted,
+        CancellationToken cancellationToken)
+    {
+        if (live.Disk(target) is not { } leftover || !SameSource(leftover, wanted))
+        {
+            return false;
+        }
+        context.Logger.LeftoverDiskDetached(target, domain);
+        await DeviceDetach.For(context, domain, $"disk {target}", DeviceAttach.DetachCommand(domain, leftover), l => l.Disk(target) is not null)
+            .RunAsync(cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    private static bool SameSource(XElement live, XElement wanted) =>
+        live.Element("source") is { } a && wanted.Element("source") is { } b
+        && SourceKeys.All(k => (string?)a.Attribute(k) == (string?)b.Attribute(k));
+
+    private static readonly string[] SourceKeys = ["file", "dev", "protocol", "name"];
 }

@@ -31,4 +31,10 @@ internal static partial class LiveLogMessages
 
     [LoggerMessage(Level = LogLevel.Information, Message = "no context CD-ROM given; nothing to {What}")]
     public static partial void NoContextTarget(this ILogger logger, string what);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "disk {Target} of {Domain} is already there with this image, left by an interrupted attach; detaching it to attach it anew")]
+    public static partial void LeftoverDiskDetached(this ILogger logger, string target, string domain);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Domain} already has {Memory} MiB of memory (an interrupted resize changed it); nothing to hot-plug")]
+    public static partial void MemoryAlreadyResized(this ILogger logger, string domain, long memory);
 }

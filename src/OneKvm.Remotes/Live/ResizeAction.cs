@@ -6,6 +6,7 @@ using OneKvm.Remotes.Live;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Xml;
 using OneKvm.Remotes.Live.Devices;
+using OneKvm.Remotes.Logging;
 
 namespace OneKvm.Remotes.Live;
 
@@ -62,6 +63,12 @@ internal sealed class ResizeAction : IDriverAction
         var live = await LiveDomain.ReadAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false);
         var node = live.FirstNumaCell
             ?? throw new OneKvmException($"Could not hot-plug memory into {domain}: the domain has no NUMA cell to put a DIMM on.");
+        // run again after a resize killed once libvirt had plugged or unplugged the DIMM: the domain is already there
+        if (MemoryMiB(live) == memory)
+        {
+            context.Logger.MemoryAlreadyResized(domain, memory);
+            return;
+        }
         var size = Math.Abs(memory - previous.Value);
         if (memory > previous)
         {
@@ -82,4 +89,11 @@ internal sealed class ResizeAction : IDriverAction
                 l => l.Devices.Count(d => Dimm.Matches(d, size, node)) >= dimms.Count)
             .RunAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>The domain's &lt;memory&gt; (DIMMs included) in MiB; null when it is missing or not in KiB.</summary>
+    private static long? MemoryMiB(LiveDomain live) =>
+        live.Root.Element("memory") is { } m && (string?)m.Attribute("unit") is null or "KiB"
+        && long.TryParse(m.Value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var kib) && kib % 1024 == 0
+            ? kib / 1024
+            : null;
 }

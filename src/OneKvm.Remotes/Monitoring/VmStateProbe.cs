@@ -18,11 +18,13 @@ internal sealed class VmStateProbe : IDriverAction
     {
         var (_, host) = ProbeArguments.Of(arguments);
         var syncSeconds = SyncSeconds(await context.ReadStdinAsync(cancellationToken).ConfigureAwait(false));
+        var files = ProbeStateFiles.For(context, host);
+        // from the look at libvirt to the saved states: another probe running meanwhile would report the same changes
+        using var stateLock = await StateLock.TakeAsync(context, files.StatesPath, cancellationToken).ConfigureAwait(false);
         var domains = new HostDomains(context.Virsh.WithAttempts(1), new QemuProcessFinder(ProcFs.Host));
         var vms = await domains.OneVmsAsync(counters: false, cancellationToken).ConfigureAwait(false);
 
         var observed = vms.Select(v => new ObservedVm(v.Id, v.Uuid, VmState.OpenNebulaState(v.Stats.State, v.Stats.Reason))).ToList();
-        var files = ProbeStateFiles.For(context, host);
         var now = context.Time.GetUtcNow().ToUnixTimeSeconds();
         var rules = ProbeDbSettings.Load(context.Location.Root, context.Logger);
         var (lines, next) = VmStateReport.Compute(files.LoadStates(), observed, now, syncSeconds, rules);

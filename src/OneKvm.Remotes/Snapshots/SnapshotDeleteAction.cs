@@ -26,9 +26,19 @@ internal sealed class SnapshotDeleteAction : IDriverAction
         var directory = await SnapshotActions.SystemDatastoreAsync(context, domain, failure, cancellationToken).ConfigureAwait(false)
             ?? throw new OneKvmException($"{failure}: the domain has no OpenNebula system_datastore metadata.");
 
-        // no VIRSH_TIMEOUT: freeing an internal snapshot rewrites qcow2 metadata of every disk
-        await context.Virsh.RunOrFailAsync(VirshCommand.Create("snapshot-delete", "--domain", domain, "--snapshotname", name).WithoutTimeout(),
-            failure, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await context.Virsh.RunAsync(SnapshotActions.DeleteCommand(domain, name), cancellationToken).ConfigureAwait(false);
+        }
+        catch (VirshException e) when (SnapshotActions.IsNoSuchSnapshot(e))
+        {
+            // run again after a delete killed once libvirt had deleted it: the metadata file is still to go
+            context.Logger.SnapshotAlreadyDeleted(domain, name);
+        }
+        catch (VirshException e)
+        {
+            throw VirshRunnerExtensions.ActionFailure(failure, e);
+        }
         var file = SnapshotFiles.PathOf(directory, name);
         try
         {

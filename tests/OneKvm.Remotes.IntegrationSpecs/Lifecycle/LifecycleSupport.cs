@@ -72,6 +72,14 @@ internal sealed class Scratch : IAsyncDisposable
         Assert.True(ro.ExitCode == 0, "cannot remount read-only: " + ro);
     }
 
+    /// <summary>Mounts a tmpfs of <paramref name="size"/> (mount's size=, "512k") over <paramref name="directory"/> until disposal: a small file system to fill.</summary>
+    public async Task MountTmpfsAsync(string directory, string size)
+    {
+        var mount = await ProcessRun.RunAsync("mount", ["-t", "tmpfs", "-o", $"size={size}", "onekvm-t-full", directory]);
+        Assert.True(mount.ExitCode == 0, "cannot mount a tmpfs (the test needs root and CAP_SYS_ADMIN): " + mount);
+        _mounts.Add(directory);
+    }
+
     public async Task<ProcessResult> StartAsync(DomainXml xml)
     {
         _domains.Add(xml.Name);
@@ -104,6 +112,9 @@ internal sealed class Scratch : IAsyncDisposable
 internal static class LifecycleXml
 {
     public const string MetadataUri = "http://opennebula.org/xmlns/libvirt/1.0";
+
+    /// <summary>The action data of the actions that read only the host from it (the snapshot actions).</summary>
+    public const string HostOnlyData = "<VMM_DRIVER_ACTION_DATA><HOST>localhost</HOST></VMM_DRIVER_ACTION_DATA>";
 
     public static XElement OneMetadata(string vmDirectory)
     {

@@ -88,7 +88,7 @@ public sealed class DisklessAttachSpecs
     [Theory]
     [InlineData("vdb", "the domain already has disk vdb.")]
     [InlineData("sdb", "target 'sdb' duplicated for disk sources")]
-    public async Task A_target_the_domain_already_has_is_refused_without_touching_it(string target, string error)
+    public async Task A_target_the_domain_already_has_for_another_image_is_refused_without_touching_it(string target, string error)
     {
         using var dir = new Scratch("taken");
         var image = await QcowAsync(dir.Path, "disk.1", "16M");
@@ -97,11 +97,13 @@ public sealed class DisklessAttachSpecs
                 new XElement("driver", new XAttribute("name", "qemu"), new XAttribute("type", "qcow2")),
                 new XElement("source", new XAttribute("file", image)), new XElement("target", new XAttribute("dev", target)))));
         var before = await DevicesAsync(domain.Name);
+        // another image: the same one at its target is what a killed attach left, which is attached anew (KilledActionSpecs)
+        var other = await QcowAsync(dir.Path, "disk.2", "16M");
 
-        var result = await Driver.Staged.RunWithStdinAsync("attach_disk", DiskData(7, ("TARGET", target)), domain.Name, image, target, "1");
+        var result = await Driver.Staged.RunWithStdinAsync("attach_disk", DiskData(7, ("TARGET", target)), domain.Name, other, target, "1");
 
         var failure = ProtocolAssert.Failed(result);
-        Assert.StartsWith($"Could not attach {image} ({target}) to {domain.Name}: ", failure);
+        Assert.StartsWith($"Could not attach {other} ({target}) to {domain.Name}: ", failure);
         Assert.Contains(error, failure);
         Assert.Equal(before, await DevicesAsync(domain.Name));
     }

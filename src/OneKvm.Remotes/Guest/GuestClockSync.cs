@@ -3,7 +3,6 @@ using CliWrap;
 using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
-using OneKvm.Remotes.Lifecycle;
 
 namespace OneKvm.Remotes.Guest;
 

@@ -1,6 +1,5 @@
 using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Lifecycle;
 
 namespace OneKvm.Remotes.Migration;
 

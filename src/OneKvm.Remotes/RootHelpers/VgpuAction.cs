@@ -1,6 +1,5 @@
 using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
-using OneKvm.Remotes.Lifecycle;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Xml;
 

@@ -5,7 +5,6 @@ using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Xml;
-using OneKvm.Remotes.Lifecycle;
 
 namespace OneKvm.Remotes.Snapshots;
 

@@ -1,5 +1,4 @@
 using OneKvm.Remotes.Dispatch;
-using OneKvm.Remotes.Lifecycle;
 using OneKvm.Remotes.Virsh;
 
 namespace OneKvm.Remotes.Snapshots;

@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Logging;
+
+namespace OneKvm.Remotes.Snapshots;
+
+/// <summary>The log lines of the snapshot actions.</summary>
+internal static partial class SnapshotLogMessages
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "Redefined snapshot from {File} for domain {Domain}")]
+    public static partial void SnapshotRedefined(this ILogger logger, string file, string domain);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not redefine the snapshot in {File} for domain {Domain}: {Reason}")]
+    public static partial void SnapshotNotRedefined(this ILogger logger, string file, string domain, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not write the metadata of snapshot {Name} to {Path}: {Reason}")]
+    public static partial void SnapshotNotDumped(this ILogger logger, string name, string path, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not list the snapshots of {Domain} to rewrite their metadata: {Reason}")]
+    public static partial void SnapshotsNotListed(this ILogger logger, string domain, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Domain {Domain} has no OpenNebula system_datastore metadata; the snapshot metadata is not saved")]
+    public static partial void NoSystemDatastore(this ILogger logger, string domain);
+}

@@ -3,7 +3,7 @@ using System.Text;
 using CliWrap;
 using CliWrap.Buffered;
 using Microsoft.Extensions.Logging;
-using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Lifecycle;

@@ -1,6 +1,6 @@
 using CliWrap;
 using CliWrap.Buffered;
-using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Errors;
 
 namespace OneKvm.Remotes.Host;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using CliWrap;
 using CliWrap.Buffered;
-using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Virsh;
 
 namespace OneKvm.Remotes.Host;

@@ -1,11 +1,12 @@
 using System.Xml.Linq;
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Xml;
 using OneKvm.Remotes.Snapshots;
+using OneKvm.Remotes.Driver;
+using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Lifecycle;
 
@@ -17,9 +18,13 @@ namespace OneKvm.Remotes.Lifecycle;
 /// </summary>
 internal sealed class DeployAction : IDriverAction
 {
+    private static readonly ActionParameter DeploymentFile = new("deployment_file", "where the domain XML is written on this host");
+    public static readonly ActionEntry Row = ActionEntry.Vmm("deploy", "Write the domain XML to the deployment file and create the domain.",
+        [DeploymentFile, ThisHost.Optional(), VmId, VmHost], "libvirt domain XML", "the domain UUID (the new DEPLOY_ID)", () => new DeployAction());
+
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
-        var file = arguments.Required("deployment_file");
+        var file = arguments[DeploymentFile];
         var stdin = await context.ReadStdinAsync(cancellationToken).ConfigureAwait(false);
         var domain = ParseDomain(stdin);
         var name = domain.Element("name")?.Value.Trim();

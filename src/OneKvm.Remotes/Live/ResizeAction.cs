@@ -1,11 +1,12 @@
 using System.Globalization;
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Live;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Xml;
 using OneKvm.Remotes.Live.Devices;
+using OneKvm.Remotes.Driver;
+using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Live;
 
@@ -16,9 +17,12 @@ namespace OneKvm.Remotes.Live;
 /// </summary>
 internal sealed class ResizeAction : IDriverAction
 {
+    public static readonly ActionEntry Row = ActionEntry.Vmm("resize", "Change VCPUs and memory of a running domain.",
+        [DeployId, VmId, VmHost], ActionEntry.ActionData, ActionEntry.Nothing, () => new ResizeAction());
+
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
-        var domain = arguments.Required("deploy_id");
+        var domain = arguments[DeployId];
         var plan = ResizePlan.Read(ActionData.Parse(await context.ReadStdinAsync(cancellationToken).ConfigureAwait(false)));
         if (plan.MemoryMiB is { } memory)
         {

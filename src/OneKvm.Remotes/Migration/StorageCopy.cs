@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Xml.Linq;
-using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Logging;

@@ -1,8 +1,9 @@
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Host;
+using OneKvm.Remotes.Driver;
+using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Snapshots;
 
@@ -13,10 +14,13 @@ namespace OneKvm.Remotes.Snapshots;
 /// </summary>
 internal sealed class SnapshotDeleteAction : IDriverAction
 {
+    public static readonly ActionEntry Row = ActionEntry.Vmm("snapshot_delete", "Delete a system snapshot and its saved metadata.",
+        [DeployId, SnapshotRevertAction.SnapshotName, VmId, VmHost], ActionEntry.ActionData, ActionEntry.Nothing, () => new SnapshotDeleteAction());
+
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
-        var domain = arguments.Required("deploy_id");
-        var name = arguments.Required("snapshot_name");
+        var domain = arguments[DeployId];
+        var name = arguments[SnapshotRevertAction.SnapshotName];
         if (!DatastoreHook.IsPlainName(name))
         {
             throw new UsageException($"The snapshot name '{name}' is not a plain name.");

@@ -1,5 +1,5 @@
 using System.Xml.Linq;
-using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Xml;
 

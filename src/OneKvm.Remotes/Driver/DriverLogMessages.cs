@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace OneKvm.Remotes.Dispatch;
+namespace OneKvm.Remotes.Driver;
 
 /// <summary>The foundation's log lines, source-generated (AOT-clean, no boxing).</summary>
 internal static partial class DriverLogMessages

@@ -34,7 +34,7 @@ internal sealed class RestoreAction : IDriverAction
         var stdin = await context.ReadStdinAsync(cancellationToken).ConfigureAwait(false);
         var data = string.IsNullOrWhiteSpace(stdin) ? null : ActionData.Parse(stdin);
         var vmId = arguments.Optional(VmId) ?? data?.VmId;
-        var hook = DatastoreHook.Find(context, "restore", data?.SystemTmMad);
+        var hook = DatastoreHook.Find(context.Location.EntryDirectory, "restore", data?.SystemTmMad);
 
         // upstream asks about one-<vm_id> whatever the deploy id, and prints "failed to get domain" when it is not there
         var current = arguments.Optional(DeployId) ?? (vmId is null ? null : "one-" + vmId);
@@ -56,7 +56,7 @@ internal sealed class RestoreAction : IDriverAction
 
         if (hook is not null)
         {
-            await DatastoreHook.RunAsync(context, hook, stdin, arguments.Given, cancellationToken).ConfigureAwait(false);
+            await DatastoreHook.RunAsync(context.Logger, hook, stdin, arguments.Given, cancellationToken).ConfigureAwait(false);
         }
         var saved = await SavedDomainAsync(context, file, cancellationToken).ConfigureAwait(false);
         var location = CheckpointLocation.Of(file);
@@ -76,7 +76,7 @@ internal sealed class RestoreAction : IDriverAction
 
         if (context.Settings.CleanupMemoryOnStart)
         {
-            await MemoryCleanup.RunAsync(context, wait: true, cancellationToken).ConfigureAwait(false);
+            await MemoryCleanup.RunAsync(context.Logger, wait: true, cancellationToken).ConfigureAwait(false);
         }
         if (RegularFile.IdentityOf(file) is { } identity)
         {
@@ -120,7 +120,7 @@ internal sealed class RestoreAction : IDriverAction
             GuestClockSync.Start(context, domain);
         }
         Remove(context, file);
-        await SnapshotMetadata.RedefineAllAsync(context, domain, domain, vmDirectory, cancellationToken).ConfigureAwait(false);
+        await SnapshotMetadata.RedefineAllAsync(context.Virsh, context.Logger, domain, domain, vmDirectory, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>True when the domain's live XML carries the marker of a restore from this checkpoint.</summary>

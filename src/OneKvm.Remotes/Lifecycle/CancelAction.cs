@@ -29,7 +29,7 @@ internal sealed class CancelAction : IDriverAction
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
         var domain = arguments[DeployId];
-        var readings = Readings ?? new DomainReadings(context, domain);
+        var readings = Readings ?? new DomainReadings(context.Virsh, context.Settings, domain);
         var vgpuVmDirectory = await VmHostDevices.VgpuVmDirectoryAsync(context, readings, cancellationToken).ConfigureAwait(false);
         VirshResult? lastFailure = null;
         var gone = false;
@@ -69,7 +69,7 @@ internal sealed class CancelAction : IDriverAction
         await VmHostDevices.ReleaseVgpuAsync(context, domain, vgpuVmDirectory).ConfigureAwait(false);
         if (context.Settings.CleanupMemoryOnStop)
         {
-            await MemoryCleanup.RunAsync(context, wait: false, cancellationToken).ConfigureAwait(false);
+            await MemoryCleanup.RunAsync(context.Logger, wait: false, cancellationToken).ConfigureAwait(false);
         }
     }
 }

@@ -50,9 +50,9 @@ internal sealed class DeployAction : IDriverAction
 
         if (context.Settings.CleanupMemoryOnStart)
         {
-            await MemoryCleanup.RunAsync(context, wait: true, cancellationToken).ConfigureAwait(false);
+            await MemoryCleanup.RunAsync(context.Logger, wait: true, cancellationToken).ConfigureAwait(false);
         }
-        await Nvram.PrepareAsync(context, domain, cancellationToken).ConfigureAwait(false);
+        await Nvram.PrepareAsync(context.Settings, context.Logger, domain, cancellationToken).ConfigureAwait(false);
         var vmDirectory = Path.GetDirectoryName(Path.GetFullPath(file))!;
         var vgpuCreated = await VmHostDevices.PrepareAsync(context, domain, name, vmDirectory, cancellationToken).ConfigureAwait(false);
 
@@ -70,7 +70,7 @@ internal sealed class DeployAction : IDriverAction
         try
         {
             uuid = await ReadUuidAsync(context, name, cancellationToken).ConfigureAwait(false);
-            await SnapshotMetadata.RedefineAllAsync(context, name, uuid, vmDirectory, cancellationToken)
+            await SnapshotMetadata.RedefineAllAsync(context.Virsh, context.Logger, name, uuid, vmDirectory, cancellationToken)
                 .ConfigureAwait(false);
         }
         catch (Exception e)

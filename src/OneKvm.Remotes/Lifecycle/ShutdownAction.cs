@@ -42,7 +42,7 @@ internal sealed class ShutdownAction : IDriverAction
         var timeout = settings.ShutdownTimeout;
         var forceDestroy = settings.ForceDestroy;
 
-        var readings = new DomainReadings(context, domain);
+        var readings = new DomainReadings(context.Virsh, context.Settings, domain);
         var cancel = new CancelAction { Readings = readings };
         if (settings.CancelNoAcpi)
         {
@@ -182,7 +182,7 @@ internal sealed class ShutdownAction : IDriverAction
     {
         if (context.Settings.CleanupMemoryOnStop)
         {
-            await MemoryCleanup.RunAsync(context, wait: false, cancellationToken).ConfigureAwait(false);
+            await MemoryCleanup.RunAsync(context.Logger, wait: false, cancellationToken).ConfigureAwait(false);
         }
     }
 }

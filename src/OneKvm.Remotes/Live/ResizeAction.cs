@@ -30,7 +30,7 @@ internal sealed class ResizeAction : IDriverAction
             // compaction helps the host find memory for a guest that grows; a shrunk guest returned some
             if (growing && context.Settings.CleanupMemoryOnStart)
             {
-                await MemoryCleanup.RunAsync(context, wait: true, cancellationToken).ConfigureAwait(false);
+                await MemoryCleanup.RunAsync(context.Logger, wait: true, cancellationToken).ConfigureAwait(false);
             }
             if (plan.HotplugMemory)
             {
@@ -44,7 +44,7 @@ internal sealed class ResizeAction : IDriverAction
             }
             if (!growing && context.Settings.CleanupMemoryOnStop)
             {
-                await MemoryCleanup.RunAsync(context, wait: false, cancellationToken).ConfigureAwait(false);
+                await MemoryCleanup.RunAsync(context.Logger, wait: false, cancellationToken).ConfigureAwait(false);
             }
         }
         if (plan.Vcpus is { } vcpus)

@@ -34,7 +34,7 @@ internal sealed class PollAction : IDriverAction
         if (process is not null)
         {
             // the samples the monitor probe keeps for this host, so no sleep is needed here either
-            var files = ProbeStateFiles.For(context, arguments.Optional(ThisHost) ?? arguments.Optional(VmHost));
+            var files = ProbeStateFiles.For(context.Environment, context.Logger, arguments.Optional(ThisHost) ?? arguments.Optional(VmHost));
             var samples = files.LoadSamples(proc);
             var meter = new CpuMeter(proc, context.SleepAsync, () => context.Logger);
             var usage = await meter.MeasureAsync([process], samples, cancellationToken).ConfigureAwait(false);

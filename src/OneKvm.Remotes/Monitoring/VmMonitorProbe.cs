@@ -32,7 +32,7 @@ internal sealed class VmMonitorProbe : IDriverAction
         // the counters were read during the call: its end is the time of the I/O samples
         var countedAt = proc.Uptime();
 
-        var files = ProbeStateFiles.For(context, host);
+        var files = ProbeStateFiles.For(context.Environment, context.Logger, host);
         var samples = files.LoadSamples(proc);
         var processes = vms.Select(v => v.Process).OfType<QemuProcess>().ToList();
         // the guest agents answer while the CPU is measured

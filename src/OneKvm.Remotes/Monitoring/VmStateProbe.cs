@@ -26,7 +26,7 @@ internal sealed class VmStateProbe : IDriverAction
         var vms = await domains.OneVmsAsync(counters: false, cancellationToken).ConfigureAwait(false);
 
         var observed = vms.Select(v => new ObservedVm(v.Id, v.Uuid, VmState.OpenNebulaState(v.Stats.State, v.Stats.Reason))).ToList();
-        var files = ProbeStateFiles.For(context, host);
+        var files = ProbeStateFiles.For(context.Environment, context.Logger, host);
         var now = context.Time.GetUtcNow().ToUnixTimeSeconds();
         var rules = ProbeDbSettings.Load(context.Location.Root, context.Logger);
         var (lines, next) = VmStateReport.Compute(files.LoadStates(), observed, now, syncSeconds, rules);

@@ -55,7 +55,7 @@ internal sealed class VgpuAction : IDriverAction
                 MonitorClient.AskForPciDevices();
                 break;
             case "datastore":
-                var directory = await OneMetadata.SystemDatastoreAsync(context, vm, cancellationToken).ConfigureAwait(false)
+                var directory = await OneMetadata.SystemDatastoreAsync(context.Virsh, context.Settings, vm, cancellationToken).ConfigureAwait(false)
                     ?? throw new OneKvmException($"Datastore path not found: domain {vm} has no OpenNebula metadata naming its VM directory.");
                 await context.Stdout.WriteLineAsync(directory).ConfigureAwait(false);
                 break;

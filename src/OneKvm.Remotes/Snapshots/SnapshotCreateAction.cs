@@ -41,7 +41,7 @@ internal sealed class SnapshotCreateAction : IDriverAction
         }
         else
         {
-            await SnapshotMetadata.DumpAsync(context, domain, name, directory, cancellationToken).ConfigureAwait(false);
+            await SnapshotMetadata.DumpAsync(context.Virsh, context.Logger, domain, name, directory, cancellationToken).ConfigureAwait(false);
         }
         await context.Stdout.WriteLineAsync(name).ConfigureAwait(false);
     }
@@ -56,7 +56,7 @@ internal static class SnapshotActions
     {
         try
         {
-            return await OneMetadata.SystemDatastoreAsync(context, domain, cancellationToken).ConfigureAwait(false);
+            return await OneMetadata.SystemDatastoreAsync(context.Virsh, context.Settings, domain, cancellationToken).ConfigureAwait(false);
         }
         catch (VirshException e)
         {

@@ -58,7 +58,7 @@ internal sealed class SnapshotDeleteAction : IDriverAction
             .Where(n => n.StartsWith(SnapshotFiles.Prefix, StringComparison.Ordinal));
         foreach (var other in remaining)
         {
-            await SnapshotMetadata.DumpAsync(context, domain, other, directory, cancellationToken).ConfigureAwait(false);
+            await SnapshotMetadata.DumpAsync(context.Virsh, context.Logger, domain, other, directory, cancellationToken).ConfigureAwait(false);
         }
     }
 }

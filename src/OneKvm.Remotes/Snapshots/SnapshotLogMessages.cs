@@ -19,4 +19,13 @@ internal static partial class SnapshotLogMessages
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Domain {Domain} has no OpenNebula system_datastore metadata; the snapshot metadata is not saved")]
     public static partial void NoSystemDatastore(this ILogger logger, string domain);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Dropped the metadata of {Count} snapshot(s) of {Domain} for the migration (libvirt refuses to migrate them)")]
+    public static partial void SnapshotsSetAside(this ILogger logger, int count, string domain);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Redefined snapshot {Name} of {Domain} on {Host}")]
+    public static partial void SnapshotCarried(this ILogger logger, string name, string domain, string host);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not redefine snapshot {Name} of {Domain} on {Host}: {Reason}")]
+    public static partial void SnapshotNotCarried(this ILogger logger, string name, string domain, string host, string reason);
 }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Driver;
 
 namespace OneKvm.Remotes;
 
@@ -9,7 +10,7 @@ internal static class Program
     {
         // under Native AOT element 0 is the name as invoked (a stub keeps it with exec -a)
         var invokedAs = Environment.GetCommandLineArgs()[0];
-        var host = DriverHost.FromProcess();
+        var host = DriverHost.FromProcess(RootHelpers.RootEnvironment.ScrubProcess);
         using var interruption = new Interruption(Path.GetFileName(invokedAs), host.Stderr, Environment.Exit, TimeProvider.System);
         // one_vmm_exec kills a timed-out action: stop virsh with it instead of leaving it behind
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);

@@ -1,4 +1,4 @@
-using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Kvmrc;
@@ -22,7 +22,7 @@ internal sealed record CephCheckpoint(string Image, string? User, string? Conf, 
     {
         var stdin = await context.ReadStdinAsync(cancellationToken).ConfigureAwait(false);
         var data = string.IsNullOrWhiteSpace(stdin) ? null : ActionData.Parse(stdin);
-        var vmId = arguments.Optional("vm_id") ?? data?.VmId
+        var vmId = arguments.Optional(ActionParameter.VmId) ?? data?.VmId
             ?? throw new UsageException("The argument <vm_id> is missing and the action data has no VM/ID.");
         return For(context, data, vmId);
     }

@@ -1,13 +1,13 @@
 using System.Xml.Linq;
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Lifecycle;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Xml;
 using OneKvm.Remotes.Snapshots;
 using OneKvm.Remotes.Guest;
+using OneKvm.Remotes.Driver;
+using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Checkpoints;
 
@@ -22,18 +22,22 @@ namespace OneKvm.Remotes.Checkpoints;
 /// </summary>
 internal sealed class RestoreAction : IDriverAction
 {
+    public static readonly ActionParameter CheckpointFile = new("checkpoint_file", "the checkpoint to restore");
+    public static readonly ActionEntry Row = ActionEntry.Vmm("restore", "Restore the domain from a checkpoint file.",
+        [CheckpointFile, ThisHost, DeployId.Optional(), VmId, VmHost], ActionEntry.ActionData, ActionEntry.Nothing, () => new RestoreAction());
+
     public static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
 
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
-        var file = arguments.Required("checkpoint_file");
+        var file = arguments[CheckpointFile];
         var stdin = await context.ReadStdinAsync(cancellationToken).ConfigureAwait(false);
         var data = string.IsNullOrWhiteSpace(stdin) ? null : ActionData.Parse(stdin);
-        var vmId = arguments.Optional("vm_id") ?? data?.VmId;
-        var hook = DatastoreHook.Find(context, "restore", data?.SystemTmMad);
+        var vmId = arguments.Optional(VmId) ?? data?.VmId;
+        var hook = DatastoreHook.Find(context.Location.EntryDirectory, "restore", data?.SystemTmMad);
 
         // upstream asks about one-<vm_id> whatever the deploy id, and prints "failed to get domain" when it is not there
-        var current = arguments.Optional("deploy_id") ?? (vmId is null ? null : "one-" + vmId);
+        var current = arguments.Optional(DeployId) ?? (vmId is null ? null : "one-" + vmId);
         var currentState = current is null ? null : await StateAsync(context, current, cancellationToken).ConfigureAwait(false);
         if (currentState == "pmsuspended")
         {
@@ -52,7 +56,7 @@ internal sealed class RestoreAction : IDriverAction
 
         if (hook is not null)
         {
-            await DatastoreHook.RunAsync(context, hook, stdin, arguments.Given, cancellationToken).ConfigureAwait(false);
+            await DatastoreHook.RunAsync(context.Logger, hook, stdin, arguments.Given, cancellationToken).ConfigureAwait(false);
         }
         var saved = await SavedDomainAsync(context, file, cancellationToken).ConfigureAwait(false);
         var location = CheckpointLocation.Of(file);
@@ -72,7 +76,7 @@ internal sealed class RestoreAction : IDriverAction
 
         if (context.Settings.CleanupMemoryOnStart)
         {
-            await MemoryCleanup.RunAsync(context, wait: true, cancellationToken).ConfigureAwait(false);
+            await MemoryCleanup.RunAsync(context.Logger, wait: true, cancellationToken).ConfigureAwait(false);
         }
         if (RegularFile.IdentityOf(file) is { } identity)
         {
@@ -116,7 +120,7 @@ internal sealed class RestoreAction : IDriverAction
             GuestClockSync.Start(context, domain);
         }
         Remove(context, file);
-        await SnapshotMetadata.RedefineAllAsync(context, domain, domain, vmDirectory, cancellationToken).ConfigureAwait(false);
+        await SnapshotMetadata.RedefineAllAsync(context.Virsh, context.Logger, domain, domain, vmDirectory, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>True when the domain's live XML carries the marker of a restore from this checkpoint.</summary>

@@ -1,7 +1,7 @@
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
-using OneKvm.Remotes.Lifecycle;
 using OneKvm.Remotes.Logging;
+using OneKvm.Remotes.Driver;
+using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Checkpoints;
 
@@ -14,9 +14,12 @@ namespace OneKvm.Remotes.Checkpoints;
 /// </summary>
 internal sealed class RestoreCephAction : IDriverAction
 {
+    public static readonly ActionEntry Row = ActionEntry.Hook("restore.ceph", "Hook run before restore when the system datastore's TM_MAD is ceph.",
+        [RestoreAction.CheckpointFile, ThisHost, DeployId.Optional(), VmId, VmHost], () => new RestoreCephAction());
+
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
-        var file = arguments.Required("checkpoint_file");
+        var file = arguments[RestoreAction.CheckpointFile];
         var ceph = await CephCheckpoint.ForCallAsync(context, arguments, cancellationToken).ConfigureAwait(false);
 
         var temporary = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, $".{Path.GetFileName(file)}.onekvm-{Guid.NewGuid():N}");

@@ -1,10 +1,10 @@
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Lifecycle;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Xml;
+using OneKvm.Remotes.Driver;
+using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Checkpoints;
 
@@ -17,6 +17,11 @@ namespace OneKvm.Remotes.Checkpoints;
 /// </summary>
 internal sealed class SaveAction : IDriverAction
 {
+    private static readonly ActionParameter CheckpointFile = new("checkpoint_file", "where the checkpoint is written");
+    public static readonly ActionEntry Row = ActionEntry.Vmm("save", "Save the domain's memory to a checkpoint file and stop it.",
+        [DeployId, CheckpointFile, ThisHost.Optional(), VmId, VmHost],
+        ActionEntry.ActionData, ActionEntry.Nothing, () => new SaveAction());
+
     /// <summary>
     /// Created by this (oneadmin) process before libvirt writes it, so that the driver can
     /// move it later; readable by the group for a QEMU running as oneadmin on root-squash
@@ -27,12 +32,12 @@ internal sealed class SaveAction : IDriverAction
 
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
-        var domain = arguments.Required("deploy_id");
-        var file = arguments.Required("checkpoint_file");
+        var domain = arguments[DeployId];
+        var file = arguments[CheckpointFile];
         // read first: garbage on stdin fails the action before anything changed
         var stdin = await context.ReadStdinAsync(cancellationToken).ConfigureAwait(false);
         var data = string.IsNullOrWhiteSpace(stdin) ? null : ActionData.Parse(stdin);
-        var hook = DatastoreHook.Find(context, "save", data?.SystemTmMad);
+        var hook = DatastoreHook.Find(context.Location.EntryDirectory, "save", data?.SystemTmMad);
 
         string? aside = null;
         if (File.Exists(file))
@@ -83,11 +88,11 @@ internal sealed class SaveAction : IDriverAction
     {
         if (context.Settings.CleanupMemoryOnStop)
         {
-            await MemoryCleanup.RunAsync(context, wait: false, cancellationToken).ConfigureAwait(false);
+            await MemoryCleanup.RunAsync(context.Logger, wait: false, cancellationToken).ConfigureAwait(false);
         }
         if (hook is not null)
         {
-            await DatastoreHook.RunAsync(context, hook, stdin, arguments.Given, cancellationToken).ConfigureAwait(false);
+            await DatastoreHook.RunAsync(context.Logger, hook, stdin, arguments.Given, cancellationToken).ConfigureAwait(false);
         }
     }
 

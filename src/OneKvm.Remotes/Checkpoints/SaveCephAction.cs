@@ -1,7 +1,7 @@
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
-using OneKvm.Remotes.Lifecycle;
 using OneKvm.Remotes.Logging;
+using OneKvm.Remotes.Driver;
+using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Checkpoints;
 
@@ -12,9 +12,13 @@ namespace OneKvm.Remotes.Checkpoints;
 /// </summary>
 internal sealed class SaveCephAction : IDriverAction
 {
+    private static readonly ActionParameter CheckpointFile = new("checkpoint_file", "the checkpoint save wrote");
+    public static readonly ActionEntry Row = ActionEntry.Hook("save.ceph", "Hook run after save when the system datastore's TM_MAD is ceph.",
+        [DeployId, CheckpointFile, ThisHost.Optional(), VmId, VmHost], () => new SaveCephAction());
+
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
-        var file = arguments.Required("checkpoint_file");
+        var file = arguments[CheckpointFile];
         var ceph = await CephCheckpoint.ForCallAsync(context, arguments, cancellationToken).ConfigureAwait(false);
 
         if (await CephCheckpoint.RunAsync(ceph.Import(file), cancellationToken).ConfigureAwait(false) is { } failure)

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Text;
+using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Errors;
 
 namespace OneKvm.Remotes.Dispatch;
@@ -32,7 +32,7 @@ internal static class ActionCommandLine
         if (missing is not null || result.Errors.Count > 0)
         {
             var what = missing is not null ? $"the argument <{missing.Name}> is missing" : result.Errors[0].Message.TrimEnd('.');
-            throw new UsageException($"{entry.Name}: {what}; usage: {UsageLine(entry)}.");
+            throw new UsageException($"{entry.Name}: {what}; usage: {entry.UsageLine}.");
         }
         return new ActionArguments(values, [.. result.UnmatchedTokens], [.. args]);
     }
@@ -42,25 +42,6 @@ internal static class ActionCommandLine
         var (command, _) = Build(entry, withHelp: true);
         var result = command.Parse(["--help"], Configuration);
         result.Invoke(new InvocationConfiguration { Output = output, Error = output });
-    }
-
-    public static string UsageLine(ActionEntry entry)
-    {
-        var sb = new StringBuilder(entry.Name);
-        var open = 0;
-        foreach (var p in entry.Parameters)
-        {
-            if (p.Required)
-            {
-                sb.Append(" <").Append(p.Name).Append('>');
-            }
-            else
-            {
-                sb.Append(" [<").Append(p.Name).Append('>');
-                open++;
-            }
-        }
-        return sb.Append(']', open).ToString();
     }
 
     private static readonly ParserConfiguration Configuration = new() { ResponseFileTokenReplacer = null };

@@ -1,3 +1,4 @@
+using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
@@ -23,11 +24,23 @@ internal static class Dispatcher
             host.Stderr.WriteLine($"onekvm: '{OneLogFormatter.Printable(name)}' is not an onekvm action; 'onekvm --list' shows them.");
             return ExitCodes.Usage;
         }
-        if (entry.Kind == EntryKind.Tool)
+        if (entry.Kind != EntryKind.Tool)
         {
-            return await ToolCommands.RunAsync(invokedAs, args, host, cancellationToken).ConfigureAwait(false);
+            return await RunActionAsync(entry, invokedAs, entry, args, host, cancellationToken).ConfigureAwait(false);
         }
-        return await RunActionAsync(entry, invokedAs, entry, args, host, cancellationToken).ConfigureAwait(false);
+        // called by its own name: a command of the table, or the action named first
+        var call = new ToolCall(invokedAs, args.Count > 0 ? args : ["--help"], host, ActionTable.All, ActionTable.Commands, cancellationToken);
+        if (ActionTable.Commands.FirstOrDefault(c => c.Matches(call.Args)) is { } command)
+        {
+            return await command.RunAsync(call).ConfigureAwait(false);
+        }
+        var action = ActionTable.Find(call.Args[0]);
+        if (action is null || action.Kind == EntryKind.Tool)
+        {
+            host.Stderr.WriteLine($"onekvm: '{call.Args[0]}' is not an onekvm action or command; 'onekvm --list' shows them.");
+            return ExitCodes.Usage;
+        }
+        return await RunActionAsync(action, invokedAs, entry, [.. args.Skip(1)], host, cancellationToken).ConfigureAwait(false);
     }
 
     public static async Task<int> RunActionAsync(ActionEntry entry, string invokedAs, ActionEntry invokedEntry,

@@ -1,3 +1,5 @@
+using OneKvm.Remotes.Driver;
+
 namespace OneKvm.Remotes.Dispatch;
 
 /// <summary>
@@ -14,15 +16,24 @@ internal static class RemotesLayout
 {
     public const string EntryProgram = "onekvm-entry";
 
-    public static IEnumerable<ActionEntry> Entries => ActionTable.All.Where(e => e.Kind != EntryKind.Tool);
+    public static readonly ToolCommand Row = new(["layout"], args => args.Count == 2 && args[1] != "--manifest", call => Run(() => Write(call.Args[1])))
+    {
+        Help = ("onekvm layout DIR", "write the entries of the remotes tree under DIR (symlinks to vmm/kvm/onekvm-entry)"),
+        Manual = [("layout DIR | layout --manifest", "For packaging: the entries of the remotes tree as symlinks under DIR, or the list of files the packages ship and move aside.")],
+    };
 
-    /// <summary>
-    /// Upstream files the packages move aside without putting an entry of the same name in their
-    /// place: upstream's VM probes, whose data vm_monitor and vm_state report, and its execution
-    /// probe, whose results vm_execution reports.
-    /// </summary>
-    public static readonly IReadOnlyList<string> RetiredUpstreamFiles =
-        ["im/kvm-probes.d/vm/monitor/poll.rb", "im/kvm-probes.d/vm/status/state.rb", "im/kvm-probes.d/vm/execution/exec.rb"];
+    public static readonly ToolCommand ManifestRow = new(["layout"], args => args is [_, "--manifest"], call => Run(() => WriteManifest(call.Host.Stdout)))
+    {
+        Help = ("onekvm layout --manifest", "the files of the remotes tree the packages ship or move aside"),
+    };
+
+    private static Task<int> Run(Action write)
+    {
+        write();
+        return Task.FromResult(Errors.ExitCodes.Success);
+    }
+
+    public static IEnumerable<ActionEntry> Entries => ActionTable.All.Where(e => e.Kind != EntryKind.Tool);
 
     /// <summary>
     /// What the packages are built from (packaging/build-packages.sh): one line per file of the
@@ -31,12 +42,12 @@ internal static class RemotesLayout
     /// </summary>
     public static void WriteManifest(TextWriter output)
     {
-        output.WriteLine($"binary {ActionTable.BinaryRemotesPath}");
+        output.WriteLine($"binary {ActionEntry.BinaryRemotesPath}");
         foreach (var entry in Entries)
         {
             output.WriteLine($"entry {entry.RemotesPath}");
         }
-        foreach (var path in RetiredUpstreamFiles)
+        foreach (var path in ActionEntry.RetiredUpstreamFiles)
         {
             output.WriteLine($"retired {path}");
         }
@@ -45,7 +56,7 @@ internal static class RemotesLayout
     /// <summary>Where the symlink of <paramref name="entry"/> points: the entry program in the binary's directory.</summary>
     public static string EntryTarget(ActionEntry entry)
     {
-        var relative = Path.GetRelativePath("/r/" + entry.RemotesDirectory, "/r/" + ActionTable.Tool.RemotesDirectory);
+        var relative = Path.GetRelativePath("/r/" + entry.RemotesDirectory, "/r/" + ActionEntry.BinaryDirectory);
         return relative == "." ? EntryProgram : $"{relative}/{EntryProgram}";
     }
 

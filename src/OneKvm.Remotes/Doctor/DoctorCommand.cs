@@ -1,5 +1,5 @@
 using System.Text.Json;
-using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Kvmrc;
 
@@ -15,7 +15,30 @@ internal static class DoctorCommand
 {
     public const string Name = "doctor";
 
-    public static async Task<int> RunAsync(string invokedAs, IReadOnlyList<string> args, DriverHost host, CancellationToken cancellationToken)
+    public static readonly ToolCommand Row = new([Name], _ => true, call => RunAsync(call.Location, [.. call.Args.Skip(1)], call.Actions, call.Host, call.CancellationToken))
+    {
+        Help = ("onekvm doctor [--json] [--datastore DIR]...", "check this host: tree, kvmrc, libvirt, sudo, space, probes"),
+        Manual =
+        [
+            ("doctor [--json] [--datastore DIR]...",
+                "Checks this host as the driver will use it and prints one line per finding, OK, WARN or FAIL, with what to do after \"->\": "
+                + "the remotes tree (the binary, every entry present, the entry program and starting this tree's binary, no upstream script in place of or beside an entry); "
+                + "kvmrc (where it was found, every line skipped, every invalid value); "
+                + "libvirt (virsh in PATH, LIBVIRT_URI answering as this user, the libvirtd and QEMU versions, /dev/kvm, qemu-img); "
+                + "sudo (each rule onekvm relies on, asked with sudo -n -l, never run); "
+                + "storage (the probes' state directory writable; free space in the system datastores of the OpenNebula domains present, from their system_datastore metadata, "
+                + "else in each directory of /var/lib/one/datastores, or in each DIR given: FAIL under 1 GiB, WARN under 10 %); "
+                + "probes (vm_state and vm_monitor answering within their periods, 5 and 30 s, against the OpenNebula domains present). "
+                + "--json prints the same as one JSON document. Nothing is changed on the host."),
+            ("doctor [--json] --hosts HOST... [--remote-dir DIR]",
+                "On the front-end: runs onekvm doctor --json on each HOST over ssh, as the user running it (oneadmin), from the tree onehost sync put in DIR "
+                + $"(default {HostsCheck.DefaultRemoteDirectory}), prints each host's findings under its name, a FAIL for a host where it could not run, "
+                + "and whether every host runs the front-end's version of onekvm."),
+        ],
+    };
+
+    public static async Task<int> RunAsync(Func<RemotesLocation> locate, IReadOnlyList<string> args, IReadOnlyList<ActionEntry> actions, DriverHost host,
+        CancellationToken cancellationToken)
     {
         var json = false;
         var datastores = new List<string>();
@@ -49,17 +72,17 @@ internal static class DoctorCommand
         {
             return Report(host, json, await HostsCheck.RunAsync(hosts, remoteDirectory, cancellationToken).ConfigureAwait(false));
         }
-        var location = RemotesLocation.Resolve(invokedAs, ActionTable.Tool, host.ProcessPath, host.Environment);
+        var location = locate();
         var notes = new List<SettingNote>();
         var settings = new KvmSettings(KvmrcParser.Load(location.KvmrcPath, host.Environment), host.Environment, notes.Add);
         var virsh = host.Virsh.WithUri(settings.LibvirtUri).WithEnvironment(settings.ExportedVariables);
         var findings = new List<Finding>();
-        findings.AddRange(await TreeChecks.RunAsync(location.Root, cancellationToken).ConfigureAwait(false));
+        findings.AddRange(await TreeChecks.RunAsync(location.Root, actions, cancellationToken).ConfigureAwait(false));
         findings.AddRange(KvmrcChecks.Run(location, settings, notes));
         findings.AddRange(await LibvirtChecks.RunAsync(settings, virsh, cancellationToken).ConfigureAwait(false));
         findings.AddRange(await SudoChecks.RunAsync(location.Root, settings, cancellationToken).ConfigureAwait(false));
         findings.AddRange(await StorageChecks.RunAsync(host.Environment, datastores, settings, virsh, cancellationToken).ConfigureAwait(false));
-        findings.AddRange(await ProbeChecks.RunAsync(location.Root, virsh, cancellationToken).ConfigureAwait(false));
+        findings.AddRange(await ProbeChecks.RunAsync(location.Root, actions, virsh, cancellationToken).ConfigureAwait(false));
         return Report(host, json, findings);
     }
 
@@ -87,7 +110,7 @@ internal static class DoctorCommand
         {
             writer.WriteStartObject();
             writer.WriteString("host", Environment.MachineName);
-            writer.WriteString("version", ToolCommands.Version);
+            writer.WriteString("version", ToolCommand.Version);
             writer.WriteString("status", new Finding("", worst, "").Label);
             writer.WriteStartArray("checks");
             foreach (var f in findings)

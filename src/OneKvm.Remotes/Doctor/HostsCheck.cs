@@ -1,5 +1,5 @@
 using System.Text.Json;
-using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
 
@@ -24,7 +24,7 @@ internal static class HostsCheck
         var versions = new List<(string Host, string Version)>();
         foreach (var host in hosts)
         {
-            var command = new[] { Path.Combine(remoteDirectory, ActionTable.BinaryRemotesPath), DoctorCommand.Name, "--json" };
+            var command = new[] { Path.Combine(remoteDirectory, ActionEntry.BinaryRemotesPath), DoctorCommand.Name, "--json" };
             CliWrap.Buffered.BufferedCommandResult result;
             try
             {
@@ -45,7 +45,7 @@ internal static class HostsCheck
             versions.Add((host, report.Value.Version));
             findings.AddRange(report.Value.Findings.Select(f => f with { Area = $"{host} {f.Area}" }));
         }
-        findings.Add(CompareVersions(ToolCommands.Version, versions));
+        findings.Add(CompareVersions(ToolCommand.Version, versions));
         return findings;
     }
 

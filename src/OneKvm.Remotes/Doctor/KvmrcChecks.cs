@@ -1,4 +1,4 @@
-using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Kvmrc;
 
 namespace OneKvm.Remotes.Doctor;

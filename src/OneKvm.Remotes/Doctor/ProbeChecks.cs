@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Monitoring;
@@ -24,7 +24,7 @@ internal static class ProbeChecks
         ("vm_monitor", TimeSpan.FromSeconds(30), "MONITOR_VM"),
     ];
 
-    public static async Task<IReadOnlyList<Finding>> RunAsync(string root, VirshRunner virsh, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<Finding>> RunAsync(string root, IReadOnlyList<ActionEntry> actions, VirshRunner virsh, CancellationToken cancellationToken)
     {
         var findings = new List<Finding>();
         var present = await OneDomainsAsync(virsh, cancellationToken).ConfigureAwait(false);
@@ -33,7 +33,7 @@ internal static class ProbeChecks
         {
             foreach (var (name, period, setting) in Probes)
             {
-                var entry = ActionTable.Find(name)!;
+                var entry = actions.First(e => e.Name == name);
                 findings.Add(await RunProbeAsync(Path.Combine(root, entry.RemotesPath), name, period, setting, stateDirectory.FullName, present, cancellationToken)
                     .ConfigureAwait(false));
             }

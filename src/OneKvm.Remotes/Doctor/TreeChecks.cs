@@ -1,4 +1,4 @@
-using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Host;
 
 namespace OneKvm.Remotes.Doctor;
@@ -16,17 +16,17 @@ internal static class TreeChecks
     /// <summary>How many directories up an entry looks for vmm/kvm/onekvm (MAX_LEVELS of onekvm-entry.c).</summary>
     private const int EntryLevels = 6;
 
-    public static async Task<IReadOnlyList<Finding>> RunAsync(string root, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<Finding>> RunAsync(string root, IReadOnlyList<ActionEntry> actions, CancellationToken cancellationToken)
     {
         var findings = new List<Finding>();
-        var binary = Path.Combine(root, ActionTable.BinaryRemotesPath);
+        var binary = Path.Combine(root, ActionEntry.BinaryRemotesPath);
         if (!IsExecutable(binary))
         {
             findings.Add(Finding.Fail(Area, $"no onekvm binary at {binary}", Reinstall));
             return findings;
         }
-        findings.Add(Finding.Ok(Area, $"binary {binary}, onekvm {ToolCommands.Version}"));
-        var entries = RemotesLayout.Entries.ToList();
+        findings.Add(Finding.Ok(Area, $"binary {binary}, onekvm {ToolCommand.Version}"));
+        var entries = actions.Where(e => e.Kind != EntryKind.Tool).ToList();
         var broken = 0;
         foreach (var entry in entries)
         {
@@ -41,7 +41,7 @@ internal static class TreeChecks
         {
             findings.Add(Finding.Ok(Area, $"all {entries.Count} entries are onekvm's entry program and start {binary}"));
         }
-        findings.AddRange(Shadows(root));
+        findings.AddRange(Shadows(root, actions));
         return findings;
     }
 
@@ -89,7 +89,7 @@ internal static class TreeChecks
     public static string? ExecTarget(string entryPath)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(entryPath))!;
-        var beside = Path.Combine(directory, ActionTable.BinaryName);
+        var beside = Path.Combine(directory, ActionEntry.BinaryName);
         if (IsExecutable(beside))
         {
             return beside;
@@ -98,7 +98,7 @@ internal static class TreeChecks
         for (var level = 0; level <= EntryLevels; level++)
         {
             up = level == 0 ? up : Path.Combine(up, "..");
-            var candidate = Path.GetFullPath(Path.Combine(up, ActionTable.BinaryRemotesPath));
+            var candidate = Path.GetFullPath(Path.Combine(up, ActionEntry.BinaryRemotesPath));
             if (IsExecutable(candidate))
             {
                 return candidate;
@@ -108,10 +108,10 @@ internal static class TreeChecks
     }
 
     /// <summary>Files the monitor daemon would run beside a probe entry, and upstream's retired probes.</summary>
-    private static IEnumerable<Finding> Shadows(string root)
+    private static IEnumerable<Finding> Shadows(string root, IReadOnlyList<ActionEntry> actions)
     {
         var shadows = 0;
-        foreach (var retired in RemotesLayout.RetiredUpstreamFiles)
+        foreach (var retired in ActionEntry.RetiredUpstreamFiles)
         {
             if (File.Exists(Path.Combine(root, retired)))
             {
@@ -120,7 +120,7 @@ internal static class TreeChecks
                     $"remove it from the front-end's remotes tree (the package moves it aside), then onehost sync --force");
             }
         }
-        var probeEntries = RemotesLayout.Entries.Where(e => e.Kind == EntryKind.Probe).Select(e => e.RemotesPath).ToHashSet(StringComparer.Ordinal);
+        var probeEntries = actions.Where(e => e.Kind == EntryKind.Probe).Select(e => e.RemotesPath).ToHashSet(StringComparer.Ordinal);
         foreach (var directory in probeEntries.Select(p => Path.GetDirectoryName(p)!).Distinct())
         {
             var full = Path.Combine(root, directory);
@@ -130,7 +130,7 @@ internal static class TreeChecks
             }
             foreach (var other in Directory.GetFiles(full).Select(f => Path.GetRelativePath(root, f)).Order(StringComparer.Ordinal))
             {
-                if (!probeEntries.Contains(other) && !RemotesLayout.RetiredUpstreamFiles.Contains(other) && IsExecutable(Path.Combine(root, other)))
+                if (!probeEntries.Contains(other) && !ActionEntry.RetiredUpstreamFiles.Contains(other) && IsExecutable(Path.Combine(root, other)))
                 {
                     shadows++;
                     yield return Finding.Warn(Area, $"{other} sits beside onekvm's probe: the monitor daemon runs every program of {directory}",

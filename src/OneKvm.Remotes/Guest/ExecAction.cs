@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Xml;
+using OneKvm.Remotes.Driver;
+using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Guest;
 
@@ -16,6 +17,12 @@ namespace OneKvm.Remotes.Guest;
 /// </summary>
 internal sealed class ExecAction : IDriverAction
 {
+    private static readonly ActionParameter VmIdOfDomain = new("vm_id", "OpenNebula VM ID (domain one-<vm_id>)");
+    private static readonly ActionParameter Command = new("command", "the command line, split into words like a POSIX shell, nothing expanded");
+    private static readonly ActionParameter Stdin = new ActionParameter("stdin", "the command's input, base64 (else QEMU_GA_EXEC/STDIN of the action data)").Optional();
+    public static readonly ActionEntry Row = ActionEntry.Vmm("exec", "Run VM/TEMPLATE/QEMU_GA_EXEC/COMMAND in the guest through its QEMU guest agent (no shell).",
+        [VmIdOfDomain, ThisHost, Command, Stdin], ActionEntry.ActionData, ActionEntry.Nothing, () => new ExecAction());
+
     /// <summary>
     /// The most input passed on. The command goes to virsh as one argument, and Linux takes at
     /// most 128 KiB per argument (64 KiB is 87 KiB of base64); qemu-ga 7.2 itself answered
@@ -28,9 +35,9 @@ internal sealed class ExecAction : IDriverAction
 
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
-        var vmId = VmIdOf(arguments.Required("vm_id"));
+        var vmId = VmIdOf(arguments[VmIdOfDomain]);
         var domain = DomainOf(vmId);
-        var line = arguments.Required("command");
+        var line = arguments[Command];
         IReadOnlyList<string> words;
         try
         {
@@ -108,7 +115,7 @@ internal sealed class ExecAction : IDriverAction
     /// <summary>The base64 input: the STDIN argument, else QEMU_GA_EXEC/STDIN of the action data (no argument-size limit there).</summary>
     private static async Task<string?> InputAsync(DriverContext context, ActionArguments arguments, int vmId, CancellationToken cancellationToken)
     {
-        var input = arguments.Optional("stdin");
+        var input = arguments.Optional(Stdin);
         if (string.IsNullOrEmpty(input))
         {
             input = await FromActionDataAsync(context, cancellationToken).ConfigureAwait(false);

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Driver;
+using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Guest;
 
@@ -12,9 +13,13 @@ namespace OneKvm.Remotes.Guest;
 /// </summary>
 internal sealed class ExecCancelAction : IDriverAction
 {
+    private static readonly ActionParameter VmIdAppended = new("vm_id", "OpenNebula VM ID, appended by one_vmm_exec (domain one-<vm_id>)");
+    public static readonly ActionEntry Row = ActionEntry.Vmm("exec_cancel", "End the command exec started in the guest; none running is success.",
+        [VmIdAppended, ThisHost.Optional()], ActionEntry.ActionData, ActionEntry.Nothing, () => new ExecCancelAction());
+
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
-        var vmId = ExecAction.VmIdOf(arguments.Required("vm_id"));
+        var vmId = ExecAction.VmIdOf(arguments[VmIdAppended]);
         var domain = ExecAction.DomainOf(vmId);
         var files = ExecutionFiles.For(context.Environment, context.SleepAsync);
         var agent = new GuestAgent(context.Virsh);

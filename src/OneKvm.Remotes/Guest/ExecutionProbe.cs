@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Driver;
+using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Guest;
 
@@ -16,6 +17,10 @@ namespace OneKvm.Remotes.Guest;
 /// </summary>
 internal sealed class ExecutionProbe : IDriverAction
 {
+    public static readonly ActionEntry Row = ActionEntry.Probe("vm_execution", "im/kvm-probes.d/vm/execution/vm_execution",
+        "Execution probe: the result of every guest command exec started that has ended.",
+        "VM = [ ID=..., PID=..., STATUS=\"DONE\", RETURN_CODE=..., STDOUT=<base64>, STDERR=<base64> ] per VM", () => new ExecutionProbe());
+
     public static readonly TimeSpan AgentTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>The lock is only held for short moments; a probe that cannot get it reports next time.</summary>

@@ -1,9 +1,9 @@
 using System.ComponentModel;
 using CliWrap;
-using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Driver;
+using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
-using OneKvm.Remotes.Lifecycle;
 
 namespace OneKvm.Remotes.Guest;
 
@@ -19,12 +19,35 @@ internal static class GuestClockSync
     public const int Attempts = 4;
     public static readonly TimeSpan Delay = TimeSpan.FromSeconds(5);
 
+    public static readonly Driver.ToolCommand Row = new([ToolCommand], args => args.Count is 2 or 3, SyncTimeAsync)
+    {
+        Help = ("onekvm sync-time DOMAIN [URI]", "sync the guest clock through its agent (SYNC_TIME of restore, migrate)"),
+        Manual = [("sync-time DOMAIN [URI]", "Syncs a guest's clock through its agent (what restore and migrate start when SYNC_TIME=yes).")],
+    };
+
+    /// <summary>The background clock sync of restore and migrate (SYNC_TIME=yes), which outlives the action.</summary>
+    private static async Task<int> SyncTimeAsync(Driver.ToolCall call)
+    {
+        var context = new DriverContext(call.Tool, call.Location(), call.Host);
+        try
+        {
+            return await RunAsync(context, call.Args[1], call.Args.Count == 3 ? call.Args[2] : null, call.CancellationToken).ConfigureAwait(false)
+                ? ExitCodes.Success
+                : ExitCodes.Failure;
+        }
+        catch (OneKvmException e)
+        {
+            call.Host.Stderr.WriteLine(e.Message);
+            return ExitCodes.Safe(e.ExitCode);
+        }
+    }
+
     /// <summary>Starts the sync in the background; never fails the action that asks for it.</summary>
     /// <param name="uri">the libvirt of another host (a migration's destination); null: LIBVIRT_URI</param>
     public static void Start(DriverContext context, string domain, string? uri = null)
     {
         // the binary the entry stubs run: ${0%/*}/onekvm
-        var binary = Path.Combine(context.Location.EntryDirectory, ActionTable.BinaryName);
+        var binary = Path.Combine(context.Location.EntryDirectory, Driver.ActionEntry.BinaryName);
         try
         {
             // output to pipes of this process, not the ssh session's: one_vmm_exec must not wait for it

@@ -40,4 +40,10 @@ internal static partial class GuestLogMessages
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "No guest agent keys: {Problem}")]
     public static partial void AgentConfigUnusable(this ILogger logger, string problem);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Syncing the clock of {Domain} in the background (SYNC_TIME=yes)")]
+    public static partial void ClockSyncStarted(this ILogger logger, string domain);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not start the background clock sync of {Domain}: {Reason}")]
+    public static partial void ClockSyncNotStarted(this ILogger logger, string domain, string reason);
 }

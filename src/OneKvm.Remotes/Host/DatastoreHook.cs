@@ -3,10 +3,8 @@ using System.Text;
 using CliWrap;
 using CliWrap.Buffered;
 using Microsoft.Extensions.Logging;
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Logging;
-using OneKvm.Remotes.Lifecycle;
 
 namespace OneKvm.Remotes.Host;
 
@@ -20,7 +18,7 @@ internal static class DatastoreHook
     private static readonly string[] LogTags = ["ERROR", "WARN", "INFO", "DEBUG"];
 
     /// <summary>The hook for <paramref name="action"/> ("save", "restore"), or null when there is none.</summary>
-    public static string? Find(DriverContext context, string action, string? tmMad)
+    public static string? Find(string entryDirectory, string action, string? tmMad)
     {
         if (tmMad is null)
         {
@@ -32,7 +30,7 @@ internal static class DatastoreHook
             throw new OneKvmException(
                 $"The system datastore's TM_MAD '{tmMad}' is not a plain name; refusing to look for a {action} hook by it.");
         }
-        var path = Path.Combine(context.Location.EntryDirectory, $"{action}.{tmMad}");
+        var path = Path.Combine(entryDirectory, $"{action}.{tmMad}");
         return File.Exists(path) && IsExecutable(path) ? path : null;
     }
 
@@ -40,11 +38,11 @@ internal static class DatastoreHook
         name.Length > 0 && name[0] != '.' && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.');
 
     /// <summary>Runs the hook; its log lines join ours, and a failure becomes this action's one sentence.</summary>
-    public static async Task RunAsync(DriverContext context, string hook, string stdin, IReadOnlyList<string> arguments,
+    public static async Task RunAsync(ILogger logger, string hook, string stdin, IReadOnlyList<string> arguments,
         CancellationToken cancellationToken)
     {
         var name = Path.GetFileName(hook);
-        context.Logger.HookRunning(name);
+        logger.HookRunning(name);
         BufferedCommandResult result;
         try
         {
@@ -69,7 +67,7 @@ internal static class DatastoreHook
                 sentence = text;
                 level = result.ExitCode == 0 ? LogLevel.Information : LogLevel.Error;
             }
-            context.Logger.HookSaid(level, name, text);
+            logger.HookSaid(level, name, text);
         }
         if (result.ExitCode != 0)
         {

@@ -1,6 +1,5 @@
 using CliWrap;
 using CliWrap.Buffered;
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 
 namespace OneKvm.Remotes.Host;
@@ -12,11 +11,11 @@ namespace OneKvm.Remotes.Host;
 /// </summary>
 internal sealed class HostShell
 {
-    private readonly DriverContext _context;
+    private readonly TimeSpan _connectTimeout;
 
-    private HostShell(DriverContext context, string? remoteHost, string name)
+    private HostShell(TimeSpan connectTimeout, string? remoteHost, string name)
     {
-        _context = context;
+        _connectTimeout = connectTimeout;
         RemoteHost = remoteHost;
         Name = name;
     }
@@ -26,13 +25,14 @@ internal sealed class HostShell
 
     public string Name { get; }
 
-    public static HostShell Local(DriverContext context, string name) => new(context, null, name);
+    public static HostShell Local(string name) => new(TimeSpan.Zero, null, name);
 
-    public static HostShell Remote(DriverContext context, string host) => new(context, host, host);
+    /// <param name="connectTimeout">VIRSH_TIMEOUT, which ssh waits for the host at most</param>
+    public static HostShell Remote(TimeSpan connectTimeout, string host) => new(connectTimeout, host, host);
 
     public Command Prepare(IReadOnlyList<string> command) => RemoteHost is null
         ? ExternalTool.Prepare(command[0], command.Skip(1).ToArray())
-        : RemoteShell.Wrap(_context, RemoteHost, command);
+        : RemoteShell.Wrap(_connectTimeout, RemoteHost, command);
 
     /// <summary>Runs the command; a timeout or a program that cannot start is a OneKvmException, an exit code is the caller's.</summary>
     public Task<BufferedCommandResult> RunAsync(IReadOnlyList<string> command, TimeSpan timeout, CancellationToken cancellationToken) =>

@@ -1,6 +1,6 @@
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Logging;
+using Microsoft.Extensions.Logging;
 
 namespace OneKvm.Remotes.Host;
 
@@ -29,13 +29,13 @@ internal static class MemoryCleanup
         root ? ("sysctl", [.. SysctlArguments]) : (SudoCommand[0], [.. SudoCommand.Skip(1)]);
 
     /// <param name="wait">false after a VM stopped: the caller answers at once and the cleanup goes on.</param>
-    public static async Task RunAsync(DriverContext context, bool wait, CancellationToken cancellationToken)
+    public static async Task RunAsync(ILogger logger, bool wait, CancellationToken cancellationToken)
     {
         var (program, arguments) = Invocation(Environment.UserName == "root" || Environment.GetEnvironmentVariable("EUID") == "0");
         var command = ExternalTool.Prepare(program, arguments);
         if (!wait)
         {
-            ExternalTool.StartUnwaited(command, reason => context.Logger.MemoryCleanupCannotRun(reason));
+            ExternalTool.StartUnwaited(command, reason => logger.MemoryCleanupCannotRun(reason));
             return;
         }
         try
@@ -45,37 +45,37 @@ internal static class MemoryCleanup
                 .ConfigureAwait(false);
             if (result.ExitCode != 0)
             {
-                context.Logger.MemoryCleanupFailed(ExternalTool.Reason(result));
+                logger.MemoryCleanupFailed(ExternalTool.Reason(result));
             }
         }
         catch (OneKvmException e)
         {
-            context.Logger.MemoryCleanupCannotRun(e.Message);
+            logger.MemoryCleanupCannotRun(e.Message);
         }
     }
 
     /// <summary>The same on another host, through ssh as oneadmin, so with sudo (migrate_local runs on the front-end).</summary>
-    public static async Task RunOnAsync(DriverContext context, string host, bool wait, CancellationToken cancellationToken)
+    public static async Task RunOnAsync(ILogger logger, TimeSpan connectTimeout, string host, bool wait, CancellationToken cancellationToken)
     {
         if (!wait)
         {
-            ExternalTool.StartUnwaited(RemoteShell.Wrap(context, host, SudoCommand),
-                reason => context.Logger.MemoryCleanupOnHostCannotRun(host, reason));
+            ExternalTool.StartUnwaited(RemoteShell.Wrap(connectTimeout, host, SudoCommand),
+                reason => logger.MemoryCleanupOnHostCannotRun(host, reason));
             return;
         }
         try
         {
             // ssh's connection is still bounded (ConnectTimeout=VIRSH_TIMEOUT); the compaction is not
-            var result = await RemoteShell.RunAsync(context, host, SudoCommand, ExternalTool.NoDeadline, cancellationToken)
+            var result = await RemoteShell.RunAsync(connectTimeout, host, SudoCommand, ExternalTool.NoDeadline, cancellationToken)
                 .ConfigureAwait(false);
             if (result.ExitCode != 0)
             {
-                context.Logger.MemoryCleanupOnHostFailed(host, ExternalTool.Reason(result));
+                logger.MemoryCleanupOnHostFailed(host, ExternalTool.Reason(result));
             }
         }
         catch (OneKvmException e)
         {
-            context.Logger.MemoryCleanupOnHostCannotRun(host, e.Message);
+            logger.MemoryCleanupOnHostCannotRun(host, e.Message);
         }
     }
 }

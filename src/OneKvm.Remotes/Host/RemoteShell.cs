@@ -1,7 +1,6 @@
 using System.Globalization;
 using CliWrap;
 using CliWrap.Buffered;
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Virsh;
 
 namespace OneKvm.Remotes.Host;
@@ -30,15 +29,15 @@ internal static class RemoteShell
         line,
     ];
 
-    public static Command Wrap(DriverContext context, string host, IReadOnlyList<string> command) =>
-        ExternalTool.Prepare(Executable, Arguments(host, command, context.Settings.VirshTimeout));
+    public static Command Wrap(TimeSpan connectTimeout, string host, IReadOnlyList<string> command) =>
+        ExternalTool.Prepare(Executable, Arguments(host, command, connectTimeout));
 
     /// <summary>
     /// Runs the command and returns what it did; a timeout or a missing ssh is a OneKvmException
     /// clause ("ssh node2 sudo did not finish ..."), for the caller to put into its own line or sentence.
     /// </summary>
     /// <param name="timeout">VIRSH_TIMEOUT, or <see cref="ExternalTool.NoDeadline"/> for a command that lasts as long as the host is large.</param>
-    public static Task<BufferedCommandResult> RunAsync(DriverContext context, string host, IReadOnlyList<string> command,
+    public static Task<BufferedCommandResult> RunAsync(TimeSpan connectTimeout, string host, IReadOnlyList<string> command,
         TimeSpan timeout, CancellationToken cancellationToken) =>
-        ExternalTool.RunAsync(Wrap(context, host, command), $"ssh {host} {command[0]}", timeout, cancellationToken);
+        ExternalTool.RunAsync(Wrap(connectTimeout, host, command), $"ssh {host} {command[0]}", timeout, cancellationToken);
 }

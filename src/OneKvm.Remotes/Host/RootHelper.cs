@@ -1,4 +1,3 @@
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 
 namespace OneKvm.Remotes.Host;
@@ -15,8 +14,9 @@ internal sealed record RootHelper(string Name, string Path)
     public const string Vgpu = "vgpu";
     public const string Vtpm = "vtpm_setup";
 
-    public static RootHelper For(DriverContext context, string name) =>
-        new(name, System.IO.Path.Combine(context.Location.Root, name));
+    /// <param name="remotesRoot">the remotes tree the helper sits at the top of</param>
+    public static RootHelper For(string remotesRoot, string name) =>
+        new(name, System.IO.Path.Combine(remotesRoot, name));
 
     /// <summary>The argv that runs it: directly as root, otherwise through sudo without a prompt.</summary>
     public static (string Program, string[] Arguments) Invocation(string path, IReadOnlyList<string> arguments, bool root) =>
@@ -46,11 +46,12 @@ internal sealed record RootHelper(string Name, string Path)
     }
 
     /// <summary>Runs it; a non-zero exit, a timeout or a helper that cannot start is a OneKvmException clause naming it.</summary>
-    public async Task RunAsync(DriverContext context, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    /// <param name="timeout">VIRSH_TIMEOUT</param>
+    public async Task RunAsync(TimeSpan timeout, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
         var (program, argv) = Invocation(Path, arguments, IsRoot);
         var label = $"{Name} {arguments[0]}";
-        var result = await ExternalTool.RunAsync(ExternalTool.Prepare(program, argv), label, context.Settings.VirshTimeout, cancellationToken)
+        var result = await ExternalTool.RunAsync(ExternalTool.Prepare(program, argv), label, timeout, cancellationToken)
             .ConfigureAwait(false);
         if (result.ExitCode != 0)
         {

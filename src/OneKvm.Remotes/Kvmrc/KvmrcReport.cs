@@ -1,4 +1,3 @@
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 
 namespace OneKvm.Remotes.Kvmrc;
@@ -6,22 +5,22 @@ namespace OneKvm.Remotes.Kvmrc;
 /// <summary>`onekvm kvmrc`: every setting, its effective value and where it came from.</summary>
 internal static class KvmrcReport
 {
-    public static int Write(RemotesLocation location, DriverHost host)
+    /// <param name="how">how the file was found (RemotesLocation.How)</param>
+    public static int Write(string kvmrcPath, string how, Func<string, string?> environment, TextWriter output, TextWriter errors)
     {
         KvmrcDocument document;
         try
         {
-            document = KvmrcParser.Load(location.KvmrcPath, host.Environment);
+            document = KvmrcParser.Load(kvmrcPath, environment);
         }
         catch (OneKvmException e)
         {
-            host.Stderr.WriteLine(e.Message);
+            errors.WriteLine(e.Message);
             return ExitCodes.Failure;
         }
         var notes = new List<SettingNote>();
-        var settings = new KvmSettings(document, host.Environment, notes.Add);
-        var output = host.Stdout;
-        output.WriteLine($"# kvmrc: {location.KvmrcPath} ({(document.Exists ? "found" : "not found, defaults apply")}; {location.How})");
+        var settings = new KvmSettings(document, environment, notes.Add);
+        output.WriteLine($"# kvmrc: {kvmrcPath} ({(document.Exists ? "found" : "not found, defaults apply")}; {how})");
         var invalid = 0;
         foreach (var parameter in KvmrcParameters.All)
         {
@@ -50,11 +49,11 @@ internal static class KvmrcReport
         }
         foreach (var warning in document.Warnings)
         {
-            host.Stderr.WriteLine($"WARN: kvmrc: {warning}");
+            errors.WriteLine($"WARN: kvmrc: {warning}");
         }
         if (invalid > 0)
         {
-            host.Stderr.WriteLine($"{invalid} kvmrc setting(s) are invalid; the actions that read them will fail.");
+            errors.WriteLine($"{invalid} kvmrc setting(s) are invalid; the actions that read them will fail.");
             return ExitCodes.Failure;
         }
         return ExitCodes.Success;

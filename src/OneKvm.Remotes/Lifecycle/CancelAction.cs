@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Logging;
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Lifecycle;
 using OneKvm.Remotes.Virsh;
+using OneKvm.Remotes.Driver;
+using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Lifecycle;
 
@@ -16,6 +16,9 @@ namespace OneKvm.Remotes.Lifecycle;
 /// </summary>
 internal sealed class CancelAction : IDriverAction
 {
+    public static readonly ActionEntry Row = ActionEntry.Vmm("cancel", "Destroy the domain and wait until it is gone; a missing domain is success.",
+        [DeployId, ThisHost.Optional(), VmId, VmHost], ActionEntry.ActionData, ActionEntry.Nothing, () => new CancelAction());
+
     public int MaxAttempts { get; init; } = 60;
 
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
@@ -25,8 +28,8 @@ internal sealed class CancelAction : IDriverAction
 
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
-        var domain = arguments.Required("deploy_id");
-        var readings = Readings ?? new DomainReadings(context, domain);
+        var domain = arguments[DeployId];
+        var readings = Readings ?? new DomainReadings(context.Virsh, context.Settings, domain);
         var vgpuVmDirectory = await VmHostDevices.VgpuVmDirectoryAsync(context, readings, cancellationToken).ConfigureAwait(false);
         VirshResult? lastFailure = null;
         var gone = false;
@@ -66,7 +69,7 @@ internal sealed class CancelAction : IDriverAction
         await VmHostDevices.ReleaseVgpuAsync(context, domain, vgpuVmDirectory).ConfigureAwait(false);
         if (context.Settings.CleanupMemoryOnStop)
         {
-            await MemoryCleanup.RunAsync(context, wait: false, cancellationToken).ConfigureAwait(false);
+            await MemoryCleanup.RunAsync(context.Logger, wait: false, cancellationToken).ConfigureAwait(false);
         }
     }
 }

@@ -1,12 +1,12 @@
 using System.Xml.Linq;
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Lifecycle;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Xml;
 using OneKvm.Remotes.Snapshots;
+using OneKvm.Remotes.Driver;
+using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Lifecycle;
 
@@ -18,9 +18,13 @@ namespace OneKvm.Remotes.Lifecycle;
 /// </summary>
 internal sealed class DeployAction : IDriverAction
 {
+    private static readonly ActionParameter DeploymentFile = new("deployment_file", "where the domain XML is written on this host");
+    public static readonly ActionEntry Row = ActionEntry.Vmm("deploy", "Write the domain XML to the deployment file and create the domain.",
+        [DeploymentFile, ThisHost.Optional(), VmId, VmHost], "libvirt domain XML", "the domain UUID (the new DEPLOY_ID)", () => new DeployAction());
+
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
-        var file = arguments.Required("deployment_file");
+        var file = arguments[DeploymentFile];
         var stdin = await context.ReadStdinAsync(cancellationToken).ConfigureAwait(false);
         var domain = ParseDomain(stdin);
         var name = domain.Element("name")?.Value.Trim();
@@ -46,9 +50,9 @@ internal sealed class DeployAction : IDriverAction
 
         if (context.Settings.CleanupMemoryOnStart)
         {
-            await MemoryCleanup.RunAsync(context, wait: true, cancellationToken).ConfigureAwait(false);
+            await MemoryCleanup.RunAsync(context.Logger, wait: true, cancellationToken).ConfigureAwait(false);
         }
-        await Nvram.PrepareAsync(context, domain, cancellationToken).ConfigureAwait(false);
+        await Nvram.PrepareAsync(context.Settings, context.Logger, domain, cancellationToken).ConfigureAwait(false);
         var vmDirectory = Path.GetDirectoryName(Path.GetFullPath(file))!;
         var vgpuCreated = await VmHostDevices.PrepareAsync(context, domain, name, vmDirectory, cancellationToken).ConfigureAwait(false);
 
@@ -66,7 +70,7 @@ internal sealed class DeployAction : IDriverAction
         try
         {
             uuid = await ReadUuidAsync(context, name, cancellationToken).ConfigureAwait(false);
-            await SnapshotMetadata.RedefineAllAsync(context, name, uuid, vmDirectory, cancellationToken)
+            await SnapshotMetadata.RedefineAllAsync(context.Virsh, context.Logger, name, uuid, vmDirectory, cancellationToken)
                 .ConfigureAwait(false);
         }
         catch (Exception e)

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace OneKvm.Remotes.Lifecycle;
 
-/// <summary>The log lines of deploy, shutdown, save, restore and the snapshot actions.</summary>
+/// <summary>The log lines of deploy, shutdown and the host devices around them (NVRAM, vTPM, vGPU).</summary>
 internal static partial class LifecycleLogMessages
 {
     [LoggerMessage(Level = LogLevel.Information, Message = "Resolved {Count} disk.N link(s) to their targets")]
@@ -19,21 +19,6 @@ internal static partial class LifecycleLogMessages
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Destroyed domain {Domain} again: the deployment did not finish")]
     public static partial void CreatedDomainDestroyed(this ILogger logger, string domain);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Redefined snapshot from {File} for domain {Domain}")]
-    public static partial void SnapshotRedefined(this ILogger logger, string file, string domain);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not redefine the snapshot in {File} for domain {Domain}: {Reason}")]
-    public static partial void SnapshotNotRedefined(this ILogger logger, string file, string domain, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not write the metadata of snapshot {Name} to {Path}: {Reason}")]
-    public static partial void SnapshotNotDumped(this ILogger logger, string name, string path, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not list the snapshots of {Domain} to rewrite their metadata: {Reason}")]
-    public static partial void SnapshotsNotListed(this ILogger logger, string domain, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Domain {Domain} has no OpenNebula system_datastore metadata; the snapshot metadata is not saved")]
-    public static partial void NoSystemDatastore(this ILogger logger, string domain);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Domain {Domain} is not running; nothing to shut down")]
     public static partial void NothingToShutDown(this ILogger logger, string domain);
@@ -56,63 +41,6 @@ internal static partial class LifecycleLogMessages
     [LoggerMessage(Level = LogLevel.Error, Message = "Timeout shutting down {Domain} after {Seconds:0.#} s; destroying it (FORCE_DESTROY=yes)")]
     public static partial void ShutdownTimedOutDestroying(this ILogger logger, string domain, double seconds);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Moved the old checkpoint {File} to {Aside}")]
-    public static partial void CheckpointMovedAside(this ILogger logger, string file, string aside);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Put the old checkpoint {Aside} back as {File}")]
-    public static partial void CheckpointPutBack(this ILogger logger, string aside, string file);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Could not put the old checkpoint {Aside} back as {File}: {Reason}")]
-    public static partial void CheckpointNotPutBack(this ILogger logger, string aside, string file, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Keeping {File}: libvirt wrote to it and domain {Domain} is gone")]
-    public static partial void CheckpointKeptAfterFailure(this ILogger logger, string file, string domain);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Running the {Hook} hook")]
-    public static partial void HookRunning(this ILogger logger, string hook);
-
-    [LoggerMessage(Message = "{Hook}: {Line}")]
-    public static partial void HookSaid(this ILogger logger, LogLevel level, string hook, string line);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Domain {Domain} was suspended by the guest; woke it up instead of restoring")]
-    public static partial void WokenInsteadOfRestored(this ILogger logger, string domain);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Domain {Domain} already runs from the checkpoint {File} (an earlier restore was interrupted after libvirt started it); finishing that restore")]
-    public static partial void AlreadyRestored(this ILogger logger, string domain, string file);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Domain {Domain} came up from {File} although the restore was interrupted: libvirt finished it")]
-    public static partial void RestoredDespiteInterruption(this ILogger logger, string domain, string file);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Domain {Domain} is already saved in {File} (an earlier save was interrupted after libvirt started it); the checkpoint is kept as it is")]
-    public static partial void AlreadySaved(this ILogger logger, string domain, string file);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Domain {Domain} was saved to {File} although the save was interrupted: libvirt finished it")]
-    public static partial void SavedDespiteInterruption(this ILogger logger, string domain, string file);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Rewrote {Count} path(s) of the saved domain to the checkpoint's datastore {Directory}")]
-    public static partial void DatastorePathsRewritten(this ILogger logger, int count, string directory);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Restore attempt {Attempt} of {Attempts} failed ({Reason}); retrying in {Seconds:0.#} s")]
-    public static partial void RestoreRetrying(this ILogger logger, int attempt, int attempts, string reason, double seconds);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Syncing the clock of {Domain} in the background (SYNC_TIME=yes)")]
-    public static partial void ClockSyncStarted(this ILogger logger, string domain);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not start the background clock sync of {Domain}: {Reason}")]
-    public static partial void ClockSyncNotStarted(this ILogger logger, string domain, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not remove {Path}: {Reason}")]
-    public static partial void FileNotRemoved(this ILogger logger, string path, string reason);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Imported the checkpoint {File} into {Image}")]
-    public static partial void CheckpointImported(this ILogger logger, string file, string image);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Exported the checkpoint {Image} to {File}")]
-    public static partial void CheckpointExported(this ILogger logger, string image, string file);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not remove the checkpoint image {Image} ({Reason}); the next save.ceph of this VM fails until it is removed")]
-    public static partial void ImageNotRemoved(this ILogger logger, string image, string reason);
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "The vTPM state in {Directory} is not restored: {Reason}")]
     public static partial void VtpmStateNotRestored(this ILogger logger, string directory, string reason);
 
@@ -127,10 +55,4 @@ internal static partial class LifecycleLogMessages
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The vGPU of {Domain} was not released: {Reason}")]
     public static partial void VgpuNotReleased(this ILogger logger, string domain, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Domain {Domain} already has a snapshot {Name}, left by an interrupted snapshot_create (oned gives that id again after a failure); deleting it and taking the snapshot now")]
-    public static partial void LeftoverSnapshotReplaced(this ILogger logger, string domain, string name);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Domain {Domain} has no snapshot {Name} (an interrupted snapshot_delete deleted it); removing what is left of it")]
-    public static partial void SnapshotAlreadyDeleted(this ILogger logger, string domain, string name);
 }

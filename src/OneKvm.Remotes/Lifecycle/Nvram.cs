@@ -1,8 +1,10 @@
 using System.Xml.Linq;
-using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Host;
+using Microsoft.Extensions.Logging;
+using OneKvm.Remotes.Kvmrc;
 
 namespace OneKvm.Remotes.Lifecycle;
 
@@ -34,7 +36,7 @@ internal static class Nvram
         return (path, string.IsNullOrEmpty(format) ? DefaultFormat : format);
     }
 
-    public static async Task PrepareAsync(DriverContext context, XElement domain, CancellationToken cancellationToken)
+    public static async Task PrepareAsync(KvmSettings settings, ILogger logger, XElement domain, CancellationToken cancellationToken)
     {
         if (Requested(domain) is not { } requested)
         {
@@ -43,14 +45,14 @@ internal static class Nvram
         var (path, format) = requested;
         if (File.Exists(path))
         {
-            context.Logger.NvramKept(path);
+            logger.NvramKept(path);
             return;
         }
-        var template = context.Settings.OvmfNvram;
+        var template = settings.OvmfNvram;
         if (string.IsNullOrEmpty(template) || !File.Exists(template))
         {
             // libvirt can still make it from its firmware descriptors
-            context.Logger.NvramTemplateMissing(path, template ?? "");
+            logger.NvramTemplateMissing(path, template ?? "");
             return;
         }
         var temporary = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.onekvm-{Guid.NewGuid():N}");
@@ -69,11 +71,11 @@ internal static class Nvram
             try
             {
                 File.Move(temporary, path, overwrite: false);
-                context.Logger.NvramCreated(path, template, templateFormat, format);
+                logger.NvramCreated(path, template, templateFormat, format);
             }
             catch (IOException) when (File.Exists(path))
             {
-                context.Logger.NvramKept(path);
+                logger.NvramKept(path);
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or OneKvmException)

@@ -1,10 +1,10 @@
 using System.Xml.Linq;
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Lifecycle;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
+using OneKvm.Remotes.Driver;
+using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Lifecycle;
 
@@ -27,6 +27,9 @@ namespace OneKvm.Remotes.Lifecycle;
 /// </summary>
 internal sealed class ShutdownAction : IDriverAction
 {
+    public static readonly ActionEntry Row = ActionEntry.Vmm("shutdown", "Shut the domain down through ACPI, waiting up to SHUTDOWN_TIMEOUT.",
+        [DeployId, ThisHost.Optional(), VmId, VmHost], ActionEntry.ActionData, ActionEntry.Nothing, () => new ShutdownAction());
+
     /// <summary>Upstream's and Nova's: each poll is a virsh process (about 25 ms of CPU).</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
 
@@ -34,12 +37,12 @@ internal sealed class ShutdownAction : IDriverAction
 
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
-        var domain = arguments.Required("deploy_id");
+        var domain = arguments[DeployId];
         var settings = context.Settings;
         var timeout = settings.ShutdownTimeout;
         var forceDestroy = settings.ForceDestroy;
 
-        var readings = new DomainReadings(context, domain);
+        var readings = new DomainReadings(context.Virsh, context.Settings, domain);
         var cancel = new CancelAction { Readings = readings };
         if (settings.CancelNoAcpi)
         {
@@ -179,7 +182,7 @@ internal sealed class ShutdownAction : IDriverAction
     {
         if (context.Settings.CleanupMemoryOnStop)
         {
-            await MemoryCleanup.RunAsync(context, wait: false, cancellationToken).ConfigureAwait(false);
+            await MemoryCleanup.RunAsync(context.Logger, wait: false, cancellationToken).ConfigureAwait(false);
         }
     }
 }

@@ -1,11 +1,12 @@
 using System.Xml.Linq;
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Live;
 using OneKvm.Remotes.Xml;
 using OneKvm.Remotes.Live.Devices;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
+using OneKvm.Remotes.Driver;
+using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Live;
 
@@ -18,11 +19,17 @@ namespace OneKvm.Remotes.Live;
 /// </summary>
 internal sealed class AttachDiskAction : IDriverAction
 {
+    public static readonly ActionParameter DiskTargetPath = new("disk_target_path", "path of the disk on this host");
+    public static readonly ActionParameter Target = new("target", "target device (vdb, sdc...)");
+    public static readonly ActionParameter TargetIndex = new("target_index", "index of the target");
+    public static readonly ActionEntry Row = ActionEntry.Vmm("attach_disk", "Hot-plug the disk marked ATTACH=YES in the action data.",
+        [DeployId, DiskTargetPath, Target, TargetIndex, ActionDataBase64, VmId, VmHost], ActionEntry.ActionData, ActionEntry.Nothing, () => new AttachDiskAction());
+
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
-        var domain = arguments.Required("deploy_id");
-        var path = arguments.Required("disk_target_path");
-        var target = arguments.Required("target");
+        var domain = arguments[DeployId];
+        var path = arguments[DiskTargetPath];
+        var target = arguments[Target];
         var data = ActionData.Parse(await context.ReadStdinAsync(cancellationToken).ConfigureAwait(false));
         var element = data.Attaching("DISK")
             ?? throw new OneKvmException("The action data has no DISK with ATTACH=YES, so there is no disk to attach.");

@@ -1,9 +1,10 @@
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Live;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Xml;
 using OneKvm.Remotes.Live.Devices;
+using OneKvm.Remotes.Driver;
+using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Live;
 
@@ -15,10 +16,15 @@ namespace OneKvm.Remotes.Live;
 /// </summary>
 internal sealed class AttachNicAction : IDriverAction
 {
+    public static readonly ActionParameter Mac = new("mac", "MAC address");
+    public static readonly ActionEntry Row = ActionEntry.Vmm("attach_nic", "Hot-plug the NIC marked ATTACH=YES in the action data.",
+        [DeployId, Mac, new("bridge", "bridge name"), new("model", "NIC model, or - for the default"), new("vn_mad", "virtual network driver"),
+         new ActionParameter("target", "tap device name").Optional(), VmId, VmHost], ActionEntry.ActionData, ActionEntry.Nothing, () => new AttachNicAction());
+
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
-        var domain = arguments.Required("deploy_id");
-        var macArgument = arguments.Optional("mac");
+        var domain = arguments[DeployId];
+        var macArgument = arguments.Optional(Mac);
         var data = ActionData.Parse(await context.ReadStdinAsync(cancellationToken).ConfigureAwait(false));
         if (data.Attaching("PCI") is { } element)
         {

@@ -1,6 +1,7 @@
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Live;
 using OneKvm.Remotes.Virsh;
+using OneKvm.Remotes.Driver;
+using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Live;
 
@@ -11,10 +12,14 @@ namespace OneKvm.Remotes.Live;
 /// </summary>
 internal sealed class DetachDiskAction : IDriverAction
 {
+    public static readonly ActionEntry Row = ActionEntry.Vmm("detach_disk", "Hot-unplug a disk by its target and check that it is gone.",
+        [DeployId, AttachDiskAction.DiskTargetPath, AttachDiskAction.Target, AttachDiskAction.TargetIndex.Optional(), VmId, VmHost],
+        ActionEntry.ActionData, ActionEntry.Nothing, () => new DetachDiskAction());
+
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
-        var domain = arguments.Required("deploy_id");
-        var target = arguments.Required("target");
+        var domain = arguments[DeployId];
+        var target = arguments[AttachDiskAction.Target];
         await DeviceDetach.For(context, domain, $"disk {target}", VirshCommand.Create("detach-disk", "--domain", domain, "--target", target),
             live => live.Disk(target) is not null).RunAsync(cancellationToken).ConfigureAwait(false);
     }

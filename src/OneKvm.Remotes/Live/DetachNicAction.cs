@@ -1,9 +1,10 @@
 using System.Xml.Linq;
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Live;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Xml;
 using OneKvm.Remotes.Live.Devices;
+using OneKvm.Remotes.Driver;
+using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Live;
 
@@ -16,9 +17,12 @@ namespace OneKvm.Remotes.Live;
 /// </summary>
 internal sealed class DetachNicAction : IDriverAction
 {
+    public static readonly ActionEntry Row = ActionEntry.Vmm("detach_nic", "Hot-unplug a NIC by its MAC and wait until the guest has released it.",
+        [DeployId, AttachNicAction.Mac, VmId, VmHost], ActionEntry.ActionData, ActionEntry.Nothing, () => new DetachNicAction());
+
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
-        var domain = arguments.Required("deploy_id");
+        var domain = arguments[DeployId];
         var stdin = await context.ReadStdinAsync(cancellationToken).ConfigureAwait(false);
         var pciElement = string.IsNullOrWhiteSpace(stdin) ? null : ActionData.Parse(stdin).Attaching("PCI");
         string device;
@@ -31,7 +35,7 @@ internal sealed class DetachNicAction : IDriverAction
         }
         else
         {
-            var mac = MacAddress.Require(arguments.Optional("mac"), "given as argument");
+            var mac = MacAddress.Require(arguments.Optional(AttachNicAction.Mac), "given as argument");
             device = $"NIC {mac}";
             find = live => live.Interface(mac);
         }

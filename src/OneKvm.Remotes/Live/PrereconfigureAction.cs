@@ -1,6 +1,7 @@
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
+using OneKvm.Remotes.Driver;
+using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Live;
 
@@ -11,10 +12,14 @@ namespace OneKvm.Remotes.Live;
 /// </summary>
 internal sealed class PrereconfigureAction : IDriverAction
 {
+    public static readonly ActionParameter ContextTarget = new("context_target", "target device of the context CD-ROM");
+    public static readonly ActionEntry Row = ActionEntry.Vmm("prereconfigure", "Eject the context CD-ROM before it is rebuilt.",
+        [DeployId, ContextTarget, VmId, VmHost], ActionEntry.ActionData, ActionEntry.Nothing, () => new PrereconfigureAction());
+
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
-        var domain = arguments.Required("deploy_id");
-        if (arguments.Optional("context_target") is not { } target)
+        var domain = arguments[DeployId];
+        if (arguments.Optional(ContextTarget) is not { } target)
         {
             context.Logger.NoContextTarget("eject");
             return;

@@ -1,7 +1,8 @@
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
+using OneKvm.Remotes.Driver;
+using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Live;
 
@@ -12,10 +13,14 @@ namespace OneKvm.Remotes.Live;
 /// </summary>
 internal sealed class ReconfigureAction : IDriverAction
 {
+    private static readonly ActionParameter IsoPath = new("iso_path", "the context ISO");
+    public static readonly ActionEntry Row = ActionEntry.Vmm("reconfigure", "Insert the rebuilt context ISO into the context CD-ROM.",
+        [DeployId, PrereconfigureAction.ContextTarget, IsoPath, VmId, VmHost], ActionEntry.ActionData, ActionEntry.Nothing, () => new ReconfigureAction());
+
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
-        var domain = arguments.Required("deploy_id");
-        if (arguments.Optional("context_target") is not { } target || arguments.Optional("iso_path") is not { } iso)
+        var domain = arguments[DeployId];
+        if (arguments.Optional(PrereconfigureAction.ContextTarget) is not { } target || arguments.Optional(IsoPath) is not { } iso)
         {
             context.Logger.NoContextTarget("insert");
             return;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Live;
@@ -7,6 +6,8 @@ using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Xml;
 using OneKvm.Remotes.Live.Devices;
 using OneKvm.Remotes.Logging;
+using OneKvm.Remotes.Driver;
+using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Live;
 
@@ -17,9 +18,12 @@ namespace OneKvm.Remotes.Live;
 /// </summary>
 internal sealed class ResizeAction : IDriverAction
 {
+    public static readonly ActionEntry Row = ActionEntry.Vmm("resize", "Change VCPUs and memory of a running domain.",
+        [DeployId, VmId, VmHost], ActionEntry.ActionData, ActionEntry.Nothing, () => new ResizeAction());
+
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
-        var domain = arguments.Required("deploy_id");
+        var domain = arguments[DeployId];
         var plan = ResizePlan.Read(ActionData.Parse(await context.ReadStdinAsync(cancellationToken).ConfigureAwait(false)));
         if (plan.MemoryMiB is { } memory)
         {
@@ -27,7 +31,7 @@ internal sealed class ResizeAction : IDriverAction
             // compaction helps the host find memory for a guest that grows; a shrunk guest returned some
             if (growing && context.Settings.CleanupMemoryOnStart)
             {
-                await MemoryCleanup.RunAsync(context, wait: true, cancellationToken).ConfigureAwait(false);
+                await MemoryCleanup.RunAsync(context.Logger, wait: true, cancellationToken).ConfigureAwait(false);
             }
             if (plan.HotplugMemory)
             {
@@ -41,7 +45,7 @@ internal sealed class ResizeAction : IDriverAction
             }
             if (!growing && context.Settings.CleanupMemoryOnStop)
             {
-                await MemoryCleanup.RunAsync(context, wait: false, cancellationToken).ConfigureAwait(false);
+                await MemoryCleanup.RunAsync(context.Logger, wait: false, cancellationToken).ConfigureAwait(false);
             }
         }
         if (plan.Vcpus is { } vcpus)

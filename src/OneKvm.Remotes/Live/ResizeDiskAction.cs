@@ -1,8 +1,9 @@
 using System.Globalization;
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Xml;
+using OneKvm.Remotes.Driver;
+using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Live;
 
@@ -13,13 +14,18 @@ namespace OneKvm.Remotes.Live;
 /// </summary>
 internal sealed class ResizeDiskAction : IDriverAction
 {
+    private static readonly ActionParameter DiskId = new("disk_id", "OpenNebula disk ID");
+    private static readonly ActionParameter Size = new("size", "new size in MiB");
+    public static readonly ActionEntry Row = ActionEntry.Vmm("resize_disk", "Grow a disk of a running domain.",
+        [DeployId, DiskId, Size, ActionDataBase64, ThisHost.Optional(), VmId, VmHost], ActionEntry.ActionData, ActionEntry.Nothing, () => new ResizeDiskAction());
+
     public TimeSpan InUseDelay { get; init; } = TimeSpan.FromSeconds(5);
 
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
-        var domain = arguments.Required("deploy_id");
-        var diskId = arguments.Required("disk_id");
-        var size = arguments.Required("size");
+        var domain = arguments[DeployId];
+        var diskId = arguments[DiskId];
+        var size = arguments[Size];
         if (!long.TryParse(size, NumberStyles.None, CultureInfo.InvariantCulture, out var mib) || mib < 1)
         {
             throw new UsageException($"The size '{size}' is not a whole number of MiB.");

@@ -1,5 +1,5 @@
 using System.Text;
-using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Kvmrc;
 
 namespace OneKvm.Remotes.Manual;
@@ -15,14 +15,21 @@ internal static class ManPages
     public const string ToolPage = "onekvm.1";
     public const string KvmrcPage = "onekvm-kvmrc.5";
 
-    public static void Write(string directory)
+    public static readonly ToolCommand Row = ToolCommand.Of(Command, 2, call => Write(call.Args[1], call.Actions, call.Commands)) with
+    {
+        Help = ("onekvm man DIR", $"write the man pages {ToolPage} and {KvmrcPage} under DIR"),
+        Manual = [("man DIR", $"For packaging: writes {ToolPage} and {KvmrcPage} under DIR.")],
+    };
+
+    public static int Write(string directory, IReadOnlyList<ActionEntry> actions, IReadOnlyList<ToolCommand> commands)
     {
         Directory.CreateDirectory(directory);
-        File.WriteAllText(Path.Combine(directory, ToolPage), Tool());
+        File.WriteAllText(Path.Combine(directory, ToolPage), Tool(actions, commands));
         File.WriteAllText(Path.Combine(directory, KvmrcPage), Kvmrc());
+        return Errors.ExitCodes.Success;
     }
 
-    public static string Tool()
+    public static string Tool(IReadOnlyList<ActionEntry> actions, IReadOnlyList<ToolCommand> commands)
     {
         var page = new Roff("ONEKVM", 1);
         page.Section("NAME").Text("onekvm - OpenNebula's KVM driver actions in one binary");
@@ -34,45 +41,27 @@ internal static class ManPages
             .Line(".B onekvm").Line(".I action").Line(".RI [ argument ...]");
         page.Section("DESCRIPTION")
             .Text("onekvm replaces the bash and Ruby scripts of OpenNebula's KVM driver remotes. Each action is an entry in the remotes tree "
-                + $"(/var/lib/one/remotes on the front-end, copied to every host by onehost sync): a small program that starts {ActionTable.BinaryRemotesPath} "
+                + $"(/var/lib/one/remotes on the front-end, copied to every host by onehost sync): a small program that starts {ActionEntry.BinaryRemotesPath} "
                 + "of its tree with the entry's name as argv[0]. onekvm runs the action named by argv[0], or the one named by its first argument. "
                 + "Actions are called like upstream's scripts: arguments, XML on stdin, the answer on stdout, log lines on stderr, exit 0 for success.")
             .Paragraph().Text("Settings come from the kvmrc of the tree the entry sits in, <remotes>/etc/vmm/kvm/kvmrc; see onekvm-kvmrc(5). "
                 + $"{RemotesLocation.KvmrcOverrideVariable}=FILE in the environment reads another file instead.");
-        page.Section("COMMANDS")
-            .Item("--list", "The action table: name, status, entry in the remotes tree, summary.")
-            .Item("--version", "The version of onekvm.")
-            .Item("kvmrc", "The effective value of every kvmrc parameter and where it comes from (kvmrc line, environment or default); "
-                + "skipped lines as WARN lines on stderr. Exit 1 if a value is invalid.")
-            .Item("doctor [--json] [--datastore DIR]...",
-                "Checks this host as the driver will use it and prints one line per finding, OK, WARN or FAIL, with what to do after \"->\": "
-                + "the remotes tree (the binary, every entry present, the entry program and starting this tree's binary, no upstream script in place of or beside an entry); "
-                + "kvmrc (where it was found, every line skipped, every invalid value); "
-                + "libvirt (virsh in PATH, LIBVIRT_URI answering as this user, the libvirtd and QEMU versions, /dev/kvm, qemu-img); "
-                + "sudo (each rule onekvm relies on, asked with sudo -n -l, never run); "
-                + "storage (the probes' state directory writable; free space in the system datastores of the OpenNebula domains present, from their system_datastore metadata, "
-                + "else in each directory of /var/lib/one/datastores, or in each DIR given: FAIL under 1 GiB, WARN under 10 %); "
-                + "probes (vm_state and vm_monitor answering within their periods, 5 and 30 s, against the OpenNebula domains present). "
-                + "--json prints the same as one JSON document. Nothing is changed on the host.")
-            .Item("doctor [--json] --hosts HOST... [--remote-dir DIR]",
-                "On the front-end: runs onekvm doctor --json on each HOST over ssh, as the user running it (oneadmin), from the tree onehost sync put in DIR "
-                + $"(default {Doctor.HostsCheck.DefaultRemoteDirectory}), prints each host's findings under its name, a FAIL for a host where it could not run, "
-                + "and whether every host runs the front-end's version of onekvm.")
-            .Item("layout DIR | layout --manifest", "For packaging: the entries of the remotes tree as symlinks under DIR, or the list of files the packages ship and move aside.")
-            .Item("man DIR", $"For packaging: writes {ToolPage} and {KvmrcPage} under DIR.")
-            .Item("sync-time DOMAIN [URI]", "Syncs a guest's clock through its agent (what restore and migrate start when SYNC_TIME=yes).")
-            .Item("action --help", "The arguments, stdin and answer of one action, on stderr.");
-        page.Section("ACTIONS");
-        foreach (var entry in ActionTable.All.Where(e => e.Kind != EntryKind.Tool))
+        page.Section("COMMANDS");
+        foreach (var (term, text) in commands.SelectMany(c => c.Manual).Append(("action --help", "The arguments, stdin and answer of one action, on stderr.")))
         {
-            page.Item(ActionCommandLine.UsageLine(entry),
+            page.Item(term, text);
+        }
+        page.Section("ACTIONS");
+        foreach (var entry in actions.Where(e => e.Kind != EntryKind.Tool))
+        {
+            page.Item(entry.UsageLine,
                 $"{entry.Summary} Entry: {entry.RemotesPath}. Reads on stdin: {entry.Stdin}. Answers: {entry.Answer}.");
         }
         page.Section("EXIT STATUS")
             .Text("Actions: 0 on success; otherwise non-zero, with one sentence saying what went wrong as the last line of stderr. Never 42 "
                 + "(which the driver takes as \"resync the remotes\"). doctor: 0 when every finding is OK, 1 when some are WARN, 2 when some are FAIL.");
         page.Section("FILES")
-            .Item(ActionTable.BinaryRemotesPath, "the binary, under the remotes tree")
+            .Item(ActionEntry.BinaryRemotesPath, "the binary, under the remotes tree")
             .Item(RemotesLocation.KvmrcRelativePath, "its settings, under the remotes tree")
             .Item("/usr/share/onekvm-remotes/upstream/", "where the packages move OpenNebula's files that onekvm replaces, until they are removed");
         page.Section("SEE ALSO").Text("onekvm-kvmrc(5), onehost(1)");
@@ -149,7 +138,7 @@ internal static class ManPages
         public Roff(string title, int section)
         {
             _text.Append(".TH ").Append(title).Append(' ').Append(section)
-                .Append(" \"\" \"onekvm ").Append(ToolCommands.Version).Append("\" \"OneKvm.Remotes\"\n");
+                .Append(" \"\" \"onekvm ").Append(ToolCommand.Version).Append("\" \"OneKvm.Remotes\"\n");
         }
 
         public Roff Section(string name) => Line(".SH " + name);

@@ -1,5 +1,5 @@
 using System.Xml.Linq;
-using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Logging;
@@ -40,7 +40,7 @@ internal sealed class DatastoreMove
         {
             throw new OneKvmException($"Domain {Domain} is shut off on {Host}: only a running domain can be moved live.");
         }
-        var plan = await StorageCopyPlan.ReadAsync(context, Virsh, Shell, Domain, Storage, "a live copy to another datastore", cancellationToken)
+        var plan = await StorageCopyPlan.ReadAsync(context.Settings, context.Logger, Virsh, Shell, Domain, Storage, "a live copy to another datastore", cancellationToken)
             .ConfigureAwait(false);
         var storage = plan.Storage;
         context.Logger.MovingDatastore(Domain, storage.SourceDirectory, storage.DestinationDirectory);
@@ -59,7 +59,7 @@ internal sealed class DatastoreMove
                 await Shell.RunOrFailAsync(disk.CreateCommand(path), $"Creating {path}", context.Settings.VirshTimeout, cancellationToken)
                     .ConfigureAwait(false);
             }
-            snapshots = await SnapshotCarry.TakeAsync(context, Virsh, Domain, Host, cancellationToken).ConfigureAwait(false);
+            snapshots = await SnapshotCarry.TakeAsync(context.Logger, Virsh, Domain, Host, cancellationToken).ConfigureAwait(false);
             foreach (var disk in plan.Live)
             {
                 copying.Add(disk);
@@ -83,7 +83,7 @@ internal sealed class DatastoreMove
             }
             if (snapshots is not null)
             {
-                await snapshots.PutBackAsync(context, Virsh, Host).ConfigureAwait(false);
+                await snapshots.PutBackAsync(context.Logger, Virsh, Host).ConfigureAwait(false);
             }
             await RemoveAsync(context, storage.DestinationDirectory, madeDirectory, problems).ConfigureAwait(false);
             var trouble = problems.Count > 0 ? "; but " + string.Join("; ", problems) : "";
@@ -113,7 +113,7 @@ internal sealed class DatastoreMove
                 .ConfigureAwait(false);
         }
         await RewriteMetadataAsync(context, info.Persistent).ConfigureAwait(false);
-        await snapshots!.PutBackAsync(context, Virsh, Host).ConfigureAwait(false);
+        await snapshots!.PutBackAsync(context.Logger, Virsh, Host).ConfigureAwait(false);
         context.Logger.MovedDatastore(Domain, storage.DestinationDirectory, plan.Live.Count);
     }
 

@@ -1,4 +1,4 @@
-using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Logging;
@@ -58,14 +58,14 @@ internal sealed class LiveMigration
             : null;
         if (context.Settings.CleanupMemoryOnStart)
         {
-            await MemoryCleanup.RunOnAsync(context, DestinationHost, wait: true, cancellationToken).ConfigureAwait(false);
+            await MemoryCleanup.RunOnAsync(context.Logger, context.Settings.VirshTimeout, DestinationHost, wait: true, cancellationToken).ConfigureAwait(false);
         }
         var destinationXml = copy is null ? null : await PrepareDestinationAsync(copy, cancellationToken).ConfigureAwait(false);
 
         SnapshotCarry snapshots;
         try
         {
-            snapshots = await SnapshotCarry.TakeAsync(context, Source, Domain, SourceHost, cancellationToken).ConfigureAwait(false);
+            snapshots = await SnapshotCarry.TakeAsync(context.Logger, Source, Domain, SourceHost, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (copy is not null && e is OneKvmException or OperationCanceledException)
         {
@@ -103,7 +103,7 @@ internal sealed class LiveMigration
         {
             await FinishSwitchoverAsync(context, destination, copy, info).ConfigureAwait(false);
         }
-        await snapshots.PutBackAsync(context, destination, DestinationHost).ConfigureAwait(false);
+        await snapshots.PutBackAsync(context.Logger, destination, DestinationHost).ConfigureAwait(false);
         // upstream's Ruby migrate takes SYNC_TIME=YES, its bash migrate_local only "yes"
         if (context.Entry.Name == "migrate" ? context.Settings.SyncTimeAfterMigrate : context.Settings.SyncTime)
         {
@@ -113,11 +113,11 @@ internal sealed class LiveMigration
         {
             if (SourceIsRemote)
             {
-                await MemoryCleanup.RunOnAsync(context, SourceHost, wait: false, CancellationToken.None).ConfigureAwait(false);
+                await MemoryCleanup.RunOnAsync(context.Logger, context.Settings.VirshTimeout, SourceHost, wait: false, CancellationToken.None).ConfigureAwait(false);
             }
             else
             {
-                await MemoryCleanup.RunAsync(context, wait: false, CancellationToken.None).ConfigureAwait(false);
+                await MemoryCleanup.RunAsync(context.Logger, wait: false, CancellationToken.None).ConfigureAwait(false);
             }
         }
     }
@@ -278,7 +278,7 @@ internal sealed class LiveMigration
             case MigratedDomainHost.Destination:
                 throw Failure($"Domain {Domain} moved to {DestinationHost} although virsh migrate failed ({failure}){trouble}.", inner);
             case MigratedDomainHost.Source:
-                await snapshots.PutBackAsync(context, Source, SourceHost).ConfigureAwait(false);
+                await snapshots.PutBackAsync(context.Logger, Source, SourceHost).ConfigureAwait(false);
                 if (copy is not null && await copy.RemoveFromDestinationAsync().ConfigureAwait(false) is { } leftover)
                 {
                     trouble += (trouble.Length == 0 ? "; but " : "; ") + leftover;

@@ -1,6 +1,6 @@
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Lifecycle;
+using OneKvm.Remotes.Driver;
+using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Migration;
 
@@ -13,11 +13,16 @@ namespace OneKvm.Remotes.Migration;
 /// </summary>
 internal sealed class MigrateAction : IDriverAction
 {
+    public static readonly ActionParameter DestHost = new("dest_host", "destination host");
+    public static readonly ActionParameter SrcHost = new("src_host", "source host");
+    public static readonly ActionEntry Row = ActionEntry.Vmm("migrate", "Live-migrate the domain to another host.",
+        [DeployId, DestHost, SrcHost.Optional(), VmId, VmHost], ActionEntry.ActionData, ActionEntry.Nothing, () => new MigrateAction());
+
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
-        var domain = arguments.Required("deploy_id");
-        var destinationHost = HypervisorUri.CheckHost(arguments.Required("dest_host"));
-        var sourceHost = arguments.Optional("src_host") ?? arguments.Optional("vm_host") ?? "this host";
+        var domain = arguments[DeployId];
+        var destinationHost = HypervisorUri.CheckHost(arguments[DestHost]);
+        var sourceHost = arguments.Optional(SrcHost) ?? arguments.Optional(VmHost) ?? "this host";
         var data = await MigrationInput.ReadAsync(context, cancellationToken).ConfigureAwait(false);
         if (MigrationInput.IsSameHost(sourceHost, destinationHost))
         {
@@ -26,8 +31,8 @@ internal sealed class MigrateAction : IDriverAction
                 Domain = domain,
                 Host = sourceHost,
                 Virsh = context.Virsh,
-                Shell = HostShell.Local(context, sourceHost),
-                Storage = MigrationInput.DatastoreChange(domain, destinationHost, data, arguments.Optional("vm_id")),
+                Shell = HostShell.Local(sourceHost),
+                Storage = MigrationInput.DatastoreChange(domain, destinationHost, data, arguments.Optional(VmId)),
             }.RunAsync(context, cancellationToken).ConfigureAwait(false);
             return;
         }
@@ -39,8 +44,8 @@ internal sealed class MigrateAction : IDriverAction
             DestinationHost = destinationHost,
             Source = context.Virsh,
             DestinationUri = HypervisorUri.For(context.Settings.QemuProtocol, destinationHost),
-            SourceShell = HostShell.Local(context, sourceHost),
-            VmId = arguments.Optional("vm_id"),
+            SourceShell = HostShell.Local(sourceHost),
+            VmId = arguments.Optional(VmId),
             SourceIsRemote = false,
         }.RunAsync(context, data, cancellationToken).ConfigureAwait(false);
     }

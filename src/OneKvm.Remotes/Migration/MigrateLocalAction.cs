@@ -1,6 +1,6 @@
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Lifecycle;
+using OneKvm.Remotes.Driver;
+using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Migration;
 
@@ -11,11 +11,14 @@ namespace OneKvm.Remotes.Migration;
 /// </summary>
 internal sealed class MigrateLocalAction : IDriverAction
 {
+    public static readonly ActionEntry Row = ActionEntry.Vmm("migrate_local", "Live-migrate the domain, driven from the front-end.",
+        [DeployId, MigrateAction.DestHost, MigrateAction.SrcHost, VmId, VmHost], ActionEntry.ActionData, ActionEntry.Nothing, () => new MigrateLocalAction());
+
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
-        var domain = arguments.Required("deploy_id");
-        var destinationHost = HypervisorUri.CheckHost(arguments.Required("dest_host"));
-        var sourceHost = HypervisorUri.CheckHost(arguments.Required("src_host"));
+        var domain = arguments[DeployId];
+        var destinationHost = HypervisorUri.CheckHost(arguments[MigrateAction.DestHost]);
+        var sourceHost = HypervisorUri.CheckHost(arguments[MigrateAction.SrcHost]);
         var data = await MigrationInput.ReadAsync(context, cancellationToken).ConfigureAwait(false);
         if (MigrationInput.IsSameHost(sourceHost, destinationHost))
         {
@@ -24,8 +27,8 @@ internal sealed class MigrateLocalAction : IDriverAction
                 Domain = domain,
                 Host = sourceHost,
                 Virsh = context.Virsh.WithUri(HypervisorUri.For(context.Settings.QemuProtocol, sourceHost)),
-                Shell = HostShell.Remote(context, sourceHost),
-                Storage = MigrationInput.DatastoreChange(domain, destinationHost, data, arguments.Optional("vm_id")),
+                Shell = HostShell.Remote(context.Settings.VirshTimeout, sourceHost),
+                Storage = MigrationInput.DatastoreChange(domain, destinationHost, data, arguments.Optional(VmId)),
             }.RunAsync(context, cancellationToken).ConfigureAwait(false);
             return;
         }
@@ -38,8 +41,8 @@ internal sealed class MigrateLocalAction : IDriverAction
             DestinationHost = destinationHost,
             Source = context.Virsh.WithUri(HypervisorUri.For(protocol, sourceHost)),
             DestinationUri = HypervisorUri.For(protocol, destinationHost),
-            SourceShell = HostShell.Remote(context, sourceHost),
-            VmId = arguments.Optional("vm_id"),
+            SourceShell = HostShell.Remote(context.Settings.VirshTimeout, sourceHost),
+            VmId = arguments.Optional(VmId),
             SourceIsRemote = true,
         }.RunAsync(context, data, cancellationToken).ConfigureAwait(false);
     }

@@ -11,15 +11,6 @@ internal static partial class MigrationLogMessages
     [LoggerMessage(Level = LogLevel.Information, Message = "Migrated {Domain} to {Destination} in {Seconds:0.0} s")]
     public static partial void Migrated(this ILogger logger, string domain, string destination, double seconds);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Dropped the metadata of {Count} snapshot(s) of {Domain} for the migration (libvirt refuses to migrate them)")]
-    public static partial void SnapshotsSetAside(this ILogger logger, int count, string domain);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Redefined snapshot {Name} of {Domain} on {Host}")]
-    public static partial void SnapshotCarried(this ILogger logger, string name, string domain, string host);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not redefine snapshot {Name} of {Domain} on {Host}: {Reason}")]
-    public static partial void SnapshotNotCarried(this ILogger logger, string name, string domain, string host, string reason);
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "The migration of {Domain} was interrupted; aborting its migration job on {Source}")]
     public static partial void MigrationInterrupted(this ILogger logger, string domain, string source);
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Xml.Linq;
-using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Logging;
@@ -43,7 +43,7 @@ internal sealed class StorageCopy
     public static async Task<StorageCopy> PlanAsync(DriverContext context, VirshRunner source, HostShell sourceShell, string domain,
         string destinationHost, MigrationStorage storage, CancellationToken cancellationToken)
     {
-        var plan = await StorageCopyPlan.ReadAsync(context, source, sourceShell, domain, storage, "a live copy to another host", cancellationToken)
+        var plan = await StorageCopyPlan.ReadAsync(context.Settings, context.Logger, source, sourceShell, domain, storage, "a live copy to another host", cancellationToken)
             .ConfigureAwait(false);
         return new StorageCopy(context, sourceShell, destinationHost, plan);
     }

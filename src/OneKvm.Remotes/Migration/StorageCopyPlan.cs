@@ -1,12 +1,14 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Xml.Linq;
-using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Xml;
+using Microsoft.Extensions.Logging;
+using OneKvm.Remotes.Kvmrc;
 
 namespace OneKvm.Remotes.Migration;
 
@@ -190,7 +192,7 @@ internal sealed class StorageCopyPlan
     /// the host that has them; nothing changes anywhere. Internal snapshots cannot follow a
     /// mirrored image (<paramref name="copy"/> names the copy in the refusal).
     /// </summary>
-    public static async Task<StorageCopyPlan> ReadAsync(DriverContext context, VirshRunner source, HostShell sourceShell, string domain,
+    public static async Task<StorageCopyPlan> ReadAsync(KvmSettings settings, ILogger logger, VirshRunner source, HostShell sourceShell, string domain,
         MigrationStorage storage, string copy, CancellationToken cancellationToken)
     {
         var dump = await source.RunOrFailAsync(VirshCommand.Create("dumpxml", "--domain", domain).WithReadOnly(),
@@ -202,7 +204,7 @@ internal sealed class StorageCopyPlan
         {
             // one call for every file: -e fails on a missing one, which libvirt would fail on later anyway
             var output = await sourceShell.RunOrFailAsync(["realpath", "-e", "--", .. files, storage.SourceDirectory],
-                $"Resolving the files of {domain}", context.Settings.VirshTimeout, cancellationToken).ConfigureAwait(false);
+                $"Resolving the files of {domain}", settings.VirshTimeout, cancellationToken).ConfigureAwait(false);
             var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             if (lines.Length != files.Count + 1)
             {
@@ -227,7 +229,7 @@ internal sealed class StorageCopyPlan
             }
             // -U: QEMU holds the image's lock while the VM runs
             var json = await sourceShell.RunOrFailAsync([QemuImg.Executable, "info", "-U", "--output=json", "--", disk.File],
-                $"qemu-img info of {disk.File}", context.Settings.VirshTimeout, cancellationToken).ConfigureAwait(false);
+                $"qemu-img info of {disk.File}", settings.VirshTimeout, cancellationToken).ConfigureAwait(false);
             var image = ImageInfo.Parse(json) ?? throw new OneKvmException($"qemu-img info did not describe {disk.File}.");
             if (image.Snapshots > 0)
             {
@@ -239,7 +241,7 @@ internal sealed class StorageCopyPlan
         var plan = StorageCopyPlan.Build(storage, xml, realPaths, images);
         foreach (var (target, why) in plan.NotCopied)
         {
-            context.Logger.DiskNotCopied(target, domain, why);
+            logger.DiskNotCopied(target, domain, why);
         }
         return plan;
     }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Monitoring;
+using OneKvm.Remotes.Driver;
+using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Monitoring;
 
@@ -11,9 +12,12 @@ namespace OneKvm.Remotes.Monitoring;
 /// </summary>
 internal sealed class PollAction : IDriverAction
 {
+    public static readonly ActionEntry Row = ActionEntry.Vmm("poll", "Report one domain's state and usage (legacy VMM poll).",
+        [DeployId, ThisHost.Optional(), VmId, VmHost], ActionEntry.ActionData, "STATE=... CPU=... MEMORY=... NETRX=... NETTX=...", () => new PollAction());
+
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
-        var domain = arguments.Required("deploy_id");
+        var domain = arguments[DeployId];
         var proc = ProcFs.Host;
         var domains = new HostDomains(context.Virsh, new QemuProcessFinder(proc));
         var found = await domains.OneAsync(domain, cancellationToken).ConfigureAwait(false);
@@ -30,7 +34,7 @@ internal sealed class PollAction : IDriverAction
         if (process is not null)
         {
             // the samples the monitor probe keeps for this host, so no sleep is needed here either
-            var files = ProbeStateFiles.For(context, arguments.Optional("host") ?? arguments.Optional("vm_host"));
+            var files = ProbeStateFiles.For(context.Environment, context.Logger, arguments.Optional(ThisHost) ?? arguments.Optional(VmHost));
             var samples = files.LoadSamples(proc);
             var meter = new CpuMeter(proc, context.SleepAsync, () => context.Logger);
             var usage = await meter.MeasureAsync([process], samples, cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,4 @@
-using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Driver;
 
 namespace OneKvm.Remotes.Monitoring;
 
@@ -10,7 +10,7 @@ internal static class ProbeArguments
 {
     public static (string? HostId, string? Host) Of(ActionArguments arguments)
     {
-        string?[] all = [arguments.Optional("host_id"), arguments.Optional("host"), .. arguments.Extra];
+        string?[] all = [arguments.Optional(ActionParameter.HostId), arguments.Optional(ActionParameter.HostName), .. arguments.Extra];
         var given = all.Where(a => a is not null).ToList();
         return given.Count switch
         {

@@ -1,5 +1,5 @@
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Logging;
+using Microsoft.Extensions.Logging;
 
 namespace OneKvm.Remotes.Monitoring;
 
@@ -11,25 +11,25 @@ namespace OneKvm.Remotes.Monitoring;
 /// </summary>
 internal sealed class ProbeStateFiles
 {
-    private readonly DriverContext _context;
+    private readonly ILogger _logger;
     private readonly string? _directory;
     private readonly string? _host;
 
-    private ProbeStateFiles(DriverContext context, string? directory, string? host)
+    private ProbeStateFiles(ILogger logger, string? directory, string? host)
     {
-        _context = context;
+        _logger = logger;
         _directory = directory;
         _host = host;
     }
 
-    public static ProbeStateFiles For(DriverContext context, string? host)
+    public static ProbeStateFiles For(Func<string, string?> environment, ILogger logger, string? host)
     {
-        var (directory, problem) = RuntimeDirectory.Resolve(context.Environment);
+        var (directory, problem) = RuntimeDirectory.Resolve(environment);
         if (problem is not null)
         {
-            context.Logger.NoStateDirectory(problem);
+            logger.NoStateDirectory(problem);
         }
-        return new ProbeStateFiles(context, directory, host);
+        return new ProbeStateFiles(logger, directory, host);
     }
 
     public string? SamplesPath => PathOf("cpu");
@@ -67,7 +67,7 @@ internal sealed class ProbeStateFiles
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            _context.Logger.StateNotSaved(path, e.Message);
+            _logger.StateNotSaved(path, e.Message);
         }
     }
 }

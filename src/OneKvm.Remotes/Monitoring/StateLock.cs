@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
-using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Driver;
 
 namespace OneKvm.Remotes.Monitoring;
 

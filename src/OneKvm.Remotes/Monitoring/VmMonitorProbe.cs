@@ -1,7 +1,7 @@
 using System.Text;
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Monitoring;
+using OneKvm.Remotes.Driver;
 
 namespace OneKvm.Remotes.Monitoring;
 
@@ -16,6 +16,10 @@ namespace OneKvm.Remotes.Monitoring;
 /// </summary>
 internal sealed class VmMonitorProbe : IDriverAction
 {
+    public static readonly ActionEntry Row = ActionEntry.Probe("vm_monitor", "im/kvm-probes.d/vm/monitor/vm_monitor",
+        "Monitor probe: usage of every OpenNebula VM on this host, from one domstats call.",
+        "VM = [ ID=..., DEPLOY_ID=..., MONITOR=<base64> ] per VM", () => new VmMonitorProbe());
+
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
         var (_, host) = ProbeArguments.Of(arguments);
@@ -28,7 +32,7 @@ internal sealed class VmMonitorProbe : IDriverAction
         // the counters were read during the call: its end is the time of the I/O samples
         var countedAt = proc.Uptime();
 
-        var files = ProbeStateFiles.For(context, host);
+        var files = ProbeStateFiles.For(context.Environment, context.Logger, host);
         var samples = files.LoadSamples(proc);
         var processes = vms.Select(v => v.Process).OfType<QemuProcess>().ToList();
         // the guest agents answer while the CPU is measured

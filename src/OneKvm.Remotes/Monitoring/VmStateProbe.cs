@@ -1,8 +1,8 @@
 using System.Globalization;
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Monitoring;
 using OneKvm.Remotes.Xml;
+using OneKvm.Remotes.Driver;
 
 namespace OneKvm.Remotes.Monitoring;
 
@@ -14,11 +14,15 @@ namespace OneKvm.Remotes.Monitoring;
 /// </summary>
 internal sealed class VmStateProbe : IDriverAction
 {
+    public static readonly ActionEntry Row = ActionEntry.Probe("vm_state", "im/kvm-probes.d/vm/status/vm_state",
+        "State probe: the state of every OpenNebula VM on this host that changed.",
+        "VM = [ ID=..., DEPLOY_ID=..., STATE=... ] per VM", () => new VmStateProbe());
+
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
         var (_, host) = ProbeArguments.Of(arguments);
         var syncSeconds = SyncSeconds(await context.ReadStdinAsync(cancellationToken).ConfigureAwait(false));
-        var files = ProbeStateFiles.For(context, host);
+        var files = ProbeStateFiles.For(context.Environment, context.Logger, host);
         // from the look at libvirt to the saved states: another probe running meanwhile would report the same changes
         using var stateLock = await StateLock.TakeAsync(context, files.StatesPath, cancellationToken).ConfigureAwait(false);
         var domains = new HostDomains(context.Virsh.WithAttempts(1), new QemuProcessFinder(ProcFs.Host));

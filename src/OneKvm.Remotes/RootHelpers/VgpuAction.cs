@@ -1,8 +1,7 @@
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
-using OneKvm.Remotes.Lifecycle;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Xml;
+using OneKvm.Remotes.Driver;
 
 namespace OneKvm.Remotes.RootHelpers;
 
@@ -21,6 +20,12 @@ namespace OneKvm.Remotes.RootHelpers;
 /// </summary>
 internal sealed class VgpuAction : IDriverAction
 {
+    private static readonly ActionParameter Action = new("action", "CREATE (before deploy), DELETE (after the domain stopped) or DATASTORE");
+    private static readonly ActionParameter Vm = new("vm", "<datastores>/<datastore id>/<vm id>/vm.xml, or the deploy id for DATASTORE");
+    public static readonly ActionEntry Row = ActionEntry.RootHelper("vgpu", false,
+        "Root helper (sudo): CREATE/DELETE the NVIDIA vGPUs (mediated devices) of vm.xml; DATASTORE prints a domain's VM directory.",
+        [Action, Vm], () => new VgpuAction());
+
     public const string Name = "vgpu";
     public const string MdevBus = "/sys/class/mdev_bus";
     public const string PciDevices = "/sys/bus/pci/devices";
@@ -30,8 +35,8 @@ internal sealed class VgpuAction : IDriverAction
 
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
-        var action = arguments.Required("action");
-        var vm = arguments.Required("vm");
+        var action = arguments[Action];
+        var vm = arguments[Vm];
         switch (action.ToLowerInvariant())
         {
             case "create":
@@ -50,7 +55,7 @@ internal sealed class VgpuAction : IDriverAction
                 MonitorClient.AskForPciDevices();
                 break;
             case "datastore":
-                var directory = await OneMetadata.SystemDatastoreAsync(context, vm, cancellationToken).ConfigureAwait(false)
+                var directory = await OneMetadata.SystemDatastoreAsync(context.Virsh, context.Settings, vm, cancellationToken).ConfigureAwait(false)
                     ?? throw new OneKvmException($"Datastore path not found: domain {vm} has no OpenNebula metadata naming its VM directory.");
                 await context.Stdout.WriteLineAsync(directory).ConfigureAwait(false);
                 break;

@@ -1,6 +1,6 @@
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
+using OneKvm.Remotes.Driver;
 
 namespace OneKvm.Remotes.RootHelpers;
 
@@ -18,6 +18,10 @@ namespace OneKvm.Remotes.RootHelpers;
 /// </summary>
 internal sealed class VirtiofsdAction : IDriverAction
 {
+    public static readonly ActionEntry Row = ActionEntry.RootHelper("virtiofsd.sh", true,
+        "Root helper (libvirt): runs the virtiofsd of VIRTIOFSD_BINARY_PATH with libvirt's arguments, sharing a directory below the datastores.",
+        [], () => new VirtiofsdAction());
+
     public const string Name = "virtiofsd.sh";
     public const string UnprivilegedUser = "oneadmin";
 

@@ -1,5 +1,5 @@
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Driver;
 
 namespace OneKvm.Remotes.RootHelpers;
 
@@ -16,6 +16,13 @@ namespace OneKvm.Remotes.RootHelpers;
 /// </summary>
 internal sealed class VtpmSetupAction : IDriverAction
 {
+    private static readonly ActionParameter Action = new("action", "recover (before deploy) or backup (before shutdown)");
+    private static readonly ActionParameter Uuid = new("uuid", "the domain's UUID");
+    private static readonly ActionParameter VmDir = new("vm_dir", "the VM directory, <datastores>/<datastore id>/<vm id>");
+    public static readonly ActionEntry Row = ActionEntry.RootHelper("vtpm_setup", false,
+        "Root helper (sudo): recover puts <vm_dir>/tpm into libvirt's swtpm state of the domain; backup copies that state back.",
+        [Action, Uuid, VmDir], () => new VtpmSetupAction());
+
     public const string Name = "vtpm_setup";
     public const string LibvirtStates = "/var/lib/libvirt/swtpm";
     public const string TpmDirectory = "tpm";
@@ -32,9 +39,9 @@ internal sealed class VtpmSetupAction : IDriverAction
 
     public Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
-        var action = arguments.Required("action");
-        var uuid = HelperArguments.Uuid(Name, arguments.Required("uuid"));
-        var vmDirectory = HelperArguments.VmDirectory(Name, arguments.Required("vm_dir"));
+        var action = arguments[Action];
+        var uuid = HelperArguments.Uuid(Name, arguments[Uuid]);
+        var vmDirectory = HelperArguments.VmDirectory(Name, arguments[VmDir]);
         switch (action)
         {
             case "recover":

@@ -1,8 +1,8 @@
-using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
-using OneKvm.Remotes.Migration;
+using Microsoft.Extensions.Logging;
 
 namespace OneKvm.Remotes.Snapshots;
 
@@ -32,7 +32,7 @@ internal sealed class SnapshotCarry
     public IEnumerable<string> Names => _dropped.Select(s => s.Name);
 
     /// <summary>Reads and drops the snapshot metadata of <paramref name="domain"/>; on failure puts back what it dropped.</summary>
-    public static async Task<SnapshotCarry> TakeAsync(DriverContext context, VirshRunner virsh, string domain, string host,
+    public static async Task<SnapshotCarry> TakeAsync(ILogger logger, VirshRunner virsh, string domain, string host,
         CancellationToken cancellationToken)
     {
         var list = await virsh.RunOrFailAsync(
@@ -68,15 +68,15 @@ internal sealed class SnapshotCarry
         }
         catch (Exception e) when (e is OneKvmException or OperationCanceledException)
         {
-            await carry.PutBackAsync(context, virsh, host).ConfigureAwait(false);
+            await carry.PutBackAsync(logger, virsh, host).ConfigureAwait(false);
             throw;
         }
-        context.Logger.SnapshotsSetAside(carry.Count, domain);
+        logger.SnapshotsSetAside(carry.Count, domain);
         return carry;
     }
 
     /// <summary>Redefines the dropped snapshots through <paramref name="virsh"/>; a failure is a warning, as upstream.</summary>
-    public async Task PutBackAsync(DriverContext context, VirshRunner virsh, string host)
+    public async Task PutBackAsync(ILogger logger, VirshRunner virsh, string host)
     {
         foreach (var (name, xml) in _dropped)
         {
@@ -90,11 +90,11 @@ internal sealed class SnapshotCarry
             {
                 // whatever interrupted the migration: the metadata must not be lost
                 await virsh.RunAsync(redefine, CancellationToken.None).ConfigureAwait(false);
-                context.Logger.SnapshotCarried(name, Domain, host);
+                logger.SnapshotCarried(name, Domain, host);
             }
             catch (VirshException e)
             {
-                context.Logger.SnapshotNotCarried(name, Domain, host, e is VirshTimeoutException ? e.Message : e.Reason());
+                logger.SnapshotNotCarried(name, Domain, host, e is VirshTimeoutException ? e.Message : e.Reason());
             }
         }
     }

@@ -1,10 +1,10 @@
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
-using OneKvm.Remotes.Lifecycle;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Xml;
+using OneKvm.Remotes.Driver;
+using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Snapshots;
 
@@ -15,10 +15,14 @@ namespace OneKvm.Remotes.Snapshots;
 /// </summary>
 internal sealed class SnapshotCreateAction : IDriverAction
 {
+    private static readonly ActionParameter SnapshotId = new("snapshot_id", "OpenNebula snapshot ID");
+    public static readonly ActionEntry Row = ActionEntry.Vmm("snapshot_create", "Create a system snapshot snap-<id> and answer its name.",
+        [DeployId, SnapshotId, VmId, VmHost], ActionEntry.ActionData, "the snapshot name (its hypervisor id)", () => new SnapshotCreateAction());
+
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
-        var domain = arguments.Required("deploy_id");
-        var id = arguments.Required("snapshot_id");
+        var domain = arguments[DeployId];
+        var id = arguments[SnapshotId];
         if (!DatastoreHook.IsPlainName(id))
         {
             throw new UsageException($"The snapshot id '{id}' is not a plain name.");
@@ -51,7 +55,7 @@ internal sealed class SnapshotCreateAction : IDriverAction
         }
         else
         {
-            await SnapshotMetadata.DumpAsync(context, domain, name, directory, cancellationToken).ConfigureAwait(false);
+            await SnapshotMetadata.DumpAsync(context.Virsh, context.Logger, domain, name, directory, cancellationToken).ConfigureAwait(false);
         }
         await context.Stdout.WriteLineAsync(name).ConfigureAwait(false);
     }
@@ -74,7 +78,7 @@ internal static class SnapshotActions
     {
         try
         {
-            return await OneMetadata.SystemDatastoreAsync(context, domain, cancellationToken).ConfigureAwait(false);
+            return await OneMetadata.SystemDatastoreAsync(context.Virsh, context.Settings, domain, cancellationToken).ConfigureAwait(false);
         }
         catch (VirshException e)
         {

@@ -1,9 +1,9 @@
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
-using OneKvm.Remotes.Lifecycle;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Host;
+using OneKvm.Remotes.Driver;
+using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Snapshots;
 
@@ -14,10 +14,13 @@ namespace OneKvm.Remotes.Snapshots;
 /// </summary>
 internal sealed class SnapshotDeleteAction : IDriverAction
 {
+    public static readonly ActionEntry Row = ActionEntry.Vmm("snapshot_delete", "Delete a system snapshot and its saved metadata.",
+        [DeployId, SnapshotRevertAction.SnapshotName, VmId, VmHost], ActionEntry.ActionData, ActionEntry.Nothing, () => new SnapshotDeleteAction());
+
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
-        var domain = arguments.Required("deploy_id");
-        var name = arguments.Required("snapshot_name");
+        var domain = arguments[DeployId];
+        var name = arguments[SnapshotRevertAction.SnapshotName];
         if (!DatastoreHook.IsPlainName(name))
         {
             throw new UsageException($"The snapshot name '{name}' is not a plain name.");
@@ -65,7 +68,7 @@ internal sealed class SnapshotDeleteAction : IDriverAction
             .Where(n => n.StartsWith(SnapshotFiles.Prefix, StringComparison.Ordinal));
         foreach (var other in remaining)
         {
-            await SnapshotMetadata.DumpAsync(context, domain, other, directory, cancellationToken).ConfigureAwait(false);
+            await SnapshotMetadata.DumpAsync(context.Virsh, context.Logger, domain, other, directory, cancellationToken).ConfigureAwait(false);
         }
     }
 }

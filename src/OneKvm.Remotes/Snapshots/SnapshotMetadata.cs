@@ -1,11 +1,11 @@
 using System.Xml.Linq;
-using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Xml;
-using OneKvm.Remotes.Lifecycle;
+using Microsoft.Extensions.Logging;
 
 namespace OneKvm.Remotes.Snapshots;
 
@@ -39,7 +39,7 @@ internal static class SnapshotMetadata
     }
 
     /// <summary>Redefines every snap-*.xml of <paramref name="directory"/>, in numeric order; a failure is a warning, as upstream.</summary>
-    public static async Task RedefineAllAsync(DriverContext context, string domain, string uuid, string directory,
+    public static async Task RedefineAllAsync(VirshRunner virsh, ILogger logger, string domain, string uuid, string directory,
         CancellationToken cancellationToken)
     {
         foreach (var file in SnapshotFiles.InOrder(directory))
@@ -53,18 +53,18 @@ internal static class SnapshotMetadata
                 // through stdin: the file stays as it was, and needs no rewrite to be read back
                 var command = VirshCommand.Create("snapshot-create", "--domain", domain, "--xmlfile", "/dev/stdin", "--redefine")
                     .WithStandardInput(xml);
-                await context.Virsh.RunAsync(command, cancellationToken).ConfigureAwait(false);
-                context.Logger.SnapshotRedefined(Path.GetFileName(file), domain);
+                await virsh.RunAsync(command, cancellationToken).ConfigureAwait(false);
+                logger.SnapshotRedefined(Path.GetFileName(file), domain);
             }
             catch (Exception e) when (e is OneKvmException or IOException or UnauthorizedAccessException)
             {
-                context.Logger.SnapshotNotRedefined(file, domain, Reason(e));
+                logger.SnapshotNotRedefined(file, domain, Reason(e));
             }
         }
     }
 
     /// <summary>Writes the snapshot's metadata to &lt;directory&gt;/&lt;name&gt;.xml; a failure is a warning, as upstream.</summary>
-    public static async Task<bool> DumpAsync(DriverContext context, string domain, string name, string directory,
+    public static async Task<bool> DumpAsync(VirshRunner virsh, ILogger logger, string domain, string name, string directory,
         CancellationToken cancellationToken)
     {
         var path = SnapshotFiles.PathOf(directory, name);
@@ -72,13 +72,13 @@ internal static class SnapshotMetadata
         {
             var command = VirshCommand.Create("snapshot-dumpxml", "--domain", domain, "--snapshotname", name, "--security-info")
                 .RetriedWhileBlockJob();
-            var result = await BlockJobRetry.Runner(context.Virsh).RunAsync(command, cancellationToken).ConfigureAwait(false);
+            var result = await BlockJobRetry.Runner(virsh).RunAsync(command, cancellationToken).ConfigureAwait(false);
             AtomicFile.WriteAllText(path, result.StandardOutput, FileMode);
             return true;
         }
         catch (Exception e) when (e is OneKvmException or IOException or UnauthorizedAccessException)
         {
-            context.Logger.SnapshotNotDumped(name, path, Reason(e));
+            logger.SnapshotNotDumped(name, path, Reason(e));
             return false;
         }
     }

@@ -1,6 +1,6 @@
-using OneKvm.Remotes.Dispatch;
-using OneKvm.Remotes.Lifecycle;
 using OneKvm.Remotes.Virsh;
+using OneKvm.Remotes.Driver;
+using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Snapshots;
 
@@ -10,10 +10,14 @@ namespace OneKvm.Remotes.Snapshots;
 /// </summary>
 internal sealed class SnapshotRevertAction : IDriverAction
 {
+    public static readonly ActionParameter SnapshotName = new("snapshot_name", "snapshot name (snap-<id>)");
+    public static readonly ActionEntry Row = ActionEntry.Vmm("snapshot_revert", "Revert the domain to a system snapshot.",
+        [DeployId, SnapshotName, VmId, VmHost], ActionEntry.ActionData, ActionEntry.Nothing, () => new SnapshotRevertAction());
+
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
-        var domain = arguments.Required("deploy_id");
-        var name = arguments.Required("snapshot_name");
+        var domain = arguments[DeployId];
+        var name = arguments[SnapshotName];
         var revert = VirshCommand.Create("snapshot-revert", "--domain", domain, "--snapshotname", name, "--force")
             .WithoutTimeout().RetriedWhileBlockJob();
         await BlockJobRetry.Runner(context.Virsh)

@@ -1,7 +1,7 @@
 using System.Xml.Linq;
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Xml;
+using OneKvm.Remotes.Kvmrc;
 
 namespace OneKvm.Remotes.Virsh;
 
@@ -10,7 +10,7 @@ namespace OneKvm.Remotes.Virsh;
 /// shutdown's up-and-ACPI check, vTPM backup and vGPU release, and the cancel it may end
 /// in, share one dumpxml and one metadata call.
 /// </summary>
-internal sealed class DomainReadings(DriverContext context, string domain)
+internal sealed class DomainReadings(VirshRunner virsh, KvmSettings settings, string domain)
 {
     private XElement? _xml;
     private (string? Directory, bool Read) _vmDirectory;
@@ -22,7 +22,7 @@ internal sealed class DomainReadings(DriverContext context, string domain)
     {
         if (_xml is null)
         {
-            var dump = await context.Virsh.RunOrFailAsync(DumpXml, DumpXmlFailure, cancellationToken).ConfigureAwait(false);
+            var dump = await virsh.RunOrFailAsync(DumpXml, DumpXmlFailure, cancellationToken).ConfigureAwait(false);
             _xml = Parse(dump);
         }
         return _xml;
@@ -33,7 +33,7 @@ internal sealed class DomainReadings(DriverContext context, string domain)
     {
         if (_xml is null)
         {
-            var dump = await context.Virsh.TryRunAsync(DumpXml, cancellationToken).ConfigureAwait(false);
+            var dump = await virsh.TryRunAsync(DumpXml, cancellationToken).ConfigureAwait(false);
             if (!dump.Succeeded)
             {
                 return VirshErrors.IsDomainNotFound(dump.StandardError)
@@ -53,7 +53,7 @@ internal sealed class DomainReadings(DriverContext context, string domain)
     {
         if (!_vmDirectory.Read)
         {
-            _vmDirectory = (await OneMetadata.SystemDatastoreAsync(context, domain, cancellationToken).ConfigureAwait(false), true);
+            _vmDirectory = (await OneMetadata.SystemDatastoreAsync(virsh, settings, domain, cancellationToken).ConfigureAwait(false), true);
         }
         return _vmDirectory.Directory;
     }

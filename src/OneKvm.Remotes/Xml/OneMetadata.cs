@@ -1,6 +1,6 @@
-using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Xml;
+using OneKvm.Remotes.Kvmrc;
 
 namespace OneKvm.Remotes.Xml;
 
@@ -14,12 +14,11 @@ internal static class OneMetadata
     public const string SystemDatastoreElement = "system_datastore";
 
     /// <summary>The VM directory in the system datastore, or null when the domain carries no such metadata.</summary>
-    public static async Task<string?> SystemDatastoreAsync(DriverContext context, string domain, CancellationToken cancellationToken)
+    public static async Task<string?> SystemDatastoreAsync(VirshRunner virsh, KvmSettings settings, string domain, CancellationToken cancellationToken)
     {
-        var settings = context.Settings;
         var command = VirshCommand.Create("metadata", "--domain", domain, "--uri", settings.LibvirtMetadataUri,
             "--key", settings.LibvirtMetadataKey).WithReadOnly();
-        var result = await context.Virsh.TryRunAsync(command, cancellationToken).ConfigureAwait(false);
+        var result = await virsh.TryRunAsync(command, cancellationToken).ConfigureAwait(false);
         if (!result.Succeeded)
         {
             return result.StandardError.Contains("metadata not found", StringComparison.OrdinalIgnoreCase)

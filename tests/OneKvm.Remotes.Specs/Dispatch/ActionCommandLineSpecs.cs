@@ -1,4 +1,5 @@
 using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Errors;
 using Xunit;
 
@@ -13,9 +14,9 @@ public sealed class ActionCommandLineSpecs
     {
         var args = ActionCommandLine.Parse(Reboot, ["one-7", "node1", "7", "node1"]);
 
-        Assert.Equal("one-7", args.Required("deploy_id"));
-        Assert.Equal("node1", args.Optional("host"));
-        Assert.Equal("7", args.Optional("vm_id"));
+        Assert.Equal("one-7", args[ActionParameter.DeployId]);
+        Assert.Equal("node1", args.Optional(ActionParameter.ThisHost));
+        Assert.Equal("7", args.Optional(ActionParameter.VmId));
         Assert.Empty(args.Extra);
     }
 
@@ -30,8 +31,8 @@ public sealed class ActionCommandLineSpecs
     {
         var args = ActionCommandLine.Parse(Reboot, ["one-7", hostile]);
 
-        Assert.Equal("one-7", args.Required("deploy_id"));
-        Assert.Equal(hostile, args.Optional("host"));
+        Assert.Equal("one-7", args[ActionParameter.DeployId]);
+        Assert.Equal(hostile, args.Optional(ActionParameter.ThisHost));
     }
 
     [Fact]
@@ -39,7 +40,7 @@ public sealed class ActionCommandLineSpecs
     {
         var args = ActionCommandLine.Parse(Reboot, ["--help", "host"]);
 
-        Assert.Equal("--help", args.Required("deploy_id"));
+        Assert.Equal("--help", args[ActionParameter.DeployId]);
     }
 
     [Fact]
@@ -66,7 +67,7 @@ public sealed class ActionCommandLineSpecs
     {
         var args = ActionCommandLine.Parse(Reboot, [""]);
 
-        Assert.Throws<UsageException>(() => args.Required("deploy_id"));
+        Assert.Throws<UsageException>(() => args[ActionParameter.DeployId]);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Lifecycle;
 using OneKvm.Remotes.Specs.Infrastructure;

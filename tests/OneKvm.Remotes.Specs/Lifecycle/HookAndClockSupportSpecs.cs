@@ -1,4 +1,5 @@
 using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Specs.Infrastructure;
 using Xunit;
 
@@ -18,7 +19,7 @@ public sealed class HookAndClockSupportSpecs : IDisposable
         var parsed = ActionCommandLine.Parse(entry, args);
 
         Assert.Equal(args, parsed.Given);
-        Assert.Null(parsed.Optional("deploy_id"));
+        Assert.Null(parsed.Optional(ActionParameter.DeployId));
     }
 
     [Theory]

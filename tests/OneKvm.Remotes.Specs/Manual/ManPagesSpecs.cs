@@ -1,4 +1,5 @@
 using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Kvmrc;
 using OneKvm.Remotes.Manual;
 using Xunit;
@@ -11,11 +12,11 @@ public sealed class ManPagesSpecs
     [Fact]
     public void Onekvm_1_documents_every_action_of_the_table_with_its_arguments_and_the_operator_commands()
     {
-        var page = ManPages.Tool();
+        var page = ManPages.Tool(ActionTable.All, ActionTable.Commands);
 
         foreach (var entry in RemotesLayout.Entries)
         {
-            Assert.Contains(ActionCommandLine.UsageLine(entry).Replace("-", "\\-", StringComparison.Ordinal), page);
+            Assert.Contains(entry.UsageLine.Replace("-", "\\-", StringComparison.Ordinal), page);
             Assert.Contains(entry.RemotesPath.Replace("-", "\\-", StringComparison.Ordinal), page);
         }
         Assert.Contains("doctor", page);
@@ -43,7 +44,7 @@ public sealed class ManPagesSpecs
     [Fact]
     public void No_line_of_either_page_starts_a_roff_request_by_accident()
     {
-        foreach (var page in new[] { ManPages.Tool(), ManPages.Kvmrc() })
+        foreach (var page in new[] { ManPages.Tool(ActionTable.All, ActionTable.Commands), ManPages.Kvmrc() })
         {
             foreach (var line in page.Split('\n').Where(l => l.StartsWith('.') || l.StartsWith('\'')))
             {

@@ -1,5 +1,6 @@
 using System.Text;
 using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Monitoring;
 using Xunit;
 

@@ -1,4 +1,5 @@
 using OneKvm.Remotes.Dispatch;
+using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.RootHelpers;
 using OneKvm.Remotes.Specs.Infrastructure;
 using Xunit;

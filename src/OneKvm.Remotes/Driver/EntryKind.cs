@@ -1,4 +1,4 @@
-namespace OneKvm.Remotes.Dispatch;
+namespace OneKvm.Remotes.Driver;
 
 internal enum EntryKind
 {

@@ -1,6 +1,5 @@
-using OneKvm.Remotes.Dispatch;
 
-namespace OneKvm.Remotes.Dispatch;
+namespace OneKvm.Remotes.Driver;
 
 /// <summary>One driver action. Throw a OneKvmException to fail with its sentence; write the answer to context.Stdout.</summary>
 internal interface IDriverAction

@@ -1,4 +1,5 @@
-namespace OneKvm.Remotes.Dispatch;
+
+namespace OneKvm.Remotes.Driver;
 
 /// <summary>
 /// Where the remotes tree that started this process is, and so where its kvmrc is:
@@ -60,7 +61,7 @@ internal sealed record RemotesLocation(string Root, string KvmrcPath, string How
         if (processPath is not null)
         {
             var directory = Path.GetDirectoryName(processPath)!;
-            var root = StripEntryDirectory(directory, ActionTable.Tool.RemotesDirectory)
+            var root = StripEntryDirectory(directory, ActionEntry.BinaryDirectory)
                 ?? Path.GetFullPath(Path.Combine(directory, "..", ".."));
             return (root, $"from the binary at {processPath}");
         }

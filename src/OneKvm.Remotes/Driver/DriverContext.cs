@@ -3,7 +3,7 @@ using OneKvm.Remotes.Kvmrc;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
 
-namespace OneKvm.Remotes.Dispatch;
+namespace OneKvm.Remotes.Driver;
 
 /// <summary>
 /// Everything one action call works with: its entry, its log, its settings (kvmrc

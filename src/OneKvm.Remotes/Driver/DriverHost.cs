@@ -1,6 +1,6 @@
 using OneKvm.Remotes.Virsh;
 
-namespace OneKvm.Remotes.Dispatch;
+namespace OneKvm.Remotes.Driver;
 
 /// <summary>
 /// What an invocation receives from the process around it. Tests build their own
@@ -16,7 +16,8 @@ internal sealed record DriverHost(
     Func<TimeSpan, CancellationToken, Task> Sleep,
     TimeProvider Time)
 {
-    public static DriverHost FromProcess() => new(
+    /// <param name="scrubProcessEnvironment">what empties the environment before a root helper runs (RootHelpers/RootEnvironment.cs)</param>
+    public static DriverHost FromProcess(Action scrubProcessEnvironment) => new(
         System.Environment.GetEnvironmentVariable,
         // invalid UTF-8 is an error, never silently replaced (a domain name would change)
         new StreamReader(Console.OpenStandardInput(), new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true), false),
@@ -27,7 +28,7 @@ internal sealed record DriverHost(
         Task.Delay,
         TimeProvider.System)
     {
-        ScrubProcessEnvironment = RootHelpers.RootEnvironment.ScrubProcess,
+        ScrubProcessEnvironment = scrubProcessEnvironment,
     };
 
     /// <summary>Empties the process environment before a root helper runs; a no-op in tests, whose process it is not.</summary>

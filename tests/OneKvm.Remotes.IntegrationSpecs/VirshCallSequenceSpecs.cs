@@ -93,12 +93,29 @@ public sealed class VirshCallSequenceSpecs(VirshCallSequenceSpecs.TranscriptGues
         var xml = Registered(virsh, scratch, scratch.Diskless("save"));
         await scratch.StartAsync(xml);
         var data = LifecycleXml.ActionData(scratch.VmId);
-        // the checkpoint file's identity (device, inode, modification time) in restore's marker
-        virsh.Pattern(@"identity=\\?""[^""\\]*\\?""", "identity=\"<CHECKPOINT-IDENTITY>\"");
+        SavedImage(virsh);
 
         ProtocolAssert.Succeeded(await virsh.RunAsync("save", data, xml.Name, scratch.Checkpoint, "localhost", scratch.Vm, "localhost"));
         ProtocolAssert.Succeeded(await virsh.RunAsync("restore", data, scratch.Checkpoint, "localhost", "", scratch.Vm, "localhost"));
 
+        virsh.Verify();
+    }
+
+    [Fact]
+    public async Task A_restore_whose_virsh_restore_keeps_failing_transiently_calls_virsh_the_same_way()
+    {
+        using var virsh = new VirshTranscript(failingVerb: "restore");
+        await using var scratch = new Scratch("argv-restore-fault");
+        var xml = Registered(virsh, scratch, scratch.Diskless("restore-fault"));
+        await scratch.StartAsync(xml);
+        var data = LifecycleXml.ActionData(scratch.VmId);
+        SavedImage(virsh);
+        var driver = virsh.Driver.WithKvmrc("VIRSH_RETRIES=2\n");
+
+        ProtocolAssert.Succeeded(await virsh.RunAsync(driver, "save", data, xml.Name, scratch.Checkpoint, "localhost", scratch.Vm, "localhost"));
+        var error = ProtocolAssert.Failed(await virsh.RunAsync(driver, "restore", data, scratch.Checkpoint, "localhost", "", scratch.Vm, "localhost"));
+
+        Assert.Contains("failed to connect to the hypervisor", error, StringComparison.Ordinal);
         virsh.Verify();
     }
 
@@ -303,6 +320,16 @@ public sealed class VirshCallSequenceSpecs(VirshCallSequenceSpecs.TranscriptGues
     private string ExecData(string command) =>
         $"<VMM_DRIVER_ACTION_DATA><HOST>localhost</HOST><VM><ID>{guest.Vm}</ID><TEMPLATE><QEMU_GA_EXEC>" +
         $"<COMMAND><![CDATA[{command}]]></COMMAND></QEMU_GA_EXEC></TEMPLATE></VM></VMM_DRIVER_ACTION_DATA>";
+
+    /// <summary>
+    /// What the XML of a saved image holds that differs between runs or hosts: the checkpoint file's identity (device,
+    /// inode, modification time) in restore's marker, and the machine type libvirt expanded with this host's QEMU version.
+    /// </summary>
+    private static void SavedImage(VirshTranscript virsh)
+    {
+        virsh.Pattern(@"identity=\\?""[^""\\]*\\?""", "identity=\"<CHECKPOINT-IDENTITY>\"");
+        virsh.Pattern(@"machine=\\?""pc-i440fx-[0-9.]+\\?""", "machine=\"<MACHINE>\"");
+    }
 
     /// <summary>Registers the guest's domain name and VM id.</summary>
     private void Guest(VirshTranscript virsh)

@@ -8,41 +8,60 @@ namespace OneKvm.Remotes.IntegrationSpecs.Infrastructure;
 
 /// <summary>
 /// The virsh calls a run of actions makes, as a text to compare with a golden file: a logging
-/// virsh first on the PATH of onekvm appends each call's argv (every argument quoted by bash's
-/// printf %q, so spaces, quotes and newlines stay unambiguous), and what it reads from /dev/stdin,
-/// to a log and execs the real /usr/bin/virsh. Each action run adds a header (entry, arguments, exit status) and the calls
-/// it made. What differs between runs is replaced by placeholders: the names a test registers
-/// (domains, VM ids, MACs, directories), this run's directory, UUIDs. A call repeated right
-/// after itself (a wait loop polling domstate) is written once: how often a loop polls depends
-/// on timing, which call it polls with does not.
+/// virsh first on the PATH of onekvm runs the real /usr/bin/virsh and appends to a log each call's
+/// argv (every argument quoted by bash's printf %q, so spaces, quotes and newlines stay
+/// unambiguous), what it read from /dev/stdin (after &lt;&lt;&lt;) and its exit status. Each action run
+/// adds a header (entry, arguments, exit status) and the calls it made. What differs between runs
+/// is replaced by placeholders: the names a test registers (domains, VM ids, MACs, directories),
+/// this run's directory, UUIDs, and what a test's patterns match. A read-only call repeated right
+/// after itself (a wait loop polling domstate or dumpxml) is written once: how often a loop polls
+/// depends on timing, which call it polls with does not. Every other call is written each time it
+/// is made, so a retry shows.
 /// </summary>
 public sealed partial class VirshTranscript : IDisposable
 {
+    /// <summary>What the logging virsh answers for an injected failure: an error libvirt calls transient.</summary>
+    public const string InjectedError = "error: failed to connect to the hypervisor";
+
     private readonly StringBuilder _text = new();
     private readonly List<(string Literal, string Placeholder)> _placeholders = [];
     private readonly List<(Regex Pattern, string Replacement)> _patterns = [];
     private readonly string _log;
 
-    public VirshTranscript()
+    /// <param name="failingVerb">a virsh command (restore, save...) the logging virsh fails with <see cref="InjectedError"/>, without running it</param>
+    public VirshTranscript(string? failingVerb = null)
     {
         Directory = TestPaths.NewScratchDirectory("argv");
         _log = Path.Combine(Directory, "virsh.log");
         var realVirsh = new[] { "/usr/bin/virsh", "/bin/virsh" }.First(File.Exists);
-        // one write per call (O_APPEND), so calls of parallel children never interleave within a line
-        // what a call reads from /dev/stdin (a device's or a domain's XML) is part of the call: logged after <<<
+        // one write per call (O_APPEND), written when the call ends: calls of parallel children never interleave within a line
         ExecutableFile.Write(Path.Combine(Directory, "virsh"), $$"""
             #!/bin/bash
             line="virsh$(printf ' %q' "$@")"
+            reads_stdin=no
             for arg in "$@"; do
-              if [ "$arg" = /dev/stdin ]; then
-                input=$(cat; printf x)
-                input=${input%x}
-                printf '%s <<< %q\n' "$line" "$input" >> '{{_log}}'
-                exec {{realVirsh}} "$@" < <(printf '%s' "$input")
+              [ "$arg" = /dev/stdin ] && reads_stdin=yes
+            done
+            if [ $reads_stdin = yes ]; then
+              input=$(cat; printf x)
+              input=${input%x}
+              line="$line <<< $(printf '%q' "$input")"
+            fi
+            for arg in "$@"; do
+              if [ -n '{{failingVerb}}' ] && [ "$arg" = '{{failingVerb}}' ]; then
+                echo '{{InjectedError}}' >&2
+                printf '%s -> exit 1 (injected)\n' "$line" >> '{{_log}}'
+                exit 1
               fi
             done
-            printf '%s\n' "$line" >> '{{_log}}'
-            exec {{realVirsh}} "$@"
+            if [ $reads_stdin = yes ]; then
+              {{realVirsh}} "$@" < <(printf '%s' "$input")
+            else
+              {{realVirsh}} "$@"
+            fi
+            status=$?
+            printf '%s -> exit %d\n' "$line" $status >> '{{_log}}'
+            exit $status
 
             """);
         Driver = Driver.Staged.WithPathFirst(Directory);
@@ -118,7 +137,7 @@ public sealed partial class VirshTranscript : IDisposable
         string? previous = null;
         foreach (var call in TakeCalls())
         {
-            if (call != previous)
+            if (call != previous || !call.Contains(" --readonly ", StringComparison.Ordinal))
             {
                 _text.Append("  ").Append(call).Append('\n');
             }

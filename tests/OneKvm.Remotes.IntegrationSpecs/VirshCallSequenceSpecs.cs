@@ -15,8 +15,10 @@ namespace OneKvm.Remotes.IntegrationSpecs;
 /// A refactoring that keeps behaviour keeps these transcripts; one that changes a call on purpose
 /// shows it in the diff of the golden file (ONEKVM_ACCEPT_GOLDEN=1 rewrites them). The goldens were
 /// recorded from the binary of commit fa18326, before the renovation of issue 11.
-/// The tiny guest (room to grow, as LiveResizeSpecs) is booted once for the class; diskless domains
-/// serve the actions that need no guest.
+/// The tiny guest (with qemu-ga for exec, room to grow for resize) is booted once for the class, and
+/// two peer libvirtds (B and C, as MigrateSpecs) serve migrate and migrate_local; diskless domains serve
+/// the actions that need no guest. Not here, because they call no virsh: save.ceph and restore.ceph
+/// (rbd), the root helpers (vtpm_setup, vgpu, virtiofsd.sh).
 /// </summary>
 public sealed class VirshCallSequenceSpecs(VirshCallSequenceSpecs.TranscriptGuest guest, PeerHypervisors peers)
     : IClassFixture<VirshCallSequenceSpecs.TranscriptGuest>, IClassFixture<PeerHypervisors>

@@ -204,6 +204,25 @@ public sealed class VirshCallSequenceSpecs(VirshCallSequenceSpecs.TranscriptGues
     }
 
     [Fact]
+    public async Task Detaching_a_nic_no_guest_ever_releases_asks_again_and_calls_virsh_the_same_way()
+    {
+        using var virsh = new VirshTranscript();
+        await using var scratch = new Scratch("argv-stuck-nic");
+        var mac = virsh.Name(LiveChecks.Mac(), "<MAC>");
+        // no guest OS: the unplug request is never answered, so every attempt is made, whatever the machine's load
+        var xml = Registered(virsh, scratch, scratch.Diskless("stuck-nic").WithDevice(new XElement("interface", new XAttribute("type", "ethernet"),
+            new XElement("mac", new XAttribute("address", mac)), new XElement("model", new XAttribute("type", "virtio")))));
+        await scratch.StartAsync(xml);
+        // the tap device libvirt named
+        virsh.Pattern(@"vnet\d+", "vnet<N>");
+
+        ProtocolAssert.Failed(await virsh.RunAsync(virsh.Driver.WithKvmrc("VIRSH_RETRIES=2\n"),
+            "detach_nic", VmDocument.Create(scratch.VmId).ToString(), xml.Name, mac, scratch.Vm, "localhost"));
+
+        virsh.Verify();
+    }
+
+    [Fact]
     public async Task Resize_and_poll_of_a_running_guest_call_virsh_the_same_way()
     {
         using var virsh = new VirshTranscript();

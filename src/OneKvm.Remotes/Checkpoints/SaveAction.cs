@@ -52,7 +52,7 @@ internal sealed class SaveAction : IDriverAction
         {
             CreateEmpty(file);
             created = true;
-            var save = VirshCommand.Create("save", "--domain", domain, "--file", file).WithoutTimeout().RetriedWhileBlockJob();
+            var save = VirshCommand.Create("save", "--domain", domain, "--file", file).WithoutDeadline().RetriedWhileBlockJob();
             await BlockJobRetry.Runner(context.Virsh).RunOrFailAsync(save, $"Could not save domain {domain} to {file}", cancellationToken)
                 .ConfigureAwait(false);
         }

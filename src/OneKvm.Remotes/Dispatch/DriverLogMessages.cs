@@ -26,18 +26,6 @@ internal static partial class DriverLogMessages
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Detail}")]
     public static partial void UnexpectedDetail(this ILogger logger, string detail);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "memory cleanup (sysctl vm.drop_caches, vm.compact_memory) failed: {Reason}")]
-    public static partial void MemoryCleanupFailed(this ILogger logger, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "memory cleanup could not run: {Reason}")]
-    public static partial void MemoryCleanupCannotRun(this ILogger logger, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "memory cleanup on {Host} (sudo sysctl vm.drop_caches, vm.compact_memory) failed: {Reason}")]
-    public static partial void MemoryCleanupOnHostFailed(this ILogger logger, string host, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "memory cleanup on {Host} could not run: {Reason}")]
-    public static partial void MemoryCleanupOnHostCannotRun(this ILogger logger, string host, string reason);
-
     [LoggerMessage(Level = LogLevel.Debug, Message = "ignoring extra arguments: {Arguments}")]
     public static partial void ExtraArguments(this ILogger logger, string arguments);
 }

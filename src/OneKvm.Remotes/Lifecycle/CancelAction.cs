@@ -28,11 +28,11 @@ internal sealed class CancelAction : IDriverAction
         var domain = arguments.Required("deploy_id");
         var readings = Readings ?? new DomainReadings(context, domain);
         var vgpuVmDirectory = await VmHostDevices.VgpuVmDirectoryAsync(context, readings, cancellationToken).ConfigureAwait(false);
-        VirshResult? lastFailure = null;
+        ProgramResult? lastFailure = null;
         var gone = false;
         for (var attempt = 1; attempt <= MaxAttempts && !gone; attempt++)
         {
-            var destroy = await context.Virsh.TryRunAsync(VirshCommand.Create("destroy", "--domain", domain).WithoutTimeout(), cancellationToken)
+            var destroy = await context.Virsh.TryRunAsync(VirshCommand.Create("destroy", "--domain", domain).WithoutDeadline(), cancellationToken)
                 .ConfigureAwait(false);
             if (!destroy.Succeeded)
             {

@@ -114,10 +114,10 @@ internal sealed class DeployAction : IDriverAction
 
     private static async Task CreateAsync(DriverContext context, string name, string file, CancellationToken cancellationToken)
     {
-        VirshResult create;
+        ProgramResult create;
         try
         {
-            create = await context.Virsh.TryRunAsync(VirshCommand.Create("create", "--file", file).WithoutTimeout(), cancellationToken)
+            create = await context.Virsh.TryRunAsync(VirshCommand.Create("create", "--file", file).WithoutDeadline(), cancellationToken)
                 .ConfigureAwait(false);
         }
         catch (OperationCanceledException)

@@ -68,12 +68,6 @@ internal static partial class LifecycleLogMessages
     [LoggerMessage(Level = LogLevel.Warning, Message = "Keeping {File}: libvirt wrote to it and domain {Domain} is gone")]
     public static partial void CheckpointKeptAfterFailure(this ILogger logger, string file, string domain);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Running the {Hook} hook")]
-    public static partial void HookRunning(this ILogger logger, string hook);
-
-    [LoggerMessage(Message = "{Hook}: {Line}")]
-    public static partial void HookSaid(this ILogger logger, LogLevel level, string hook, string line);
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Domain {Domain} was suspended by the guest; woke it up instead of restoring")]
     public static partial void WokenInsteadOfRestored(this ILogger logger, string domain);
 
@@ -91,9 +85,6 @@ internal static partial class LifecycleLogMessages
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Rewrote {Count} path(s) of the saved domain to the checkpoint's datastore {Directory}")]
     public static partial void DatastorePathsRewritten(this ILogger logger, int count, string directory);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Restore attempt {Attempt} of {Attempts} failed ({Reason}); retrying in {Seconds:0.#} s")]
-    public static partial void RestoreRetrying(this ILogger logger, int attempt, int attempts, string reason, double seconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Syncing the clock of {Domain} in the background (SYNC_TIME=yes)")]
     public static partial void ClockSyncStarted(this ILogger logger, string domain);

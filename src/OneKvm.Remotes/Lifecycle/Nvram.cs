@@ -57,14 +57,14 @@ internal static class Nvram
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(temporary)!);
-            var templateFormat = await QemuImg.FormatAsync(template, cancellationToken).ConfigureAwait(false);
+            var templateFormat = await QemuImg.FormatAsync(context.Programs, template, cancellationToken).ConfigureAwait(false);
             if (templateFormat == format)
             {
                 File.Copy(template, temporary);
             }
             else
             {
-                await QemuImg.ConvertAsync(template, format, temporary, cancellationToken).ConfigureAwait(false);
+                await QemuImg.ConvertAsync(context.Programs, template, format, temporary, cancellationToken).ConfigureAwait(false);
             }
             try
             {

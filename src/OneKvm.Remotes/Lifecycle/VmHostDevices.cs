@@ -1,5 +1,4 @@
 using System.Xml.Linq;
-using CliWrap;
 using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
@@ -151,7 +150,7 @@ internal static class VmHostDevices
         try
         {
             await RootHelper.For(context, RootHelper.Vgpu)
-                .RunAsync(context, ["DELETE", Path.Combine(vmDirectory, "vm.xml")], CancellationToken.None).ConfigureAwait(false);
+                .RunAsync(["DELETE", Path.Combine(vmDirectory, "vm.xml")], CancellationToken.None).ConfigureAwait(false);
         }
         catch (OneKvmException e)
         {
@@ -187,7 +186,7 @@ internal static class VmHostDevices
     {
         try
         {
-            await helper.RunAsync(context, arguments, cancellationToken).ConfigureAwait(false);
+            await helper.RunAsync(arguments, cancellationToken).ConfigureAwait(false);
         }
         catch (OneKvmException e)
         {
@@ -232,12 +231,12 @@ internal static class VmHostDevices
             context.Logger.VtpmTemplateStateUnreadable(vmXml, "TPM_STATE is not base64");
             return;
         }
-        var unpack = ExternalTool.Prepare("tar", ["-xzf", "-", "-C", vmDirectory, "--no-same-owner", "--", TpmDirectory])
-            .WithStandardInputPipe(PipeSource.FromBytes(archive));
-        var tar = await ExternalTool.RunAsync(unpack, "tar", context.Settings.VirshTimeout, cancellationToken).ConfigureAwait(false);
-        if (tar.ExitCode != 0)
+        var unpack = ProgramCommand.Tool("tar", "-xzf", "-", "-C", vmDirectory, "--no-same-owner", "--", TpmDirectory)
+            .WithStandardInput(archive).WithDeadline(context.Settings.VirshTimeout);
+        var tar = await context.Programs.RunAsync(unpack, cancellationToken).ConfigureAwait(false);
+        if (!tar.Succeeded)
         {
-            context.Logger.VtpmTemplateStateUnreadable(vmXml, "tar: " + ExternalTool.Reason(tar));
+            context.Logger.VtpmTemplateStateUnreadable(vmXml, "tar: " + tar.Reason());
         }
     }
 }

@@ -68,7 +68,7 @@ internal sealed class ResizeAction : IDriverAction
             await context.Virsh.RunOrFailAsync(
                 // the guest's new memory is allocated (and with hugepages preallocated) by the attach itself
                 VirshCommand.Create("attach-device", "--domain", domain, "--file", "/dev/stdin", "--live")
-                    .WithStandardInput(Dimm.ToXml(size, node).ToString()).WithoutTimeout(),
+                    .WithStandardInput(Dimm.ToXml(size, node).ToString()).WithoutDeadline(),
                 $"Could not hot-plug {size} MiB of memory into {domain}", cancellationToken).ConfigureAwait(false);
             return;
         }

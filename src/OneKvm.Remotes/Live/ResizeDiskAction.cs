@@ -1,6 +1,7 @@
 using System.Globalization;
 using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Xml;
 
@@ -29,11 +30,11 @@ internal sealed class ResizeDiskAction : IDriverAction
             ?? throw new OneKvmException($"The action data has no DISK with DISK_ID={diskId}, so there is no disk to resize.");
         var target = ActionData.Text(disk, "TARGET")
             ?? throw new OneKvmException($"The DISK with DISK_ID={diskId} has no TARGET, so its device in the domain is unknown.");
-        await context.Virsh.WithRetryDelay(_ => InUseDelay).RunOrFailAsync(BlockResize(domain, target, mib),
+        await context.Virsh.RunOrFailAsync(BlockResize(domain, target, mib).WithRetry(RetryPolicy.Unset.WithRetryOn("is in use").WithDelay(InUseDelay)),
             $"Could not resize disk {diskId} ({target}) of {domain} to {mib} MiB", cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>virsh blockresize to a size in MiB, tried again while QEMU says the image "is in use".</summary>
-    public static VirshCommand BlockResize(string domain, string target, long mib) =>
-        VirshCommand.Create("blockresize", "--domain", domain, "--path", target, "--size", $"{mib}M").WithoutTimeout().WithRetryOn("is in use");
+    /// <summary>virsh blockresize to a size in MiB; the action tries it again while QEMU says the image "is in use".</summary>
+    public static ProgramCommand BlockResize(string domain, string target, long mib) =>
+        VirshCommand.Create("blockresize", "--domain", domain, "--path", target, "--size", $"{mib}M").WithoutDeadline();
 }

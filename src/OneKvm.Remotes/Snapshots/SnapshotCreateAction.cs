@@ -28,7 +28,7 @@ internal sealed class SnapshotCreateAction : IDriverAction
 
         var directory = await SnapshotActions.SystemDatastoreAsync(context, domain, failure, cancellationToken).ConfigureAwait(false);
         // no VIRSH_TIMEOUT: it writes the guest's memory; a killed virsh would not stop libvirtd anyway
-        var create = VirshCommand.Create("snapshot-create-as", "--domain", domain, "--name", name).WithoutTimeout().RetriedWhileBlockJob();
+        var create = VirshCommand.Create("snapshot-create-as", "--domain", domain, "--name", name).WithoutDeadline().RetriedWhileBlockJob();
         await BlockJobRetry.Runner(context.Virsh).RunOrFailAsync(create, failure, cancellationToken).ConfigureAwait(false);
 
         if (directory is null)

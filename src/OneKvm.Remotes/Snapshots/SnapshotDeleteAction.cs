@@ -27,7 +27,7 @@ internal sealed class SnapshotDeleteAction : IDriverAction
             ?? throw new OneKvmException($"{failure}: the domain has no OpenNebula system_datastore metadata.");
 
         // no VIRSH_TIMEOUT: freeing an internal snapshot rewrites qcow2 metadata of every disk
-        await context.Virsh.RunOrFailAsync(VirshCommand.Create("snapshot-delete", "--domain", domain, "--snapshotname", name).WithoutTimeout(),
+        await context.Virsh.RunOrFailAsync(VirshCommand.Create("snapshot-delete", "--domain", domain, "--snapshotname", name).WithoutDeadline(),
             failure, cancellationToken).ConfigureAwait(false);
         var file = SnapshotFiles.PathOf(directory, name);
         try
@@ -40,7 +40,7 @@ internal sealed class SnapshotDeleteAction : IDriverAction
         }
 
         // the snapshot is gone: failing now would make oned believe it is not
-        VirshResult list;
+        ProgramResult list;
         try
         {
             list = await context.Virsh.RunAsync(VirshCommand.Create("snapshot-list", "--domain", domain, "--name").WithReadOnly(),

@@ -14,7 +14,7 @@ namespace OneKvm.Remotes.Live;
 /// </summary>
 internal sealed class ResizeDiskAction : IDriverAction
 {
-    public TimeSpan InUseDelay { get; init; } = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan InUseDelay = TimeSpan.FromSeconds(5);
 
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
@@ -30,11 +30,12 @@ internal sealed class ResizeDiskAction : IDriverAction
             ?? throw new OneKvmException($"The action data has no DISK with DISK_ID={diskId}, so there is no disk to resize.");
         var target = ActionData.Text(disk, "TARGET")
             ?? throw new OneKvmException($"The DISK with DISK_ID={diskId} has no TARGET, so its device in the domain is unknown.");
-        await context.Virsh.RunOrFailAsync(BlockResize(domain, target, mib).WithRetry(RetryPolicy.Unset.WithRetryOn("is in use").WithDelay(InUseDelay)),
+        await context.Virsh.RunOrFailAsync(BlockResize(domain, target, mib),
             $"Could not resize disk {diskId} ({target}) of {domain} to {mib} MiB", cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>virsh blockresize to a size in MiB; the action tries it again while QEMU says the image "is in use".</summary>
+    /// <summary>virsh blockresize to a size in MiB, tried again <see cref="InUseDelay"/> apart while QEMU says the image "is in use".</summary>
     public static ProgramCommand BlockResize(string domain, string target, long mib) =>
-        VirshCommand.Create("blockresize", "--domain", domain, "--path", target, "--size", $"{mib}M").WithoutDeadline();
+        VirshCommand.Create("blockresize", "--domain", domain, "--path", target, "--size", $"{mib}M").WithoutDeadline()
+            .WithRetry(RetryPolicy.Unset.WithRetryOn("is in use").WithDelay(InUseDelay));
 }

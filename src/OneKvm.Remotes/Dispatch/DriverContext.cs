@@ -121,14 +121,11 @@ internal sealed class DriverContext : IProgramHost
 
     private void OnProgramEvent(ProgramEvent e)
     {
-        switch (e.Kind)
+        if (e.TimedOut)
         {
-            case ProgramEventKind.Retrying:
-                Logger.VirshRetrying(e.Result.RenderedCommand, e.Result.Attempts, e.Result.Reason(), e.Delay.TotalSeconds);
-                break;
-            case ProgramEventKind.TimedOut:
-                Logger.VirshTimedOut(e.Result.RenderedCommand, e.Delay.TotalSeconds);
-                break;
+            Logger.VirshTimedOut(e.Result.RenderedCommand, e.Delay.TotalSeconds);
+            return;
         }
+        Logger.VirshRetrying(e.Result.RenderedCommand, e.Result.Attempts, e.Result.Reason(), e.Delay.TotalSeconds);
     }
 }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Virsh;
 
@@ -55,7 +56,7 @@ internal sealed class GuestAgent(VirshRunner virsh)
         {
             return AgentReply.Failed($"virsh did not finish within {e.Timeout.TotalSeconds:0} s and was stopped");
         }
-        catch (ProgramNotStartedException e)
+        catch (OneKvmException e)
         {
             return AgentReply.Failed(e.Message);
         }

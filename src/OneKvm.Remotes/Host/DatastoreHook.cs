@@ -45,7 +45,7 @@ internal static class DatastoreHook
             result = await host.Programs.RunAsync(ProgramCommand.Create(hook, arguments).WithStandardInput(stdin), cancellationToken)
                 .ConfigureAwait(false);
         }
-        catch (ProgramNotStartedException e)
+        catch (OneKvmException e)
         {
             throw new OneKvmException($"Could not run the {name} hook: {e.InnerException!.Message.TrimEnd('.')}.", e);
         }

@@ -4,25 +4,13 @@ using System.Text;
 namespace OneKvm.Remotes.Host;
 
 /// <summary>
-/// One program run as a value: the program (found in PATH only: <see cref="ProgramPath"/>), its
-/// arguments as an array (never a shell line), the variables it gets on top of ours, its stdin, its
-/// deadline and its retry policy. Immutable; build it with <see cref="Create"/> and the <c>With*</c>
-/// methods. <see cref="ProgramRunner"/> runs every one; a preset (virsh: Virsh/VirshRunner) fills
-/// in what a call leaves unset.
+/// One program run as a value: the program (found in PATH only: <see cref="ProgramPath"/>), its arguments as
+/// an array (never a shell line), the variables it gets on top of ours, its stdin, its deadline and its retry
+/// policy. Immutable; build it with <see cref="Create"/> and <c>With*</c>. <see cref="ProgramRunner"/> runs
+/// every one; a preset (virsh: Virsh/VirshRunner) fills in what a call leaves unset.
 /// </summary>
-internal sealed record ProgramCommand
+internal sealed record ProgramCommand(string Program, ImmutableArray<string> Arguments)
 {
-    private ProgramCommand(string program, ImmutableArray<string> arguments)
-    {
-        Program = program;
-        Arguments = arguments;
-        Label = program;
-    }
-
-    public string Program { get; private init; }
-
-    public ImmutableArray<string> Arguments { get; private init; }
-
     public ImmutableDictionary<string, string> Environment { get; private init; } = ImmutableDictionary<string, string>.Empty;
 
     public byte[]? StandardInput { get; private init; }
@@ -34,11 +22,11 @@ internal sealed record ProgramCommand
     public RetryPolicy? Retry { get; private init; }
 
     /// <summary>How a failure names the call ("virsh save", "ssh node2 sudo"); the program by default.</summary>
-    public string Label { get; private init; }
+    public string Label { get; private init; } = Program;
 
     public static ProgramCommand Create(string program, params IEnumerable<string> arguments) => new(program, [.. arguments]);
 
-    /// <summary>A tool whose messages are read or quoted: LANG=C, so they are the same whatever the session's locale.</summary>
+    /// <summary>A tool whose messages are read or quoted: LANG=C, so that they do not depend on the session's locale.</summary>
     public static ProgramCommand Tool(string program, params IEnumerable<string> arguments) =>
         Create(program, arguments).WithEnvironment([new("LANG", "C"), new("LC_ALL", "C")]);
 
@@ -48,8 +36,7 @@ internal sealed record ProgramCommand
 
     public ProgramCommand WithLeadingArguments(params IEnumerable<string> first) => this with { Arguments = Arguments.InsertRange(0, first) };
 
-    public ProgramCommand WithEnvironment(IEnumerable<KeyValuePair<string, string>> variables) =>
-        this with { Environment = Environment.SetItems(variables) };
+    public ProgramCommand WithEnvironment(IEnumerable<KeyValuePair<string, string>> variables) => this with { Environment = Environment.SetItems(variables) };
 
     public ProgramCommand WithStandardInput(string text) => WithStandardInput(Encoding.UTF8.GetBytes(text));
 
@@ -65,6 +52,5 @@ internal sealed record ProgramCommand
     public ProgramCommand WithLabel(string label) => this with { Label = label };
 
     /// <summary>The command as an operator could paste it into a shell, for log lines.</summary>
-    public string Render() =>
-        string.Join(' ', Arguments.Select(ShellQuote.Quote).Prepend(ShellQuote.Quote(Path.GetFileName(Program))));
+    public string Render() => string.Join(' ', Arguments.Prepend(Path.GetFileName(Program)).Select(ShellQuote.Quote));
 }

@@ -7,10 +7,9 @@ using OneKvm.Remotes.Errors;
 namespace OneKvm.Remotes.Host;
 
 /// <summary>
-/// Runs every program onekvm starts: through CliWrap with the command's argument array (no
-/// shell), the program found in PATH only, stdout and stderr read concurrently, the command's
-/// deadline (which kills the process tree) and its retry policy, both on <see cref="Time"/>.
-/// Immutable; configure with <c>With*</c>.
+/// Runs every program onekvm starts: through CliWrap with the command's argument array (no shell),
+/// found in PATH only, stdout and stderr read concurrently, with the command's deadline (which kills
+/// the process tree) and retry policy, both on <see cref="Time"/>. Immutable; configure with <c>With*</c>.
 /// </summary>
 internal sealed record ProgramRunner
 {
@@ -20,13 +19,12 @@ internal sealed record ProgramRunner
     {
     }
 
-    /// <summary>The clock of deadlines and retry delays.</summary>
     public TimeProvider Time { get; private init; } = TimeProvider.System;
 
     /// <summary>How the runner waits between attempts; null: a delay on <see cref="Time"/>.</summary>
     public Func<TimeSpan, CancellationToken, Task>? Sleep { get; private init; }
 
-    /// <summary>Told about each failed attempt that will be retried, and each run killed at its deadline.</summary>
+    /// <summary>Told about each failed attempt that will be retried (and the delay), and each run killed at its deadline.</summary>
     public Action<ProgramEvent>? Observer { get; private init; }
 
     public ProgramRunner WithTime(TimeProvider time) => this with { Time = time };
@@ -36,24 +34,22 @@ internal sealed record ProgramRunner
     public ProgramRunner WithObserver(Action<ProgramEvent>? observer) => this with { Observer = observer };
 
     /// <summary>
-    /// Runs the command, again while its policy says so, and returns what the last attempt did.
-    /// A run past its deadline is a <see cref="ProgramTimeoutException"/>, a program that cannot
-    /// start a <see cref="ProgramNotStartedException"/>; a non-zero exit is the caller's to judge.
+    /// Runs the command, again while its policy says so, and returns the last attempt; a non-zero exit is
+    /// the caller's to judge. A run past its deadline throws <see cref="ProgramTimeoutException"/>.
     /// </summary>
     public async Task<ProgramResult> RunAsync(ProgramCommand command, CancellationToken cancellationToken = default)
     {
         var retry = command.Retry ?? RetryPolicy.Once;
-        var attempts = retry.Attempts ?? 1;
         for (var attempt = 1; ; attempt++)
         {
             var result = await RunOnceAsync(command, attempt, cancellationToken).ConfigureAwait(false);
-            if (result.Succeeded || attempt >= attempts || !await retry.ShouldRetryAsync(result, cancellationToken).ConfigureAwait(false))
+            if (result.Succeeded || attempt >= (retry.Attempts ?? 1) || !await retry.ShouldRetryAsync(result, cancellationToken).ConfigureAwait(false))
             {
                 return result;
             }
             var delay = retry.Delay ?? TimeSpan.Zero;
-            Observer?.Invoke(new ProgramEvent(ProgramEventKind.Retrying, result, delay));
-            await (Sleep ?? DelayAsync)(delay, cancellationToken).ConfigureAwait(false);
+            Observer?.Invoke(new ProgramEvent(false, result, delay));
+            await (Sleep ?? ((d, ct) => Task.Delay(d, Time, ct)))(delay, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -64,13 +60,12 @@ internal sealed record ProgramRunner
         return result.Succeeded ? result.StandardOutput : throw new OneKvmException($"{command.Label} failed: {result.Reason()}");
     }
 
-    /// <summary>Starts a program the action does not wait for (its output goes to pipes of this process); null, or why it could not start.</summary>
+    /// <summary>Starts a program the action does not wait for (its output to pipes of this process); null, or why it could not start.</summary>
     public string? Start(ProgramCommand command)
     {
         try
         {
-            // not awaited on purpose: the action may exit while the program works
-            _ = Prepare(command).ExecuteAsync(CancellationToken.None);
+            _ = Prepare(command).ExecuteAsync(CancellationToken.None); // not awaited: the action may exit while it works
             return null;
         }
         catch (Win32Exception e)
@@ -79,21 +74,11 @@ internal sealed record ProgramRunner
         }
     }
 
-    private Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken) => Task.Delay(delay, Time, cancellationToken);
-
     private static Command Prepare(ProgramCommand command) =>
         Cli.Wrap(ProgramPath.Resolve(command.Program))
             .WithArguments(command.Arguments)
-            .WithEnvironmentVariables(env =>
-            {
-                foreach (var (name, value) in command.Environment)
-                {
-                    env.Set(name, value);
-                }
-            })
-            .WithStandardInputPipe(command.StandardInput is null
-                ? PipeSource.Null
-                : PipeSource.FromBytes(command.StandardInput))
+            .WithEnvironmentVariables(command.Environment!)
+            .WithStandardInputPipe(command.StandardInput is null ? PipeSource.Null : PipeSource.FromBytes(command.StandardInput))
             .WithValidation(CommandResultValidation.None);
 
     private async Task<ProgramResult> RunOnceAsync(ProgramCommand command, int attempt, CancellationToken cancellationToken)
@@ -104,31 +89,24 @@ internal sealed record ProgramRunner
         var started = Time.GetTimestamp();
         try
         {
-            var buffered = await Prepare(command).ExecuteBufferedAsync(Encoding.UTF8, Encoding.UTF8, linked.Token).ConfigureAwait(false);
-            return new ProgramResult(command, buffered.ExitCode, buffered.StandardOutput, buffered.StandardError, attempt,
-                Time.GetElapsedTime(started));
+            var run = await Prepare(command).ExecuteBufferedAsync(Encoding.UTF8, Encoding.UTF8, linked.Token).ConfigureAwait(false);
+            return new ProgramResult(command, run.ExitCode, run.StandardOutput, run.StandardError, attempt, Time.GetElapsedTime(started));
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             var killed = new ProgramResult(command, -1, "", "", attempt, Time.GetElapsedTime(started));
-            Observer?.Invoke(new ProgramEvent(ProgramEventKind.TimedOut, killed, deadline));
+            Observer?.Invoke(new ProgramEvent(true, killed, deadline));
             throw new ProgramTimeoutException(killed, deadline);
         }
         catch (Win32Exception e)
         {
-            throw new ProgramNotStartedException(command.Program, e);
+            throw new OneKvmException($"cannot run '{command.Program}': {e.Message.TrimEnd('.')}", e);
         }
     }
 }
 
-internal enum ProgramEventKind
-{
-    Retrying,
-    TimedOut,
-}
-
-/// <summary>Something worth a log line that happened while running a program.</summary>
-internal sealed record ProgramEvent(ProgramEventKind Kind, ProgramResult Result, TimeSpan Delay);
+/// <summary>A log line's worth: an attempt that failed and is retried after <paramref name="Delay"/>, or a run killed at its deadline.</summary>
+internal sealed record ProgramEvent(bool TimedOut, ProgramResult Result, TimeSpan Delay);
 
 /// <summary>A run killed because it passed its deadline (VIRSH_TIMEOUT for most).</summary>
 internal sealed class ProgramTimeoutException(ProgramResult result, TimeSpan deadline)
@@ -138,7 +116,3 @@ internal sealed class ProgramTimeoutException(ProgramResult result, TimeSpan dea
 
     public TimeSpan Deadline { get; } = deadline;
 }
-
-/// <summary>A program that could not be started at all.</summary>
-internal sealed class ProgramNotStartedException(string program, Exception inner)
-    : OneKvmException($"cannot run '{program}': {inner.Message.TrimEnd('.')}", inner);

@@ -1,3 +1,4 @@
+using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Specs.Infrastructure;
 using Xunit;
@@ -90,7 +91,7 @@ public sealed class ProgramRunnerSpecs
     {
         var command = ProgramCommand.Create("onekvm-no-such-program").WithRetry(RetryPolicy.Unset.WithAttempts(3).WithRetryWhen((_, _) => ValueTask.FromResult(true)));
 
-        var error = await Assert.ThrowsAsync<ProgramNotStartedException>(() => Runner.RunAsync(command));
+        var error = await Assert.ThrowsAsync<OneKvmException>(() => Runner.RunAsync(command));
 
         Assert.StartsWith("cannot run 'onekvm-no-such-program': no executable 'onekvm-no-such-program' in any absolute directory of PATH", error.Message);
         Assert.Null(Runner.Start(ProgramCommand.Create("/bin/true")));

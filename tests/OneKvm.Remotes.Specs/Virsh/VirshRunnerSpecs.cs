@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Specs.Host;
 using OneKvm.Remotes.Specs.Infrastructure;
@@ -156,7 +157,7 @@ public sealed class VirshRunnerSpecs
     [Fact]
     public async Task A_missing_virsh_is_a_clear_error()
     {
-        var error = await Assert.ThrowsAsync<ProgramNotStartedException>(() =>
+        var error = await Assert.ThrowsAsync<OneKvmException>(() =>
             VirshRunner.Default.WithExecutable("/nonexistent/virsh").RunAsync(VirshCommand.Create("list")));
 
         Assert.StartsWith("cannot run '/nonexistent/virsh'", error.Message);

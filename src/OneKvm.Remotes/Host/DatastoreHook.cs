@@ -47,7 +47,7 @@ internal static class DatastoreHook
         }
         catch (OneKvmException e)
         {
-            throw new OneKvmException($"Could not run the {name} hook: {e.InnerException!.Message.TrimEnd('.')}.", e);
+            throw new OneKvmException($"Could not run the {name} hook: {(e.InnerException ?? e).Message.TrimEnd('.')}.", e);
         }
         string? sentence = null;
         foreach (var line in Lines(result.StandardOutput).Concat(Lines(result.StandardError)))

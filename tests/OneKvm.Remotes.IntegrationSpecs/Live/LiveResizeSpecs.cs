@@ -11,7 +11,10 @@ namespace OneKvm.Remotes.IntegrationSpecs.Live;
 /// <summary>The tiny guest with room to grow: 2 VCPUs of which 1 is online, a NUMA cell and DIMM slots.</summary>
 public sealed class ResizableGuest : TinyGuest
 {
-    protected override DomainXml Xml => base.Xml.Transform(d =>
+    protected override DomainXml Xml => WithRoomToGrow(base.Xml);
+
+    /// <summary>Adds the DIMM slots and the NUMA cell a memory and VCPU hot-plug need.</summary>
+    public static DomainXml WithRoomToGrow(DomainXml xml) => xml.Transform(d =>
     {
         d.Add(new XElement("maxMemory", new XAttribute("slots", 4), new XAttribute("unit", "MiB"), 1024));
         d.Add(new XElement("cpu", new XElement("numa",

@@ -111,7 +111,7 @@ public sealed class ProgramRunnerSpecs
         throw new TimeoutException("the program never started its child");
     }
 
-    private static async Task WaitUntilGoneAsync(int pid)
+    internal static async Task WaitUntilGoneAsync(int pid)
     {
         for (var i = 0; i < 50; i++)
         {

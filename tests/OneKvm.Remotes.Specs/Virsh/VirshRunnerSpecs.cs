@@ -48,7 +48,7 @@ public sealed class VirshRunnerSpecs
         Assert.InRange(started.Elapsed, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10));
         Assert.Equal("virsh save did not finish within 2 s (VIRSH_TIMEOUT) and was killed", error.Message);
         var child = int.Parse(await File.ReadAllTextAsync(fake.ChildPidFile), System.Globalization.CultureInfo.InvariantCulture);
-        await WaitUntilGoneAsync(child);
+        await ProgramRunnerSpecs.WaitUntilGoneAsync(child);
     }
 
     [Fact]
@@ -173,18 +173,5 @@ public sealed class VirshRunnerSpecs
 
         Assert.Equal(["LANG=C", "ONEKVM_SPEC_EXPORTED=yes it is", "ONEKVM_SPEC_NOT_EXPORTED unset"],
             result.StandardOutput.Split('\0', StringSplitOptions.RemoveEmptyEntries));
-    }
-
-    private static async Task WaitUntilGoneAsync(int pid)
-    {
-        for (var i = 0; i < 50; i++)
-        {
-            if (!File.Exists($"/proc/{pid}") || File.ReadAllText($"/proc/{pid}/stat").Split(' ')[2] == "Z")
-            {
-                return;
-            }
-            await Task.Delay(100);
-        }
-        Assert.Fail($"the hung virsh's child {pid} survived the kill");
     }
 }

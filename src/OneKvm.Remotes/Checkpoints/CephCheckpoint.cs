@@ -62,13 +62,12 @@ internal sealed record CephCheckpoint(string Image, string? User, string? Conf, 
     public IReadOnlyList<string> Remove() => Arguments("rm", Image);
 
     /// <summary>Runs rbd (no deadline: it moves a whole checkpoint); answers null on success, else its reason.</summary>
-    public static async Task<string?> RunAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    public static async Task<string?> RunAsync(ProgramRunner programs, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
         try
         {
-            var result = await ExternalTool.RunAsync(ExternalTool.Prepare(Program, arguments), Program, ExternalTool.NoDeadline, cancellationToken)
-                .ConfigureAwait(false);
-            return result.ExitCode == 0 ? null : ExternalTool.Reason(result);
+            var result = await programs.RunAsync(ProgramCommand.Tool(Program, arguments).WithoutDeadline(), cancellationToken).ConfigureAwait(false);
+            return result.Succeeded ? null : result.Reason();
         }
         catch (OneKvmException e)
         {

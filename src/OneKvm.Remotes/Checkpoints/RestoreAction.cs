@@ -34,7 +34,7 @@ internal sealed class RestoreAction : IDriverAction
         var stdin = await context.ReadStdinAsync(cancellationToken).ConfigureAwait(false);
         var data = string.IsNullOrWhiteSpace(stdin) ? null : ActionData.Parse(stdin);
         var vmId = arguments.Optional(VmId) ?? data?.VmId;
-        var hook = DatastoreHook.Find(context.Location.EntryDirectory, "restore", data?.SystemTmMad);
+        var hook = DatastoreHook.Find(context, "restore", data?.SystemTmMad);
 
         // upstream asks about one-<vm_id> whatever the deploy id, and prints "failed to get domain" when it is not there
         var current = arguments.Optional(DeployId) ?? (vmId is null ? null : "one-" + vmId);
@@ -56,7 +56,7 @@ internal sealed class RestoreAction : IDriverAction
 
         if (hook is not null)
         {
-            await DatastoreHook.RunAsync(context.Logger, hook, stdin, arguments.Given, cancellationToken).ConfigureAwait(false);
+            await DatastoreHook.RunAsync(context, hook, stdin, arguments.Given, cancellationToken).ConfigureAwait(false);
         }
         var saved = await SavedDomainAsync(context, file, cancellationToken).ConfigureAwait(false);
         var location = CheckpointLocation.Of(file);
@@ -76,7 +76,7 @@ internal sealed class RestoreAction : IDriverAction
 
         if (context.Settings.CleanupMemoryOnStart)
         {
-            await MemoryCleanup.RunAsync(context.Logger, wait: true, cancellationToken).ConfigureAwait(false);
+            await MemoryCleanup.RunAsync(context, wait: true, cancellationToken).ConfigureAwait(false);
         }
         if (RegularFile.IdentityOf(file) is { } identity)
         {
@@ -140,37 +140,32 @@ internal sealed class RestoreAction : IDriverAction
     }
 
     /// <summary>
-    /// Upstream tries VIRSH_RETRIES times, 1 s apart, whatever failed (QEMU used to crash on a first restore).
+    /// Upstream tries VIRSH_RETRIES times in all, 1 s apart, whatever failed (QEMU used to crash on a first restore).
     /// False when libvirt refused because the domain already runs from this very checkpoint (an earlier
     /// restore was interrupted after libvirt had started it): nothing is left to restore.
     /// </summary>
     private static async Task<bool> RestoreWithRetriesAsync(DriverContext context, string file, string domain, string xml,
         CancellationToken cancellationToken)
     {
+        var runsFrom = false;
         // the XML on stdin: it holds display passwords, which must not sit in a file
-        var restore = VirshCommand.Create("restore", "--file", file, "--xml", "/dev/stdin").WithStandardInput(xml).WithoutTimeout();
-        var attempts = context.Settings.VirshAttempts;
-        for (var attempt = 1; ; attempt++)
+        var restore = VirshCommand.Create("restore", "--file", file, "--xml", "/dev/stdin").WithStandardInput(xml).WithoutDeadline()
+            .WithRetry(RetryPolicy.Unset.WithDelay(RetryDelay)
+                .WithRetryWhen(async (_, ct) => !(runsFrom = await RunsFromCheckpointAsync(context, domain, file, ct).ConfigureAwait(false))));
+        var result = await context.Virsh.TryRunAsync(restore, cancellationToken).ConfigureAwait(false);
+        if (result.Succeeded)
         {
-            var result = await context.Virsh.TryRunAsync(restore, cancellationToken).ConfigureAwait(false);
-            if (result.Succeeded)
-            {
-                return true;
-            }
-            if (await DomainState.GetAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false) == "running"
-                && await RunsFromAsync(context, domain, file, cancellationToken).ConfigureAwait(false))
-            {
-                return false;
-            }
-            var failure = new VirshException(result);
-            if (attempt >= attempts)
-            {
-                throw VirshRunnerExtensions.ActionFailure($"Could not restore from {file}", failure);
-            }
-            context.Logger.RestoreRetrying(attempt, attempts, failure.Reason(), RetryDelay.TotalSeconds);
-            await context.SleepAsync(RetryDelay, cancellationToken).ConfigureAwait(false);
+            return true;
         }
+        // the policy asks after each failure but the last
+        return runsFrom || await RunsFromCheckpointAsync(context, domain, file, cancellationToken).ConfigureAwait(false)
+            ? false
+            : throw VirshRunnerExtensions.ActionFailure($"Could not restore from {file}", new VirshException(result));
     }
+
+    private static async Task<bool> RunsFromCheckpointAsync(DriverContext context, string domain, string file, CancellationToken cancellationToken) =>
+        await DomainState.GetAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false) == "running"
+        && await RunsFromAsync(context, domain, file, cancellationToken).ConfigureAwait(false);
 
     private static async Task<string?> StateAsync(DriverContext context, string domain, CancellationToken cancellationToken)
     {

@@ -25,7 +25,7 @@ internal sealed class RestoreCephAction : IDriverAction
         var temporary = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, $".{Path.GetFileName(file)}.onekvm-{Guid.NewGuid():N}");
         try
         {
-            if (await CephCheckpoint.RunAsync(ceph.Export(temporary), cancellationToken).ConfigureAwait(false) is { } failure)
+            if (await CephCheckpoint.RunAsync(context.Programs, ceph.Export(temporary), cancellationToken).ConfigureAwait(false) is { } failure)
             {
                 throw new OneKvmException($"Could not export the checkpoint {ceph.Image} to {file}: {failure}.");
             }
@@ -46,7 +46,7 @@ internal sealed class RestoreCephAction : IDriverAction
         }
         context.Logger.CheckpointExported(ceph.Image, file);
 
-        if (await CephCheckpoint.RunAsync(ceph.Remove(), cancellationToken).ConfigureAwait(false) is { } notRemoved)
+        if (await CephCheckpoint.RunAsync(context.Programs, ceph.Remove(), cancellationToken).ConfigureAwait(false) is { } notRemoved)
         {
             context.Logger.ImageNotRemoved(ceph.Image, notRemoved);
         }

@@ -37,7 +37,7 @@ internal sealed class SaveAction : IDriverAction
         // read first: garbage on stdin fails the action before anything changed
         var stdin = await context.ReadStdinAsync(cancellationToken).ConfigureAwait(false);
         var data = string.IsNullOrWhiteSpace(stdin) ? null : ActionData.Parse(stdin);
-        var hook = DatastoreHook.Find(context.Location.EntryDirectory, "save", data?.SystemTmMad);
+        var hook = DatastoreHook.Find(context, "save", data?.SystemTmMad);
 
         string? aside = null;
         if (File.Exists(file))
@@ -57,7 +57,7 @@ internal sealed class SaveAction : IDriverAction
         {
             CreateEmpty(file);
             created = true;
-            var save = VirshCommand.Create("save", "--domain", domain, "--file", file).WithoutTimeout().RetriedWhileBlockJob();
+            var save = VirshCommand.Create("save", "--domain", domain, "--file", file).WithoutDeadline().RetriedWhileBlockJob();
             await BlockJobRetry.Runner(context.Virsh).RunOrFailAsync(save, $"Could not save domain {domain} to {file}", cancellationToken)
                 .ConfigureAwait(false);
         }
@@ -88,11 +88,11 @@ internal sealed class SaveAction : IDriverAction
     {
         if (context.Settings.CleanupMemoryOnStop)
         {
-            await MemoryCleanup.RunAsync(context.Logger, wait: false, cancellationToken).ConfigureAwait(false);
+            await MemoryCleanup.RunAsync(context, wait: false, cancellationToken).ConfigureAwait(false);
         }
         if (hook is not null)
         {
-            await DatastoreHook.RunAsync(context.Logger, hook, stdin, arguments.Given, cancellationToken).ConfigureAwait(false);
+            await DatastoreHook.RunAsync(context, hook, stdin, arguments.Given, cancellationToken).ConfigureAwait(false);
         }
     }
 

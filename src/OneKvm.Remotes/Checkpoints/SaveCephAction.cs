@@ -21,7 +21,7 @@ internal sealed class SaveCephAction : IDriverAction
         var file = arguments[CheckpointFile];
         var ceph = await CephCheckpoint.ForCallAsync(context, arguments, cancellationToken).ConfigureAwait(false);
 
-        if (await CephCheckpoint.RunAsync(ceph.Import(file), cancellationToken).ConfigureAwait(false) is { } failure)
+        if (await CephCheckpoint.RunAsync(context.Programs, ceph.Import(file), cancellationToken).ConfigureAwait(false) is { } failure)
         {
             throw new OneKvmException($"Could not import the checkpoint {file} into {ceph.Image}: {failure}.");
         }

@@ -1,5 +1,6 @@
 using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
 

@@ -25,11 +25,11 @@ internal static class HostsCheck
         foreach (var host in hosts)
         {
             var command = new[] { Path.Combine(remoteDirectory, ActionEntry.BinaryRemotesPath), DoctorCommand.Name, "--json" };
-            CliWrap.Buffered.BufferedCommandResult result;
+            ProgramResult result;
             try
             {
-                result = await ExternalTool.RunAsync(ExternalTool.Prepare(RemoteShell.Executable, RemoteShell.Arguments(host, command, TimeSpan.FromSeconds(10))),
-                    $"ssh {host} onekvm doctor", PerHost, cancellationToken).ConfigureAwait(false);
+                result = await ProgramRunner.Default.RunAsync(RemoteShell.Command(host, command, TimeSpan.FromSeconds(10))
+                    .WithLabel($"ssh {host} onekvm doctor").WithDeadline(PerHost), cancellationToken).ConfigureAwait(false);
             }
             catch (OneKvmException e)
             {
@@ -39,7 +39,7 @@ internal static class HostsCheck
             var report = Parse(result.StandardOutput);
             if (report is null)
             {
-                findings.Add(Unreachable(host, $"no report from onekvm doctor (exit {result.ExitCode}): {ExternalTool.Reason(result)}"));
+                findings.Add(Unreachable(host, $"no report from onekvm doctor (exit {result.ExitCode}): {result.Reason()}"));
                 continue;
             }
             versions.Add((host, report.Value.Version));

@@ -33,7 +33,7 @@ internal static class LibvirtChecks
     private static async Task<Finding> UriFindingAsync(KvmSettings settings, VirshRunner virsh, CancellationToken cancellationToken)
     {
         var uri = settings.LibvirtUri;
-        VirshResult result;
+        ProgramResult result;
         try
         {
             // one attempt, a short bound: the doctor reports, it does not wait for libvirtd
@@ -46,7 +46,7 @@ internal static class LibvirtChecks
         }
         if (!result.Succeeded)
         {
-            return Finding.Fail(Area, $"LIBVIRT_URI {uri} does not answer as {Environment.UserName}: {VirshException.Reason(result.StandardError, result.ExitCode)}",
+            return Finding.Fail(Area, $"LIBVIRT_URI {uri} does not answer as {Environment.UserName}: {result.Reason()}",
                 "start libvirtd (systemctl start libvirtd), or fix LIBVIRT_URI in kvmrc, or add this user to the libvirt group");
         }
         var daemon = Field(result.StandardOutput, "Running against daemon:") ?? "?";

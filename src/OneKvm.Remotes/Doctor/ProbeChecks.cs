@@ -53,13 +53,13 @@ internal static class ProbeChecks
             return Finding.Fail(Area, $"{name}: no entry at {path}", "reinstall onekvm-remotes, then onehost sync --force");
         }
         var started = Stopwatch.GetTimestamp();
-        CliWrap.Buffered.BufferedCommandResult result;
+        ProgramResult result;
         try
         {
-            var command = ExternalTool.Prepare(path, ["-1", Environment.MachineName])
-                .WithEnvironmentVariables(env => env.Set(RuntimeDirectory.OverrideVariable, stateDirectory)
-                    .Set(MetricHistory.DirectoryVariable, Path.Combine(stateDirectory, "one_db")).Set("LANG", "C").Set("LC_ALL", "C"));
-            result = await ExternalTool.RunAsync(command, name, period, cancellationToken).ConfigureAwait(false);
+            var command = ProgramCommand.Tool(path, "-1", Environment.MachineName).WithLabel(name).WithDeadline(period)
+                .WithEnvironment([new(RuntimeDirectory.OverrideVariable, stateDirectory),
+                    new(MetricHistory.DirectoryVariable, Path.Combine(stateDirectory, "one_db"))]);
+            result = await ProgramRunner.Default.RunAsync(command, cancellationToken).ConfigureAwait(false);
         }
         catch (OneKvmException e)
         {
@@ -68,7 +68,7 @@ internal static class ProbeChecks
         var elapsed = Stopwatch.GetElapsedTime(started);
         if (result.ExitCode != 0)
         {
-            return Finding.Fail(Area, $"{name} failed (exit {result.ExitCode}): {ExternalTool.Reason(result)}", "run it by hand to see its log lines");
+            return Finding.Fail(Area, $"{name} failed (exit {result.ExitCode}): {result.Reason()}", "run it by hand to see its log lines");
         }
         var reported = result.StandardOutput.Split('\n').Count(l => l.StartsWith("VM", StringComparison.Ordinal));
         var text = $"{name} answered in {elapsed.TotalMilliseconds:0} ms (period {period.TotalSeconds:0} s), {reported} VM(s) for {(present is { } n ? n.ToString(System.Globalization.CultureInfo.InvariantCulture) : "?")} OpenNebula domain(s) present";

@@ -55,9 +55,9 @@ internal static class SudoChecks
         }
         try
         {
-            var result = await ExternalTool.RunAsync(ExternalTool.Prepare("sudo", ["-n", "-l", .. command]), "sudo -l", TimeSpan.FromSeconds(10), cancellationToken)
-                .ConfigureAwait(false);
-            return (result.ExitCode == 0, result.ExitCode == 0 ? "" : ExternalTool.Reason(result));
+            var result = await ProgramRunner.Default.RunAsync(ProgramCommand.Tool("sudo", ["-n", "-l", .. command]).WithLabel("sudo -l")
+                .WithDeadline(TimeSpan.FromSeconds(10)), cancellationToken).ConfigureAwait(false);
+            return (result.Succeeded, result.Succeeded ? "" : result.Reason());
         }
         catch (OneKvmException e)
         {

@@ -75,11 +75,11 @@ internal static class TreeChecks
             return $"{entry.RemotesPath} starts {target ?? "nothing (no onekvm beside or above it)"} instead of {binary}";
         }
         // the entry runs: it starts the binary, which knows this action (its help, exit 0)
-        var help = await ExternalTool.RunAsync(ExternalTool.Prepare(path, ["--help"]), entry.RemotesPath, TimeSpan.FromSeconds(10), cancellationToken)
+        var help = await ProgramRunner.Default.RunAsync(ProgramCommand.Tool(path, "--help").WithLabel(entry.RemotesPath).WithDeadline(TimeSpan.FromSeconds(10)), cancellationToken)
             .ConfigureAwait(false);
         return help.ExitCode == 0 && help.StandardError.Contains(entry.Name, StringComparison.Ordinal)
             ? null
-            : $"{entry.RemotesPath} --help did not answer as onekvm's '{entry.Name}': {ExternalTool.Reason(help)}";
+            : $"{entry.RemotesPath} --help did not answer as onekvm's '{entry.Name}': {help.Reason()}";
     }
 
     /// <summary>

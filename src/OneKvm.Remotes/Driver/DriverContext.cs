@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Kvmrc;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
@@ -9,7 +10,7 @@ namespace OneKvm.Remotes.Driver;
 /// Everything one action call works with: its entry, its log, its settings (kvmrc
 /// is read on first use), a virsh runner configured from them, and its streams.
 /// </summary>
-internal sealed class DriverContext
+internal sealed class DriverContext : IProgramHost
 {
     private readonly DriverHost _host;
     private readonly Lazy<KvmSettings> _settings;
@@ -24,6 +25,7 @@ internal sealed class DriverContext
         Logger = new OneLogger(entry.Name, LogLevel.Debug, new OneLogFormatter(), host.Stderr);
         _settings = new Lazy<KvmSettings>(LoadSettings);
         _virsh = new Lazy<VirshRunner>(CreateVirsh);
+        Programs = ProgramRunner.Default.WithTime(host.Time).WithSleep(host.Sleep).WithObserver(OnProgramEvent);
     }
 
     public ActionEntry Entry { get; }
@@ -36,6 +38,15 @@ internal sealed class DriverContext
     public KvmSettings Settings => _settings.Value;
 
     public VirshRunner Virsh => _virsh.Value;
+
+    /// <summary>The runner of every program the action starts, virsh included.</summary>
+    public ProgramRunner Programs { get; }
+
+    TimeSpan IProgramHost.VirshTimeout => Settings.VirshTimeout;
+
+    string IProgramHost.EntryDirectory => Location.EntryDirectory;
+
+    string IProgramHost.RemotesRoot => Location.Root;
 
     public TextWriter Stdout => _host.Stdout;
 
@@ -101,25 +112,20 @@ internal sealed class DriverContext
     {
         var settings = Settings;
         return _host.Virsh
+            .WithRunner(Programs)
             .WithUri(settings.LibvirtUri)
             .WithTimeout(settings.VirshTimeout)
             .WithAttempts(settings.VirshAttempts)
-            .WithSleep(_host.Sleep)
-            .WithEnvironment(settings.ExportedVariables)
-            .WithObserver(OnVirshEvent);
+            .WithEnvironment(settings.ExportedVariables);
     }
 
-    private void OnVirshEvent(VirshEvent e)
+    private void OnProgramEvent(ProgramEvent e)
     {
-        switch (e.Kind)
+        if (e.TimedOut)
         {
-            case VirshEventKind.Retrying:
-                Logger.VirshRetrying(e.Result.RenderedCommand, e.Result.Attempts,
-                    VirshException.Reason(e.Result.StandardError, e.Result.ExitCode), e.Delay.TotalSeconds);
-                break;
-            case VirshEventKind.TimedOut:
-                Logger.VirshTimedOut(e.Result.RenderedCommand, e.Delay.TotalSeconds);
-                break;
+            Logger.VirshTimedOut(e.Result.RenderedCommand, e.Delay.TotalSeconds);
+            return;
         }
+        Logger.VirshRetrying(e.Result.RenderedCommand, e.Result.Attempts, e.Result.Reason(), e.Delay.TotalSeconds);
     }
 }

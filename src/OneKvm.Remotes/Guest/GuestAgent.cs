@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Virsh;
 
 namespace OneKvm.Remotes.Guest;
@@ -32,20 +34,20 @@ internal sealed class GuestAgent(VirshRunner virsh)
     {
         var seconds = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
         var command = VirshCommand.Create("qemu-agent-command", domain, json, "--timeout", seconds)
-            .WithTimeout(timeout + ProcessSlack);
+            .WithDeadline(timeout + ProcessSlack);
         return await RunAsync(command, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Runs a command given as upstream's guestagent.conf writes it: the words after "virsh qemu-agent-command".</summary>
     public async Task<AgentReply> CallWordsAsync(IReadOnlyList<string> words, TimeSpan processTimeout, CancellationToken cancellationToken)
     {
-        var command = VirshCommand.Create("qemu-agent-command", words).WithTimeout(processTimeout);
+        var command = VirshCommand.Create("qemu-agent-command", words).WithDeadline(processTimeout);
         return await RunAsync(command, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<AgentReply> RunAsync(VirshCommand command, CancellationToken cancellationToken)
+    private async Task<AgentReply> RunAsync(ProgramCommand command, CancellationToken cancellationToken)
     {
-        VirshResult result;
+        ProgramResult result;
         try
         {
             result = await _virsh.TryRunAsync(command, cancellationToken).ConfigureAwait(false);
@@ -54,13 +56,13 @@ internal sealed class GuestAgent(VirshRunner virsh)
         {
             return AgentReply.Failed($"virsh did not finish within {e.Timeout.TotalSeconds:0} s and was stopped");
         }
-        catch (VirshNotFoundException e)
+        catch (OneKvmException e)
         {
             return AgentReply.Failed(e.Message);
         }
         if (!result.Succeeded)
         {
-            return AgentReply.Failed(VirshException.Reason(result.StandardError, result.ExitCode));
+            return AgentReply.Failed(result.Reason());
         }
         return Parse(result.StandardOutput);
     }

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using CliWrap;
 using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
 
@@ -46,45 +47,32 @@ internal static class GuestClockSync
     /// <param name="uri">the libvirt of another host (a migration's destination); null: LIBVIRT_URI</param>
     public static void Start(DriverContext context, string domain, string? uri = null)
     {
-        // the binary the entry stubs run: ${0%/*}/onekvm
-        var binary = Path.Combine(context.Location.EntryDirectory, Driver.ActionEntry.BinaryName);
-        try
+        // the binary the entry stubs run: ${0%/*}/onekvm; its output to pipes of this process, not the ssh session's:
+        // one_vmm_exec must not wait for it
+        var sync = ProgramCommand.Create(Path.Combine(context.Location.EntryDirectory, ActionEntry.BinaryName),
+                uri is null ? [ToolCommand, domain] : [ToolCommand, domain, uri])
+            .WithEnvironment([new(RemotesLocation.KvmrcOverrideVariable, context.Location.KvmrcPath)]);
+        if (context.Programs.Start(sync) is { } reason)
         {
-            // output to pipes of this process, not the ssh session's: one_vmm_exec must not wait for it
-            _ = Cli.Wrap(binary)
-                .WithArguments(uri is null ? [ToolCommand, domain] : [ToolCommand, domain, uri])
-                .WithEnvironmentVariables(env => env.Set(RemotesLocation.KvmrcOverrideVariable, context.Location.KvmrcPath))
-                .WithValidation(CommandResultValidation.None)
-                .ExecuteAsync(CancellationToken.None);
-            context.Logger.ClockSyncStarted(domain);
+            context.Logger.ClockSyncNotStarted(domain, reason);
+            return;
         }
-        catch (Win32Exception e)
-        {
-            context.Logger.ClockSyncNotStarted(domain, e.Message);
-        }
+        context.Logger.ClockSyncStarted(domain);
     }
 
-    /// <summary>The sync itself: stops when it worked, or when the domain is gone or stopped.</summary>
+    /// <summary>The sync itself: tried again while it fails and the domain runs; false when it never worked or the domain is gone or stopped.</summary>
     public static async Task<bool> RunAsync(DriverContext context, string domain, string? uri, CancellationToken cancellationToken)
     {
         var virsh = uri is null ? context.Virsh : context.Virsh.WithUri(uri);
-        for (var attempt = 1; attempt <= Attempts; attempt++)
+        if (!await RunsAsync(virsh, domain, cancellationToken).ConfigureAwait(false))
         {
-            if (await DomainState.GetAsync(virsh, domain, cancellationToken).ConfigureAwait(false) is null or "shut off")
-            {
-                return false;
-            }
-            var sync = await virsh.TryRunAsync(VirshCommand.Create("domtime", "--domain", domain, "--sync"), cancellationToken)
-                .ConfigureAwait(false);
-            if (sync.Succeeded)
-            {
-                return true;
-            }
-            if (attempt < Attempts)
-            {
-                await context.SleepAsync(Delay, cancellationToken).ConfigureAwait(false);
-            }
+            return false;
         }
-        return false;
+        var sync = VirshCommand.Create("domtime", "--domain", domain, "--sync")
+            .WithRetry(RetryPolicy.Unset.WithAttempts(Attempts).WithDelay(Delay).WithRetryWhen((_, ct) => RunsAsync(virsh, domain, ct)));
+        return (await virsh.TryRunAsync(sync, cancellationToken).ConfigureAwait(false)).Succeeded;
     }
+
+    private static async ValueTask<bool> RunsAsync(VirshRunner virsh, string domain, CancellationToken cancellationToken) =>
+        await DomainState.GetAsync(virsh, domain, cancellationToken).ConfigureAwait(false) is not (null or "shut off");
 }

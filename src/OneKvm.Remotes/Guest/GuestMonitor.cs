@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Xml.Linq;
 using OneKvm.Remotes.Driver;
+using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Monitoring;
 using OneKvm.Remotes.Virsh;
 
@@ -76,10 +77,10 @@ internal static partial class GuestMonitor
     {
         var script = string.Join("; ", vms.Select(v => $"echo @@{v.Id}; dumpxml {v.Stats.Name}"));
         var facts = new Dictionary<int, DomainFacts>();
-        VirshResult result;
+        ProgramResult result;
         try
         {
-            result = await virsh.WithAttempts(1).TryRunAsync(VirshCommand.Create(script).WithReadOnly().WithTimeout(TimeSpan.FromSeconds(30)),
+            result = await virsh.WithAttempts(1).TryRunAsync(VirshCommand.Create(script).WithReadOnly().WithDeadline(TimeSpan.FromSeconds(30)),
                 cancellationToken).ConfigureAwait(false);
         }
         catch (VirshException)

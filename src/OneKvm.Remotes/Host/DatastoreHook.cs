@@ -1,7 +1,3 @@
-using System.ComponentModel;
-using System.Text;
-using CliWrap;
-using CliWrap.Buffered;
 using Microsoft.Extensions.Logging;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Logging;
@@ -18,7 +14,7 @@ internal static class DatastoreHook
     private static readonly string[] LogTags = ["ERROR", "WARN", "INFO", "DEBUG"];
 
     /// <summary>The hook for <paramref name="action"/> ("save", "restore"), or null when there is none.</summary>
-    public static string? Find(string entryDirectory, string action, string? tmMad)
+    public static string? Find(IProgramHost host, string action, string? tmMad)
     {
         if (tmMad is null)
         {
@@ -30,7 +26,7 @@ internal static class DatastoreHook
             throw new OneKvmException(
                 $"The system datastore's TM_MAD '{tmMad}' is not a plain name; refusing to look for a {action} hook by it.");
         }
-        var path = Path.Combine(entryDirectory, $"{action}.{tmMad}");
+        var path = Path.Combine(host.EntryDirectory, $"{action}.{tmMad}");
         return File.Exists(path) && IsExecutable(path) ? path : null;
     }
 
@@ -38,25 +34,21 @@ internal static class DatastoreHook
         name.Length > 0 && name[0] != '.' && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.');
 
     /// <summary>Runs the hook; its log lines join ours, and a failure becomes this action's one sentence.</summary>
-    public static async Task RunAsync(ILogger logger, string hook, string stdin, IReadOnlyList<string> arguments,
+    public static async Task RunAsync(IProgramHost host, string hook, string stdin, IReadOnlyList<string> arguments,
         CancellationToken cancellationToken)
     {
         var name = Path.GetFileName(hook);
-        logger.HookRunning(name);
-        BufferedCommandResult result;
+        host.Logger.HookRunning(name);
+        ProgramResult result;
         try
         {
-            // no timeout: a hook moves a whole checkpoint (rbd import/export)
-            result = await Cli.Wrap(hook)
-                .WithArguments(arguments)
-                .WithStandardInputPipe(PipeSource.FromString(stdin, Encoding.UTF8))
-                .WithValidation(CommandResultValidation.None)
-                .ExecuteBufferedAsync(Encoding.UTF8, Encoding.UTF8, cancellationToken)
+            // no deadline: a hook moves a whole checkpoint (rbd import/export)
+            result = await host.Programs.RunAsync(ProgramCommand.Create(hook, arguments).WithStandardInput(stdin), cancellationToken)
                 .ConfigureAwait(false);
         }
-        catch (Win32Exception e)
+        catch (OneKvmException e)
         {
-            throw new OneKvmException($"Could not run the {name} hook: {e.Message.TrimEnd('.')}.", e);
+            throw new OneKvmException($"Could not run the {name} hook: {(e.InnerException ?? e).Message.TrimEnd('.')}.", e);
         }
         string? sentence = null;
         foreach (var line in Lines(result.StandardOutput).Concat(Lines(result.StandardError)))
@@ -67,7 +59,7 @@ internal static class DatastoreHook
                 sentence = text;
                 level = result.ExitCode == 0 ? LogLevel.Information : LogLevel.Error;
             }
-            logger.HookSaid(level, name, text);
+            host.Logger.HookSaid(level, name, text);
         }
         if (result.ExitCode != 0)
         {

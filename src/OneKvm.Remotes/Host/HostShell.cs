@@ -11,11 +11,11 @@ namespace OneKvm.Remotes.Host;
 /// </summary>
 internal sealed class HostShell
 {
-    private readonly TimeSpan _connectTimeout;
+    private readonly IProgramHost _host;
 
-    private HostShell(TimeSpan connectTimeout, string? remoteHost, string name)
+    private HostShell(IProgramHost host, string? remoteHost, string name)
     {
-        _connectTimeout = connectTimeout;
+        _host = host;
         RemoteHost = remoteHost;
         Name = name;
     }
@@ -25,25 +25,23 @@ internal sealed class HostShell
 
     public string Name { get; }
 
-    public static HostShell Local(string name) => new(TimeSpan.Zero, null, name);
+    public static HostShell Local(IProgramHost host, string name) => new(host, null, name);
 
-    /// <param name="connectTimeout">VIRSH_TIMEOUT, which ssh waits for the host at most</param>
-    public static HostShell Remote(TimeSpan connectTimeout, string host) => new(connectTimeout, host, host);
+    public static HostShell Remote(IProgramHost host, string remoteHost) => new(host, remoteHost, remoteHost);
 
-    public Command Prepare(IReadOnlyList<string> command) => RemoteHost is null
-        ? ExternalTool.Prepare(command[0], command.Skip(1).ToArray())
-        : RemoteShell.Wrap(_connectTimeout, RemoteHost, command);
+    /// <param name="deadline">VIRSH_TIMEOUT, or <see cref="Timeout.InfiniteTimeSpan"/> for a command that lasts as long as the data is large</param>
+    public ProgramCommand Command(IReadOnlyList<string> command, TimeSpan deadline) => (RemoteHost is null
+        ? ProgramCommand.Tool(command[0], command.Skip(1))
+        : RemoteShell.Command(RemoteHost, command, _host.VirshTimeout)).WithDeadline(deadline);
 
     /// <summary>Runs the command; a timeout or a program that cannot start is a OneKvmException, an exit code is the caller's.</summary>
-    public Task<BufferedCommandResult> RunAsync(IReadOnlyList<string> command, TimeSpan timeout, CancellationToken cancellationToken) =>
-        ExternalTool.RunAsync(Prepare(command), RemoteHost is null ? command[0] : $"ssh {RemoteHost} {command[0]}", timeout, cancellationToken);
+    public Task<ProgramResult> RunAsync(IReadOnlyList<string> command, TimeSpan deadline, CancellationToken cancellationToken) =>
+        _host.Programs.RunAsync(Command(command, deadline), cancellationToken);
 
     /// <summary>Runs the command and answers its stdout; a non-zero exit is a OneKvmException naming <paramref name="what"/>.</summary>
-    public async Task<string> RunOrFailAsync(IReadOnlyList<string> command, string what, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<string> RunOrFailAsync(IReadOnlyList<string> command, string what, TimeSpan deadline, CancellationToken cancellationToken)
     {
-        var result = await RunAsync(command, timeout, cancellationToken).ConfigureAwait(false);
-        return result.ExitCode == 0
-            ? result.StandardOutput
-            : throw new OneKvmException($"{what} failed on {Name}: {ExternalTool.Reason(result)}");
+        var result = await RunAsync(command, deadline, cancellationToken).ConfigureAwait(false);
+        return result.Succeeded ? result.StandardOutput : throw new OneKvmException($"{what} failed on {Name}: {result.Reason()}");
     }
 }

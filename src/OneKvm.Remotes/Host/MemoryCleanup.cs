@@ -29,53 +29,42 @@ internal static class MemoryCleanup
         root ? ("sysctl", [.. SysctlArguments]) : (SudoCommand[0], [.. SudoCommand.Skip(1)]);
 
     /// <param name="wait">false after a VM stopped: the caller answers at once and the cleanup goes on.</param>
-    public static async Task RunAsync(ILogger logger, bool wait, CancellationToken cancellationToken)
+    public static Task RunAsync(IProgramHost host, bool wait, CancellationToken cancellationToken)
     {
         var (program, arguments) = Invocation(Environment.UserName == "root" || Environment.GetEnvironmentVariable("EUID") == "0");
-        var command = ExternalTool.Prepare(program, arguments);
-        if (!wait)
-        {
-            ExternalTool.StartUnwaited(command, reason => logger.MemoryCleanupCannotRun(reason));
-            return;
-        }
-        try
-        {
-            // compacting a large host's memory takes as long as it takes: no VIRSH_TIMEOUT
-            var result = await ExternalTool.RunAsync(command, "memory cleanup", ExternalTool.NoDeadline, cancellationToken)
-                .ConfigureAwait(false);
-            if (result.ExitCode != 0)
-            {
-                logger.MemoryCleanupFailed(ExternalTool.Reason(result));
-            }
-        }
-        catch (OneKvmException e)
-        {
-            logger.MemoryCleanupCannotRun(e.Message);
-        }
+        return RunAsync(host, ProgramCommand.Tool(program, arguments).WithLabel("memory cleanup"), wait,
+            host.Logger.MemoryCleanupFailed, host.Logger.MemoryCleanupCannotRun, cancellationToken);
     }
 
     /// <summary>The same on another host, through ssh as oneadmin, so with sudo (migrate_local runs on the front-end).</summary>
-    public static async Task RunOnAsync(ILogger logger, TimeSpan connectTimeout, string host, bool wait, CancellationToken cancellationToken)
+    public static Task RunOnAsync(IProgramHost host, string remoteHost, bool wait, CancellationToken cancellationToken) =>
+        RunAsync(host, RemoteShell.Command(remoteHost, SudoCommand, host.VirshTimeout), wait,
+            reason => host.Logger.MemoryCleanupOnHostFailed(remoteHost, reason),
+            reason => host.Logger.MemoryCleanupOnHostCannotRun(remoteHost, reason), cancellationToken);
+
+    private static async Task RunAsync(IProgramHost host, ProgramCommand command, bool wait, Action<string> failed,
+        Action<string> cannotRun, CancellationToken cancellationToken)
     {
         if (!wait)
         {
-            ExternalTool.StartUnwaited(RemoteShell.Wrap(connectTimeout, host, SudoCommand),
-                reason => logger.MemoryCleanupOnHostCannotRun(host, reason));
+            if (host.Programs.Start(command) is { } reason)
+            {
+                cannotRun(reason);
+            }
             return;
         }
         try
         {
-            // ssh's connection is still bounded (ConnectTimeout=VIRSH_TIMEOUT); the compaction is not
-            var result = await RemoteShell.RunAsync(connectTimeout, host, SudoCommand, ExternalTool.NoDeadline, cancellationToken)
-                .ConfigureAwait(false);
-            if (result.ExitCode != 0)
+            // compacting a large host's memory takes as long as it takes (ssh's connect is still bounded: ConnectTimeout)
+            var result = await host.Programs.RunAsync(command.WithoutDeadline(), cancellationToken).ConfigureAwait(false);
+            if (!result.Succeeded)
             {
-                logger.MemoryCleanupOnHostFailed(host, ExternalTool.Reason(result));
+                failed(result.Reason());
             }
         }
         catch (OneKvmException e)
         {
-            logger.MemoryCleanupOnHostCannotRun(host, e.Message);
+            cannotRun(e.Message);
         }
     }
 }

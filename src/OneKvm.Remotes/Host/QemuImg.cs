@@ -1,6 +1,5 @@
 using System.Text.Json;
 using OneKvm.Remotes.Errors;
-using OneKvm.Remotes.Host;
 
 namespace OneKvm.Remotes.Host;
 
@@ -10,9 +9,9 @@ internal static class QemuImg
     public const string Executable = "qemu-img";
 
     /// <summary>The image format qemu-img detects ("raw", "qcow2", ...).</summary>
-    public static async Task<string> FormatAsync(string path, CancellationToken cancellationToken)
+    public static async Task<string> FormatAsync(ProgramRunner programs, string path, CancellationToken cancellationToken)
     {
-        var json = await RunAsync(["info", "-U", "--output=json", path], cancellationToken).ConfigureAwait(false);
+        var json = await RunAsync(programs, ["info", "-U", "--output=json", path], cancellationToken).ConfigureAwait(false);
         return FormatOf(json) ?? throw new OneKvmException($"qemu-img info did not report the format of {path}.");
     }
 
@@ -34,16 +33,9 @@ internal static class QemuImg
         }
     }
 
-    public static Task ConvertAsync(string source, string format, string destination, CancellationToken cancellationToken) =>
-        RunAsync(["convert", "-O", format, source, destination], cancellationToken);
+    public static Task ConvertAsync(ProgramRunner programs, string source, string format, string destination, CancellationToken cancellationToken) =>
+        RunAsync(programs, ["convert", "-O", format, source, destination], cancellationToken);
 
-    private static async Task<string> RunAsync(string[] arguments, CancellationToken cancellationToken)
-    {
-        var label = $"qemu-img {arguments[0]}";
-        var result = await ExternalTool.RunAsync(ExternalTool.Prepare(Executable, arguments), label, ExternalTool.NoDeadline, cancellationToken)
-            .ConfigureAwait(false);
-        return result.ExitCode == 0
-            ? result.StandardOutput
-            : throw new OneKvmException($"{label} failed: {ExternalTool.Reason(result)}");
-    }
+    private static Task<string> RunAsync(ProgramRunner programs, string[] arguments, CancellationToken cancellationToken) =>
+        programs.RunOrFailAsync(ProgramCommand.Tool(Executable, arguments).WithLabel($"qemu-img {arguments[0]}").WithoutDeadline(), cancellationToken);
 }

@@ -9,8 +9,7 @@ namespace OneKvm.Remotes.Host;
 /// Runs a command on another host through ssh, as upstream does for what libvirt cannot
 /// do there. ssh hands the remote shell one line, so the command is given as words and
 /// each word is quoted for that shell (upstream pasted names and paths into the line as
-/// they came). BatchMode makes ssh fail instead of waiting for a password, and the call
-/// is killed after VIRSH_TIMEOUT like a virsh call.
+/// they came). BatchMode makes ssh fail instead of waiting for a password.
 /// </summary>
 internal static class RemoteShell
 {
@@ -29,15 +28,7 @@ internal static class RemoteShell
         line,
     ];
 
-    public static Command Wrap(TimeSpan connectTimeout, string host, IReadOnlyList<string> command) =>
-        ExternalTool.Prepare(Executable, Arguments(host, command, connectTimeout));
-
-    /// <summary>
-    /// Runs the command and returns what it did; a timeout or a missing ssh is a OneKvmException
-    /// clause ("ssh node2 sudo did not finish ..."), for the caller to put into its own line or sentence.
-    /// </summary>
-    /// <param name="timeout">VIRSH_TIMEOUT, or <see cref="ExternalTool.NoDeadline"/> for a command that lasts as long as the host is large.</param>
-    public static Task<BufferedCommandResult> RunAsync(TimeSpan connectTimeout, string host, IReadOnlyList<string> command,
-        TimeSpan timeout, CancellationToken cancellationToken) =>
-        ExternalTool.RunAsync(Wrap(connectTimeout, host, command), $"ssh {host} {command[0]}", timeout, cancellationToken);
+    /// <summary>The ssh call, named "ssh node2 sudo" in failures; bounded like a virsh call unless the caller says otherwise.</summary>
+    public static ProgramCommand Command(string host, IReadOnlyList<string> command, TimeSpan connectTimeout) =>
+        ProgramCommand.Tool(Executable, Arguments(host, command, connectTimeout)).WithLabel($"ssh {host} {command[0]}").WithDeadline(connectTimeout);
 }

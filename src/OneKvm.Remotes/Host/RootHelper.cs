@@ -9,14 +9,13 @@ namespace OneKvm.Remotes.Host;
 /// rule mentioning the word satisfies; here sudo is asked about this exact path. As root
 /// the helper runs directly. Each run is bounded by VIRSH_TIMEOUT.
 /// </summary>
-internal sealed record RootHelper(string Name, string Path)
+internal sealed record RootHelper(string Name, string Path, IProgramHost Host)
 {
     public const string Vgpu = "vgpu";
     public const string Vtpm = "vtpm_setup";
 
-    /// <param name="remotesRoot">the remotes tree the helper sits at the top of</param>
-    public static RootHelper For(string remotesRoot, string name) =>
-        new(name, System.IO.Path.Combine(remotesRoot, name));
+    public static RootHelper For(IProgramHost host, string name) =>
+        new(name, System.IO.Path.Combine(host.RemotesRoot, name), host);
 
     /// <summary>The argv that runs it: directly as root, otherwise through sudo without a prompt.</summary>
     public static (string Program, string[] Arguments) Invocation(string path, IReadOnlyList<string> arguments, bool root) =>
@@ -35,9 +34,9 @@ internal sealed record RootHelper(string Name, string Path)
         }
         try
         {
-            var check = await ExternalTool.RunAsync(ExternalTool.Prepare("sudo", ["-n", "-l", Path]), "sudo -l", TimeSpan.FromSeconds(10),
+            var check = await Host.Programs.RunAsync(ProgramCommand.Tool("sudo", "-n", "-l", Path).WithDeadline(TimeSpan.FromSeconds(10)),
                 cancellationToken).ConfigureAwait(false);
-            return check.ExitCode == 0;
+            return check.Succeeded;
         }
         catch (OneKvmException)
         {
@@ -46,17 +45,11 @@ internal sealed record RootHelper(string Name, string Path)
     }
 
     /// <summary>Runs it; a non-zero exit, a timeout or a helper that cannot start is a OneKvmException clause naming it.</summary>
-    /// <param name="timeout">VIRSH_TIMEOUT</param>
-    public async Task RunAsync(TimeSpan timeout, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    public Task RunAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
         var (program, argv) = Invocation(Path, arguments, IsRoot);
-        var label = $"{Name} {arguments[0]}";
-        var result = await ExternalTool.RunAsync(ExternalTool.Prepare(program, argv), label, timeout, cancellationToken)
-            .ConfigureAwait(false);
-        if (result.ExitCode != 0)
-        {
-            throw new OneKvmException($"{label} failed: {ExternalTool.Reason(result)}");
-        }
+        return Host.Programs.RunOrFailAsync(
+            ProgramCommand.Tool(program, argv).WithLabel($"{Name} {arguments[0]}").WithDeadline(Host.VirshTimeout), cancellationToken);
     }
 
     private static bool IsRoot => Environment.UserName == "root";

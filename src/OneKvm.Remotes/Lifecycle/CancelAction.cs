@@ -31,11 +31,11 @@ internal sealed class CancelAction : IDriverAction
         var domain = arguments[DeployId];
         var readings = Readings ?? new DomainReadings(context.Virsh, context.Settings, domain);
         var vgpuVmDirectory = await VmHostDevices.VgpuVmDirectoryAsync(context, readings, cancellationToken).ConfigureAwait(false);
-        VirshResult? lastFailure = null;
+        ProgramResult? lastFailure = null;
         var gone = false;
         for (var attempt = 1; attempt <= MaxAttempts && !gone; attempt++)
         {
-            var destroy = await context.Virsh.TryRunAsync(VirshCommand.Create("destroy", "--domain", domain).WithoutTimeout(), cancellationToken)
+            var destroy = await context.Virsh.TryRunAsync(VirshCommand.Create("destroy", "--domain", domain).WithoutDeadline(), cancellationToken)
                 .ConfigureAwait(false);
             if (!destroy.Succeeded)
             {
@@ -69,7 +69,7 @@ internal sealed class CancelAction : IDriverAction
         await VmHostDevices.ReleaseVgpuAsync(context, domain, vgpuVmDirectory).ConfigureAwait(false);
         if (context.Settings.CleanupMemoryOnStop)
         {
-            await MemoryCleanup.RunAsync(context.Logger, wait: false, cancellationToken).ConfigureAwait(false);
+            await MemoryCleanup.RunAsync(context, wait: false, cancellationToken).ConfigureAwait(false);
         }
     }
 }

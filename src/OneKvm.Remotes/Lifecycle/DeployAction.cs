@@ -50,9 +50,9 @@ internal sealed class DeployAction : IDriverAction
 
         if (context.Settings.CleanupMemoryOnStart)
         {
-            await MemoryCleanup.RunAsync(context.Logger, wait: true, cancellationToken).ConfigureAwait(false);
+            await MemoryCleanup.RunAsync(context, wait: true, cancellationToken).ConfigureAwait(false);
         }
-        await Nvram.PrepareAsync(context.Settings, context.Logger, domain, cancellationToken).ConfigureAwait(false);
+        await Nvram.PrepareAsync(context.Settings, context.Logger, context.Programs, domain, cancellationToken).ConfigureAwait(false);
         var vmDirectory = Path.GetDirectoryName(Path.GetFullPath(file))!;
         var vgpuCreated = await VmHostDevices.PrepareAsync(context, domain, name, vmDirectory, cancellationToken).ConfigureAwait(false);
 
@@ -118,10 +118,10 @@ internal sealed class DeployAction : IDriverAction
 
     private static async Task CreateAsync(DriverContext context, string name, string file, CancellationToken cancellationToken)
     {
-        VirshResult create;
+        ProgramResult create;
         try
         {
-            create = await context.Virsh.TryRunAsync(VirshCommand.Create("create", "--file", file).WithoutTimeout(), cancellationToken)
+            create = await context.Virsh.TryRunAsync(VirshCommand.Create("create", "--file", file).WithoutDeadline(), cancellationToken)
                 .ConfigureAwait(false);
         }
         catch (OperationCanceledException)

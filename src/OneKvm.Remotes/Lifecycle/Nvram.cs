@@ -36,7 +36,7 @@ internal static class Nvram
         return (path, string.IsNullOrEmpty(format) ? DefaultFormat : format);
     }
 
-    public static async Task PrepareAsync(KvmSettings settings, ILogger logger, XElement domain, CancellationToken cancellationToken)
+    public static async Task PrepareAsync(KvmSettings settings, ILogger logger, ProgramRunner programs, XElement domain, CancellationToken cancellationToken)
     {
         if (Requested(domain) is not { } requested)
         {
@@ -59,14 +59,14 @@ internal static class Nvram
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(temporary)!);
-            var templateFormat = await QemuImg.FormatAsync(template, cancellationToken).ConfigureAwait(false);
+            var templateFormat = await QemuImg.FormatAsync(programs, template, cancellationToken).ConfigureAwait(false);
             if (templateFormat == format)
             {
                 File.Copy(template, temporary);
             }
             else
             {
-                await QemuImg.ConvertAsync(template, format, temporary, cancellationToken).ConfigureAwait(false);
+                await QemuImg.ConvertAsync(programs, template, format, temporary, cancellationToken).ConfigureAwait(false);
             }
             try
             {

@@ -182,7 +182,7 @@ internal sealed class ShutdownAction : IDriverAction
     {
         if (context.Settings.CleanupMemoryOnStop)
         {
-            await MemoryCleanup.RunAsync(context.Logger, wait: false, cancellationToken).ConfigureAwait(false);
+            await MemoryCleanup.RunAsync(context, wait: false, cancellationToken).ConfigureAwait(false);
         }
     }
 }

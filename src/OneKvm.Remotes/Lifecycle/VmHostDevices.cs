@@ -31,7 +31,7 @@ internal static class VmHostDevices
     public static async Task<bool> PrepareAsync(DriverContext context, XElement domain, string name, string vmDirectory,
         CancellationToken cancellationToken)
     {
-        var vgpu = RootHelper.For(context.Location.Root, RootHelper.Vgpu);
+        var vgpu = RootHelper.For(context, RootHelper.Vgpu);
         if (!RequestsVgpu(vmDirectory) || !await vgpu.IsUsableAsync(cancellationToken).ConfigureAwait(false))
         {
             await RestoreTpmAsync(context, domain, name, vmDirectory, cancellationToken).ConfigureAwait(false);
@@ -64,7 +64,7 @@ internal static class VmHostDevices
             return;
         }
         var uuid = domain.Element("uuid")?.Value.Trim();
-        var vtpm = RootHelper.For(context.Location.Root, RootHelper.Vtpm);
+        var vtpm = RootHelper.For(context, RootHelper.Vtpm);
         if (string.IsNullOrEmpty(uuid) || !await vtpm.IsUsableAsync(cancellationToken).ConfigureAwait(false))
         {
             context.Logger.VtpmStateNotRestored(tpm, string.IsNullOrEmpty(uuid)
@@ -84,7 +84,7 @@ internal static class VmHostDevices
     public static async Task<string?> VgpuVmDirectoryAsync(DriverContext context, DomainReadings readings, CancellationToken cancellationToken)
     {
         var domain = readings.Domain;
-        var vgpu = RootHelper.For(context.Location.Root, RootHelper.Vgpu);
+        var vgpu = RootHelper.For(context, RootHelper.Vgpu);
         if (!await vgpu.IsUsableAsync(cancellationToken).ConfigureAwait(false))
         {
             return null;
@@ -111,7 +111,7 @@ internal static class VmHostDevices
     /// <summary>shutdown, before the request: the TPM state into &lt;vm dir&gt;/tpm, or the shutdown does not happen.</summary>
     public static async Task BackUpTpmAsync(DriverContext context, DomainReadings readings, CancellationToken cancellationToken)
     {
-        var vtpm = RootHelper.For(context.Location.Root, RootHelper.Vtpm);
+        var vtpm = RootHelper.For(context, RootHelper.Vtpm);
         if (!await vtpm.IsUsableAsync(cancellationToken).ConfigureAwait(false))
         {
             return;
@@ -150,8 +150,8 @@ internal static class VmHostDevices
         }
         try
         {
-            await RootHelper.For(context.Location.Root, RootHelper.Vgpu)
-                .RunAsync(context.Settings.VirshTimeout, ["DELETE", Path.Combine(vmDirectory, "vm.xml")], CancellationToken.None).ConfigureAwait(false);
+            await RootHelper.For(context, RootHelper.Vgpu)
+                .RunAsync(["DELETE", Path.Combine(vmDirectory, "vm.xml")], CancellationToken.None).ConfigureAwait(false);
         }
         catch (OneKvmException e)
         {
@@ -187,7 +187,7 @@ internal static class VmHostDevices
     {
         try
         {
-            await helper.RunAsync(context.Settings.VirshTimeout, arguments, cancellationToken).ConfigureAwait(false);
+            await helper.RunAsync(arguments, cancellationToken).ConfigureAwait(false);
         }
         catch (OneKvmException e)
         {
@@ -232,12 +232,12 @@ internal static class VmHostDevices
             context.Logger.VtpmTemplateStateUnreadable(vmXml, "TPM_STATE is not base64");
             return;
         }
-        var unpack = ExternalTool.Prepare("tar", ["-xzf", "-", "-C", vmDirectory, "--no-same-owner", "--", TpmDirectory])
-            .WithStandardInputPipe(PipeSource.FromBytes(archive));
-        var tar = await ExternalTool.RunAsync(unpack, "tar", context.Settings.VirshTimeout, cancellationToken).ConfigureAwait(false);
-        if (tar.ExitCode != 0)
+        var unpack = ProgramCommand.Tool("tar", "-xzf", "-", "-C", vmDirectory, "--no-same-owner", "--", TpmDirectory)
+            .WithStandardInput(archive).WithDeadline(context.Settings.VirshTimeout);
+        var tar = await context.Programs.RunAsync(unpack, cancellationToken).ConfigureAwait(false);
+        if (!tar.Succeeded)
         {
-            context.Logger.VtpmTemplateStateUnreadable(vmXml, "tar: " + ExternalTool.Reason(tar));
+            context.Logger.VtpmTemplateStateUnreadable(vmXml, "tar: " + tar.Reason());
         }
     }
 }

@@ -48,7 +48,7 @@ internal sealed class AttachDiskAction : IDriverAction
             await AttachAsync().ConfigureAwait(false);
         }
         catch (OneKvmException e) when (before is null && e.InnerException is VirshException v
-            && v.StandardError.Contains($"target '{target}' duplicated", StringComparison.Ordinal))
+            && v.Result.StandardError.Contains($"target '{target}' duplicated", StringComparison.Ordinal))
         {
             var live = await LiveDomain.ReadAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false);
             if (!await DetachedLeftoverAsync(context, domain, live, target, xml, cancellationToken).ConfigureAwait(false))

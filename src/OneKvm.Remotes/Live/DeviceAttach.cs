@@ -1,6 +1,7 @@
 using System.Xml.Linq;
 using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
 
@@ -31,7 +32,7 @@ internal static class DeviceAttach
         try
         {
             var attach = Command("attach-device", domain, xml);
-            await context.Virsh.RunAsync(PassesThrough(xml) ? attach.WithoutTimeout() : attach, cancellationToken).ConfigureAwait(false);
+            await context.Virsh.RunAsync(PassesThrough(xml) ? attach.WithoutDeadline() : attach, cancellationToken).ConfigureAwait(false);
         }
         catch (VirshException e)
         {
@@ -46,7 +47,7 @@ internal static class DeviceAttach
     }
 
     /// <summary>virsh detach-device with the element, as the domain XML has it, on stdin.</summary>
-    public static VirshCommand DetachCommand(string domain, XElement device) => Command("detach-device", domain, device);
+    public static ProgramCommand DetachCommand(string domain, XElement device) => Command("detach-device", domain, device);
 
     /// <summary>
     /// A host device handed to the guest (PCI passthrough, an SR-IOV function, a mediated
@@ -57,7 +58,7 @@ internal static class DeviceAttach
         device.Name.LocalName == "hostdev"
         || (device.Name.LocalName == "interface" && (string?)device.Attribute("type") == "hostdev");
 
-    private static VirshCommand Command(string verb, string domain, XElement device) =>
+    private static ProgramCommand Command(string verb, string domain, XElement device) =>
         VirshCommand.Create(verb, "--domain", domain, "--file", "/dev/stdin").WithStandardInput(device.ToString(SaveOptions.DisableFormatting));
 
     private static async Task<OneKvmException> RollBackAsync(DriverContext context, string domain, string device,

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
 
@@ -13,20 +14,20 @@ namespace OneKvm.Remotes.Live;
 /// refuses a second one, although the device may be gone a moment later. So success
 /// is decided by the domain XML alone: after each detach request it is read again after
 /// each of <see cref="PollDelays"/> (soon at first: a guest often lets go just after
-/// libvirt gave up waiting), and the request is repeated, up to VIRSH_RETRIES attempts
-/// in all. Like Nova's detach, bounded by attempts.
+/// libvirt gave up waiting), and the request is repeated, up to VIRSH_RETRIES requests
+/// in all (each runs once: this loop is its retry policy). Like Nova's detach, bounded by attempts.
 /// </summary>
 internal sealed class DeviceDetach
 {
-    /// <summary>Refusals that mean "not yet" rather than "never" (QEMU's texts).</summary>
-    private static readonly string[] Pending = ["guest is busy", "already in the process of unplug"];
+    /// <summary>Refusals that mean "not yet" rather than "never" (QEMU's texts, and libvirt's that are always worth another try).</summary>
+    private static readonly string[] Pending = ["guest is busy", "already in the process of unplug", .. VirshErrors.AlwaysTransient];
 
     public required string Domain { get; init; }
 
     /// <summary>What is detached, for log lines and the error ("NIC 02:00:0a:00:00:05").</summary>
     public required string Device { get; init; }
 
-    public required Func<CancellationToken, Task<VirshResult>> Detach { get; init; }
+    public required Func<CancellationToken, Task<ProgramResult>> Detach { get; init; }
 
     public required Func<CancellationToken, Task<bool>> IsAttached { get; init; }
 
@@ -41,12 +42,12 @@ internal sealed class DeviceDetach
         [TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(750), TimeSpan.FromSeconds(2)];
 
     /// <summary>A detach of <paramref name="command"/> checked against the domain XML with <paramref name="isAttached"/>.</summary>
-    public static DeviceDetach For(DriverContext context, string domain, string device, VirshCommand command,
+    public static DeviceDetach For(DriverContext context, string domain, string device, ProgramCommand command,
         Func<LiveDomain, bool> isAttached) => new()
     {
         Domain = domain,
         Device = device,
-        Detach = ct => context.Virsh.TryRunAsync(command, ct),
+        Detach = ct => context.Virsh.TryRunAsync(command.WithRetry(RetryPolicy.Once), ct),
         IsAttached = async ct => isAttached(await LiveDomain.ReadAsync(context.Virsh, domain, ct).ConfigureAwait(false)),
         Attempts = context.Settings.VirshAttempts,
         Sleep = context.SleepAsync,
@@ -58,7 +59,7 @@ internal sealed class DeviceDetach
         string? refusal = null;
         for (var attempt = 1; attempt <= Attempts; attempt++)
         {
-            VirshResult result;
+            ProgramResult result;
             try
             {
                 result = await Detach(cancellationToken).ConfigureAwait(false);
@@ -75,7 +76,7 @@ internal sealed class DeviceDetach
                 {
                     throw VirshRunnerExtensions.ActionFailure($"Could not detach {Device} from {Domain}", new VirshException(result));
                 }
-                refusal = VirshException.Reason(result.StandardError, result.ExitCode);
+                refusal = result.Reason();
                 pending |= Pending.Any(p => refusal.Contains(p, StringComparison.OrdinalIgnoreCase));
             }
             for (var poll = 0; ; poll++)

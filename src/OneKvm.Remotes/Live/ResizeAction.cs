@@ -31,7 +31,7 @@ internal sealed class ResizeAction : IDriverAction
             // compaction helps the host find memory for a guest that grows; a shrunk guest returned some
             if (growing && context.Settings.CleanupMemoryOnStart)
             {
-                await MemoryCleanup.RunAsync(context.Logger, wait: true, cancellationToken).ConfigureAwait(false);
+                await MemoryCleanup.RunAsync(context, wait: true, cancellationToken).ConfigureAwait(false);
             }
             if (plan.HotplugMemory)
             {
@@ -45,7 +45,7 @@ internal sealed class ResizeAction : IDriverAction
             }
             if (!growing && context.Settings.CleanupMemoryOnStop)
             {
-                await MemoryCleanup.RunAsync(context.Logger, wait: false, cancellationToken).ConfigureAwait(false);
+                await MemoryCleanup.RunAsync(context, wait: false, cancellationToken).ConfigureAwait(false);
             }
         }
         if (plan.Vcpus is { } vcpus)
@@ -79,7 +79,7 @@ internal sealed class ResizeAction : IDriverAction
             await context.Virsh.RunOrFailAsync(
                 // the guest's new memory is allocated (and with hugepages preallocated) by the attach itself
                 VirshCommand.Create("attach-device", "--domain", domain, "--file", "/dev/stdin", "--live")
-                    .WithStandardInput(Dimm.ToXml(size, node).ToString()).WithoutTimeout(),
+                    .WithStandardInput(Dimm.ToXml(size, node).ToString()).WithoutDeadline(),
                 $"Could not hot-plug {size} MiB of memory into {domain}", cancellationToken).ConfigureAwait(false);
             return;
         }

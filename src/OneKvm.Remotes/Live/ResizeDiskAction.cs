@@ -1,5 +1,6 @@
 using System.Globalization;
 using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Xml;
 using OneKvm.Remotes.Driver;
@@ -19,7 +20,7 @@ internal sealed class ResizeDiskAction : IDriverAction
     public static readonly ActionEntry Row = ActionEntry.Vmm("resize_disk", "Grow a disk of a running domain.",
         [DeployId, DiskId, Size, ActionDataBase64, ThisHost.Optional(), VmId, VmHost], ActionEntry.ActionData, ActionEntry.Nothing, () => new ResizeDiskAction());
 
-    public TimeSpan InUseDelay { get; init; } = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan InUseDelay = TimeSpan.FromSeconds(5);
 
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
@@ -35,11 +36,12 @@ internal sealed class ResizeDiskAction : IDriverAction
             ?? throw new OneKvmException($"The action data has no DISK with DISK_ID={diskId}, so there is no disk to resize.");
         var target = ActionData.Text(disk, "TARGET")
             ?? throw new OneKvmException($"The DISK with DISK_ID={diskId} has no TARGET, so its device in the domain is unknown.");
-        await context.Virsh.WithRetryDelay(_ => InUseDelay).RunOrFailAsync(BlockResize(domain, target, mib),
+        await context.Virsh.RunOrFailAsync(BlockResize(domain, target, mib),
             $"Could not resize disk {diskId} ({target}) of {domain} to {mib} MiB", cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>virsh blockresize to a size in MiB, tried again while QEMU says the image "is in use".</summary>
-    public static VirshCommand BlockResize(string domain, string target, long mib) =>
-        VirshCommand.Create("blockresize", "--domain", domain, "--path", target, "--size", $"{mib}M").WithoutTimeout().WithRetryOn("is in use");
+    /// <summary>virsh blockresize to a size in MiB, tried again <see cref="InUseDelay"/> apart while QEMU says the image "is in use".</summary>
+    public static ProgramCommand BlockResize(string domain, string target, long mib) =>
+        VirshCommand.Create("blockresize", "--domain", domain, "--path", target, "--size", $"{mib}M").WithoutDeadline()
+            .WithRetry(RetryPolicy.Unset.WithRetryOn("is in use").WithDelay(InUseDelay));
 }

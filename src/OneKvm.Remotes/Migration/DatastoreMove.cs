@@ -117,12 +117,12 @@ internal sealed class DatastoreMove
         context.Logger.MovedDatastore(Domain, storage.DestinationDirectory, plan.Live.Count);
     }
 
-    private VirshCommand CopyCommand(LiveDisk disk, MigrationStorage storage, bool persistent)
+    private ProgramCommand CopyCommand(LiveDisk disk, MigrationStorage storage, bool persistent)
     {
         // --wait without --pivot returns once the copy is in step, leaving the job mirroring
         var command = VirshCommand.Create("blockcopy", "--domain", Domain, "--path", disk.Target, "--dest", storage.OnDestination(disk.Relative),
                 "--format", disk.Image.Format, "--reuse-external", "--wait")
-            .WithoutTimeout();
+            .WithoutDeadline();
         if (disk.Image.Backing is not null)
         {
             command = command.WithArguments("--shallow");
@@ -152,10 +152,10 @@ internal sealed class DatastoreMove
         var command = new List<string> { "rsync", "-a", "-S" };
         command.AddRange(plan.Excluded.Select(f => "--exclude=/" + f));
         command.AddRange([plan.Storage.SourceDirectory + "/", plan.Storage.DestinationDirectory + "/"]);
-        var result = await Shell.RunAsync(command, ExternalTool.NoDeadline, cancellationToken).ConfigureAwait(false);
+        var result = await Shell.RunAsync(command, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
         if (result.ExitCode != 0)
         {
-            throw new OneKvmException($"rsync of {plan.Storage.SourceDirectory} to {plan.Storage.DestinationDirectory} failed: {ExternalTool.Reason(result)}");
+            throw new OneKvmException($"rsync of {plan.Storage.SourceDirectory} to {plan.Storage.DestinationDirectory} failed: {result.Reason()}");
         }
     }
 

@@ -58,7 +58,7 @@ internal sealed class LiveMigration
             : null;
         if (context.Settings.CleanupMemoryOnStart)
         {
-            await MemoryCleanup.RunOnAsync(context.Logger, context.Settings.VirshTimeout, DestinationHost, wait: true, cancellationToken).ConfigureAwait(false);
+            await MemoryCleanup.RunOnAsync(context, DestinationHost, wait: true, cancellationToken).ConfigureAwait(false);
         }
         var destinationXml = copy is null ? null : await PrepareDestinationAsync(copy, cancellationToken).ConfigureAwait(false);
 
@@ -113,11 +113,11 @@ internal sealed class LiveMigration
         {
             if (SourceIsRemote)
             {
-                await MemoryCleanup.RunOnAsync(context.Logger, context.Settings.VirshTimeout, SourceHost, wait: false, CancellationToken.None).ConfigureAwait(false);
+                await MemoryCleanup.RunOnAsync(context, SourceHost, wait: false, CancellationToken.None).ConfigureAwait(false);
             }
             else
             {
-                await MemoryCleanup.RunAsync(context.Logger, wait: false, CancellationToken.None).ConfigureAwait(false);
+                await MemoryCleanup.RunAsync(context, wait: false, CancellationToken.None).ConfigureAwait(false);
             }
         }
     }

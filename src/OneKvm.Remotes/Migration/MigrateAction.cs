@@ -31,7 +31,7 @@ internal sealed class MigrateAction : IDriverAction
                 Domain = domain,
                 Host = sourceHost,
                 Virsh = context.Virsh,
-                Shell = HostShell.Local(sourceHost),
+                Shell = HostShell.Local(context, sourceHost),
                 Storage = MigrationInput.DatastoreChange(domain, destinationHost, data, arguments.Optional(VmId)),
             }.RunAsync(context, cancellationToken).ConfigureAwait(false);
             return;
@@ -44,7 +44,7 @@ internal sealed class MigrateAction : IDriverAction
             DestinationHost = destinationHost,
             Source = context.Virsh,
             DestinationUri = HypervisorUri.For(context.Settings.QemuProtocol, destinationHost),
-            SourceShell = HostShell.Local(sourceHost),
+            SourceShell = HostShell.Local(context, sourceHost),
             VmId = arguments.Optional(VmId),
             SourceIsRemote = false,
         }.RunAsync(context, data, cancellationToken).ConfigureAwait(false);

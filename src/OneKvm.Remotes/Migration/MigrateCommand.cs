@@ -1,3 +1,4 @@
+using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Virsh;
 
 namespace OneKvm.Remotes.Migration;
@@ -63,9 +64,9 @@ internal sealed record MigrateCommand(
     /// Without VIRSH_TIMEOUT: it lasts as long as the guest's memory (and disks) take to copy;
     /// a signal still stops it. Retried while libvirt reports an active block job, as upstream.
     /// </summary>
-    public VirshCommand ToVirsh()
+    public ProgramCommand ToVirsh()
     {
-        var command = VirshCommand.Create("migrate", Arguments()).WithoutTimeout().RetriedWhileBlockJob();
+        var command = VirshCommand.Create("migrate", Arguments()).WithoutDeadline().RetriedWhileBlockJob();
         // the domain as the destination starts it (its files in another directory), with its secrets: never written to a file
         return DestinationXml is null ? command : command.WithArguments("--xml", "/dev/stdin").WithStandardInput(DestinationXml);
     }

@@ -27,7 +27,7 @@ internal sealed class MigrateLocalAction : IDriverAction
                 Domain = domain,
                 Host = sourceHost,
                 Virsh = context.Virsh.WithUri(HypervisorUri.For(context.Settings.QemuProtocol, sourceHost)),
-                Shell = HostShell.Remote(context.Settings.VirshTimeout, sourceHost),
+                Shell = HostShell.Remote(context, sourceHost),
                 Storage = MigrationInput.DatastoreChange(domain, destinationHost, data, arguments.Optional(VmId)),
             }.RunAsync(context, cancellationToken).ConfigureAwait(false);
             return;
@@ -41,7 +41,7 @@ internal sealed class MigrateLocalAction : IDriverAction
             DestinationHost = destinationHost,
             Source = context.Virsh.WithUri(HypervisorUri.For(protocol, sourceHost)),
             DestinationUri = HypervisorUri.For(protocol, destinationHost),
-            SourceShell = HostShell.Remote(context.Settings.VirshTimeout, sourceHost),
+            SourceShell = HostShell.Remote(context, sourceHost),
             VmId = arguments.Optional(VmId),
             SourceIsRemote = true,
         }.RunAsync(context, data, cancellationToken).ConfigureAwait(false);

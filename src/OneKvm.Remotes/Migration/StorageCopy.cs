@@ -174,21 +174,20 @@ internal sealed class StorageCopy
         }
         command.Add($"{_destinationHost}:{Storage.DestinationDirectory}/");
         // a copy's length grows with the files, not with a hang: no VIRSH_TIMEOUT
-        var result = await _source.RunAsync(command, ExternalTool.NoDeadline, cancellationToken).ConfigureAwait(false);
-        if (result.ExitCode != 0)
+        var result = await _source.RunAsync(command, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+        if (!result.Succeeded)
         {
-            throw new OneKvmException($"rsync of {Storage.SourceDirectory} to {_destinationHost} failed: {ExternalTool.Reason(result)}");
+            throw new OneKvmException($"rsync of {Storage.SourceDirectory} to {_destinationHost} failed: {result.Reason()}");
         }
     }
 
     private async Task<string> RunOnDestinationAsync(string line, string what, CancellationToken cancellationToken)
     {
-        var command = ExternalTool.Prepare(RemoteShell.Executable, RemoteShell.LineArguments(_destinationHost, line, _context.Settings.VirshTimeout));
-        var result = await ExternalTool.RunAsync(command, $"ssh {_destinationHost}", _context.Settings.VirshTimeout, cancellationToken)
-            .ConfigureAwait(false);
-        return result.ExitCode == 0
-            ? result.StandardOutput
-            : throw new OneKvmException($"{what} on {_destinationHost} failed: {ExternalTool.Reason(result)}");
+        var timeout = _context.Settings.VirshTimeout;
+        var command = ProgramCommand.Tool(RemoteShell.Executable, RemoteShell.LineArguments(_destinationHost, line, timeout))
+            .WithLabel($"ssh {_destinationHost}").WithDeadline(timeout);
+        var result = await _context.Programs.RunAsync(command, cancellationToken).ConfigureAwait(false);
+        return result.Succeeded ? result.StandardOutput : throw new OneKvmException($"{what} on {_destinationHost} failed: {result.Reason()}");
     }
 
     private static string Quote(string word) => ShellQuote.Quote(word);

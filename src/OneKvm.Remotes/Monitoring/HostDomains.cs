@@ -1,4 +1,5 @@
 using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Virsh;
 
 namespace OneKvm.Remotes.Monitoring;
@@ -51,7 +52,7 @@ internal sealed class HostDomains(VirshRunner virsh, QemuProcessFinder finder)
         return (stats, finder.Find([stats.Name]).GetValueOrDefault(stats.Name));
     }
 
-    private static VirshCommand StatsCommand(bool counters) =>
+    private static ProgramCommand StatsCommand(bool counters) =>
         VirshCommand.Create("domstats", counters ? ["--state", "--interface", "--block", "--nowait"] : ["--state", "--nowait"])
             .WithReadOnly();
 
@@ -72,9 +73,9 @@ internal sealed class HostDomains(VirshRunner virsh, QemuProcessFinder finder)
         return uuids;
     }
 
-    private async Task<VirshResult?> RunAsync(VirshCommand command, bool missingDomainIsNull, CancellationToken cancellationToken)
+    private async Task<ProgramResult?> RunAsync(ProgramCommand command, bool missingDomainIsNull, CancellationToken cancellationToken)
     {
-        VirshResult result;
+        ProgramResult result;
         try
         {
             result = await virsh.TryRunAsync(command, cancellationToken).ConfigureAwait(false);

@@ -32,12 +32,12 @@ internal sealed class SnapshotCreateAction : IDriverAction
 
         var directory = await SnapshotActions.SystemDatastoreAsync(context, domain, failure, cancellationToken).ConfigureAwait(false);
         // no VIRSH_TIMEOUT: it writes the guest's memory; a killed virsh would not stop libvirtd anyway
-        var create = VirshCommand.Create("snapshot-create-as", "--domain", domain, "--name", name).WithoutTimeout().RetriedWhileBlockJob();
+        var create = VirshCommand.Create("snapshot-create-as", "--domain", domain, "--name", name).WithoutDeadline().RetriedWhileBlockJob();
         try
         {
             await BlockJobRetry.Runner(context.Virsh).RunAsync(create, cancellationToken).ConfigureAwait(false);
         }
-        catch (VirshException e) when (e.StandardError.Contains($" {name} already exists", StringComparison.Ordinal))
+        catch (VirshException e) when (e.Result.StandardError.Contains($" {name} already exists", StringComparison.Ordinal))
         {
             // oned gives a failed snapshot's id to the next one: the snapshot there is what a killed create left
             context.Logger.LeftoverSnapshotReplaced(domain, name);
@@ -65,12 +65,12 @@ internal sealed class SnapshotCreateAction : IDriverAction
 internal static class SnapshotActions
 {
     /// <summary>No VIRSH_TIMEOUT: freeing an internal snapshot rewrites the qcow2 metadata of every disk.</summary>
-    public static VirshCommand DeleteCommand(string domain, string name) =>
-        VirshCommand.Create("snapshot-delete", "--domain", domain, "--snapshotname", name).WithoutTimeout();
+    public static ProgramCommand DeleteCommand(string domain, string name) =>
+        VirshCommand.Create("snapshot-delete", "--domain", domain, "--snapshotname", name).WithoutDeadline();
 
     /// <summary>libvirt's answer when the domain has no snapshot of that name.</summary>
     public static bool IsNoSuchSnapshot(VirshException e) =>
-        e.StandardError.Contains("no domain snapshot with matching name", StringComparison.Ordinal);
+        e.Result.StandardError.Contains("no domain snapshot with matching name", StringComparison.Ordinal);
 
     /// <summary>The VM directory from the domain's metadata; a failure to ask is the action's failure.</summary>
     public static async Task<string?> SystemDatastoreAsync(DriverContext context, string domain, string failure,

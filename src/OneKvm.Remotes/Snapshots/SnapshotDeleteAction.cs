@@ -53,7 +53,7 @@ internal sealed class SnapshotDeleteAction : IDriverAction
         }
 
         // the snapshot is gone: failing now would make oned believe it is not
-        VirshResult list;
+        ProgramResult list;
         try
         {
             list = await context.Virsh.RunAsync(VirshCommand.Create("snapshot-list", "--domain", domain, "--name").WithReadOnly(),

@@ -19,7 +19,7 @@ internal sealed class SnapshotRevertAction : IDriverAction
         var domain = arguments[DeployId];
         var name = arguments[SnapshotName];
         var revert = VirshCommand.Create("snapshot-revert", "--domain", domain, "--snapshotname", name, "--force")
-            .WithoutTimeout().RetriedWhileBlockJob();
+            .WithoutDeadline().RetriedWhileBlockJob();
         await BlockJobRetry.Runner(context.Virsh)
             .RunOrFailAsync(revert, $"Could not revert domain {domain} to snapshot {name}", cancellationToken).ConfigureAwait(false);
     }

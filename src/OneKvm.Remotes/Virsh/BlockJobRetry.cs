@@ -1,4 +1,4 @@
-using OneKvm.Remotes.Virsh;
+using OneKvm.Remotes.Host;
 
 namespace OneKvm.Remotes.Virsh;
 
@@ -14,7 +14,7 @@ internal static class BlockJobRetry
 
     /// <summary>The runner for such calls: at least 3 attempts, 5 s apart.</summary>
     public static VirshRunner Runner(VirshRunner virsh) =>
-        virsh.WithAttempts(Math.Max(Attempts, virsh.Attempts)).WithRetryDelay(_ => Delay);
+        virsh.WithAttempts(Math.Max(Attempts, virsh.Attempts)).WithRetryDelay(Delay);
 
-    public static VirshCommand RetriedWhileBlockJob(this VirshCommand command) => command.WithRetryOn(ActiveBlockJob);
+    public static ProgramCommand RetriedWhileBlockJob(this ProgramCommand command) => command.WithRetryOn(ActiveBlockJob);
 }

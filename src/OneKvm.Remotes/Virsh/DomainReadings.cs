@@ -1,4 +1,6 @@
 using System.Xml.Linq;
+using OneKvm.Remotes.Driver;
+using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Xml;
 using OneKvm.Remotes.Kvmrc;
@@ -58,9 +60,9 @@ internal sealed class DomainReadings(VirshRunner virsh, KvmSettings settings, st
         return _vmDirectory.Directory;
     }
 
-    private VirshCommand DumpXml => VirshCommand.Create("dumpxml", "--domain", domain).WithReadOnly();
+    private ProgramCommand DumpXml => VirshCommand.Create("dumpxml", "--domain", domain).WithReadOnly();
 
     private string DumpXmlFailure => $"Could not read the XML of domain {domain}";
 
-    private XElement Parse(VirshResult dump) => SafeXml.Parse(dump.StandardOutput, $"the XML of domain {domain}").Root!;
+    private XElement Parse(ProgramResult dump) => SafeXml.Parse(dump.StandardOutput, $"the XML of domain {domain}").Root!;
 }

@@ -1,11 +1,12 @@
 using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Host;
 
 namespace OneKvm.Remotes.Virsh;
 
 internal static class VirshRunnerExtensions
 {
     /// <summary>Runs the command; on failure, the action fails with "<paramref name="failure"/>: virsh's reason."</summary>
-    public static async Task<VirshResult> RunOrFailAsync(this VirshRunner virsh, VirshCommand command, string failure,
+    public static async Task<ProgramResult> RunOrFailAsync(this VirshRunner virsh, ProgramCommand command, string failure,
         CancellationToken cancellationToken)
     {
         try

@@ -49,6 +49,17 @@ public sealed class HookAndClockSupportSpecs : IDisposable
     }
 
     [Fact]
+    public async Task The_background_clock_sync_asks_4_times_in_all_even_while_libvirt_is_busy()
+    {
+        _host.Virsh.On("domstate", stdout: "running\n").On("domtime", exit: 1, stderr: "error: Timed out during operation: cannot acquire state change lock (held by monitor=x)\n");
+
+        Assert.Equal(1, await _host.Host.RunAsync(Path.Combine(_host.EntryDirectory, "onekvm"), "sync-time", "one-7"));
+
+        Assert.Equal(4, _host.Virsh.CallsTo("domtime"));
+        Assert.Equal([TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5)], _host.Host.Sleeps);
+    }
+
+    [Fact]
     public async Task The_background_clock_sync_stops_when_it_worked_or_the_domain_is_gone()
     {
         _host.Virsh.On("domstate", stdout: "running\n", call: 1).On("domstate", exit: 1, stderr: "error: failed to get domain 'one-7'\n")

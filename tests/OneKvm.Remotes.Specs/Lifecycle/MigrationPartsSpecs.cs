@@ -56,7 +56,7 @@ public sealed class MigrationPartsSpecs
     {
         var virsh = new MigrateCommand("one-7", Uri, [], VmMigrationFeatures.None, true, []).ToVirsh();
 
-        Assert.Equal(Timeout.InfiniteTimeSpan, virsh.Timeout);
+        Assert.Equal(Timeout.InfiniteTimeSpan, virsh.Deadline);
     }
 
     [Theory]

@@ -113,6 +113,21 @@ public sealed class SaveRestoreActionSpecs : IDisposable
     }
 
     [Fact]
+    public async Task A_restore_libvirt_keeps_refusing_as_busy_makes_virsh_retries_attempts_in_all_not_virsh_retries_squared()
+    {
+        var checkpoint = _host.Scratch("0/7/checkpoint");
+        File.WriteAllText(checkpoint, "memory");
+        _host.Virsh.On("domstate", exit: 1, stderr: "error: failed to get domain 'uuid-7'\n")
+            .On("save-image-dumpxml", stdout: "<domain><name>one-7</name><uuid>0f3c3a2e-5d4f-4c1a-9a43-3f3b8d1c2e01</uuid></domain>")
+            .On("restore", exit: 1, stderr: "error: Timed out during operation: cannot acquire state change lock (held by monitor=x)\n");
+
+        Assert.Equal(1, await _host.RunAsync("restore", checkpoint, "localhost", "uuid-7", "7", "localhost"));
+        Assert.Equal(3, _host.Virsh.CallsTo("restore"));
+        Assert.Equal([TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)], _host.Host.Sleeps);
+        Assert.Equal("memory", File.ReadAllText(checkpoint));
+    }
+
+    [Fact]
     public async Task Restore_hands_libvirt_the_rewritten_xml_on_stdin_never_in_a_file()
     {
         var checkpoint = _host.Scratch("datastores/104/7/checkpoint");

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Live;
@@ -14,15 +15,14 @@ namespace OneKvm.Remotes.Specs.Live;
 /// </summary>
 public sealed class DeviceDetachSpecs
 {
-    private readonly Queue<VirshResult> _answers = new();
+    private readonly Queue<ProgramResult> _answers = new();
     private readonly Queue<bool> _presence = new();
     private readonly List<TimeSpan> _sleeps = [];
     private int _requests;
     private readonly StringWriter _log = new();
 
-    private static VirshResult Answer(int exitCode, string stderr = "") =>
-        new(VirshCommand.Create("detach-device", "one-42", "/dev/stdin"), "virsh detach-device one-42 /dev/stdin", exitCode, "", stderr, 1,
-            TimeSpan.Zero);
+    private static ProgramResult Answer(int exitCode, string stderr = "") =>
+        new(VirshCommand.Create("detach-device", "one-42", "/dev/stdin"), exitCode, "", stderr, 1, TimeSpan.Zero);
 
     private DeviceDetach Detach(int attempts = 3) => new()
     {
@@ -43,7 +43,7 @@ public sealed class DeviceDetachSpecs
         Logger = new OneLogger("detach_nic", LogLevel.Debug, new OneLogFormatter(), _log),
     };
 
-    private void Script(IEnumerable<VirshResult> answers, params bool[] presence)
+    private void Script(IEnumerable<ProgramResult> answers, params bool[] presence)
     {
         foreach (var a in answers)
         {

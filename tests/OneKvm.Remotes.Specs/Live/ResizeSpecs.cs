@@ -52,8 +52,9 @@ public sealed class ResizeSpecs
     {
         var command = OneKvm.Remotes.Live.ResizeDiskAction.BlockResize("one-42", "vdb", 2048);
 
-        Assert.Equal(["--domain", "one-42", "--path", "vdb", "--size", "2048M"], command.Arguments.ToArray());
-        Assert.Contains("is in use", command.TransientErrors);
+        Assert.Equal(["blockresize", "--domain", "one-42", "--path", "vdb", "--size", "2048M"], command.Arguments.ToArray());
+        Assert.Contains("is in use", command.Retry!.RetryOn);
+        Assert.Equal(TimeSpan.FromSeconds(5), command.Retry.Delay);
     }
 
     [Fact]

@@ -1,11 +1,14 @@
 using System.Diagnostics;
+using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Host;
+using OneKvm.Remotes.Specs.Host;
 using OneKvm.Remotes.Specs.Infrastructure;
 using OneKvm.Remotes.Virsh;
 using Xunit;
 
 namespace OneKvm.Remotes.Specs.Virsh;
 
-/// <summary>The virsh runner against a fake virsh, for the faults a real one cannot be made to produce.</summary>
+/// <summary>The virsh preset against a fake virsh, for the faults a real one cannot be made to produce.</summary>
 public sealed class VirshRunnerSpecs
 {
     private readonly List<TimeSpan> _sleeps = [];
@@ -13,11 +16,11 @@ public sealed class VirshRunnerSpecs
     private VirshRunner Runner(FakeVirsh fake) => VirshRunner.Default
         .WithExecutable(fake.Executable)
         .WithUri("qemu:///system")
-        .WithSleep((delay, _) =>
+        .WithRunner(ProgramRunner.Default.WithSleep((delay, _) =>
         {
             _sleeps.Add(delay);
             return Task.CompletedTask;
-        });
+        }));
 
     [Fact]
     public async Task Arguments_reach_virsh_one_by_one_whatever_characters_they_hold()
@@ -45,7 +48,7 @@ public sealed class VirshRunnerSpecs
         Assert.InRange(started.Elapsed, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10));
         Assert.Equal("virsh save did not finish within 2 s (VIRSH_TIMEOUT) and was killed", error.Message);
         var child = int.Parse(await File.ReadAllTextAsync(fake.ChildPidFile), System.Globalization.CultureInfo.InvariantCulture);
-        await WaitUntilGoneAsync(child);
+        await ProgramRunnerSpecs.WaitUntilGoneAsync(child);
     }
 
     [Fact]
@@ -53,7 +56,7 @@ public sealed class VirshRunnerSpecs
     {
         using var fake = new FakeVirsh("echo");
 
-        var result = await Runner(fake).WithTimeout(TimeSpan.FromMilliseconds(1)).RunAsync(VirshCommand.Create("save").WithoutTimeout());
+        var result = await Runner(fake).WithTimeout(TimeSpan.FromMilliseconds(1)).RunAsync(VirshCommand.Create("save").WithoutDeadline());
 
         Assert.True(result.Succeeded);
     }
@@ -71,16 +74,36 @@ public sealed class VirshRunnerSpecs
     }
 
     [Fact]
-    public async Task A_transient_failure_is_retried_with_the_injected_delay_until_it_succeeds()
+    public async Task Virsh_tries_a_transient_failure_again_one_second_later_on_the_clock_virsh_retries_times_in_all()
     {
-        using var fake = new FakeVirsh("transient:2");
+        var clock = new WatchedClock();
+        using var program = new FailingProgram(failures: 10);
+        var virsh = VirshRunner.Default.WithExecutable(program.Executable).WithTimeout(Timeout.InfiniteTimeSpan).WithAttempts(3)
+            .WithRunner(ProgramRunner.Default.WithTime(clock));
 
-        var result = await Runner(fake).WithAttempts(3).WithRetryDelay(n => TimeSpan.FromSeconds(n)).RunAsync(VirshCommand.Create("suspend", "one-1"));
+        var run = virsh.TryRunAsync(VirshCommand.Create("suspend", "one-1"));
 
-        Assert.True(result.Succeeded);
+        Assert.Equal(TimeSpan.FromSeconds(1), await clock.NextTimerAsync());
+        Assert.Equal(1, program.Calls);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(TimeSpan.FromSeconds(1), await clock.NextTimerAsync());
+        Assert.Equal(2, program.Calls);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        var result = await run;
         Assert.Equal(3, result.Attempts);
-        Assert.Equal([TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)], _sleeps);
+        Assert.Equal(3, program.Calls);
+    }
+
+    [Fact]
+    public async Task A_call_refused_during_a_block_job_is_tried_three_times_five_seconds_apart_even_with_one_virsh_retry()
+    {
+        using var fake = new FakeVirsh("fail");
+        var virsh = BlockJobRetry.Runner(Runner(fake).WithAttempts(1));
+
+        await Assert.ThrowsAsync<VirshException>(() => virsh.RunAsync(VirshCommand.Create("save").RetriedWhileBlockJob().WithRetryOn("something broke")));
+
         Assert.Equal(3, fake.Calls.Count);
+        Assert.Equal([TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5)], _sleeps);
     }
 
     [Fact]
@@ -91,10 +114,10 @@ public sealed class VirshRunnerSpecs
         var error = await Assert.ThrowsAsync<VirshException>(() => Runner(fake).WithAttempts(3).RunAsync(VirshCommand.Create("suspend", "one-1")));
 
         Assert.Equal(3, fake.Calls.Count);
-        Assert.Equal("suspend", error.Verb);
-        Assert.Equal(1, error.VirshExitCode);
-        Assert.Contains("cannot acquire state change lock", error.StandardError);
-        Assert.Equal("virsh --connect qemu:///system suspend one-1", error.RenderedCommand);
+        Assert.StartsWith("virsh suspend failed: Timed out during operation: cannot acquire state change lock", error.Message);
+        Assert.Equal(1, error.Result.ExitCode);
+        Assert.Equal(3, error.Result.Attempts);
+        Assert.Equal("virsh --connect qemu:///system suspend one-1", error.Result.RenderedCommand);
     }
 
     [Fact]
@@ -134,10 +157,10 @@ public sealed class VirshRunnerSpecs
     [Fact]
     public async Task A_missing_virsh_is_a_clear_error()
     {
-        var error = await Assert.ThrowsAsync<VirshNotFoundException>(() =>
+        var error = await Assert.ThrowsAsync<OneKvmException>(() =>
             VirshRunner.Default.WithExecutable("/nonexistent/virsh").RunAsync(VirshCommand.Create("list")));
 
-        Assert.StartsWith("Cannot run '/nonexistent/virsh'", error.Message);
+        Assert.StartsWith("cannot run '/nonexistent/virsh'", error.Message);
     }
 
     [Fact]
@@ -150,18 +173,5 @@ public sealed class VirshRunnerSpecs
 
         Assert.Equal(["LANG=C", "ONEKVM_SPEC_EXPORTED=yes it is", "ONEKVM_SPEC_NOT_EXPORTED unset"],
             result.StandardOutput.Split('\0', StringSplitOptions.RemoveEmptyEntries));
-    }
-
-    private static async Task WaitUntilGoneAsync(int pid)
-    {
-        for (var i = 0; i < 50; i++)
-        {
-            if (!File.Exists($"/proc/{pid}") || File.ReadAllText($"/proc/{pid}/stat").Split(' ')[2] == "Z")
-            {
-                return;
-            }
-            await Task.Delay(100);
-        }
-        Assert.Fail($"the hung virsh's child {pid} survived the kill");
     }
 }

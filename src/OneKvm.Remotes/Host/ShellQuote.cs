@@ -1,4 +1,4 @@
-namespace OneKvm.Remotes.Virsh;
+namespace OneKvm.Remotes.Host;
 
 /// <summary>
 /// Quotes words for a POSIX shell: for log lines, and for the one place a shell cannot be

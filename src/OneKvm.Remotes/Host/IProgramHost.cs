@@ -1,0 +1,17 @@
+using Microsoft.Extensions.Logging;
+
+namespace OneKvm.Remotes.Host;
+
+/// <summary>What the host helpers take from the action calling them: the runner, the log, VIRSH_TIMEOUT, where the hooks and root helpers are.</summary>
+internal interface IProgramHost
+{
+    ProgramRunner Programs { get; }
+
+    ILogger Logger { get; }
+
+    TimeSpan VirshTimeout { get; }
+
+    string EntryDirectory { get; }
+
+    string RemotesRoot { get; }
+}

@@ -50,7 +50,7 @@ internal static class FuzzTargets
         new("io-samples", "the I/O probe's sample file (Monitoring/IoSampleStore)", IoSamples),
         new("metric-history", "a VM's metric history database (Monitoring/MetricHistory)", History,
             typeof(SqliteFailure), typeof(IOException), typeof(UnauthorizedAccessException)),
-        new("probe-yaml", "a probe configuration file (Monitoring/ProbeYaml)", ProbeYamlFile),
+        new("probe-yaml", "a probe configuration file, any key (Monitoring/ProbeConfigFile, ProbeYaml)", ProbeYamlFile),
         new("forecast-settings", "forecast.conf (Monitoring/ForecastSettings)", Forecast),
         new("probe-db-settings", "probe_db.conf (Monitoring/ProbeDbSettings)", ProbeDb),
         new("guest-agent-config", "guestagent.conf (Guest/GuestAgentConfig)", GuestAgentConfiguration),
@@ -201,32 +201,46 @@ internal static class FuzzTargets
         _ = history.Record(7, 1_765_000_000, [("CPU", 12.5), ("MEMORY", 1024)], ["CPU", "MEMORY"], 1_764_000_000);
     }
 
+    /// <summary>The probes read their configuration through ProbeConfigFile.Load: a file that does not parse is the defaults and a WARN.</summary>
+    private static ProbeYaml ProbeConfiguration(byte[] input, string name)
+    {
+        var path = Scratch.File(name);
+        File.WriteAllBytes(path, input);
+        return ProbeConfigFile.Load(path, NullLogger.Instance);
+    }
+
     private static void ProbeYamlFile(byte[] input)
     {
-        var yaml = ProbeYaml.Parse(Lenient(input));
+        var yaml = ProbeConfiguration(input, "probe.conf");
         foreach (var path in new[] { "virtualmachine", "virtualmachine.db_retention", "virtualmachine.forecast.period", ":times_missing", "enabled" })
         {
-            _ = (yaml.Text(path), yaml.Has(path), yaml.Flag(path));
+            _ = (yaml.Text(path), yaml.Has(path));
             try
             {
+                _ = yaml.Flag(path);
                 _ = yaml.Number(path);
             }
             catch (FormatException)
             {
-                // ForecastSettings and ProbeDbSettings take this as "not a number": their targets check that
+                // "not a number", "not true or false": ForecastSettings and ProbeDbSettings take the default with a WARN
             }
         }
     }
 
     private static void Forecast(byte[] input) =>
-        _ = ForecastSettings.From(ProbeYaml.Parse(Lenient(input)), "forecast.conf", NullLogger.Instance).AnyForecast;
+        _ = ForecastSettings.From(ProbeConfiguration(input, "forecast.conf"), "forecast.conf", NullLogger.Instance).AnyForecast;
 
     private static void ProbeDb(byte[] input) =>
-        _ = ProbeDbSettings.From(ProbeYaml.Parse(Lenient(input)), "probe_db.conf", NullLogger.Instance).ObsoleteSeconds;
+        _ = ProbeDbSettings.From(ProbeConfiguration(input, "probe_db.conf"), "probe_db.conf", NullLogger.Instance).ObsoleteSeconds;
 
     private static void GuestAgentConfiguration(byte[] input)
     {
-        var config = GuestAgentConfig.Parse(Lenient(input));
+        var path = Scratch.File("guestagent.conf");
+        File.WriteAllBytes(path, input);
+        if (GuestAgentConfig.Load(path).Config is not { } config)
+        {
+            return;
+        }
         var os = new GuestOs("debian", "linux", "12", "x86_64");
         _ = config.Commands.Count(c => c.Matches(os) || c.Matches(GuestOs.Unknown));
     }
@@ -270,6 +284,9 @@ internal static class FuzzTargets
         }
     }
 
+    /// <summary>Removes the files the targets wrote (FuzzCorpusSpecs, after the corpus).</summary>
+    public static void DeleteScratch() => Scratch.Delete();
+
     /// <summary>A directory of this process for the targets that read files.</summary>
     private static class Scratch
     {
@@ -279,5 +296,13 @@ internal static class FuzzTargets
         public static string Directory(string name) => System.IO.Directory.CreateDirectory(Path.Combine(Root, name)).FullName;
 
         public static string File(string name) => Path.Combine(Directory("files"), name);
+
+        public static void Delete()
+        {
+            if (System.IO.Directory.Exists(Root))
+            {
+                System.IO.Directory.Delete(Root, recursive: true);
+            }
+        }
     }
 }

@@ -265,7 +265,9 @@ internal static class FuzzTargets
 
     private static void HelperArgv(byte[] input)
     {
-        var value = Encoding.UTF8.GetString(input);
+        // an argument is a C string: it ends at the first NUL (the first run fed NULs and "found" only that)
+        var end = Array.IndexOf(input, (byte)0);
+        var value = Encoding.UTF8.GetString(input, 0, end < 0 ? input.Length : end);
         Try(() => HelperArguments.Uuid("fuzz", value));
         Try(() => HelperArguments.VmDirectory("fuzz", value));
         Try(() => HelperArguments.VmDirectoryOfFile("fuzz", value, "vm.xml"));

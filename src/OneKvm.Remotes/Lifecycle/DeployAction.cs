@@ -95,7 +95,7 @@ internal sealed class DeployAction : IDriverAction
         }
     }
 
-    private static XElement ParseDomain(string stdin)
+    internal static XElement ParseDomain(string stdin)
     {
         var root = SafeXml.Parse(stdin, "the domain XML on stdin").Root!;
         return root.Name.LocalName == "domain"

@@ -24,7 +24,8 @@ internal sealed record ImageInfo(string Format, long VirtualSize, string? Backin
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object
                 || !root.TryGetProperty("format", out var format) || format.ValueKind != JsonValueKind.String
-                || !root.TryGetProperty("virtual-size", out var size) || !size.TryGetInt64(out var bytes))
+                || !root.TryGetProperty("virtual-size", out var size) || size.ValueKind != JsonValueKind.Number
+                || !size.TryGetInt64(out var bytes))
             {
                 return null;
             }

@@ -45,7 +45,7 @@ internal static class SafeXml
         }
     }
 
-    /// <summary>One pass over the nodes that stops at the first one deeper than <see cref="MaxDepth"/>.</summary>
+    /// <summary>One pass over the nodes that stops at the first one deeper than <see cref="MaxDepth"/> or named with the prefix xmlns.</summary>
     private static void CheckDepth(string text, string what)
     {
         using var reader = XmlReader.Create(new StringReader(text), Settings);
@@ -53,11 +53,19 @@ internal static class SafeXml
         {
             if (reader.Depth >= MaxDepth)
             {
-                var at = reader is IXmlLineInfo info ? $" (line {info.LineNumber}, position {info.LinePosition})" : "";
-                throw new OneKvmException($"{Capitalized(what)} nests elements deeper than {MaxDepth} levels{at}; no such document is expected.");
+                throw new OneKvmException($"{Capitalized(what)} nests elements deeper than {MaxDepth} levels{At(reader)}; no such document is expected.");
+            }
+            // System.Xml reads <xmlns:x/> but cannot write it back (ArgumentException): refuse it as the namespace rules do
+            if (reader.NodeType == XmlNodeType.Element && reader.Prefix == "xmlns")
+            {
+                throw new OneKvmException(
+                    $"{Capitalized(what)} is not valid XML: the element <{reader.Name}> uses the prefix xmlns, which only declares namespaces{At(reader)}.");
             }
         }
     }
+
+    private static string At(XmlReader reader) =>
+        reader is IXmlLineInfo info ? $" (line {info.LineNumber}, position {info.LinePosition})" : "";
 
     private static string Capitalized(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
 }

@@ -88,6 +88,14 @@ public sealed class StorageCopyPlanSpecs
         Assert.Null(ImageInfo.Parse("not json"));
     }
 
+    [Theory]
+    // found by the qemu-img-info fuzz target: a size that is a string threw InvalidOperationException
+    [InlineData("""{ "format": "qcow2", "virtual-size": ".0" }""")]
+    [InlineData("""{ "format": "qcow2", "virtual-size": [1] }""")]
+    [InlineData("""{ "format": "qcow2", "virtual-size": 1.5 }""")]
+    public void Qemu_img_info_whose_virtual_size_is_no_whole_number_describes_no_image(string json) =>
+        Assert.Null(ImageInfo.Parse(json));
+
     private static ActionData Data(string? shared, string? basePath, string target) =>
         ActionData.Parse(new XElement("VMM_DRIVER_ACTION_DATA",
             new XElement("DISK_TARGET_PATH", target),

@@ -25,4 +25,17 @@ public sealed class SafeXmlSpecs
 
         Assert.Equal(SafeXml.MaxDepth, document.Descendants().Count());
     }
+
+    [Theory]
+    // found by the snapshot-xml and save-image-xml fuzz targets: System.Xml reads an element named with the
+    // prefix xmlns, XLinq keeps it, and writing the document back (snapshot redefinition, save-image-define)
+    // threw ArgumentException "Prefix "xmlns" is reserved for use by XML"
+    [InlineData("<xmlns:YPEa />", "xmlns:YPEa")]
+    [InlineData("<name>one-7 <xmlns:aud id='1' type='none'/>\n</name>", "xmlns:aud")]
+    public void An_element_named_with_the_reserved_prefix_xmlns_is_refused_in_a_sentence(string text, string element)
+    {
+        var e = Assert.Throws<OneKvmException>(() => SafeXml.Parse(text, "the XML of a snapshot"));
+
+        Assert.StartsWith($"The XML of a snapshot is not valid XML: the element <{element}> uses the prefix xmlns", e.Message);
+    }
 }

@@ -34,7 +34,7 @@ internal sealed class RestoreAction : IDriverAction
 
         // upstream asks about one-<vm_id> whatever the deploy id, and prints "failed to get domain" when it is not there
         var current = arguments.Optional("deploy_id") ?? (vmId is null ? null : "one-" + vmId);
-        var currentState = current is null ? null : await StateAsync(context, current, cancellationToken).ConfigureAwait(false);
+        var currentState = current is null ? null : await context.Virsh.Domain(current).StateOrFailAsync(cancellationToken).ConfigureAwait(false);
         if (currentState == "pmsuspended")
         {
             await context.Virsh.RunOrFailAsync(VirshCommand.Create("dompmwakeup", "--domain", current!),
@@ -99,7 +99,7 @@ internal sealed class RestoreAction : IDriverAction
             return;
         }
 
-        var state = await StateAsync(context, domain, cancellationToken).ConfigureAwait(false);
+        var state = await context.Virsh.Domain(domain).StateOrFailAsync(cancellationToken).ConfigureAwait(false);
         if (state is null or "shut off" or "crashed")
         {
             throw new OneKvmException($"Domain {domain} was restored from {file} but is {state ?? "gone"} right after; the checkpoint is kept.");
@@ -122,9 +122,8 @@ internal sealed class RestoreAction : IDriverAction
     /// <summary>True when the domain's live XML carries the marker of a restore from this checkpoint.</summary>
     private static async Task<bool> RunsFromAsync(DriverContext context, string domain, string file, CancellationToken cancellationToken)
     {
-        var dump = await context.Virsh.TryRunAsync(VirshCommand.Create("dumpxml", "--domain", domain).WithReadOnly(), cancellationToken)
-            .ConfigureAwait(false);
-        return dump.Succeeded && RestoreMarker.RunsFrom(SafeXml.Parse(dump.StandardOutput, $"the XML of domain {domain}").Root!, file);
+        return await context.Virsh.Domain(domain).XmlOrNullAsync(cancellationToken).ConfigureAwait(false) is { } xml
+            && RestoreMarker.RunsFrom(xml, file);
     }
 
     /// <summary>The domain XML inside the checkpoint, secrets included: restoring without them drops the VNC password.</summary>
@@ -153,7 +152,7 @@ internal sealed class RestoreAction : IDriverAction
             {
                 return true;
             }
-            if (await DomainState.GetAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false) == "running"
+            if (await context.Virsh.Domain(domain).StateAsync(cancellationToken).ConfigureAwait(false) == "running"
                 && await RunsFromAsync(context, domain, file, cancellationToken).ConfigureAwait(false))
             {
                 return false;
@@ -165,18 +164,6 @@ internal sealed class RestoreAction : IDriverAction
             }
             context.Logger.RestoreRetrying(attempt, attempts, failure.Reason(), RetryDelay.TotalSeconds);
             await context.SleepAsync(RetryDelay, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    private static async Task<string?> StateAsync(DriverContext context, string domain, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await DomainState.GetAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false);
-        }
-        catch (VirshException e)
-        {
-            throw VirshRunnerExtensions.ActionFailure($"Could not read the state of domain {domain}", e);
         }
     }
 

@@ -96,7 +96,7 @@ internal sealed class SaveAction : IDriverAction
     /// marks an image complete only once the save has finished; save-image-dumpxml refuses one that is not).
     /// </summary>
     private static async Task<bool> IsSavedInAsync(DriverContext context, string domain, string file, CancellationToken cancellationToken) =>
-        await DomainState.IsGoneAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false)
+        await context.Virsh.Domain(domain).IsGoneAsync(cancellationToken).ConfigureAwait(false)
         && await HoldsAsync(context, domain, file, cancellationToken).ConfigureAwait(false);
 
     /// <summary>True when <paramref name="file"/> is a complete save image of <paramref name="domain"/> (by name or UUID).</summary>
@@ -163,7 +163,7 @@ internal sealed class SaveAction : IDriverAction
     {
         try
         {
-            return await DomainState.IsGoneAsync(context.Virsh, domain, CancellationToken.None).ConfigureAwait(false);
+            return await context.Virsh.Domain(domain).IsGoneAsync(CancellationToken.None).ConfigureAwait(false);
         }
         catch (VirshException)
         {

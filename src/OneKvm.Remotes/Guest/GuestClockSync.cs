@@ -47,7 +47,7 @@ internal static class GuestClockSync
         var virsh = uri is null ? context.Virsh : context.Virsh.WithUri(uri);
         for (var attempt = 1; attempt <= Attempts; attempt++)
         {
-            if (await DomainState.GetAsync(virsh, domain, cancellationToken).ConfigureAwait(false) is null or "shut off")
+            if (await virsh.Domain(domain).StateAsync(cancellationToken).ConfigureAwait(false) is null or "shut off")
             {
                 return false;
             }

@@ -34,7 +34,7 @@ internal sealed class DatastoreMove
 
     public async Task RunAsync(DriverContext context, CancellationToken cancellationToken)
     {
-        var info = await DomainInfo.ReadAsync(Virsh, Domain, cancellationToken).ConfigureAwait(false)
+        var info = await Virsh.Domain(Domain).InfoAsync(cancellationToken).ConfigureAwait(false)
                    ?? throw new OneKvmException($"Domain {Domain} does not exist on {Host}; nothing was moved.");
         if (!info.IsActive)
         {

@@ -193,9 +193,7 @@ internal sealed class StorageCopyPlan
     public static async Task<StorageCopyPlan> ReadAsync(DriverContext context, VirshRunner source, HostShell sourceShell, string domain,
         MigrationStorage storage, string copy, CancellationToken cancellationToken)
     {
-        var dump = await source.RunOrFailAsync(VirshCommand.Create("dumpxml", "--domain", domain).WithReadOnly(),
-            $"Could not read the disks of domain {domain}", cancellationToken).ConfigureAwait(false);
-        var xml = SafeXml.Parse(dump.StandardOutput, $"the XML of domain {domain}").Root!;
+        var xml = await source.Domain(domain).XmlAsync(cancellationToken, $"Could not read the disks of domain {domain}").ConfigureAwait(false);
         var files = StorageCopyPlan.FilesOf(xml).Distinct(StringComparer.Ordinal).ToList();
         var realPaths = new Dictionary<string, string>(StringComparer.Ordinal);
         if (files.Count > 0)

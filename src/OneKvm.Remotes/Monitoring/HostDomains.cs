@@ -14,9 +14,9 @@ internal sealed class HostDomains(VirshRunner virsh, QemuProcessFinder finder)
 {
     public async Task<IReadOnlyList<OneVm>> OneVmsAsync(bool counters, CancellationToken cancellationToken)
     {
-        var command = StatsCommand(counters).WithArguments("--list-active");
-        var result = await RunAsync(command, missingDomainIsNull: false, cancellationToken).ConfigureAwait(false);
-        var stats = DomStatsOutput.Parse(result!.StandardOutput);
+        var command = VirshCommand.Create("domstats", StatsArguments(counters)).WithArguments("--list-active").WithReadOnly();
+        var result = await RunAsync(command, cancellationToken).ConfigureAwait(false);
+        var stats = DomStatsOutput.Parse(result.StandardOutput);
         var ours = stats.Where(s => OneVmName.IdOf(s.Name) is not null).ToList();
         var processes = finder.Find(ours.Select(s => s.Name).ToList());
         var uuids = processes.Count < ours.Count
@@ -38,30 +38,35 @@ internal sealed class HostDomains(VirshRunner virsh, QemuProcessFinder finder)
     /// <summary>One domain by name or UUID, with its process when found; null when libvirt has no such domain.</summary>
     public async Task<(DomainStats Stats, QemuProcess? Process)?> OneAsync(string domain, CancellationToken cancellationToken)
     {
-        // domstats takes domains only by position (no --domain): "--" keeps one named "--help" a domain
-        var command = StatsCommand(counters: true).WithArguments("--", domain);
-        if (await RunAsync(command, missingDomainIsNull: true, cancellationToken).ConfigureAwait(false) is not { } result)
+        string? output;
+        try
+        {
+            output = await virsh.Domain(domain).StatsAsync(StatsArguments(counters: true), cancellationToken).ConfigureAwait(false);
+        }
+        catch (VirshException e)
+        {
+            throw Unreadable(e);
+        }
+        if (output is null)
         {
             return null;
         }
-        if (DomStatsOutput.Parse(result.StandardOutput) is not [var stats])
+        if (DomStatsOutput.Parse(output) is not [var stats])
         {
             throw new OneKvmException($"virsh domstats {domain} did not print the statistics of one domain.");
         }
         return (stats, finder.Find([stats.Name]).GetValueOrDefault(stats.Name));
     }
 
-    private static VirshCommand StatsCommand(bool counters) =>
-        VirshCommand.Create("domstats", counters ? ["--state", "--interface", "--block", "--nowait"] : ["--state", "--nowait"])
-            .WithReadOnly();
+    private static string[] StatsArguments(bool counters) =>
+        counters ? ["--state", "--interface", "--block", "--nowait"] : ["--state", "--nowait"];
 
     /// <summary>UUID by name of every active domain (virsh list --uuid --name prints "uuid name").</summary>
     private async Task<Dictionary<string, string>> UuidsAsync(CancellationToken cancellationToken)
     {
-        var list = await RunAsync(VirshCommand.Create("list", "--uuid", "--name").WithReadOnly(), missingDomainIsNull: false,
-            cancellationToken).ConfigureAwait(false);
+        var list = await RunAsync(VirshCommand.Create("list", "--uuid", "--name").WithReadOnly(), cancellationToken).ConfigureAwait(false);
         var uuids = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var line in list!.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var line in list.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var space = line.IndexOf(' ', StringComparison.Ordinal);
             if (space > 0 && Guid.TryParseExact(line[..space], "D", out _))
@@ -72,7 +77,7 @@ internal sealed class HostDomains(VirshRunner virsh, QemuProcessFinder finder)
         return uuids;
     }
 
-    private async Task<VirshResult?> RunAsync(VirshCommand command, bool missingDomainIsNull, CancellationToken cancellationToken)
+    private async Task<VirshResult> RunAsync(VirshCommand command, CancellationToken cancellationToken)
     {
         VirshResult result;
         try
@@ -86,10 +91,6 @@ internal sealed class HostDomains(VirshRunner virsh, QemuProcessFinder finder)
         if (result.Succeeded)
         {
             return result;
-        }
-        if (missingDomainIsNull && VirshErrors.IsDomainNotFound(result.StandardError))
-        {
-            return null;
         }
         // never guess: no answer from libvirt is a failed probe, not every VM powered off
         throw Unreadable(new VirshException(result));

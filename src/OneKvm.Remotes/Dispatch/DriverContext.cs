@@ -43,8 +43,8 @@ internal sealed class DriverContext
 
     public Func<string, string?> Environment => _host.Environment;
 
-    /// <summary>Waits without blocking tests: the host decides what a delay is.</summary>
-    public Task SleepAsync(TimeSpan delay, CancellationToken cancellationToken) => _host.Sleep(delay, cancellationToken);
+    /// <summary>Waits on <see cref="Time"/>: a test's fake clock decides what a delay is.</summary>
+    public Task SleepAsync(TimeSpan delay, CancellationToken cancellationToken) => Task.Delay(delay, Time, cancellationToken);
 
     /// <summary>
     /// The whole of stdin, read once (one_vmm_exec writes it and closes the pipe), at most
@@ -104,7 +104,7 @@ internal sealed class DriverContext
             .WithUri(settings.LibvirtUri)
             .WithTimeout(settings.VirshTimeout)
             .WithAttempts(settings.VirshAttempts)
-            .WithSleep(_host.Sleep)
+            .WithSleep(SleepAsync)
             .WithEnvironment(settings.ExportedVariables)
             .WithObserver(OnVirshEvent);
     }

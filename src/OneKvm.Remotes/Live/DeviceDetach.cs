@@ -32,7 +32,7 @@ internal sealed class DeviceDetach
 
     public required int Attempts { get; init; }
 
-    public required Func<TimeSpan, CancellationToken, Task> Sleep { get; init; }
+    public required TimeProvider Time { get; init; }
 
     public required ILogger Logger { get; init; }
 
@@ -49,7 +49,7 @@ internal sealed class DeviceDetach
         Detach = ct => context.Virsh.TryRunAsync(command, ct),
         IsAttached = async ct => isAttached(await LiveDomain.ReadAsync(context.Virsh, domain, ct).ConfigureAwait(false)),
         Attempts = context.Settings.VirshAttempts,
-        Sleep = context.SleepAsync,
+        Time = context.Time,
         Logger = context.Logger,
     };
 
@@ -108,7 +108,7 @@ internal sealed class DeviceDetach
                 {
                     break;
                 }
-                await Sleep(PollDelays[poll], cancellationToken).ConfigureAwait(false);
+                await Task.Delay(PollDelays[poll], Time, cancellationToken).ConfigureAwait(false);
             }
             if (attempt < Attempts)
             {

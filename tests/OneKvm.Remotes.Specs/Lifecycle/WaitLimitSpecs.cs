@@ -61,21 +61,6 @@ public sealed class WaitLimitSpecs : IDisposable
     }
 
     [Fact]
-    public async Task Restore_waits_a_second_between_its_virsh_retries_attempts_and_gives_up_after_the_last()
-    {
-        var checkpoint = _host.Scratch("0/7/checkpoint");
-        File.WriteAllText(checkpoint, "memory");
-        _host.WithSetting("VIRSH_RETRIES", "5");
-        _host.Virsh.On("domstate", exit: 1, stderr: "error: failed to get domain 'uuid-7'\n")
-            .On("save-image-dumpxml", stdout: "<domain><name>one-7</name><uuid>0f3c3a2e-5d4f-4c1a-9a43-3f3b8d1c2e01</uuid></domain>")
-            .On("restore", exit: 1, stderr: "error: internal error: qemu unexpectedly closed the monitor\n");
-
-        Assert.Equal(1, await _host.RunAsync("restore", checkpoint, "localhost", "uuid-7", "7", "localhost"));
-        Assert.Equal(5, _host.Virsh.CallsTo("restore"));
-        Assert.Equal(TimeSpan.FromSeconds(4), Waited);
-    }
-
-    [Fact]
     public async Task An_interrupted_save_watches_a_paused_domain_for_10_s_and_then_leaves_it_to_libvirt()
     {
         var checkpoint = _host.Scratch("0/7/checkpoint");

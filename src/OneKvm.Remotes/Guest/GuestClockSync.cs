@@ -1,7 +1,6 @@
 using System.ComponentModel;
 using CliWrap;
 using OneKvm.Remotes.Dispatch;
-using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Lifecycle;
 

@@ -1,8 +1,6 @@
 using Microsoft.Extensions.Logging;
 using OneKvm.Remotes.Dispatch;
-using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Lifecycle;
 using OneKvm.Remotes.Virsh;
 
 namespace OneKvm.Remotes.Lifecycle;

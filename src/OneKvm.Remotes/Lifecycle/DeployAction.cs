@@ -2,7 +2,6 @@ using System.Xml.Linq;
 using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Lifecycle;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Xml;
@@ -31,7 +30,8 @@ internal sealed class DeployAction : IDriverAction
 
         // before any change on the host; also what makes the clean-up below safe: a domain
         // destroyed there is one this call created
-        var existing = await context.Virsh.Domain(name).StateOrFailAsync(cancellationToken, $"Could not check whether domain {name} already exists").ConfigureAwait(false);
+        var existing = await context.Virsh.Domain(name)
+            .StateOrFailAsync(cancellationToken, $"Could not check whether domain {name} already exists").ConfigureAwait(false);
         if (existing is not null and not "shut off")
         {
             throw new OneKvmException($"Domain {name} already exists and is {existing}; deploy does not start a second one.");

@@ -2,7 +2,6 @@ using System.Xml.Linq;
 using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Lifecycle;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
 

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
-using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
 
 namespace OneKvm.Remotes.Live;

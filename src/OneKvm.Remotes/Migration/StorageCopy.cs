@@ -3,9 +3,7 @@ using System.Xml.Linq;
 using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
-using OneKvm.Remotes.Xml;
 
 namespace OneKvm.Remotes.Migration;
 

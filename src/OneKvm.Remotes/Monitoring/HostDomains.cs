@@ -15,7 +15,7 @@ internal sealed class HostDomains(VirshRunner virsh, QemuProcessFinder finder)
     public async Task<IReadOnlyList<OneVm>> OneVmsAsync(bool counters, CancellationToken cancellationToken)
     {
         var command = VirshCommand.Create("domstats", StatsArguments(counters)).WithArguments("--list-active").WithReadOnly();
-        var result = await RunAsync(command, cancellationToken).ConfigureAwait(false);
+        var result = await ReadAsync(() => virsh.RunAsync(command, cancellationToken)).ConfigureAwait(false);
         var stats = DomStatsOutput.Parse(result.StandardOutput);
         var ours = stats.Where(s => OneVmName.IdOf(s.Name) is not null).ToList();
         var processes = finder.Find(ours.Select(s => s.Name).ToList());
@@ -38,15 +38,8 @@ internal sealed class HostDomains(VirshRunner virsh, QemuProcessFinder finder)
     /// <summary>One domain by name or UUID, with its process when found; null when libvirt has no such domain.</summary>
     public async Task<(DomainStats Stats, QemuProcess? Process)?> OneAsync(string domain, CancellationToken cancellationToken)
     {
-        string? output;
-        try
-        {
-            output = await virsh.Domain(domain).StatsAsync(StatsArguments(counters: true), cancellationToken).ConfigureAwait(false);
-        }
-        catch (VirshException e)
-        {
-            throw Unreadable(e);
-        }
+        var output = await ReadAsync(() => virsh.Domain(domain).StatsAsync(StatsArguments(counters: true), cancellationToken))
+            .ConfigureAwait(false);
         if (output is null)
         {
             return null;
@@ -64,7 +57,8 @@ internal sealed class HostDomains(VirshRunner virsh, QemuProcessFinder finder)
     /// <summary>UUID by name of every active domain (virsh list --uuid --name prints "uuid name").</summary>
     private async Task<Dictionary<string, string>> UuidsAsync(CancellationToken cancellationToken)
     {
-        var list = await RunAsync(VirshCommand.Create("list", "--uuid", "--name").WithReadOnly(), cancellationToken).ConfigureAwait(false);
+        var list = await ReadAsync(() => virsh.RunAsync(VirshCommand.Create("list", "--uuid", "--name").WithReadOnly(), cancellationToken))
+            .ConfigureAwait(false);
         var uuids = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var line in list.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
@@ -77,25 +71,16 @@ internal sealed class HostDomains(VirshRunner virsh, QemuProcessFinder finder)
         return uuids;
     }
 
-    private async Task<VirshResult> RunAsync(VirshCommand command, CancellationToken cancellationToken)
+    /// <summary>Never guesses: no answer from libvirt is a failed probe, not every VM powered off.</summary>
+    private async Task<T> ReadAsync<T>(Func<Task<T>> read)
     {
-        VirshResult result;
         try
         {
-            result = await virsh.TryRunAsync(command, cancellationToken).ConfigureAwait(false);
+            return await read().ConfigureAwait(false);
         }
-        catch (VirshTimeoutException e)
+        catch (VirshException e)
         {
-            throw Unreadable(e);
+            throw VirshRunnerExtensions.ActionFailure($"Could not read the domains from libvirt at {virsh.Uri}", e);
         }
-        if (result.Succeeded)
-        {
-            return result;
-        }
-        // never guess: no answer from libvirt is a failed probe, not every VM powered off
-        throw Unreadable(new VirshException(result));
     }
-
-    private OneKvmException Unreadable(VirshException cause) =>
-        VirshRunnerExtensions.ActionFailure($"Could not read the domains from libvirt at {virsh.Uri}", cause);
 }

@@ -89,10 +89,7 @@ internal sealed record VirshDomain(VirshRunner Virsh, string Name)
         return Parse((await Virsh.RunOrFailAsync(command, XmlFailure, cancellationToken).ConfigureAwait(false)).StandardOutput);
     }
 
-    /// <summary>
-    /// Destroys it, bounded by VIRSH_TIMEOUT unless <paramref name="unbounded"/> (a destroy lasts as long as the
-    /// guest is large). True when destroyed, false when it was not running or not there; a VirshException otherwise.
-    /// </summary>
+    /// <summary>Destroys it, bounded by VIRSH_TIMEOUT unless <paramref name="unbounded"/>; false when it was not running or not there.</summary>
     public async Task<bool> DestroyAsync(bool unbounded, CancellationToken cancellationToken)
     {
         var command = VirshCommand.Create("destroy", "--domain", Name);
@@ -107,9 +104,8 @@ internal sealed record VirshDomain(VirshRunner Virsh, string Name)
     }
 
     /// <summary>
-    /// Destroys it (unbounded) until it is gone, up to <paramref name="attempts"/> destroys <paramref name="interval"/>
-    /// apart on <paramref name="time"/> (QEMU stuck in the kernel outlives a first one). True when it is gone, false
-    /// when it was not running; the action fails when it is still there after the last attempt.
+    /// Destroys it (unbounded) until it is gone (QEMU stuck in the kernel outlives a first destroy): <paramref name="attempts"/>
+    /// destroys <paramref name="interval"/> apart on <paramref name="time"/>; false when it was not running.
     /// </summary>
     public async Task<bool> DestroyUntilGoneAsync(int attempts, TimeSpan interval, TimeProvider time, CancellationToken cancellationToken)
     {

@@ -40,11 +40,8 @@ internal sealed record VirshDomain(VirshRunner Virsh, string Name)
     /// <summary>What dominfo says, or null when there is no such domain.</summary>
     public async Task<DomainInfo?> InfoAsync(CancellationToken cancellationToken)
     {
-        if (await ReadResultAsync(VirshCommand.Create("dominfo", "--domain", Name), cancellationToken).ConfigureAwait(false) is not { } result)
-        {
-            return null;
-        }
-        return DomainInfo.Parse(result.StandardOutput) ?? throw new VirshException(result with
+        var result = await ReadResultAsync(VirshCommand.Create("dominfo", "--domain", Name), cancellationToken).ConfigureAwait(false);
+        return result is null ? null : DomainInfo.Parse(result.StandardOutput) ?? throw new VirshException(result with
         {
             ExitCode = 1,
             StandardError = $"virsh dominfo printed no Name, UUID and State for {Name}",
@@ -94,13 +91,9 @@ internal sealed record VirshDomain(VirshRunner Virsh, string Name)
     {
         var command = VirshCommand.Create("destroy", "--domain", Name);
         var destroy = await Virsh.TryRunAsync(unbounded ? command.WithoutTimeout() : command, cancellationToken).ConfigureAwait(false);
-        if (destroy.Succeeded)
-        {
-            return true;
-        }
-        return VirshErrors.IsDomainNotFound(destroy.StandardError) || VirshErrors.IsDomainNotRunning(destroy.StandardError)
+        return destroy.Succeeded || (VirshErrors.IsDomainNotFound(destroy.StandardError) || VirshErrors.IsDomainNotRunning(destroy.StandardError)
             ? false
-            : throw new VirshException(destroy);
+            : throw new VirshException(destroy));
     }
 
     /// <summary>
@@ -150,10 +143,6 @@ internal sealed record VirshDomain(VirshRunner Virsh, string Name)
     private async Task<VirshResult?> ReadResultAsync(VirshCommand command, CancellationToken cancellationToken)
     {
         var result = await Virsh.TryRunAsync(command.WithReadOnly(), cancellationToken).ConfigureAwait(false);
-        if (result.Succeeded)
-        {
-            return result;
-        }
-        return VirshErrors.IsDomainNotFound(result.StandardError) ? null : throw new VirshException(result);
+        return result.Succeeded ? result : VirshErrors.IsDomainNotFound(result.StandardError) ? null : throw new VirshException(result);
     }
 }

@@ -29,7 +29,7 @@ internal static class InterruptedJob
         {
             while (true)
             {
-                var state = await DomainState.GetAsync(context.Virsh, domain, CancellationToken.None).ConfigureAwait(false);
+                var state = await context.Virsh.Domain(domain).StateAsync(CancellationToken.None).ConfigureAwait(false);
                 if (state != "paused" || context.Time.GetUtcNow() >= deadline)
                 {
                     return await happened(state).ConfigureAwait(false);

@@ -2,6 +2,7 @@ using System.Xml.Linq;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Logging;
+using OneKvm.Remotes.Lifecycle;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Xml;
 using OneKvm.Remotes.Snapshots;
@@ -38,7 +39,7 @@ internal sealed class RestoreAction : IDriverAction
 
         // upstream asks about one-<vm_id> whatever the deploy id, and prints "failed to get domain" when it is not there
         var current = arguments.Optional(DeployId) ?? (vmId is null ? null : "one-" + vmId);
-        var currentState = current is null ? null : await StateAsync(context, current, cancellationToken).ConfigureAwait(false);
+        var currentState = current is null ? null : await context.Virsh.Domain(current).StateOrFailAsync(cancellationToken).ConfigureAwait(false);
         if (currentState == "pmsuspended")
         {
             await context.Virsh.RunOrFailAsync(VirshCommand.Create("dompmwakeup", "--domain", current!),
@@ -103,7 +104,7 @@ internal sealed class RestoreAction : IDriverAction
             return;
         }
 
-        var state = await StateAsync(context, domain, cancellationToken).ConfigureAwait(false);
+        var state = await context.Virsh.Domain(domain).StateOrFailAsync(cancellationToken).ConfigureAwait(false);
         if (state is null or "shut off" or "crashed")
         {
             throw new OneKvmException($"Domain {domain} was restored from {file} but is {state ?? "gone"} right after; the checkpoint is kept.");
@@ -126,9 +127,8 @@ internal sealed class RestoreAction : IDriverAction
     /// <summary>True when the domain's live XML carries the marker of a restore from this checkpoint.</summary>
     private static async Task<bool> RunsFromAsync(DriverContext context, string domain, string file, CancellationToken cancellationToken)
     {
-        var dump = await context.Virsh.TryRunAsync(VirshCommand.Create("dumpxml", "--domain", domain).WithReadOnly(), cancellationToken)
-            .ConfigureAwait(false);
-        return dump.Succeeded && RestoreMarker.RunsFrom(SafeXml.Parse(dump.StandardOutput, $"the XML of domain {domain}").Root!, file);
+        return await context.Virsh.Domain(domain).XmlOrNullAsync(cancellationToken).ConfigureAwait(false) is { } xml
+            && RestoreMarker.RunsFrom(xml, file);
     }
 
     /// <summary>The domain XML inside the checkpoint, secrets included: restoring without them drops the VNC password.</summary>
@@ -164,20 +164,8 @@ internal sealed class RestoreAction : IDriverAction
     }
 
     private static async Task<bool> RunsFromCheckpointAsync(DriverContext context, string domain, string file, CancellationToken cancellationToken) =>
-        await DomainState.GetAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false) == "running"
+        await context.Virsh.Domain(domain).StateAsync(cancellationToken).ConfigureAwait(false) == "running"
         && await RunsFromAsync(context, domain, file, cancellationToken).ConfigureAwait(false);
-
-    private static async Task<string?> StateAsync(DriverContext context, string domain, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await DomainState.GetAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false);
-        }
-        catch (VirshException e)
-        {
-            throw VirshRunnerExtensions.ActionFailure($"Could not read the state of domain {domain}", e);
-        }
-    }
 
     private static void Remove(DriverContext context, string file)
     {

@@ -1,6 +1,7 @@
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Logging;
+using OneKvm.Remotes.Lifecycle;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Xml;
 using OneKvm.Remotes.Driver;
@@ -101,7 +102,7 @@ internal sealed class SaveAction : IDriverAction
     /// marks an image complete only once the save has finished; save-image-dumpxml refuses one that is not).
     /// </summary>
     private static async Task<bool> IsSavedInAsync(DriverContext context, string domain, string file, CancellationToken cancellationToken) =>
-        await DomainState.IsGoneAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false)
+        await context.Virsh.Domain(domain).IsGoneAsync(cancellationToken).ConfigureAwait(false)
         && await HoldsAsync(context, domain, file, cancellationToken).ConfigureAwait(false);
 
     /// <summary>True when <paramref name="file"/> is a complete save image of <paramref name="domain"/> (by name or UUID).</summary>
@@ -168,7 +169,7 @@ internal sealed class SaveAction : IDriverAction
     {
         try
         {
-            return await DomainState.IsGoneAsync(context.Virsh, domain, CancellationToken.None).ConfigureAwait(false);
+            return await context.Virsh.Domain(domain).IsGoneAsync(CancellationToken.None).ConfigureAwait(false);
         }
         catch (VirshException)
         {

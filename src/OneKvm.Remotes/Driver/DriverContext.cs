@@ -25,7 +25,7 @@ internal sealed class DriverContext : IProgramHost
         Logger = new OneLogger(entry.Name, LogLevel.Debug, new OneLogFormatter(), host.Stderr);
         _settings = new Lazy<KvmSettings>(LoadSettings);
         _virsh = new Lazy<VirshRunner>(CreateVirsh);
-        Programs = ProgramRunner.Default.WithTime(host.Time).WithSleep(host.Sleep).WithObserver(OnProgramEvent);
+        Programs = ProgramRunner.Default.WithTime(host.Time).WithObserver(OnProgramEvent);
     }
 
     public ActionEntry Entry { get; }
@@ -54,8 +54,8 @@ internal sealed class DriverContext : IProgramHost
 
     public Func<string, string?> Environment => _host.Environment;
 
-    /// <summary>Waits without blocking tests: the host decides what a delay is.</summary>
-    public Task SleepAsync(TimeSpan delay, CancellationToken cancellationToken) => _host.Sleep(delay, cancellationToken);
+    /// <summary>Waits on <see cref="Time"/>: a test's fake clock decides what a delay is.</summary>
+    public Task SleepAsync(TimeSpan delay, CancellationToken cancellationToken) => Task.Delay(delay, Time, cancellationToken);
 
     /// <summary>
     /// The whole of stdin, read once (one_vmm_exec writes it and closes the pipe), at most

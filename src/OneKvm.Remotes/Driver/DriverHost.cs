@@ -4,7 +4,7 @@ namespace OneKvm.Remotes.Driver;
 
 /// <summary>
 /// What an invocation receives from the process around it. Tests build their own
-/// (fake environment, captured streams, a virsh runner that never sleeps).
+/// (fake environment, captured streams, a fake clock whose waits take no time).
 /// </summary>
 internal sealed record DriverHost(
     Func<string, string?> Environment,
@@ -13,7 +13,6 @@ internal sealed record DriverHost(
     TextWriter Stderr,
     string? ProcessPath,
     VirshRunner Virsh,
-    Func<TimeSpan, CancellationToken, Task> Sleep,
     TimeProvider Time)
 {
     /// <param name="scrubProcessEnvironment">what empties the environment before a root helper runs (RootHelpers/RootEnvironment.cs)</param>
@@ -25,7 +24,6 @@ internal sealed record DriverHost(
         Console.Error,
         System.Environment.ProcessPath,
         VirshRunner.Default,
-        Task.Delay,
         TimeProvider.System)
     {
         ScrubProcessEnvironment = scrubProcessEnvironment,
@@ -35,6 +33,4 @@ internal sealed record DriverHost(
     public Action ScrubProcessEnvironment { get; init; } = static () => { };
 
     public DriverHost WithVirsh(VirshRunner virsh) => this with { Virsh = virsh };
-
-    public DriverHost WithSleep(Func<TimeSpan, CancellationToken, Task> sleep) => this with { Sleep = sleep };
 }

@@ -74,5 +74,5 @@ internal static class GuestClockSync
     }
 
     private static async ValueTask<bool> RunsAsync(VirshRunner virsh, string domain, CancellationToken cancellationToken) =>
-        await DomainState.GetAsync(virsh, domain, cancellationToken).ConfigureAwait(false) is not (null or "shut off");
+        await virsh.Domain(domain).StateAsync(cancellationToken).ConfigureAwait(false) is not (null or "shut off");
 }

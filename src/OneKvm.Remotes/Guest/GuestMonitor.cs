@@ -54,7 +54,7 @@ internal static partial class GuestMonitor
         var agent = new GuestAgent(context.Virsh);
         using var gate = new SemaphoreSlim(MaxConcurrentCalls);
         var cache = config is { Enabled: true } ? GuestOsCache.Load(context.Environment, host) : null;
-        var reads = vms.Select(vm => VmAsync(vm, domains.GetValueOrDefault(vm.Id), config, cache?.Find(vm), agent, gate, cancellationToken)).ToList();
+        var reads = vms.Select(vm => VmAsync(vm, domains.GetValueOrDefault(vm.Id), config, cache?.Find(vm), agent, gate, context.Time, cancellationToken)).ToList();
         var answers = await Task.WhenAll(reads).ConfigureAwait(false);
         var texts = answers.Select(a => a.Text).ToList();
         cache?.Save(vms.Zip(answers, (vm, a) => (vm, a.Os)));
@@ -117,7 +117,7 @@ internal static partial class GuestMonitor
     }
 
     private static async Task<(string Text, GuestOs Os)> VmAsync(OneVm vm, DomainFacts? facts, GuestAgentConfig? config, GuestOs? cachedOs,
-        GuestAgent agent, SemaphoreSlim gate, CancellationToken cancellationToken)
+        GuestAgent agent, SemaphoreSlim gate, TimeProvider time, CancellationToken cancellationToken)
     {
         var text = new StringBuilder();
         var connected = facts?.Channel == "connected";
@@ -125,7 +125,7 @@ internal static partial class GuestMonitor
         // the GPU's calls run beside the others; its keys come first
         var gpuText = new StringBuilder();
         var gpu = running && connected && HasNvidiaGpu(facts?.PciDevices)
-            ? GpuAsync(vm, agent, gate, gpuText, cancellationToken)
+            ? GpuAsync(vm, agent, gate, gpuText, time, cancellationToken)
             : Task.CompletedTask;
         if (config is null || !config.Enabled)
         {
@@ -270,7 +270,8 @@ internal static partial class GuestMonitor
             .Any(parts => parts.Length >= 3 && parts[0].Equals(NvidiaVendor, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>nvidia-smi in the guest (no shell), its CSV summed over the GPUs, utilisations averaged.</summary>
-    private static async Task GpuAsync(OneVm vm, GuestAgent agent, SemaphoreSlim gate, StringBuilder text, CancellationToken cancellationToken)
+    private static async Task GpuAsync(OneVm vm, GuestAgent agent, SemaphoreSlim gate, StringBuilder text, TimeProvider time,
+        CancellationToken cancellationToken)
     {
         var start = GuestAgent.Command("guest-exec", w =>
         {
@@ -286,10 +287,10 @@ internal static partial class GuestMonitor
         {
             return;
         }
-        var deadline = DateTime.UtcNow + GpuTimeout;
-        while (DateTime.UtcNow < deadline)
+        var since = time.GetTimestamp();
+        while (time.GetElapsedTime(since) < GpuTimeout)
         {
-            await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromMilliseconds(200), time, cancellationToken).ConfigureAwait(false);
             var status = await CallAsync(agent, gate, vm.Stats.Name, ExecAction.StatusCommand(pid), CallTimeout, cancellationToken).ConfigureAwait(false);
             if (status.Return is { ValueKind: JsonValueKind.Object } st && st.TryGetProperty("exited", out var exited) && exited.ValueKind == JsonValueKind.True)
             {

@@ -31,40 +31,10 @@ internal sealed class CancelAction : IDriverAction
         var domain = arguments[DeployId];
         var readings = Readings ?? new DomainReadings(context.Virsh, context.Settings, domain);
         var vgpuVmDirectory = await VmHostDevices.VgpuVmDirectoryAsync(context, readings, cancellationToken).ConfigureAwait(false);
-        ProgramResult? lastFailure = null;
-        var gone = false;
-        for (var attempt = 1; attempt <= MaxAttempts && !gone; attempt++)
+        if (!await context.Virsh.Domain(domain).DestroyUntilGoneAsync(MaxAttempts, PollInterval, context.Time, cancellationToken)
+                .ConfigureAwait(false))
         {
-            var destroy = await context.Virsh.TryRunAsync(VirshCommand.Create("destroy", "--domain", domain).WithoutDeadline(), cancellationToken)
-                .ConfigureAwait(false);
-            if (!destroy.Succeeded)
-            {
-                if (VirshErrors.IsDomainNotFound(destroy.StandardError) || VirshErrors.IsDomainNotRunning(destroy.StandardError))
-                {
-                    context.Logger.LogInformation("Domain {Domain} is not running; nothing to cancel", domain);
-                    lastFailure = null;
-                    gone = true;
-                    break;
-                }
-                lastFailure = destroy;
-            }
-            gone = await DomainState.IsGoneAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false);
-            if (gone)
-            {
-                lastFailure = null;
-            }
-            else if (attempt < MaxAttempts)
-            {
-                await context.SleepAsync(PollInterval, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        if (lastFailure is not null)
-        {
-            throw VirshRunnerExtensions.ActionFailure($"Could not destroy domain {domain}", new VirshException(lastFailure));
-        }
-        if (!gone)
-        {
-            throw new OneKvmException($"Could not destroy domain {domain}: it is still running after {MaxAttempts} attempts.");
+            context.Logger.LogInformation("Domain {Domain} is not running; nothing to cancel", domain);
         }
         await VmHostDevices.ReleaseVgpuAsync(context, domain, vgpuVmDirectory).ConfigureAwait(false);
         if (context.Settings.CleanupMemoryOnStop)

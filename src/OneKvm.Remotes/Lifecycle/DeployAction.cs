@@ -35,7 +35,8 @@ internal sealed class DeployAction : IDriverAction
 
         // before any change on the host; also what makes the clean-up below safe: a domain
         // destroyed there is one this call created
-        var existing = await ExistingStateAsync(context, name, cancellationToken).ConfigureAwait(false);
+        var existing = await context.Virsh.Domain(name)
+            .StateOrFailAsync(cancellationToken, $"Could not check whether domain {name} already exists").ConfigureAwait(false);
         if (existing is not null and not "shut off")
         {
             throw new OneKvmException($"Domain {name} already exists and is {existing}; deploy does not start a second one.");
@@ -81,18 +82,6 @@ internal sealed class DeployAction : IDriverAction
                 : new OneKvmException($"Domain {name} was created but its UUID could not be read ({Reason(e)}); it was destroyed again.", e);
         }
         await context.Stdout.WriteLineAsync(uuid).ConfigureAwait(false);
-    }
-
-    private static async Task<string?> ExistingStateAsync(DriverContext context, string name, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await DomainState.GetAsync(context.Virsh, name, cancellationToken).ConfigureAwait(false);
-        }
-        catch (VirshException e)
-        {
-            throw VirshRunnerExtensions.ActionFailure($"Could not check whether domain {name} already exists", e);
-        }
     }
 
     internal static XElement ParseDomain(string stdin)
@@ -160,9 +149,7 @@ internal sealed class DeployAction : IDriverAction
     {
         try
         {
-            var destroy = await context.Virsh.TryRunAsync(VirshCommand.Create("destroy", "--domain", name), CancellationToken.None)
-                .ConfigureAwait(false);
-            if (destroy.Succeeded)
+            if (await context.Virsh.Domain(name).DestroyAsync(unbounded: false, CancellationToken.None).ConfigureAwait(false))
             {
                 context.Logger.CreatedDomainDestroyed(name);
             }

@@ -63,7 +63,7 @@ internal sealed class ShutdownAction : IDriverAction
                 return;
             }
         }
-        var state = await StateAsync(context, domain, cancellationToken).ConfigureAwait(false);
+        var state = await context.Virsh.Domain(domain).StateOrFailAsync(cancellationToken).ConfigureAwait(false);
         if (state is null or "shut off")
         {
             context.Logger.NothingToShutDown(domain);
@@ -105,7 +105,7 @@ internal sealed class ShutdownAction : IDriverAction
         for (var poll = 1; poll <= polls && (poll == 1 || context.Time.GetElapsedTime(started) < timeout); poll++)
         {
             await context.SleepAsync(PollInterval, cancellationToken).ConfigureAwait(false);
-            if (await StateAsync(context, domain, cancellationToken).ConfigureAwait(false) is null or "shut off")
+            if (await context.Virsh.Domain(domain).StateOrFailAsync(cancellationToken).ConfigureAwait(false) is null or "shut off")
             {
                 context.Logger.ShutDown(domain, context.Time.GetElapsedTime(started).TotalSeconds);
                 await VmHostDevices.ReleaseVgpuAsync(context, domain, vgpuVmDirectory).ConfigureAwait(false);
@@ -130,18 +130,6 @@ internal sealed class ShutdownAction : IDriverAction
         await cancel.RunAsync(context, arguments, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<string?> StateAsync(DriverContext context, string domain, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await DomainState.GetAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false);
-        }
-        catch (VirshException e)
-        {
-            throw VirshRunnerExtensions.ActionFailure($"Could not read the state of domain {domain}", e);
-        }
-    }
-
     /// <summary>CANCEL_NO_ACPI: read from the domain XML, not grep'd for "acpi" anywhere in it as upstream does.</summary>
     private static bool HasAcpi(XElement domain) => domain.Element("features")?.Element("acpi") is not null;
 
@@ -157,7 +145,7 @@ internal sealed class ShutdownAction : IDriverAction
         if (VirshErrors.IsDomainNotFound(result.StandardError) || VirshErrors.IsDomainNotRunning(result.StandardError))
         {
             // it stopped between the state check and the request
-            if (await StateAsync(context, domain, cancellationToken).ConfigureAwait(false) is null or "shut off")
+            if (await context.Virsh.Domain(domain).StateOrFailAsync(cancellationToken).ConfigureAwait(false) is null or "shut off")
             {
                 return false;
             }

@@ -33,7 +33,7 @@ internal sealed class DeviceDetach
 
     public required int Attempts { get; init; }
 
-    public required Func<TimeSpan, CancellationToken, Task> Sleep { get; init; }
+    public required TimeProvider Time { get; init; }
 
     public required ILogger Logger { get; init; }
 
@@ -50,7 +50,7 @@ internal sealed class DeviceDetach
         Detach = ct => context.Virsh.TryRunAsync(command.WithRetry(RetryPolicy.Once), ct),
         IsAttached = async ct => isAttached(await LiveDomain.ReadAsync(context.Virsh, domain, ct).ConfigureAwait(false)),
         Attempts = context.Settings.VirshAttempts,
-        Sleep = context.SleepAsync,
+        Time = context.Time,
         Logger = context.Logger,
     };
 
@@ -109,7 +109,7 @@ internal sealed class DeviceDetach
                 {
                     break;
                 }
-                await Sleep(PollDelays[poll], cancellationToken).ConfigureAwait(false);
+                await Task.Delay(PollDelays[poll], Time, cancellationToken).ConfigureAwait(false);
             }
             if (attempt < Attempts)
             {

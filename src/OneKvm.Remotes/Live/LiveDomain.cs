@@ -27,9 +27,7 @@ internal sealed class LiveDomain
 
     public static async Task<LiveDomain> ReadAsync(VirshRunner virsh, string domain, CancellationToken cancellationToken)
     {
-        var result = await virsh.RunOrFailAsync(VirshCommand.Create("dumpxml", "--domain", domain).WithReadOnly(),
-            $"Could not read the XML of domain {domain}", cancellationToken).ConfigureAwait(false);
-        return Parse(domain, result.StandardOutput);
+        return new(await virsh.Domain(domain).XmlAsync(cancellationToken).ConfigureAwait(false));
     }
 
     public static LiveDomain Parse(string domain, string xml) =>

@@ -2,7 +2,6 @@ using System.Xml.Linq;
 using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Xml;
 using OneKvm.Remotes.Snapshots;
@@ -34,7 +33,7 @@ internal sealed class DatastoreMove
 
     public async Task RunAsync(DriverContext context, CancellationToken cancellationToken)
     {
-        var info = await DomainInfo.ReadAsync(Virsh, Domain, cancellationToken).ConfigureAwait(false)
+        var info = await Virsh.Domain(Domain).InfoAsync(cancellationToken).ConfigureAwait(false)
                    ?? throw new OneKvmException($"Domain {Domain} does not exist on {Host}; nothing was moved.");
         if (!info.IsActive)
         {

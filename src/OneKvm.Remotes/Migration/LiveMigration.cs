@@ -1,7 +1,6 @@
 using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Xml;
 using OneKvm.Remotes.Snapshots;
@@ -163,9 +162,7 @@ internal sealed class LiveMigration
         {
             return;
         }
-        var state = await destination.TryRunAsync(VirshCommand.Create("domstate", "--domain", info.Uuid).WithReadOnly(), CancellationToken.None)
-            .ConfigureAwait(false);
-        if (state.Succeeded && state.StandardOutput.Trim() == "paused")
+        if (await PausedAsync(destination.Domain(info.Uuid)).ConfigureAwait(false))
         {
             var problems = new List<string>();
             await ResumeAsync(context, destination, info, DestinationHost, problems).ConfigureAwait(false);
@@ -181,7 +178,7 @@ internal sealed class LiveMigration
         DomainInfo? info;
         try
         {
-            info = await DomainInfo.ReadAsync(Source, Domain, cancellationToken).ConfigureAwait(false);
+            info = await Source.Domain(Domain).InfoAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (VirshException e)
         {
@@ -341,13 +338,7 @@ internal sealed class LiveMigration
             if (state is { IsActive: true })
             {
                 // the other libvirtd may clean up its half of an aborted migration on its own, meanwhile
-                var destroy = await virsh.TryRunAsync(VirshCommand.Create("destroy", "--domain", uuid), CancellationToken.None)
-                    .ConfigureAwait(false);
-                if (!destroy.Succeeded && !VirshErrors.IsDomainNotFound(destroy.StandardError)
-                    && !VirshErrors.IsDomainNotRunning(destroy.StandardError))
-                {
-                    throw new VirshException(destroy);
-                }
+                await virsh.Domain(uuid).DestroyAsync(unbounded: false, CancellationToken.None).ConfigureAwait(false);
             }
             if (undefine)
             {
@@ -384,13 +375,21 @@ internal sealed class LiveMigration
     /// <summary>The domain's state and reason, or null when that libvirt has no such domain.</summary>
     private static async Task<ObservedState?> ObserveAsync(VirshRunner virsh, string domain, CancellationToken cancellationToken)
     {
-        var result = await virsh.TryRunAsync(VirshCommand.Create("domstate", "--domain", domain, "--reason").WithReadOnly(), cancellationToken)
-            .ConfigureAwait(false);
-        if (result.Succeeded)
+        var state = await virsh.Domain(domain).StateAndReasonAsync(cancellationToken).ConfigureAwait(false);
+        return state is null ? null : ObservedState.Parse(state);
+    }
+
+    /// <summary>Whether it is paused; false when its state cannot be read, whatever the reason.</summary>
+    private static async Task<bool> PausedAsync(VirshDomain domain)
+    {
+        try
         {
-            return ObservedState.Parse(result.StandardOutput);
+            return await domain.StateAsync(CancellationToken.None).ConfigureAwait(false) == "paused";
         }
-        return VirshErrors.IsDomainNotFound(result.StandardError) ? null : throw new VirshException(result);
+        catch (VirshException e) when (e is not VirshTimeoutException)
+        {
+            return false;
+        }
     }
 
     private static OneKvmException Failure(string sentence, Exception? inner) =>

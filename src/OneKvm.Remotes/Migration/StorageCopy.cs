@@ -3,9 +3,7 @@ using System.Xml.Linq;
 using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
-using OneKvm.Remotes.Xml;
 
 namespace OneKvm.Remotes.Migration;
 
@@ -120,9 +118,7 @@ internal sealed class StorageCopy
         {
             return null;
         }
-        var dump = await source.RunOrFailAsync(VirshCommand.Create("dumpxml", "--domain", domain, "--migratable", "--security-info"),
-            $"Could not read the XML of domain {domain}", cancellationToken).ConfigureAwait(false);
-        var xml = SafeXml.Parse(dump.StandardOutput, $"the XML of domain {domain}").Root!;
+        var xml = await source.Domain(domain).MigratableXmlAsync(cancellationToken).ConfigureAwait(false);
         foreach (var element in xml.DescendantsAndSelf())
         {
             foreach (var attribute in element.Attributes())

@@ -4,7 +4,6 @@ using System.Xml.Linq;
 using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Xml;
 using Microsoft.Extensions.Logging;
@@ -196,9 +195,7 @@ internal sealed class StorageCopyPlan
     public static async Task<StorageCopyPlan> ReadAsync(KvmSettings settings, ILogger logger, VirshRunner source, HostShell sourceShell, string domain,
         MigrationStorage storage, string copy, CancellationToken cancellationToken)
     {
-        var dump = await source.RunOrFailAsync(VirshCommand.Create("dumpxml", "--domain", domain).WithReadOnly(),
-            $"Could not read the disks of domain {domain}", cancellationToken).ConfigureAwait(false);
-        var xml = SafeXml.Parse(dump.StandardOutput, $"the XML of domain {domain}").Root!;
+        var xml = await source.Domain(domain).XmlAsync(cancellationToken, $"Could not read the disks of domain {domain}").ConfigureAwait(false);
         var files = StorageCopyPlan.FilesOf(xml).Distinct(StringComparer.Ordinal).ToList();
         var realPaths = new Dictionary<string, string>(StringComparer.Ordinal);
         if (files.Count > 0)

@@ -1,5 +1,4 @@
 using OneKvm.Remotes.Errors;
-using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Virsh;
 
 namespace OneKvm.Remotes.Monitoring;
@@ -15,9 +14,9 @@ internal sealed class HostDomains(VirshRunner virsh, QemuProcessFinder finder)
 {
     public async Task<IReadOnlyList<OneVm>> OneVmsAsync(bool counters, CancellationToken cancellationToken)
     {
-        var command = StatsCommand(counters).WithArguments("--list-active");
-        var result = await RunAsync(command, missingDomainIsNull: false, cancellationToken).ConfigureAwait(false);
-        var stats = DomStatsOutput.Parse(result!.StandardOutput);
+        var command = VirshCommand.Create("domstats", StatsArguments(counters)).WithArguments("--list-active").WithReadOnly();
+        var result = await ReadAsync(() => virsh.RunAsync(command, cancellationToken)).ConfigureAwait(false);
+        var stats = DomStatsOutput.Parse(result.StandardOutput);
         var ours = stats.Where(s => OneVmName.IdOf(s.Name) is not null).ToList();
         var processes = finder.Find(ours.Select(s => s.Name).ToList());
         var uuids = processes.Count < ours.Count
@@ -39,30 +38,29 @@ internal sealed class HostDomains(VirshRunner virsh, QemuProcessFinder finder)
     /// <summary>One domain by name or UUID, with its process when found; null when libvirt has no such domain.</summary>
     public async Task<(DomainStats Stats, QemuProcess? Process)?> OneAsync(string domain, CancellationToken cancellationToken)
     {
-        // domstats takes domains only by position (no --domain): "--" keeps one named "--help" a domain
-        var command = StatsCommand(counters: true).WithArguments("--", domain);
-        if (await RunAsync(command, missingDomainIsNull: true, cancellationToken).ConfigureAwait(false) is not { } result)
+        var output = await ReadAsync(() => virsh.Domain(domain).StatsAsync(StatsArguments(counters: true), cancellationToken))
+            .ConfigureAwait(false);
+        if (output is null)
         {
             return null;
         }
-        if (DomStatsOutput.Parse(result.StandardOutput) is not [var stats])
+        if (DomStatsOutput.Parse(output) is not [var stats])
         {
             throw new OneKvmException($"virsh domstats {domain} did not print the statistics of one domain.");
         }
         return (stats, finder.Find([stats.Name]).GetValueOrDefault(stats.Name));
     }
 
-    private static ProgramCommand StatsCommand(bool counters) =>
-        VirshCommand.Create("domstats", counters ? ["--state", "--interface", "--block", "--nowait"] : ["--state", "--nowait"])
-            .WithReadOnly();
+    private static string[] StatsArguments(bool counters) =>
+        counters ? ["--state", "--interface", "--block", "--nowait"] : ["--state", "--nowait"];
 
     /// <summary>UUID by name of every active domain (virsh list --uuid --name prints "uuid name").</summary>
     private async Task<Dictionary<string, string>> UuidsAsync(CancellationToken cancellationToken)
     {
-        var list = await RunAsync(VirshCommand.Create("list", "--uuid", "--name").WithReadOnly(), missingDomainIsNull: false,
-            cancellationToken).ConfigureAwait(false);
+        var list = await ReadAsync(() => virsh.RunAsync(VirshCommand.Create("list", "--uuid", "--name").WithReadOnly(), cancellationToken))
+            .ConfigureAwait(false);
         var uuids = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var line in list!.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var line in list.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var space = line.IndexOf(' ', StringComparison.Ordinal);
             if (space > 0 && Guid.TryParseExact(line[..space], "D", out _))
@@ -73,29 +71,16 @@ internal sealed class HostDomains(VirshRunner virsh, QemuProcessFinder finder)
         return uuids;
     }
 
-    private async Task<ProgramResult?> RunAsync(ProgramCommand command, bool missingDomainIsNull, CancellationToken cancellationToken)
+    /// <summary>Never guesses: no answer from libvirt is a failed probe, not every VM powered off.</summary>
+    private async Task<T> ReadAsync<T>(Func<Task<T>> read)
     {
-        ProgramResult result;
         try
         {
-            result = await virsh.TryRunAsync(command, cancellationToken).ConfigureAwait(false);
+            return await read().ConfigureAwait(false);
         }
-        catch (VirshTimeoutException e)
+        catch (VirshException e)
         {
-            throw Unreadable(e);
+            throw VirshRunnerExtensions.ActionFailure($"Could not read the domains from libvirt at {virsh.Uri}", e);
         }
-        if (result.Succeeded)
-        {
-            return result;
-        }
-        if (missingDomainIsNull && VirshErrors.IsDomainNotFound(result.StandardError))
-        {
-            return null;
-        }
-        // never guess: no answer from libvirt is a failed probe, not every VM powered off
-        throw Unreadable(new VirshException(result));
     }
-
-    private OneKvmException Unreadable(VirshException cause) =>
-        VirshRunnerExtensions.ActionFailure($"Could not read the domains from libvirt at {virsh.Uri}", cause);
 }

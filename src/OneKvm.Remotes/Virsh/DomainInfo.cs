@@ -1,5 +1,3 @@
-using OneKvm.Remotes.Virsh;
-
 namespace OneKvm.Remotes.Virsh;
 
 /// <summary>What one `virsh dominfo` says about a domain: its UUID, state and whether it is persistent.</summary>
@@ -7,22 +5,6 @@ internal sealed record DomainInfo(string Name, string Uuid, string State, bool P
 {
     /// <summary>Active: has a QEMU process (anything but shut off).</summary>
     public bool IsActive => State != "shut off";
-
-    /// <summary>The domain, or null when libvirt has no such domain.</summary>
-    public static async Task<DomainInfo?> ReadAsync(VirshRunner virsh, string domain, CancellationToken cancellationToken)
-    {
-        var result = await virsh.TryRunAsync(VirshCommand.Create("dominfo", "--domain", domain).WithReadOnly(), cancellationToken)
-            .ConfigureAwait(false);
-        if (!result.Succeeded)
-        {
-            return VirshErrors.IsDomainNotFound(result.StandardError) ? null : throw new VirshException(result);
-        }
-        return Parse(result.StandardOutput) ?? throw new VirshException(result with
-        {
-            ExitCode = 1,
-            StandardError = $"virsh dominfo printed no Name, UUID and State for {domain}",
-        });
-    }
 
     /// <summary>Reads the "Key:   value" lines; null when the name, UUID or state is missing.</summary>
     public static DomainInfo? Parse(string output)

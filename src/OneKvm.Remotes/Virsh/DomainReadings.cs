@@ -8,7 +8,7 @@ using OneKvm.Remotes.Kvmrc;
 namespace OneKvm.Remotes.Virsh;
 
 /// <summary>
-/// What one action reads of a domain, each at most once however many steps need it:
+/// What one action reads of a domain (through <see cref="VirshDomain"/>), each at most once however many steps need it:
 /// shutdown's up-and-ACPI check, vTPM backup and vGPU release, and the cancel it may end
 /// in, share one dumpxml and one metadata call.
 /// </summary>
@@ -20,32 +20,12 @@ internal sealed class DomainReadings(VirshRunner virsh, KvmSettings settings, st
     public string Domain => domain;
 
     /// <summary>The live domain XML; a failure is the action's.</summary>
-    public async Task<XElement> XmlAsync(CancellationToken cancellationToken)
-    {
-        if (_xml is null)
-        {
-            var dump = await virsh.RunOrFailAsync(DumpXml, DumpXmlFailure, cancellationToken).ConfigureAwait(false);
-            _xml = Parse(dump);
-        }
-        return _xml;
-    }
+    public async Task<XElement> XmlAsync(CancellationToken cancellationToken) =>
+        _xml ??= await virsh.Domain(domain).XmlAsync(cancellationToken).ConfigureAwait(false);
 
     /// <summary>The live domain XML, or null when there is no such domain; any other failure is the action's.</summary>
-    public async Task<XElement?> XmlIfDefinedAsync(CancellationToken cancellationToken)
-    {
-        if (_xml is null)
-        {
-            var dump = await virsh.TryRunAsync(DumpXml, cancellationToken).ConfigureAwait(false);
-            if (!dump.Succeeded)
-            {
-                return VirshErrors.IsDomainNotFound(dump.StandardError)
-                    ? null
-                    : throw VirshRunnerExtensions.ActionFailure(DumpXmlFailure, new VirshException(dump));
-            }
-            _xml = Parse(dump);
-        }
-        return _xml;
-    }
+    public async Task<XElement?> XmlIfDefinedAsync(CancellationToken cancellationToken) =>
+        _xml ??= await virsh.Domain(domain).XmlIfDefinedAsync(cancellationToken).ConfigureAwait(false);
 
     /// <summary>Only an active domain's XML carries the id libvirt gave it; a shut-off one's has none.</summary>
     public static bool IsActive(XElement domainXml) => domainXml.Attribute("id") is not null;
@@ -59,10 +39,4 @@ internal sealed class DomainReadings(VirshRunner virsh, KvmSettings settings, st
         }
         return _vmDirectory.Directory;
     }
-
-    private ProgramCommand DumpXml => VirshCommand.Create("dumpxml", "--domain", domain).WithReadOnly();
-
-    private string DumpXmlFailure => $"Could not read the XML of domain {domain}";
-
-    private XElement Parse(ProgramResult dump) => SafeXml.Parse(dump.StandardOutput, $"the XML of domain {domain}").Root!;
 }

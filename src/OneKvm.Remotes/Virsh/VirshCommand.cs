@@ -12,7 +12,9 @@ internal static class VirshCommand
     public static ProgramCommand Create(string verb, params IEnumerable<string> arguments) =>
         ProgramCommand.Create("virsh", [verb, .. arguments]).WithLabel($"virsh {verb}");
 
-    public static ProgramCommand WithReadOnly(this ProgramCommand command) => command.WithLeadingArguments("--readonly");
+    /// <summary>A read-only connection (once, however often it is asked for).</summary>
+    public static ProgramCommand WithReadOnly(this ProgramCommand command) =>
+        command.Arguments is ["--readonly", ..] ? command : command.WithLeadingArguments("--readonly");
 
     /// <summary>Fragments of virsh's stderr that mean "try again", besides the preset's own.</summary>
     public static ProgramCommand WithRetryOn(this ProgramCommand command, params IEnumerable<string> stderrFragments) =>

@@ -19,6 +19,9 @@ internal static class VirshRunnerExtensions
         }
     }
 
+    /// <summary>The one reader (and destroyer) of <paramref name="name"/> on this runner's libvirt.</summary>
+    public static VirshDomain Domain(this VirshRunner virsh, string name) => new(virsh, name);
+
     public static OneKvmException ActionFailure(string failure, VirshException cause) =>
         new($"{failure}: {(cause is VirshTimeoutException ? cause.Message : cause.Reason())}.", cause);
 }

@@ -6,7 +6,7 @@ namespace OneKvm.Remotes.Specs.Infrastructure;
 
 /// <summary>
 /// An in-process host for the dispatcher: captured streams, a chosen environment,
-/// and a virsh runner whose waits take no time. <see cref="Stderr"/> holds what the
+/// and a fake clock whose waits take no time. <see cref="Stderr"/> holds what the
 /// action wrote there in order: its log lines and, when it failed, the sentence.
 /// </summary>
 internal sealed class SpecHost
@@ -17,7 +17,10 @@ internal sealed class SpecHost
 
     public Dictionary<string, string> Environment { get; } = new(StringComparer.Ordinal);
 
-    public List<TimeSpan> Sleeps { get; } = [];
+    /// <summary>The fake clock every wait of the action runs on.</summary>
+    public SpecTime Time { get; } = new();
+
+    public List<TimeSpan> Sleeps => Time.Sleeps;
 
     public string Stdin { get; set; } = "";
 
@@ -44,12 +47,7 @@ internal sealed class SpecHost
         Stderr,
         ProcessPath,
         Virsh,
-        (delay, _) =>
-        {
-            Sleeps.Add(delay);
-            return Task.CompletedTask;
-        },
-        TimeProvider.System);
+        Time);
 
     public Task<int> RunAsync(string invokedAs, params string[] args) =>
         Dispatcher.RunAsync(invokedAs, args, Build(), CancellationToken.None);

@@ -27,6 +27,21 @@ public sealed class MigrateActionSpecs : IDisposable
     }
 
     [Fact]
+    public async Task An_interrupted_migration_whose_job_goes_on_is_watched_for_20_s_after_the_abort_and_not_longer()
+    {
+        _host.Virsh.On("migrate", seconds: 3).On("domjobabort").On("domjobinfo", stdout: "Job type:         Unbounded\n");
+        using var signal = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+
+        var code = await OneKvm.Remotes.Dispatch.Dispatcher.RunAsync(Path.Combine(_host.EntryDirectory, "migrate"),
+            ["one-7", "node2", "node1", "7", "node1"], _host.Host.Build(), signal.Token);
+
+        Assert.Equal(1, code);
+        Assert.Equal(1, _host.Virsh.CallsTo("domjobabort"));
+        Assert.Equal(40, _host.Virsh.CallsTo("domjobinfo")); // one look every 0.5 s
+        Assert.Equal(TimeSpan.FromSeconds(20), _host.Host.Time.Elapsed);
+    }
+
+    [Fact]
     public async Task When_the_destination_took_over_although_virsh_failed_the_paused_source_copy_is_removed_and_it_is_success()
     {
         _host.Virsh.On("domstate", stdout: "paused (migrating)\n", call: 2).On("domstate", stdout: "running (migrated)\n", call: 3);

@@ -108,6 +108,7 @@ public sealed class SaveRestoreActionSpecs : IDisposable
         Assert.Equal(1, await _host.RunAsync("restore", checkpoint, "localhost", "uuid-7", "7", "localhost"));
         Assert.Equal(4, _host.Virsh.CallsTo("restore"));
         Assert.Equal(3, _host.Host.Sleeps.Count);
+        Assert.Equal(TimeSpan.FromSeconds(3), _host.Host.Time.Elapsed); // a second apart, and no wait after the last
         Assert.Equal($"Could not restore from {checkpoint}: internal error: qemu unexpectedly closed the monitor.", _host.Sentence);
         Assert.Equal("memory", File.ReadAllText(checkpoint));
     }

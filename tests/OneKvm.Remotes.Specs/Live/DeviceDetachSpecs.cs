@@ -17,7 +17,8 @@ public sealed class DeviceDetachSpecs
 {
     private readonly Queue<ProgramResult> _answers = new();
     private readonly Queue<bool> _presence = new();
-    private readonly List<TimeSpan> _sleeps = [];
+    private readonly Infrastructure.SpecTime _time = new();
+    private List<TimeSpan> _sleeps => _time.Sleeps;
     private int _requests;
     private readonly StringWriter _log = new();
 
@@ -35,11 +36,7 @@ public sealed class DeviceDetachSpecs
         },
         IsAttached = _ => Task.FromResult(_presence.Count > 1 ? _presence.Dequeue() : _presence.Peek()),
         Attempts = attempts,
-        Sleep = (delay, _) =>
-        {
-            _sleeps.Add(delay);
-            return Task.CompletedTask;
-        },
+        Time = _time,
         Logger = new OneLogger("detach_nic", LogLevel.Debug, new OneLogFormatter(), _log),
     };
 
@@ -151,7 +148,7 @@ public sealed class DeviceDetachSpecs
             Detach = _ => throw new VirshTimeoutException(killed, TimeSpan.FromSeconds(60)),
             IsAttached = detach.IsAttached,
             Attempts = 2,
-            Sleep = detach.Sleep,
+            Time = detach.Time,
             Logger = detach.Logger,
         };
         Script([], true, false);

@@ -43,7 +43,8 @@ internal sealed class StorageCopy
     public static async Task<StorageCopy> PlanAsync(DriverContext context, VirshRunner source, HostShell sourceShell, string domain,
         string destinationHost, MigrationStorage storage, CancellationToken cancellationToken)
     {
-        var plan = await StorageCopyPlan.ReadAsync(context, source, sourceShell, domain, storage, "a live copy to another host", cancellationToken)
+        var plan = await StorageCopyPlan.ReadAsync(context, source, sourceShell, domain, storage, "a live copy to another host",
+                copyWithSnapshots: true, cancellationToken)
             .ConfigureAwait(false);
         return new StorageCopy(context, sourceShell, destinationHost, plan);
     }
@@ -77,6 +78,18 @@ internal sealed class StorageCopy
             await RunOnDestinationAsync(string.Join(" && ", chained.Select(CreateLine)), "Creating the disk images", cancellationToken)
                 .ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// While the VM is paused on the source, just before the switchover: the images with internal
+    /// snapshots again, over their copy made while it ran (rsync sends only what changed since).
+    /// </summary>
+    public async Task CopyWhilePausedAsync(CancellationToken cancellationToken)
+    {
+        var started = _context.Time.GetTimestamp();
+        await CopyFilesAsync([], only: Plan.PausedCopy.Select(d => d.Relative).ToList(), cancellationToken).ConfigureAwait(false);
+        _context.Logger.PausedCopyDone(string.Join(", ", Plan.PausedCopy.Select(d => d.Target)), _destinationHost,
+            _context.Time.GetElapsedTime(started).TotalSeconds);
     }
 
     /// <summary>After the switchover, while the VM is paused on the destination: the files QEMU wrote besides its disks.</summary>
@@ -164,7 +177,8 @@ internal sealed class StorageCopy
         var command = new List<string> { "rsync", "-a", "-S", "-s", "-e", ssh };
         if (only is not null)
         {
-            command.Add("--relative");
+            // -I: a file written in the same second as its earlier copy looks unchanged to rsync's quick check
+            command.AddRange(["-I", "--relative"]);
             command.AddRange(only.Select(f => Storage.SourceDirectory + "/./" + f));
         }
         else

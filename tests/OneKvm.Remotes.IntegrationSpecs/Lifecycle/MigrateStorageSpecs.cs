@@ -306,23 +306,70 @@ public sealed class MigrateStorageSpecs(NonSharedHosts hosts) : IClassFixture<No
     }
 
     [Fact]
-    public async Task A_disk_with_internal_snapshots_is_refused_before_anything_changes_and_its_snapshots_stay()
+    public async Task A_disk_with_internal_snapshots_is_refused_by_a_move_to_another_datastore_of_this_host_and_its_snapshots_stay()
     {
         await using var vm = await LocalVm.CreateAsync(hosts, "ns-snap");
         await vm.AddQcow2DiskAsync("vda", 0, "16M", written: "1M");
         await vm.StartAsync();
         await TestVirsh.CheckedAsync("snapshot-create-as", "--domain", vm.Name, "--name", "snap-0");
 
-        var result = await Driver.RunWithStdinAsync("migrate", vm.ActionData(), vm.Name, B.Name, "localhost", vm.Id, "localhost");
+        var result = await Driver.RunWithStdinAsync("migrate", vm.ActionData(targetDatastore: 100), vm.Name, "localhost", "localhost", vm.Id, "localhost");
 
         var error = ProtocolAssert.Failed(result);
         Assert.Equal(
-            $"Disk vda of {vm.Name} ({vm.File("disk.0")}) holds 1 internal snapshot(s), which a live copy to another host cannot carry; nothing was migrated.",
+            $"Disk vda of {vm.Name} ({vm.File("disk.0")}) holds 1 internal snapshot(s), which a live copy to another datastore cannot carry; nothing was migrated.",
             error);
         Assert.Equal("running", await TestVirsh.StateAsync(vm.Name));
         Assert.Equal("snap-0", (await TestVirsh.CheckedAsync("snapshot-list", "--domain", vm.Name, "--name")).Trim());
-        Assert.Null(await B.StateAsync(vm.Name));
-        Assert.False((await B.InsideAsync("test", "-e", vm.Directory)).ExitCode == 0);
+        Assert.Contains(vm.File("disk.0"), await TestVirsh.CheckedAsync("domblklist", vm.Name));
+        Assert.False(Directory.Exists(vm.In(100)), $"{vm.In(100)} was left behind");
+    }
+
+    [Fact]
+    public async Task A_qcow2_disk_with_a_system_snapshot_goes_to_another_host_with_its_snapshot_while_the_guest_writes_to_it()
+    {
+        var console = Path.Combine(TestPaths.RunDirectory, $"console-{Guid.NewGuid():N}.log");
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-snapcarry",
+            xml: DomainXml.TinyGuest("guest", console, "onekvm.write=vdb", memoryMiB: 128));
+        // a system snapshot covers every writable disk: each is qcow2; a CD-ROM beside them
+        await vm.AddQcow2DiskAsync("vda", 0, "16M", written: "2M");
+        await vm.AddQcow2DiskAsync("vdb", 1, "32M", written: "16M");
+        await vm.AddCdromAsync("hdc", 2);
+        await vm.StartAsync();
+        Assert.True(await WaitForAsync(console, "ONEKVM-GUEST-WRITING vdb", TinyGuest.BootTimeout), "the guest never started writing:\n" + Read(console));
+        // OpenNebula's system snapshot, taken by onekvm while the guest writes
+        var snapshot = await Driver.RunWithStdinAsync("snapshot_create", "<VMM_DRIVER_ACTION_DATA><HOST>localhost</HOST></VMM_DRIVER_ACTION_DATA>",
+            vm.Name, "0", vm.Id, "localhost");
+        ProtocolAssert.Succeeded(snapshot);
+        Assert.Contains("snap-0", await SnapshotListAsync(vm.File("disk.1")));
+        await Task.Delay(1000);
+
+        var result = await Driver.RunWithStdinAsync("migrate", vm.ActionData(), vm.Name, B.Name, "localhost", vm.Id, "localhost");
+
+        ProtocolAssert.Succeeded(result);
+        Assert.Contains($"Pausing {vm.Name} to copy the image(s) of vda, vdb with their internal snapshots", result.Stderr);
+        Assert.Equal("running", await B.StateAsync(vm.Name));
+        Assert.Null(await TestVirsh.StateAsync(vm.Name));
+        Assert.Equal("snap-0", (await B.CheckedAsync("snapshot-list", "--domain", vm.Name, "--name")).Trim());
+        var destination = B.Own(vm.Named("disk.1"));
+        Assert.Contains("snap-0", await SnapshotListAsync(destination));
+        // it keeps writing there; then it powers off and prints the md5 of what its disk holds
+        await Task.Delay(2000);
+        await B.CheckedAsync("shutdown", vm.Name);
+        Assert.True(await WaitForAsync(console, "ONEKVM-GUEST-POWEROFF", TimeSpan.FromMinutes(2)), "no power-off on " + B.Name + ":\n" + Read(console));
+        var sum = System.Text.RegularExpressions.Regex.Match(Read(console), "ONEKVM-GUEST-SUM vdb ([0-9a-f]{32})").Groups[1].Value;
+        for (var i = 0; i < 100 && await B.StateAsync(vm.Name) is not null; i++)
+        {
+            await Task.Delay(200);
+        }
+        var check = await ProcessRun.RunAsync("qemu-img", ["check", destination]);
+        Assert.True(check.ExitCode == 0, $"qemu-img check of {destination}: {check}");
+        Assert.Equal(sum, await RawMd5Async(destination, snapshot: null));
+        // the snapshot holds what the disk held when it was taken: the same as on the source
+        Assert.Equal(await RawMd5Async(vm.File("disk.1"), "snap-0"), await RawMd5Async(destination, "snap-0"));
+        await AssertSameContentAsync(vm.File("disk.0"), B.Own(vm.Named("disk.0")));
+        Assert.Contains("snap-0", await SnapshotListAsync(B.Own(vm.Named("disk.0"))));
+        Assert.Equal(await Md5Async(vm.File("disk.2")), await Md5Async(B.Own(vm.Named("disk.2"))));
     }
 
     [Fact]
@@ -452,6 +499,32 @@ public sealed class MigrateStorageSpecs(NonSharedHosts hosts) : IClassFixture<No
         else
         {
             Assert.Equal(await Md5Async(source), await Md5Async(destination));
+        }
+    }
+
+    private static async Task<string> SnapshotListAsync(string image)
+    {
+        var list = await ProcessRun.RunAsync("qemu-img", ["snapshot", "-U", "-l", image]);
+        Assert.True(list.ExitCode == 0, $"qemu-img snapshot -l {image}: {list}");
+        return list.Stdout;
+    }
+
+    /// <summary>The md5 of what the guest sees in a qcow2 image (or in one of its internal snapshots).</summary>
+    private static async Task<string> RawMd5Async(string image, string? snapshot)
+    {
+        var raw = Path.Combine(TestPaths.RunDirectory, $"raw-{Guid.NewGuid():N}");
+        try
+        {
+            string[] args = snapshot is null
+                ? ["convert", "-U", "-O", "raw", image, raw]
+                : ["convert", "-U", "-O", "raw", "-l", "snapshot.name=" + snapshot, image, raw];
+            var convert = await ProcessRun.RunAsync("qemu-img", args);
+            Assert.True(convert.ExitCode == 0, $"qemu-img convert of {image}: {convert}");
+            return await Md5Async(raw);
+        }
+        finally
+        {
+            File.Delete(raw);
         }
     }
 

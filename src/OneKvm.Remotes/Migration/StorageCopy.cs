@@ -27,6 +27,9 @@ internal sealed class StorageCopy
     /// <summary>What the destination had before: null while nothing was made there, else whether onekvm made the VM directory.</summary>
     private bool? _madeDirectory;
 
+    /// <summary>The call that makes the VM directory ended without an answer: it may have made it, empty.</summary>
+    private bool _unanswered;
+
     private StorageCopy(DriverContext context, HostShell source, string destinationHost, StorageCopyPlan plan)
     {
         _context = context;
@@ -61,21 +64,29 @@ internal sealed class StorageCopy
                    + $"if mkdir -- {directory} 2>/dev/null; then echo made; "
                    + $"elif [ -d {directory} ] && [ -z \"$(ls -A -- {directory})\" ]; then echo empty; "
                    + $"else echo {Quote($"{Storage.DestinationDirectory} already exists and is not empty")} >&2; exit 1; fi";
-        // images without a backing file do not need the copied files: they are made in the same call
-        var flat = Plan.Live.Where(d => d.Image.Backing is null).ToList();
-        line += string.Concat(flat.Select(d => " && " + CreateLine(d)));
-        var made = await RunOnDestinationAsync(line, "Preparing the VM directory", cancellationToken).ConfigureAwait(false);
+        // alone, so that onekvm knows what it made there before anything else is made (a signal may come next)
+        string made;
+        _unanswered = true;
+        try
+        {
+            made = await RunOnDestinationAsync(line, "Preparing the VM directory", cancellationToken).ConfigureAwait(false);
+        }
+        catch (OneKvmException)
+        {
+            _unanswered = false; // it answered: nothing was made
+            throw;
+        }
+        _unanswered = false;
         _madeDirectory = made.Trim().StartsWith("made", StringComparison.Ordinal);
 
         var started = _context.Time.GetTimestamp();
         await CopyFilesAsync(Plan.Excluded.ToList(), only: null, cancellationToken).ConfigureAwait(false);
         _context.Logger.FilesCopied(Storage.SourceDirectory, _destinationHost, _context.Time.GetElapsedTime(started).TotalSeconds);
 
-        var chained = Plan.Live.Where(d => d.Image.Backing is not null).ToList();
-        if (chained.Count > 0)
+        if (Plan.Live.Count > 0)
         {
-            // their backing files arrived with the copy: qemu-img create opens them
-            await RunOnDestinationAsync(string.Join(" && ", chained.Select(CreateLine)), "Creating the disk images", cancellationToken)
+            // after the copy: the backing files of chained images have arrived, qemu-img create opens them
+            await RunOnDestinationAsync(string.Join(" && ", Plan.Live.Select(CreateLine)), "Creating the disk images", cancellationToken)
                 .ConfigureAwait(false);
         }
     }
@@ -104,12 +115,18 @@ internal sealed class StorageCopy
     /// <summary>Removes what <see cref="PrepareAsync"/> made on the destination; a problem is returned, not thrown.</summary>
     public async Task<string?> RemoveFromDestinationAsync()
     {
-        if (_madeDirectory is not { } made)
+        if (_madeDirectory is null && !_unanswered)
         {
             return null;
         }
         var directory = Quote(Storage.DestinationDirectory);
-        var line = made ? $"rm -rf -- {directory}" : $"find {directory} -mindepth 1 -delete";
+        // unanswered: only an empty directory can be onekvm's (a refused one holds files, and stays)
+        var line = _madeDirectory switch
+        {
+            true => $"rm -rf -- {directory}",
+            false => $"find {directory} -mindepth 1 -delete",
+            null => $"rmdir -- {directory} 2>/dev/null || true",
+        };
         try
         {
             await RunOnDestinationAsync(line, "Removing the copied files", CancellationToken.None).ConfigureAwait(false);

@@ -252,6 +252,110 @@ public sealed class MigrateStorageSpecs(NonSharedHosts hosts) : IClassFixture<No
     }
 
     [Fact]
+    public async Task A_signal_while_the_disk_images_are_created_on_the_other_host_leaves_nothing_there_and_the_vm_running_here()
+    {
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-sig-create");
+        await vm.AddRawDiskAsync("vda", 0, "16M", written: "2M");
+        await vm.StartAsync();
+        var before = await Md5Async(vm.File("disk.0"));
+        // the peer's real qemu-img, held at its start until the test lets it go (creating an image takes no time here)
+        var hold = TestPaths.NewScratchDirectory("hold-qemu-img");
+        File.Copy("/usr/bin/qemu-img", Path.Combine(hold, "qemu-img"));
+        var wrapper = Path.Combine(hold, "held-qemu-img");
+        await File.WriteAllTextAsync(wrapper,
+            $"#!/bin/sh\n: > {hold}/creating\nwhile [ ! -e {hold}/release ]; do sleep 0.05; done\nexec {hold}/qemu-img \"$@\"\n");
+        File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await B.InsideCheckedAsync("mount", "--bind", wrapper, "/usr/bin/qemu-img");
+        try
+        {
+            var (action, stderr) = StartMigrate(vm, Kvmrc);
+            var creating = Path.Combine(hold, "creating");
+            for (var i = 0; i < 300 && !File.Exists(creating) && !action.HasExited; i++)
+            {
+                await Task.Delay(100);
+            }
+            Assert.True(File.Exists(creating), "qemu-img create never ran on " + B.Name);
+            Send("TERM", action.Id);
+            var result = await FinishAsync(action, stderr);
+            // what the destination ran goes on once onekvm is gone
+            await File.WriteAllTextAsync(Path.Combine(hold, "release"), "");
+            await Task.Delay(1000);
+
+            var error = ProtocolAssert.Failed(result);
+            Assert.Equal($"The migration of {vm.Name} to {B.Name} was interrupted by a signal while its files were copied; it keeps running on localhost.", error);
+            await AssertUntouchedAsync(vm, before);
+        }
+        finally
+        {
+            await File.WriteAllTextAsync(Path.Combine(hold, "release"), "");
+            await B.InsideAsync("umount", "/usr/bin/qemu-img");
+        }
+    }
+
+    [Fact]
+    public async Task A_signal_after_the_switchover_is_a_completed_migration_and_the_vm_runs_there_with_its_snapshots()
+    {
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-sig-after");
+        await vm.AddQcow2DiskAsync("vda", 0, "16M", written: "2M");
+        await vm.StartAsync();
+        for (var id = 0; id < 3; id++)
+        {
+            await TestVirsh.CheckedAsync("snapshot-create-as", "--domain", vm.Name, "--name", $"snap-{id}");
+        }
+
+        // the snapshots are redefined on the destination after the switchover: the first redefine is held there
+        var (action, stderr) = StartMigrate(vm, Kvmrc);
+        var redefine = await FindProcessAsync(a => a.Contains("--redefine") && a.Contains(B.Uri), TimeSpan.FromSeconds(60));
+        Assert.True(redefine > 0, "no snapshot was redefined on " + B.Name);
+        Send("STOP", redefine);
+        try
+        {
+            Send("TERM", action.Id);
+            await Task.Delay(500);
+        }
+        finally
+        {
+            Send("CONT", redefine);
+        }
+        var result = await FinishAsync(action, stderr);
+
+        ProtocolAssert.Succeeded(result);
+        Assert.Equal("running", await B.StateAsync(vm.Name));
+        Assert.Null(await TestVirsh.StateAsync(vm.Name));
+        Assert.Equal(["snap-0", "snap-1", "snap-2"],
+            (await B.CheckedAsync("snapshot-list", "--domain", vm.Name, "--name")).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Order());
+    }
+
+    [Fact]
+    public async Task A_signal_while_the_disks_are_mirrored_into_another_datastore_of_this_host_aborts_the_copies_and_leaves_the_vm_on_its_own_files()
+    {
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-move-sig-copy");
+        await vm.AddRawDiskAsync("vda", 0, "64M", written: "16M");
+        await vm.AddQcow2DiskAsync("vdb", 1, "32M", written: "4M");
+        await vm.StartAsync();
+        var before = await Md5Async(vm.File("disk.0"));
+
+        // the copies are made by QEMU; the virsh that waits for one of them to be in step is held
+        var (action, stderr) = StartMigrate(vm, Kvmrc, "localhost", vm.ActionData(targetDatastore: 100));
+        var blockcopy = await FindProcessAsync(a => a.Contains("blockcopy") && a.Contains(vm.Name), TimeSpan.FromSeconds(60));
+        Assert.True(blockcopy > 0, "virsh blockcopy never ran");
+        Send("STOP", blockcopy);
+        Send("TERM", action.Id);
+        var result = await FinishAsync(action, stderr);
+
+        var error = ProtocolAssert.Failed(result);
+        Assert.Equal($"The move of {vm.Name} to {vm.In(100)} was interrupted by a signal and aborted; it keeps running on localhost from {vm.Directory}.", error);
+        Assert.Equal("running", await TestVirsh.StateAsync(vm.Name));
+        var disks = await TestVirsh.CheckedAsync("domblklist", vm.Name);
+        Assert.Contains(vm.File("disk.0"), disks);
+        Assert.Contains(vm.File("disk.1"), disks);
+        Assert.DoesNotContain("Block Copy", await TestVirsh.CheckedAsync("blockjob", "--domain", vm.Name, "--path", "vda", "--info") +
+            await TestVirsh.CheckedAsync("blockjob", "--domain", vm.Name, "--path", "vdb", "--info"));
+        Assert.False(Directory.Exists(vm.In(100)), $"{vm.In(100)} was left behind");
+        Assert.Equal(before, await Md5Async(vm.File("disk.0")));
+    }
+
+    [Fact]
     public async Task A_move_to_a_datastore_of_this_host_too_small_for_the_disks_leaves_the_vm_on_its_own_files()
     {
         await using var vm = await LocalVm.CreateAsync(hosts, "ns-move-full");
@@ -434,38 +538,36 @@ public sealed class MigrateStorageSpecs(NonSharedHosts hosts) : IClassFixture<No
         return result;
     }
 
-    private static async Task<bool> WaitForProcessAsync(Func<string[], bool> matches, TimeSpan timeout)
+    private static async Task<bool> WaitForProcessAsync(Func<string[], bool> matches, TimeSpan timeout) =>
+        await FindProcessAsync(matches, timeout) > 0;
+
+    /// <summary>The pid of a process whose argv matches, or 0.</summary>
+    private static async Task<int> FindProcessAsync(Func<string[], bool> matches, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
         {
             foreach (var dir in Directory.EnumerateDirectories("/proc"))
             {
-                if (!int.TryParse(Path.GetFileName(dir), CultureInfo.InvariantCulture, out _))
+                if (!int.TryParse(Path.GetFileName(dir), CultureInfo.InvariantCulture, out var pid))
                 {
                     continue;
                 }
-                string[] argv;
                 try
                 {
-                    argv = (await File.ReadAllTextAsync(Path.Combine(dir, "cmdline"))).Split('\0', StringSplitOptions.RemoveEmptyEntries);
+                    var argv = (await File.ReadAllTextAsync(Path.Combine(dir, "cmdline"))).Split('\0', StringSplitOptions.RemoveEmptyEntries);
+                    if (argv.Length > 0 && matches(argv))
+                    {
+                        return pid;
+                    }
                 }
-                catch (IOException)
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    continue;
-                }
-                catch (UnauthorizedAccessException)
-                {
-                    continue;
-                }
-                if (argv.Length > 0 && matches(argv))
-                {
-                    return true;
                 }
             }
-            await Task.Delay(20);
+            await Task.Delay(10);
         }
-        return false;
+        return 0;
     }
 
     private static void Send(string signal, int pid) =>

@@ -497,6 +497,47 @@ public sealed class MigrateStorageSpecs(NonSharedHosts hosts) : IClassFixture<No
         }
     }
 
+    [Fact]
+    public async Task Migrate_local_moves_a_writing_guest_to_another_datastore_of_its_host_from_the_front_end_and_every_write_arrives()
+    {
+        var console = Path.Combine(TestPaths.RunDirectory, $"console-{Guid.NewGuid():N}.log");
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-local-move",
+            xml: DomainXml.TinyGuest("guest", console, "onekvm.write=vdb", memoryMiB: 128), on: B);
+        await vm.AddQcow2DiskAsync("vda", 0, "32M", written: "2M");
+        await vm.AddRawDiskAsync("vdb", 1, "16M", written: "0");
+        await vm.AddCdromAsync("hdc", 2);
+        await vm.StartAsync();
+        Assert.True(await WaitForAsync(console, "ONEKVM-GUEST-WRITING vdb", TinyGuest.BootTimeout), "the guest never started writing:\n" + Read(console));
+        await Task.Delay(1000);
+
+        // oned's -l migrate=migrate_local: run here (the front-end), source and destination host the same
+        var result = await Driver.RunWithStdinAsync("migrate_local", vm.ActionData(targetDatastore: 100), vm.Name, B.Name, B.Name, vm.Id, B.Name);
+
+        ProtocolAssert.Succeeded(result);
+        var moved = vm.In(100);
+        Assert.Equal("running", await B.StateAsync(vm.Name));
+        Assert.Null(await TestVirsh.StateAsync(vm.Name));
+        var disks = await B.CheckedAsync("domblklist", vm.Name);
+        foreach (var (target, file) in new[] { ("vda", "disk.0"), ("vdb", "disk.1"), ("hdc", "disk.2") })
+        {
+            Assert.Matches($@"\b{target}\s+{System.Text.RegularExpressions.Regex.Escape(Path.Combine(moved, file))}\s", disks + "\n");
+        }
+        Assert.Contains($"<![CDATA[{moved}]]>", await B.CheckedAsync("metadata", vm.Name, "--uri", LifecycleXml.MetadataUri));
+        await AssertSameContentAsync(vm.File("disk.0"), B.Own(Path.Combine(moved, "disk.0")));
+        Assert.Equal(await Md5Async(vm.File("disk.2")), await Md5Async(B.Own(Path.Combine(moved, "disk.2"))));
+        // the old directory is left for the TM driver, as upstream
+        Assert.True(File.Exists(vm.File("disk.1")));
+
+        await B.CheckedAsync("shutdown", vm.Name);
+        Assert.True(await WaitForAsync(console, "ONEKVM-GUEST-POWEROFF", TimeSpan.FromMinutes(2)), "no power-off on " + B.Name + ":\n" + Read(console));
+        var sum = System.Text.RegularExpressions.Regex.Match(Read(console), "ONEKVM-GUEST-SUM vdb ([0-9a-f]{32})").Groups[1].Value;
+        for (var i = 0; i < 100 && await B.StateAsync(vm.Name) is not null; i++)
+        {
+            await Task.Delay(200);
+        }
+        Assert.Equal(sum, await Md5Async(B.Own(Path.Combine(moved, "disk.1"))));
+    }
+
     // ------------------------------------------------------------------ helpers
 
     /// <summary>The VM runs here, unchanged, and the destination has neither a domain nor a file of it.</summary>

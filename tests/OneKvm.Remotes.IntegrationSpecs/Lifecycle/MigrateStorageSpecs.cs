@@ -122,15 +122,7 @@ public sealed class MigrateStorageSpecs(NonSharedHosts hosts) : IClassFixture<No
         Assert.Equal("running", await B.StateAsync(vm.Name));
         Assert.Null(await TestVirsh.StateAsync(vm.Name));
         // the guest runs there: it answers the power button, stops its writer and prints what its disk holds
-        await B.CheckedAsync("shutdown", vm.Name);
-        Assert.True(await WaitForAsync(console, "ONEKVM-GUEST-POWEROFF", TimeSpan.FromMinutes(2)), "no power-off on " + B.Name + ":\n" + Read(console));
-        var sum = System.Text.RegularExpressions.Regex.Match(Read(console), "ONEKVM-GUEST-SUM vdb ([0-9a-f]{32})").Groups[1].Value;
-        var wrote = System.Text.RegularExpressions.Regex.Match(Read(console), "ONEKVM-GUEST-WROTE vdb ([0-9]+)").Groups[1].Value;
-        Assert.True(int.Parse(wrote, CultureInfo.InvariantCulture) > 0, Read(console));
-        for (var i = 0; i < 100 && await B.StateAsync(vm.Name) is not null; i++)
-        {
-            await Task.Delay(200);
-        }
+        var sum = await PowerOffOnBAsync(vm.Name, console);
         Assert.Equal(sum, await Md5Async(B.Own(Path.Combine(moved, "disk.1"))));
         await AssertSameContentAsync(vm.File("disk.0"), B.Own(Path.Combine(moved, "disk.0")));
     }
@@ -290,6 +282,32 @@ public sealed class MigrateStorageSpecs(NonSharedHosts hosts) : IClassFixture<No
             await File.WriteAllTextAsync(Path.Combine(hold, "release"), "");
             await B.InsideAsync("umount", "/usr/bin/qemu-img");
         }
+    }
+
+    [Fact]
+    public async Task A_signal_while_images_with_snapshots_are_copied_with_the_vm_paused_resumes_it_here_and_leaves_nothing_there()
+    {
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-sig-paused");
+        await vm.AddQcow2DiskAsync("vda", 0, "64M", written: "16M");
+        await vm.StartAsync();
+        await TestVirsh.CheckedAsync("snapshot-create-as", "--domain", vm.Name, "--name", "snap-0");
+
+        // the second copy of the image, made while onekvm holds the VM paused, is held
+        var (action, stderr) = StartMigrate(vm, Kvmrc);
+        var rsync = await FindProcessAsync(a => a[0].EndsWith("rsync", StringComparison.Ordinal) && a.Contains("-I")
+            && a.Contains(vm.Directory + "/./disk.0"), TimeSpan.FromSeconds(60));
+        Assert.True(rsync > 0, "the copy made while the VM is paused never started");
+        Send("STOP", rsync);
+        Assert.Equal("paused", await TestVirsh.StateAsync(vm.Name));
+        Send("TERM", action.Id);
+        var result = await FinishAsync(action, stderr);
+
+        var error = ProtocolAssert.Failed(result);
+        Assert.Equal($"The migration of {vm.Name} to {B.Name} was interrupted by a signal and aborted; it keeps running on localhost.", error);
+        Assert.Equal("running", await TestVirsh.StateAsync(vm.Name));
+        Assert.Equal("snap-0", (await TestVirsh.CheckedAsync("snapshot-list", "--domain", vm.Name, "--name")).Trim());
+        Assert.Null(await B.StateAsync(vm.Name));
+        Assert.False((await B.InsideAsync("test", "-e", vm.Directory)).ExitCode == 0, $"{vm.Directory} was left on {B.Name}");
     }
 
     [Fact]
@@ -459,13 +477,7 @@ public sealed class MigrateStorageSpecs(NonSharedHosts hosts) : IClassFixture<No
         Assert.Contains("snap-0", await SnapshotListAsync(destination));
         // it keeps writing there; then it powers off and prints the md5 of what its disk holds
         await Task.Delay(2000);
-        await B.CheckedAsync("shutdown", vm.Name);
-        Assert.True(await WaitForAsync(console, "ONEKVM-GUEST-POWEROFF", TimeSpan.FromMinutes(2)), "no power-off on " + B.Name + ":\n" + Read(console));
-        var sum = System.Text.RegularExpressions.Regex.Match(Read(console), "ONEKVM-GUEST-SUM vdb ([0-9a-f]{32})").Groups[1].Value;
-        for (var i = 0; i < 100 && await B.StateAsync(vm.Name) is not null; i++)
-        {
-            await Task.Delay(200);
-        }
+        var sum = await PowerOffOnBAsync(vm.Name, console);
         var check = await ProcessRun.RunAsync("qemu-img", ["check", destination]);
         Assert.True(check.ExitCode == 0, $"qemu-img check of {destination}: {check}");
         Assert.Equal(sum, await RawMd5Async(destination, snapshot: null));
@@ -528,17 +540,67 @@ public sealed class MigrateStorageSpecs(NonSharedHosts hosts) : IClassFixture<No
         // the old directory is left for the TM driver, as upstream
         Assert.True(File.Exists(vm.File("disk.1")));
 
-        await B.CheckedAsync("shutdown", vm.Name);
-        Assert.True(await WaitForAsync(console, "ONEKVM-GUEST-POWEROFF", TimeSpan.FromMinutes(2)), "no power-off on " + B.Name + ":\n" + Read(console));
-        var sum = System.Text.RegularExpressions.Regex.Match(Read(console), "ONEKVM-GUEST-SUM vdb ([0-9a-f]{32})").Groups[1].Value;
-        for (var i = 0; i < 100 && await B.StateAsync(vm.Name) is not null; i++)
-        {
-            await Task.Delay(200);
-        }
+        var sum = await PowerOffOnBAsync(vm.Name, console);
         Assert.Equal(sum, await Md5Async(B.Own(Path.Combine(moved, "disk.1"))));
     }
 
+    [Fact]
+    public async Task With_sync_time_the_clock_of_a_guest_minutes_behind_is_set_right_on_the_other_host_through_its_agent()
+    {
+        var console = Path.Combine(TestPaths.RunDirectory, $"console-{Guid.NewGuid():N}.log");
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-synctime", xml: AgentGuest.WithAgent(DomainXml.TinyGuest("guest", console)));
+        await vm.AddRawDiskAsync("vda", 0, "16M", written: "2M");
+        await vm.StartAsync();
+        Assert.True(await AgentGuest.WaitForAgentAsync(vm.Name, TinyGuest.BootTimeout), "qemu-ga never answered:\n" + Read(console));
+        // the guest's system clock 7 minutes behind, its RTC (the host's clock) right: as after minutes away
+        var host = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        Assert.NotNull(await AgentGuest.AgentAsync(vm.Name,
+            $$$"""{"execute":"guest-exec","arguments":{"path":"date","arg":["-s","@{{{host - 420}}}"]}}"""));
+        await Task.Delay(1000);
+        Assert.True(DateTimeOffset.UtcNow.ToUnixTimeSeconds() - await GuestClockAsync(vm.Name) >= 400);
+
+        var result = await Driver.WithKvmrc(Kvmrc + "SYNC_TIME=yes\n")
+            .RunWithStdinAsync("migrate", vm.ActionData(), vm.Name, B.Name, "localhost", vm.Id, "localhost");
+
+        ProtocolAssert.Succeeded(result);
+        Assert.Equal("running", await B.StateAsync(vm.Name));
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        long? offset = null;
+        var last = "";
+        do
+        {
+            await Task.Delay(1000);
+            var time = await B.VirshAsync("domtime", vm.Name);
+            last = time.ToString();
+            offset = time.ExitCode == 0
+                ? DateTimeOffset.UtcNow.ToUnixTimeSeconds() - long.Parse(time.Stdout.Trim().Split(':')[1].Trim(), CultureInfo.InvariantCulture)
+                : null;
+        }
+        while ((offset is not { } o || Math.Abs(o) > 2) && DateTime.UtcNow < deadline);
+        Assert.True(offset is { } off && Math.Abs(off) <= 2, $"the guest clock on {B.Name} is {offset} s off after the migration ({last})\n{result}");
+    }
+
+    private static async Task<long> GuestClockAsync(string domain) =>
+        long.Parse((await TestVirsh.CheckedAsync("domtime", domain)).Trim().Split(':')[1].Trim(), CultureInfo.InvariantCulture);
+
     // ------------------------------------------------------------------ helpers
+
+    /// <summary>
+    /// The power button of a guest writing to vdb on B: it stops its writer (which must have
+    /// written), prints the md5 of vdb and powers off; returns that md5 once the domain is gone.
+    /// </summary>
+    private async Task<string> PowerOffOnBAsync(string domain, string console)
+    {
+        await B.CheckedAsync("shutdown", domain);
+        Assert.True(await WaitForAsync(console, "ONEKVM-GUEST-POWEROFF", TimeSpan.FromMinutes(2)), "no power-off on " + B.Name + ":\n" + Read(console));
+        var wrote = System.Text.RegularExpressions.Regex.Match(Read(console), "ONEKVM-GUEST-WROTE vdb ([0-9]+)").Groups[1].Value;
+        Assert.True(int.Parse(wrote, CultureInfo.InvariantCulture) > 0, Read(console));
+        for (var i = 0; i < 100 && await B.StateAsync(domain) is not null; i++)
+        {
+            await Task.Delay(200);
+        }
+        return System.Text.RegularExpressions.Regex.Match(Read(console), "ONEKVM-GUEST-SUM vdb ([0-9a-f]{32})").Groups[1].Value;
+    }
 
     /// <summary>The VM runs here, unchanged, and the destination has neither a domain nor a file of it.</summary>
     private async Task AssertUntouchedAsync(LocalVm vm, string diskMd5)

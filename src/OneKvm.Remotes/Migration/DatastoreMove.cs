@@ -39,7 +39,8 @@ internal sealed class DatastoreMove
         {
             throw new OneKvmException($"Domain {Domain} is shut off on {Host}: only a running domain can be moved live.");
         }
-        var plan = await StorageCopyPlan.ReadAsync(context.Settings, context.Logger, Virsh, Shell, Domain, Storage, "a live copy to another datastore", cancellationToken)
+        var plan = await StorageCopyPlan.ReadAsync(context.Settings, context.Logger, Virsh, Shell, Domain, Storage, "a live copy to another datastore",
+                copyWithSnapshots: false, cancellationToken)
             .ConfigureAwait(false);
         var storage = plan.Storage;
         context.Logger.MovingDatastore(Domain, storage.SourceDirectory, storage.DestinationDirectory);

@@ -86,15 +86,21 @@ internal sealed class LiveMigration
         };
         context.Logger.Migrating(Domain, info.State, SourceHost, DestinationHost, DestinationUri);
         var started = context.Time.GetTimestamp();
+        var pausedHere = false;
         try
         {
+            if (copy is { Plan.PausedCopy.Count: > 0 })
+            {
+                pausedHere = await PauseForImageCopyAsync(context, copy, info, cancellationToken).ConfigureAwait(false);
+                await copy.CopyWhilePausedAsync(cancellationToken).ConfigureAwait(false);
+            }
             await BlockJobRetry.Runner(Source).RunAsync(command.ToVirsh(), cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is VirshException || e is OperationCanceledException && cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is OneKvmException || e is OperationCanceledException && cancellationToken.IsCancellationRequested)
         {
             var interrupted = e is OperationCanceledException;
             var failure = interrupted ? "interrupted by a signal" : Reason(e);
-            await ReconcileAsync(context, destination, info, definedOnDestination, snapshots, copy, e, failure).ConfigureAwait(false);
+            await ReconcileAsync(context, destination, info, definedOnDestination, snapshots, copy, e, failure, pausedHere).ConfigureAwait(false);
             context.Logger.MigratedDespiteFailure(failure, Domain, DestinationHost, SourceHost);
         }
         context.Logger.Migrated(Domain, DestinationHost, context.Time.GetElapsedTime(started).TotalSeconds);
@@ -141,6 +147,25 @@ internal sealed class LiveMigration
                 : $"Could not copy the files of {Domain} to {DestinationHost}: {e.Message.TrimEnd('.')}; it keeps running on {SourceHost}{trouble}.",
                 e is OperationCanceledException ? null : e);
         }
+    }
+
+    /// <summary>
+    /// Images with internal snapshots are copied as files while the guest cannot write them: the
+    /// source is paused (QEMU flushes its images when it stops), then rsync sends what changed
+    /// since the copy made while it ran, and the migration that follows (of a paused VM) finds
+    /// them on the destination, whose QEMU reads them only once the source has let go. True when
+    /// onekvm paused it (a failure from here on resumes it).
+    /// </summary>
+    private async Task<bool> PauseForImageCopyAsync(DriverContext context, StorageCopy copy, DomainInfo info, CancellationToken cancellationToken)
+    {
+        context.Logger.PausingForSnapshotCopy(Domain, string.Join(", ", copy.Plan.PausedCopy.Select(d => d.Target)));
+        if (info.State != "running")
+        {
+            return false;
+        }
+        await Source.RunOrFailAsync(VirshCommand.Create("suspend", "--domain", info.Uuid), $"Could not pause {Domain}", cancellationToken)
+            .ConfigureAwait(false);
+        return true;
     }
 
     /// <summary>
@@ -223,7 +248,7 @@ internal sealed class LiveMigration
     /// complete); otherwise fails with the sentence that says where the domain is.
     /// </summary>
     private async Task ReconcileAsync(DriverContext context, VirshRunner destination, DomainInfo info, bool definedOnDestination,
-        SnapshotCarry snapshots, StorageCopy? copy, Exception cause, string failure)
+        SnapshotCarry snapshots, StorageCopy? copy, Exception cause, string failure, bool pausedHere)
     {
         var interrupted = cause is OperationCanceledException;
         // the dispatcher logs what virsh said from the cause; a signal is no virsh failure
@@ -248,6 +273,11 @@ internal sealed class LiveMigration
             DestinationHost);
 
         var outcome = MigrationOutcome.Decide(onSource, onDestination, wasRunning: info.State == "running");
+        if (pausedHere && outcome.Host == MigratedDomainHost.Source && onSource is { State: "paused" })
+        {
+            // onekvm paused it to copy the images with internal snapshots
+            outcome = outcome with { ResumeOnSource = true };
+        }
         var problems = new List<string>();
         if (outcome.RemoveFromDestination)
         {

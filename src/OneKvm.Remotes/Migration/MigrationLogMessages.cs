@@ -52,4 +52,10 @@ internal static partial class MigrationLogMessages
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The OpenNebula metadata of {Domain} still names its old directory: {Reason}")]
     public static partial void MetadataNotRewritten(this ILogger logger, string domain, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pausing {Domain} to copy the image(s) of {Disks} with their internal snapshots (QEMU's live copy cannot carry them)")]
+    public static partial void PausingForSnapshotCopy(this ILogger logger, string domain, string disks);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Copied the image(s) of {Disks} with their internal snapshots to {Destination} in {Seconds:0.00} s, the VM paused")]
+    public static partial void PausedCopyDone(this ILogger logger, string disks, string destination, double seconds);
 }

@@ -25,6 +25,9 @@ internal sealed class StorageCopy
     /// <summary>What the destination had before: null while nothing was made there, else whether onekvm made the VM directory.</summary>
     private bool? _madeDirectory;
 
+    /// <summary>The call that makes the VM directory ended without an answer: it may have made it, empty.</summary>
+    private bool _unanswered;
+
     private StorageCopy(DriverContext context, HostShell source, string destinationHost, StorageCopyPlan plan)
     {
         _context = context;
@@ -41,7 +44,8 @@ internal sealed class StorageCopy
     public static async Task<StorageCopy> PlanAsync(DriverContext context, VirshRunner source, HostShell sourceShell, string domain,
         string destinationHost, MigrationStorage storage, CancellationToken cancellationToken)
     {
-        var plan = await StorageCopyPlan.ReadAsync(context.Settings, context.Logger, source, sourceShell, domain, storage, "a live copy to another host", cancellationToken)
+        var plan = await StorageCopyPlan.ReadAsync(context.Settings, context.Logger, source, sourceShell, domain, storage, "a live copy to another host",
+                copyWithSnapshots: true, cancellationToken)
             .ConfigureAwait(false);
         return new StorageCopy(context, sourceShell, destinationHost, plan);
     }
@@ -58,23 +62,43 @@ internal sealed class StorageCopy
                    + $"if mkdir -- {directory} 2>/dev/null; then echo made; "
                    + $"elif [ -d {directory} ] && [ -z \"$(ls -A -- {directory})\" ]; then echo empty; "
                    + $"else echo {Quote($"{Storage.DestinationDirectory} already exists and is not empty")} >&2; exit 1; fi";
-        // images without a backing file do not need the copied files: they are made in the same call
-        var flat = Plan.Live.Where(d => d.Image.Backing is null).ToList();
-        line += string.Concat(flat.Select(d => " && " + CreateLine(d)));
-        var made = await RunOnDestinationAsync(line, "Preparing the VM directory", cancellationToken).ConfigureAwait(false);
+        // alone, so that onekvm knows what it made there before anything else is made (a signal may come next)
+        string made;
+        _unanswered = true;
+        try
+        {
+            made = await RunOnDestinationAsync(line, "Preparing the VM directory", cancellationToken).ConfigureAwait(false);
+        }
+        catch (OneKvmException)
+        {
+            _unanswered = false; // it answered: nothing was made
+            throw;
+        }
+        _unanswered = false;
         _madeDirectory = made.Trim().StartsWith("made", StringComparison.Ordinal);
 
         var started = _context.Time.GetTimestamp();
         await CopyFilesAsync(Plan.Excluded.ToList(), only: null, cancellationToken).ConfigureAwait(false);
         _context.Logger.FilesCopied(Storage.SourceDirectory, _destinationHost, _context.Time.GetElapsedTime(started).TotalSeconds);
 
-        var chained = Plan.Live.Where(d => d.Image.Backing is not null).ToList();
-        if (chained.Count > 0)
+        if (Plan.Live.Count > 0)
         {
-            // their backing files arrived with the copy: qemu-img create opens them
-            await RunOnDestinationAsync(string.Join(" && ", chained.Select(CreateLine)), "Creating the disk images", cancellationToken)
+            // after the copy: the backing files of chained images have arrived, qemu-img create opens them
+            await RunOnDestinationAsync(string.Join(" && ", Plan.Live.Select(CreateLine)), "Creating the disk images", cancellationToken)
                 .ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// While the VM is paused on the source, just before the switchover: the images with internal
+    /// snapshots again, over their copy made while it ran (rsync sends only what changed since).
+    /// </summary>
+    public async Task CopyWhilePausedAsync(CancellationToken cancellationToken)
+    {
+        var started = _context.Time.GetTimestamp();
+        await CopyFilesAsync([], only: Plan.PausedCopy.Select(d => d.Relative).ToList(), cancellationToken).ConfigureAwait(false);
+        _context.Logger.PausedCopyDone(string.Join(", ", Plan.PausedCopy.Select(d => d.Target)), _destinationHost,
+            _context.Time.GetElapsedTime(started).TotalSeconds);
     }
 
     /// <summary>After the switchover, while the VM is paused on the destination: the files QEMU wrote besides its disks.</summary>
@@ -89,12 +113,18 @@ internal sealed class StorageCopy
     /// <summary>Removes what <see cref="PrepareAsync"/> made on the destination; a problem is returned, not thrown.</summary>
     public async Task<string?> RemoveFromDestinationAsync()
     {
-        if (_madeDirectory is not { } made)
+        if (_madeDirectory is null && !_unanswered)
         {
             return null;
         }
         var directory = Quote(Storage.DestinationDirectory);
-        var line = made ? $"rm -rf -- {directory}" : $"find {directory} -mindepth 1 -delete";
+        // unanswered: only an empty directory can be onekvm's (a refused one holds files, and stays)
+        var line = _madeDirectory switch
+        {
+            true => $"rm -rf -- {directory}",
+            false => $"find {directory} -mindepth 1 -delete",
+            null => $"rmdir -- {directory} 2>/dev/null || true",
+        };
         try
         {
             await RunOnDestinationAsync(line, "Removing the copied files", CancellationToken.None).ConfigureAwait(false);
@@ -160,7 +190,8 @@ internal sealed class StorageCopy
         var command = new List<string> { "rsync", "-a", "-S", "-s", "-e", ssh };
         if (only is not null)
         {
-            command.Add("--relative");
+            // -I: a file written in the same second as its earlier copy looks unchanged to rsync's quick check
+            command.AddRange(["-I", "--relative"]);
             command.AddRange(only.Select(f => Storage.SourceDirectory + "/./" + f));
         }
         else

@@ -106,6 +106,14 @@ internal sealed class StorageCopyPlan
     /// <summary>Files below the VM directory QEMU writes besides the disks (the UEFI variables): copied after the switchover, while the VM is paused.</summary>
     public required IReadOnlyList<string> AfterSwitchover { get; init; }
 
+    /// <summary>
+    /// Disks whose image holds internal qcow2 snapshots (OpenNebula's system snapshots): QEMU's
+    /// mirror copies what the guest sees, never the snapshots, so the image file itself is copied,
+    /// once while the VM runs and again (only what changed) while it is paused just before the
+    /// switchover; the destination's QEMU then opens that copy. Target and relative path.
+    /// </summary>
+    public IReadOnlyList<(string Target, string Relative)> PausedCopy { get; init; } = [];
+
     /// <summary>Read-only disks below the VM directory (CD-ROMs, the context ISO): copied with the other files.</summary>
     public IReadOnlyList<(DomainDisk Disk, string Relative)> ReadOnly { get; init; } = [];
 
@@ -121,7 +129,12 @@ internal sealed class StorageCopyPlan
             options.Add(Shallow ? "--copy-storage-inc" : "--copy-storage-all");
             options.AddRange(["--migrate-disks", string.Join(',', Live.Select(d => d.Target))]);
         }
-        if (AfterSwitchover.Count > 0)
+        if (PausedCopy.Count > 0)
+        {
+            // the images copied while the VM is paused are on the destination already: libvirt would call them unshared
+            options.Add("--unsafe");
+        }
+        if (AfterSwitchover.Count > 0 || PausedCopy.Count > 0)
         {
             options.Add("--suspend");
         }
@@ -139,6 +152,7 @@ internal sealed class StorageCopyPlan
         IReadOnlyDictionary<string, ImageInfo> images)
     {
         var live = new List<LiveDisk>();
+        var paused = new List<(string, string)>();
         var readOnly = new List<(DomainDisk, string)>();
         var notCopied = new List<(string, string)>();
         foreach (var disk in DomainDisk.From(domain))
@@ -160,6 +174,11 @@ internal sealed class StorageCopyPlan
                 readOnly.Add((disk, relative));
                 continue; // copied with the other files of the directory
             }
+            if (images[disk.File].Snapshots > 0)
+            {
+                paused.Add((disk.Target, relative));
+                continue;
+            }
             live.Add(new LiveDisk(disk.Target, real, relative, images[disk.File]));
         }
         var after = new List<string>();
@@ -168,7 +187,8 @@ internal sealed class StorageCopyPlan
         {
             after.Add(nvramRelative);
         }
-        return new StorageCopyPlan { Storage = storage, Live = live, ReadOnly = readOnly, NotCopied = notCopied, AfterSwitchover = after };
+        return new StorageCopyPlan { Storage = storage, Live = live, ReadOnly = readOnly, NotCopied = notCopied, AfterSwitchover = after,
+            PausedCopy = paused };
     }
 
     /// <summary>The files whose canonical paths and images the plan needs.</summary>
@@ -190,10 +210,12 @@ internal sealed class StorageCopyPlan
     /// <summary>
     /// Reads the domain's disks (live XML), their canonical paths and the images QEMU writes, on
     /// the host that has them; nothing changes anywhere. Internal snapshots cannot follow a
-    /// mirrored image (<paramref name="copy"/> names the copy in the refusal).
+    /// mirrored image: unless <paramref name="copyWithSnapshots"/> (another host, where the
+    /// image file itself is copied while the VM is paused), a disk with them is refused
+    /// (<paramref name="copy"/> names the copy in the refusal).
     /// </summary>
     public static async Task<StorageCopyPlan> ReadAsync(KvmSettings settings, ILogger logger, VirshRunner source, HostShell sourceShell, string domain,
-        MigrationStorage storage, string copy, CancellationToken cancellationToken)
+        MigrationStorage storage, string copy, bool copyWithSnapshots, CancellationToken cancellationToken)
     {
         var xml = await source.Domain(domain).XmlAsync(cancellationToken, $"Could not read the disks of domain {domain}").ConfigureAwait(false);
         var files = StorageCopyPlan.FilesOf(xml).Distinct(StringComparer.Ordinal).ToList();
@@ -229,7 +251,7 @@ internal sealed class StorageCopyPlan
             var json = await sourceShell.RunOrFailAsync([QemuImg.Executable, "info", "-U", "--output=json", "--", disk.File],
                 $"qemu-img info of {disk.File}", settings.VirshTimeout, cancellationToken).ConfigureAwait(false);
             var image = ImageInfo.Parse(json) ?? throw new OneKvmException($"qemu-img info did not describe {disk.File}.");
-            if (image.Snapshots > 0)
+            if (image.Snapshots > 0 && !copyWithSnapshots)
             {
                 throw new OneKvmException(
                     $"Disk {disk.Target} of {domain} ({disk.File}) holds {image.Snapshots} internal snapshot(s), which {copy} cannot carry; nothing was migrated.");

@@ -83,4 +83,50 @@ public sealed class AgentFaultSpecs(AgentGuest guest) : IClassFixture<AgentGuest
             File.Delete(Path.Combine(guest.ExecDirectory, guest.OneName));
         }
     }
+
+    [Fact]
+    public async Task Output_over_what_libvirt_reads_of_one_agent_answer_gets_a_sentence_and_a_bounded_wait_and_the_probe_goes_on()
+    {
+        // a VM of its own: the answer breaks libvirt's agent connection for that VM
+        var id = TestNames.OneVmId();
+        var vm = id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var name = $"one-{id}";
+        var console = Path.Combine(TestPaths.RunDirectory, $"console-{Guid.NewGuid():N}.log");
+        await using var domain = await TestDomain.StartAsync(AgentGuest.WithAgent(DomainXml.TinyGuest(name, console)));
+        Assert.True(await AgentGuest.WaitForAgentAsync(name, TinyGuest.BootTimeout), "qemu-ga never answered");
+        var pidFile = Path.Combine(guest.ExecDirectory, name);
+        try
+        {
+            // 17 MB: qemu-ga keeps 16 MiB of it, 21 MiB of base64 in its answer; libvirt reads 10 MiB of one answer
+            ProtocolAssert.Succeeded(await guest.Driver.RunWithStdinAsync("exec", "", vm, "localhost", "head -c 17000000 /dev/zero"));
+            // the probe reports nothing while the command runs (qemu-ga reads its output): asked until it says something
+            var watch = Stopwatch.StartNew();
+            ProcessResult probe;
+            var rounds = 0;
+            do
+            {
+                await Task.Delay(3000);
+                watch.Restart();
+                probe = await guest.Driver.RunEntryAsync(Probe, null, "kvm", "0", "localhost");
+                ProtocolAssert.Succeeded(probe);
+                Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"the probe took {watch.Elapsed}");
+            }
+            while (!ProtocolAssert.LogLines(probe, "WARN").Any() && !probe.Stdout.Contains($"ID=\"{id}\"", StringComparison.Ordinal) && ++rounds < 20);
+
+            Assert.DoesNotContain($"ID=\"{id}\"", probe.Stdout, StringComparison.Ordinal);
+            Assert.Contains(ProtocolAssert.LogLines(probe, "WARN"), l => l.Contains($"No status for the command of VM {id}", StringComparison.Ordinal));
+            Assert.True(File.Exists(pidFile));
+
+            // from then on that VM's agent calls fail at once, with a sentence
+            watch.Restart();
+            var again = await guest.Driver.RunWithStdinAsync("exec", "", vm, "localhost", "true");
+            var sentence = ProtocolAssert.Failed(again);
+            Assert.Contains($"VM {id}", sentence, StringComparison.Ordinal);
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"exec took {watch.Elapsed}: {sentence}");
+        }
+        finally
+        {
+            File.Delete(pidFile);
+        }
+    }
 }

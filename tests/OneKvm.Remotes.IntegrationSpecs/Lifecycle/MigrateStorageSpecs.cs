@@ -122,15 +122,7 @@ public sealed class MigrateStorageSpecs(NonSharedHosts hosts) : IClassFixture<No
         Assert.Equal("running", await B.StateAsync(vm.Name));
         Assert.Null(await TestVirsh.StateAsync(vm.Name));
         // the guest runs there: it answers the power button, stops its writer and prints what its disk holds
-        await B.CheckedAsync("shutdown", vm.Name);
-        Assert.True(await WaitForAsync(console, "ONEKVM-GUEST-POWEROFF", TimeSpan.FromMinutes(2)), "no power-off on " + B.Name + ":\n" + Read(console));
-        var sum = System.Text.RegularExpressions.Regex.Match(Read(console), "ONEKVM-GUEST-SUM vdb ([0-9a-f]{32})").Groups[1].Value;
-        var wrote = System.Text.RegularExpressions.Regex.Match(Read(console), "ONEKVM-GUEST-WROTE vdb ([0-9]+)").Groups[1].Value;
-        Assert.True(int.Parse(wrote, CultureInfo.InvariantCulture) > 0, Read(console));
-        for (var i = 0; i < 100 && await B.StateAsync(vm.Name) is not null; i++)
-        {
-            await Task.Delay(200);
-        }
+        var sum = await PowerOffOnBAsync(vm.Name, console);
         Assert.Equal(sum, await Md5Async(B.Own(Path.Combine(moved, "disk.1"))));
         await AssertSameContentAsync(vm.File("disk.0"), B.Own(Path.Combine(moved, "disk.0")));
     }
@@ -252,6 +244,136 @@ public sealed class MigrateStorageSpecs(NonSharedHosts hosts) : IClassFixture<No
     }
 
     [Fact]
+    public async Task A_signal_while_the_disk_images_are_created_on_the_other_host_leaves_nothing_there_and_the_vm_running_here()
+    {
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-sig-create");
+        await vm.AddRawDiskAsync("vda", 0, "16M", written: "2M");
+        await vm.StartAsync();
+        var before = await Md5Async(vm.File("disk.0"));
+        // the peer's real qemu-img, held at its start until the test lets it go (creating an image takes no time here)
+        var hold = TestPaths.NewScratchDirectory("hold-qemu-img");
+        File.Copy("/usr/bin/qemu-img", Path.Combine(hold, "qemu-img"));
+        var wrapper = Path.Combine(hold, "held-qemu-img");
+        await File.WriteAllTextAsync(wrapper,
+            $"#!/bin/sh\n: > {hold}/creating\nwhile [ ! -e {hold}/release ]; do sleep 0.05; done\nexec {hold}/qemu-img \"$@\"\n");
+        File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await B.InsideCheckedAsync("mount", "--bind", wrapper, "/usr/bin/qemu-img");
+        try
+        {
+            var (action, stderr) = StartMigrate(vm, Kvmrc);
+            var creating = Path.Combine(hold, "creating");
+            for (var i = 0; i < 300 && !File.Exists(creating) && !action.HasExited; i++)
+            {
+                await Task.Delay(100);
+            }
+            Assert.True(File.Exists(creating), "qemu-img create never ran on " + B.Name);
+            Send("TERM", action.Id);
+            var result = await FinishAsync(action, stderr);
+            // what the destination ran goes on once onekvm is gone
+            await File.WriteAllTextAsync(Path.Combine(hold, "release"), "");
+            await Task.Delay(1000);
+
+            var error = ProtocolAssert.Failed(result);
+            Assert.Equal($"The migration of {vm.Name} to {B.Name} was interrupted by a signal while its files were copied; it keeps running on localhost.", error);
+            await AssertUntouchedAsync(vm, before);
+        }
+        finally
+        {
+            await File.WriteAllTextAsync(Path.Combine(hold, "release"), "");
+            await B.InsideAsync("umount", "/usr/bin/qemu-img");
+        }
+    }
+
+    [Fact]
+    public async Task A_signal_while_images_with_snapshots_are_copied_with_the_vm_paused_resumes_it_here_and_leaves_nothing_there()
+    {
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-sig-paused");
+        await vm.AddQcow2DiskAsync("vda", 0, "64M", written: "16M");
+        await vm.StartAsync();
+        await TestVirsh.CheckedAsync("snapshot-create-as", "--domain", vm.Name, "--name", "snap-0");
+
+        // the second copy of the image, made while onekvm holds the VM paused, is held
+        var (action, stderr) = StartMigrate(vm, Kvmrc);
+        var rsync = await FindProcessAsync(a => a[0].EndsWith("rsync", StringComparison.Ordinal) && a.Contains("-I")
+            && a.Contains(vm.Directory + "/./disk.0"), TimeSpan.FromSeconds(60));
+        Assert.True(rsync > 0, "the copy made while the VM is paused never started");
+        Send("STOP", rsync);
+        Assert.Equal("paused", await TestVirsh.StateAsync(vm.Name));
+        Send("TERM", action.Id);
+        var result = await FinishAsync(action, stderr);
+
+        var error = ProtocolAssert.Failed(result);
+        Assert.Equal($"The migration of {vm.Name} to {B.Name} was interrupted by a signal and aborted; it keeps running on localhost.", error);
+        Assert.Equal("running", await TestVirsh.StateAsync(vm.Name));
+        Assert.Equal("snap-0", (await TestVirsh.CheckedAsync("snapshot-list", "--domain", vm.Name, "--name")).Trim());
+        Assert.Null(await B.StateAsync(vm.Name));
+        Assert.False((await B.InsideAsync("test", "-e", vm.Directory)).ExitCode == 0, $"{vm.Directory} was left on {B.Name}");
+    }
+
+    [Fact]
+    public async Task A_signal_after_the_switchover_is_a_completed_migration_and_the_vm_runs_there_with_its_snapshots()
+    {
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-sig-after");
+        await vm.AddQcow2DiskAsync("vda", 0, "16M", written: "2M");
+        await vm.StartAsync();
+        for (var id = 0; id < 3; id++)
+        {
+            await TestVirsh.CheckedAsync("snapshot-create-as", "--domain", vm.Name, "--name", $"snap-{id}");
+        }
+
+        // the snapshots are redefined on the destination after the switchover: the first redefine is held there
+        var (action, stderr) = StartMigrate(vm, Kvmrc);
+        var redefine = await FindProcessAsync(a => a.Contains("--redefine") && a.Contains(B.Uri), TimeSpan.FromSeconds(60));
+        Assert.True(redefine > 0, "no snapshot was redefined on " + B.Name);
+        Send("STOP", redefine);
+        try
+        {
+            Send("TERM", action.Id);
+            await Task.Delay(500);
+        }
+        finally
+        {
+            Send("CONT", redefine);
+        }
+        var result = await FinishAsync(action, stderr);
+
+        ProtocolAssert.Succeeded(result);
+        Assert.Equal("running", await B.StateAsync(vm.Name));
+        Assert.Null(await TestVirsh.StateAsync(vm.Name));
+        Assert.Equal(["snap-0", "snap-1", "snap-2"],
+            (await B.CheckedAsync("snapshot-list", "--domain", vm.Name, "--name")).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Order());
+    }
+
+    [Fact]
+    public async Task A_signal_while_the_disks_are_mirrored_into_another_datastore_of_this_host_aborts_the_copies_and_leaves_the_vm_on_its_own_files()
+    {
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-move-sig-copy");
+        await vm.AddRawDiskAsync("vda", 0, "64M", written: "16M");
+        await vm.AddQcow2DiskAsync("vdb", 1, "32M", written: "4M");
+        await vm.StartAsync();
+        var before = await Md5Async(vm.File("disk.0"));
+
+        // the copies are made by QEMU; the virsh that waits for one of them to be in step is held
+        var (action, stderr) = StartMigrate(vm, Kvmrc, "localhost", vm.ActionData(targetDatastore: 100));
+        var blockcopy = await FindProcessAsync(a => a.Contains("blockcopy") && a.Contains(vm.Name), TimeSpan.FromSeconds(60));
+        Assert.True(blockcopy > 0, "virsh blockcopy never ran");
+        Send("STOP", blockcopy);
+        Send("TERM", action.Id);
+        var result = await FinishAsync(action, stderr);
+
+        var error = ProtocolAssert.Failed(result);
+        Assert.Equal($"The move of {vm.Name} to {vm.In(100)} was interrupted by a signal and aborted; it keeps running on localhost from {vm.Directory}.", error);
+        Assert.Equal("running", await TestVirsh.StateAsync(vm.Name));
+        var disks = await TestVirsh.CheckedAsync("domblklist", vm.Name);
+        Assert.Contains(vm.File("disk.0"), disks);
+        Assert.Contains(vm.File("disk.1"), disks);
+        Assert.DoesNotContain("Block Copy", await TestVirsh.CheckedAsync("blockjob", "--domain", vm.Name, "--path", "vda", "--info") +
+            await TestVirsh.CheckedAsync("blockjob", "--domain", vm.Name, "--path", "vdb", "--info"));
+        Assert.False(Directory.Exists(vm.In(100)), $"{vm.In(100)} was left behind");
+        Assert.Equal(before, await Md5Async(vm.File("disk.0")));
+    }
+
+    [Fact]
     public async Task A_move_to_a_datastore_of_this_host_too_small_for_the_disks_leaves_the_vm_on_its_own_files()
     {
         await using var vm = await LocalVm.CreateAsync(hosts, "ns-move-full");
@@ -306,23 +428,64 @@ public sealed class MigrateStorageSpecs(NonSharedHosts hosts) : IClassFixture<No
     }
 
     [Fact]
-    public async Task A_disk_with_internal_snapshots_is_refused_before_anything_changes_and_its_snapshots_stay()
+    public async Task A_disk_with_internal_snapshots_is_refused_by_a_move_to_another_datastore_of_this_host_and_its_snapshots_stay()
     {
         await using var vm = await LocalVm.CreateAsync(hosts, "ns-snap");
         await vm.AddQcow2DiskAsync("vda", 0, "16M", written: "1M");
         await vm.StartAsync();
         await TestVirsh.CheckedAsync("snapshot-create-as", "--domain", vm.Name, "--name", "snap-0");
 
-        var result = await Driver.RunWithStdinAsync("migrate", vm.ActionData(), vm.Name, B.Name, "localhost", vm.Id, "localhost");
+        var result = await Driver.RunWithStdinAsync("migrate", vm.ActionData(targetDatastore: 100), vm.Name, "localhost", "localhost", vm.Id, "localhost");
 
         var error = ProtocolAssert.Failed(result);
         Assert.Equal(
-            $"Disk vda of {vm.Name} ({vm.File("disk.0")}) holds 1 internal snapshot(s), which a live copy to another host cannot carry; nothing was migrated.",
+            $"Disk vda of {vm.Name} ({vm.File("disk.0")}) holds 1 internal snapshot(s), which a live copy to another datastore cannot carry; nothing was migrated.",
             error);
         Assert.Equal("running", await TestVirsh.StateAsync(vm.Name));
         Assert.Equal("snap-0", (await TestVirsh.CheckedAsync("snapshot-list", "--domain", vm.Name, "--name")).Trim());
-        Assert.Null(await B.StateAsync(vm.Name));
-        Assert.False((await B.InsideAsync("test", "-e", vm.Directory)).ExitCode == 0);
+        Assert.Contains(vm.File("disk.0"), await TestVirsh.CheckedAsync("domblklist", vm.Name));
+        Assert.False(Directory.Exists(vm.In(100)), $"{vm.In(100)} was left behind");
+    }
+
+    [Fact]
+    public async Task A_qcow2_disk_with_a_system_snapshot_goes_to_another_host_with_its_snapshot_while_the_guest_writes_to_it()
+    {
+        var console = Path.Combine(TestPaths.RunDirectory, $"console-{Guid.NewGuid():N}.log");
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-snapcarry",
+            xml: DomainXml.TinyGuest("guest", console, "onekvm.write=vdb", memoryMiB: 128));
+        // a system snapshot covers every writable disk: each is qcow2; a CD-ROM beside them
+        await vm.AddQcow2DiskAsync("vda", 0, "16M", written: "2M");
+        await vm.AddQcow2DiskAsync("vdb", 1, "32M", written: "16M");
+        await vm.AddCdromAsync("hdc", 2);
+        await vm.StartAsync();
+        Assert.True(await WaitForAsync(console, "ONEKVM-GUEST-WRITING vdb", TinyGuest.BootTimeout), "the guest never started writing:\n" + Read(console));
+        // OpenNebula's system snapshot, taken by onekvm while the guest writes
+        var snapshot = await Driver.RunWithStdinAsync("snapshot_create", "<VMM_DRIVER_ACTION_DATA><HOST>localhost</HOST></VMM_DRIVER_ACTION_DATA>",
+            vm.Name, "0", vm.Id, "localhost");
+        ProtocolAssert.Succeeded(snapshot);
+        Assert.Contains("snap-0", await SnapshotListAsync(vm.File("disk.1")));
+        await Task.Delay(1000);
+
+        var result = await Driver.RunWithStdinAsync("migrate", vm.ActionData(), vm.Name, B.Name, "localhost", vm.Id, "localhost");
+
+        ProtocolAssert.Succeeded(result);
+        Assert.Contains($"Pausing {vm.Name} to copy the image(s) of vda, vdb with their internal snapshots", result.Stderr);
+        Assert.Equal("running", await B.StateAsync(vm.Name));
+        Assert.Null(await TestVirsh.StateAsync(vm.Name));
+        Assert.Equal("snap-0", (await B.CheckedAsync("snapshot-list", "--domain", vm.Name, "--name")).Trim());
+        var destination = B.Own(vm.Named("disk.1"));
+        Assert.Contains("snap-0", await SnapshotListAsync(destination));
+        // it keeps writing there; then it powers off and prints the md5 of what its disk holds
+        await Task.Delay(2000);
+        var sum = await PowerOffOnBAsync(vm.Name, console);
+        var check = await ProcessRun.RunAsync("qemu-img", ["check", destination]);
+        Assert.True(check.ExitCode == 0, $"qemu-img check of {destination}: {check}");
+        Assert.Equal(sum, await RawMd5Async(destination, snapshot: null));
+        // the snapshot holds what the disk held when it was taken: the same as on the source
+        Assert.Equal(await RawMd5Async(vm.File("disk.1"), "snap-0"), await RawMd5Async(destination, "snap-0"));
+        await AssertSameContentAsync(vm.File("disk.0"), B.Own(vm.Named("disk.0")));
+        Assert.Contains("snap-0", await SnapshotListAsync(B.Own(vm.Named("disk.0"))));
+        Assert.Equal(await Md5Async(vm.File("disk.2")), await Md5Async(B.Own(vm.Named("disk.2"))));
     }
 
     [Fact]
@@ -346,7 +509,98 @@ public sealed class MigrateStorageSpecs(NonSharedHosts hosts) : IClassFixture<No
         }
     }
 
+    [Fact]
+    public async Task Migrate_local_moves_a_writing_guest_to_another_datastore_of_its_host_from_the_front_end_and_every_write_arrives()
+    {
+        var console = Path.Combine(TestPaths.RunDirectory, $"console-{Guid.NewGuid():N}.log");
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-local-move",
+            xml: DomainXml.TinyGuest("guest", console, "onekvm.write=vdb", memoryMiB: 128), on: B);
+        await vm.AddQcow2DiskAsync("vda", 0, "32M", written: "2M");
+        await vm.AddRawDiskAsync("vdb", 1, "16M", written: "0");
+        await vm.AddCdromAsync("hdc", 2);
+        await vm.StartAsync();
+        Assert.True(await WaitForAsync(console, "ONEKVM-GUEST-WRITING vdb", TinyGuest.BootTimeout), "the guest never started writing:\n" + Read(console));
+        await Task.Delay(1000);
+
+        // oned's -l migrate=migrate_local: run here (the front-end), source and destination host the same
+        var result = await Driver.RunWithStdinAsync("migrate_local", vm.ActionData(targetDatastore: 100), vm.Name, B.Name, B.Name, vm.Id, B.Name);
+
+        ProtocolAssert.Succeeded(result);
+        var moved = vm.In(100);
+        Assert.Equal("running", await B.StateAsync(vm.Name));
+        Assert.Null(await TestVirsh.StateAsync(vm.Name));
+        var disks = await B.CheckedAsync("domblklist", vm.Name);
+        foreach (var (target, file) in new[] { ("vda", "disk.0"), ("vdb", "disk.1"), ("hdc", "disk.2") })
+        {
+            Assert.Matches($@"\b{target}\s+{System.Text.RegularExpressions.Regex.Escape(Path.Combine(moved, file))}\s", disks + "\n");
+        }
+        Assert.Contains($"<![CDATA[{moved}]]>", await B.CheckedAsync("metadata", vm.Name, "--uri", LifecycleXml.MetadataUri));
+        await AssertSameContentAsync(vm.File("disk.0"), B.Own(Path.Combine(moved, "disk.0")));
+        Assert.Equal(await Md5Async(vm.File("disk.2")), await Md5Async(B.Own(Path.Combine(moved, "disk.2"))));
+        // the old directory is left for the TM driver, as upstream
+        Assert.True(File.Exists(vm.File("disk.1")));
+
+        var sum = await PowerOffOnBAsync(vm.Name, console);
+        Assert.Equal(sum, await Md5Async(B.Own(Path.Combine(moved, "disk.1"))));
+    }
+
+    [Fact]
+    public async Task With_sync_time_the_clock_of_a_guest_minutes_behind_is_set_right_on_the_other_host_through_its_agent()
+    {
+        var console = Path.Combine(TestPaths.RunDirectory, $"console-{Guid.NewGuid():N}.log");
+        await using var vm = await LocalVm.CreateAsync(hosts, "ns-synctime", xml: AgentGuest.WithAgent(DomainXml.TinyGuest("guest", console)));
+        await vm.AddRawDiskAsync("vda", 0, "16M", written: "2M");
+        await vm.StartAsync();
+        Assert.True(await AgentGuest.WaitForAgentAsync(vm.Name, TinyGuest.BootTimeout), "qemu-ga never answered:\n" + Read(console));
+        // the guest's system clock 7 minutes behind, its RTC (the host's clock) right: as after minutes away
+        var host = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        Assert.NotNull(await AgentGuest.AgentAsync(vm.Name,
+            $$$"""{"execute":"guest-exec","arguments":{"path":"date","arg":["-s","@{{{host - 420}}}"]}}"""));
+        await Task.Delay(1000);
+        Assert.True(DateTimeOffset.UtcNow.ToUnixTimeSeconds() - await GuestClockAsync(vm.Name) >= 400);
+
+        var result = await Driver.WithKvmrc(Kvmrc + "SYNC_TIME=yes\n")
+            .RunWithStdinAsync("migrate", vm.ActionData(), vm.Name, B.Name, "localhost", vm.Id, "localhost");
+
+        ProtocolAssert.Succeeded(result);
+        Assert.Equal("running", await B.StateAsync(vm.Name));
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        long? offset = null;
+        var last = "";
+        do
+        {
+            await Task.Delay(1000);
+            var time = await B.VirshAsync("domtime", vm.Name);
+            last = time.ToString();
+            offset = time.ExitCode == 0
+                ? DateTimeOffset.UtcNow.ToUnixTimeSeconds() - long.Parse(time.Stdout.Trim().Split(':')[1].Trim(), CultureInfo.InvariantCulture)
+                : null;
+        }
+        while ((offset is not { } o || Math.Abs(o) > 2) && DateTime.UtcNow < deadline);
+        Assert.True(offset is { } off && Math.Abs(off) <= 2, $"the guest clock on {B.Name} is {offset} s off after the migration ({last})\n{result}");
+    }
+
+    private static async Task<long> GuestClockAsync(string domain) =>
+        long.Parse((await TestVirsh.CheckedAsync("domtime", domain)).Trim().Split(':')[1].Trim(), CultureInfo.InvariantCulture);
+
     // ------------------------------------------------------------------ helpers
+
+    /// <summary>
+    /// The power button of a guest writing to vdb on B: it stops its writer (which must have
+    /// written), prints the md5 of vdb and powers off; returns that md5 once the domain is gone.
+    /// </summary>
+    private async Task<string> PowerOffOnBAsync(string domain, string console)
+    {
+        await B.CheckedAsync("shutdown", domain);
+        Assert.True(await WaitForAsync(console, "ONEKVM-GUEST-POWEROFF", TimeSpan.FromMinutes(2)), "no power-off on " + B.Name + ":\n" + Read(console));
+        var wrote = System.Text.RegularExpressions.Regex.Match(Read(console), "ONEKVM-GUEST-WROTE vdb ([0-9]+)").Groups[1].Value;
+        Assert.True(int.Parse(wrote, CultureInfo.InvariantCulture) > 0, Read(console));
+        for (var i = 0; i < 100 && await B.StateAsync(domain) is not null; i++)
+        {
+            await Task.Delay(200);
+        }
+        return System.Text.RegularExpressions.Regex.Match(Read(console), "ONEKVM-GUEST-SUM vdb ([0-9a-f]{32})").Groups[1].Value;
+    }
 
     /// <summary>The VM runs here, unchanged, and the destination has neither a domain nor a file of it.</summary>
     private async Task AssertUntouchedAsync(LocalVm vm, string diskMd5)
@@ -387,38 +641,36 @@ public sealed class MigrateStorageSpecs(NonSharedHosts hosts) : IClassFixture<No
         return result;
     }
 
-    private static async Task<bool> WaitForProcessAsync(Func<string[], bool> matches, TimeSpan timeout)
+    private static async Task<bool> WaitForProcessAsync(Func<string[], bool> matches, TimeSpan timeout) =>
+        await FindProcessAsync(matches, timeout) > 0;
+
+    /// <summary>The pid of a process whose argv matches, or 0.</summary>
+    private static async Task<int> FindProcessAsync(Func<string[], bool> matches, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
         {
             foreach (var dir in Directory.EnumerateDirectories("/proc"))
             {
-                if (!int.TryParse(Path.GetFileName(dir), CultureInfo.InvariantCulture, out _))
+                if (!int.TryParse(Path.GetFileName(dir), CultureInfo.InvariantCulture, out var pid))
                 {
                     continue;
                 }
-                string[] argv;
                 try
                 {
-                    argv = (await File.ReadAllTextAsync(Path.Combine(dir, "cmdline"))).Split('\0', StringSplitOptions.RemoveEmptyEntries);
+                    var argv = (await File.ReadAllTextAsync(Path.Combine(dir, "cmdline"))).Split('\0', StringSplitOptions.RemoveEmptyEntries);
+                    if (argv.Length > 0 && matches(argv))
+                    {
+                        return pid;
+                    }
                 }
-                catch (IOException)
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    continue;
-                }
-                catch (UnauthorizedAccessException)
-                {
-                    continue;
-                }
-                if (argv.Length > 0 && matches(argv))
-                {
-                    return true;
                 }
             }
-            await Task.Delay(20);
+            await Task.Delay(10);
         }
-        return false;
+        return 0;
     }
 
     private static void Send(string signal, int pid) =>
@@ -452,6 +704,32 @@ public sealed class MigrateStorageSpecs(NonSharedHosts hosts) : IClassFixture<No
         else
         {
             Assert.Equal(await Md5Async(source), await Md5Async(destination));
+        }
+    }
+
+    private static async Task<string> SnapshotListAsync(string image)
+    {
+        var list = await ProcessRun.RunAsync("qemu-img", ["snapshot", "-U", "-l", image]);
+        Assert.True(list.ExitCode == 0, $"qemu-img snapshot -l {image}: {list}");
+        return list.Stdout;
+    }
+
+    /// <summary>The md5 of what the guest sees in a qcow2 image (or in one of its internal snapshots).</summary>
+    private static async Task<string> RawMd5Async(string image, string? snapshot)
+    {
+        var raw = Path.Combine(TestPaths.RunDirectory, $"raw-{Guid.NewGuid():N}");
+        try
+        {
+            string[] args = snapshot is null
+                ? ["convert", "-U", "-O", "raw", image, raw]
+                : ["convert", "-U", "-O", "raw", "-l", "snapshot.name=" + snapshot, image, raw];
+            var convert = await ProcessRun.RunAsync("qemu-img", args);
+            Assert.True(convert.ExitCode == 0, $"qemu-img convert of {image}: {convert}");
+            return await Md5Async(raw);
+        }
+        finally
+        {
+            File.Delete(raw);
         }
     }
 

@@ -77,6 +77,25 @@ public sealed class StorageCopyPlanSpecs
     }
 
     [Fact]
+    public void An_image_with_internal_snapshots_goes_as_a_file_copied_while_the_vm_is_paused_and_the_others_are_mirrored()
+    {
+        var domain = Domain(FileDisk("vda", $"{Dir}/disk.0", "qcow2"), FileDisk("vdb", $"{Dir}/disk.1", "raw"));
+        var images = new Dictionary<string, ImageInfo>
+        {
+            [$"{Dir}/disk.0"] = new("qcow2", 1 << 30, null, null, 2),
+            [$"{Dir}/disk.1"] = new("raw", 1 << 20, null, null, 0),
+        };
+
+        var plan = StorageCopyPlan.Build(Storage, domain, new Dictionary<string, string>(), images);
+
+        Assert.Equal([("vda", "disk.0")], plan.PausedCopy);
+        Assert.Equal(["vdb"], plan.Live.Select(d => d.Target));
+        // the copy made while the VM runs includes it: the one made while it is paused sends what changed since
+        Assert.Equal(["disk.1"], plan.Excluded);
+        Assert.Equal(["--copy-storage-all", "--migrate-disks", "vdb", "--unsafe", "--suspend"], plan.MigrateOptions());
+    }
+
+    [Fact]
     public void Qemu_img_info_gives_format_size_backing_file_and_the_number_of_internal_snapshots()
     {
         var info = ImageInfo.Parse("""

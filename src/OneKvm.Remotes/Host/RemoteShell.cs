@@ -1,7 +1,6 @@
 using System.Globalization;
 using CliWrap;
 using CliWrap.Buffered;
-using OneKvm.Remotes.Virsh;
 
 namespace OneKvm.Remotes.Host;
 

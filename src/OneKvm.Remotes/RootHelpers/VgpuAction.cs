@@ -1,3 +1,4 @@
+using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Xml;
@@ -55,7 +56,7 @@ internal sealed class VgpuAction : IDriverAction
                 MonitorClient.AskForPciDevices();
                 break;
             case "datastore":
-                var directory = await OneMetadata.SystemDatastoreAsync(context.Virsh, context.Settings, vm, cancellationToken).ConfigureAwait(false)
+                var directory = await context.Virsh.Domain(vm).SystemDatastoreAsync(context.Settings, cancellationToken).ConfigureAwait(false)
                     ?? throw new OneKvmException($"Datastore path not found: domain {vm} has no OpenNebula metadata naming its VM directory.");
                 await context.Stdout.WriteLineAsync(directory).ConfigureAwait(false);
                 break;

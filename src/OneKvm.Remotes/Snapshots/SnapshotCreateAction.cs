@@ -78,7 +78,7 @@ internal static class SnapshotActions
     {
         try
         {
-            return await OneMetadata.SystemDatastoreAsync(context.Virsh, context.Settings, domain, cancellationToken).ConfigureAwait(false);
+            return await context.Virsh.Domain(domain).SystemDatastoreAsync(context.Settings, cancellationToken).ConfigureAwait(false);
         }
         catch (VirshException e)
         {

@@ -1,5 +1,4 @@
 using System.Xml.Linq;
-using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Xml;
@@ -35,7 +34,7 @@ internal sealed class DomainReadings(VirshRunner virsh, KvmSettings settings, st
     {
         if (!_vmDirectory.Read)
         {
-            _vmDirectory = (await OneMetadata.SystemDatastoreAsync(virsh, settings, domain, cancellationToken).ConfigureAwait(false), true);
+            _vmDirectory = (await virsh.Domain(domain).SystemDatastoreAsync(settings, cancellationToken).ConfigureAwait(false), true);
         }
         return _vmDirectory.Directory;
     }

@@ -1,6 +1,7 @@
 using System.Xml.Linq;
 using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
+using OneKvm.Remotes.Kvmrc;
 using OneKvm.Remotes.Xml;
 
 namespace OneKvm.Remotes.Virsh;
@@ -129,6 +130,21 @@ internal sealed record VirshDomain(VirshRunner Virsh, string Name)
             }
             await Task.Delay(interval, time, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The VM directory in the system datastore (OpenNebula's metadata), or null when the domain carries no such metadata.</summary>
+    public async Task<string?> SystemDatastoreAsync(KvmSettings settings, CancellationToken cancellationToken)
+    {
+        var command = VirshCommand.Create("metadata", "--domain", Name, "--uri", settings.LibvirtMetadataUri,
+            "--key", settings.LibvirtMetadataKey).WithReadOnly();
+        var result = await Virsh.TryRunAsync(command, cancellationToken).ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            return result.StandardError.Contains("metadata not found", StringComparison.OrdinalIgnoreCase)
+                ? null
+                : throw new VirshException(result);
+        }
+        return OneMetadata.SystemDatastore(result.StandardOutput);
     }
 
     private ProgramCommand DumpXml => VirshCommand.Create("dumpxml", "--domain", Name).WithReadOnly();

@@ -1,7 +1,3 @@
-using OneKvm.Remotes.Virsh;
-using OneKvm.Remotes.Xml;
-using OneKvm.Remotes.Kvmrc;
-
 namespace OneKvm.Remotes.Xml;
 
 /// <summary>
@@ -12,21 +8,6 @@ namespace OneKvm.Remotes.Xml;
 internal static class OneMetadata
 {
     public const string SystemDatastoreElement = "system_datastore";
-
-    /// <summary>The VM directory in the system datastore, or null when the domain carries no such metadata.</summary>
-    public static async Task<string?> SystemDatastoreAsync(VirshRunner virsh, KvmSettings settings, string domain, CancellationToken cancellationToken)
-    {
-        var command = VirshCommand.Create("metadata", "--domain", domain, "--uri", settings.LibvirtMetadataUri,
-            "--key", settings.LibvirtMetadataKey).WithReadOnly();
-        var result = await virsh.TryRunAsync(command, cancellationToken).ConfigureAwait(false);
-        if (!result.Succeeded)
-        {
-            return result.StandardError.Contains("metadata not found", StringComparison.OrdinalIgnoreCase)
-                ? null
-                : throw new VirshException(result);
-        }
-        return SystemDatastore(result.StandardOutput);
-    }
 
     /// <summary>Reads system_datastore from what `virsh metadata` prints (namespace and prefix vary: match local names).</summary>
     public static string? SystemDatastore(string metadataXml)

@@ -238,8 +238,11 @@ public sealed class MonitorProbeSpecs(ITestOutputHelper output) : IDisposable
         var results = await Task.WhenAll(runs);
 
         Assert.All(results, ProtocolAssert.Succeeded);
+        // the states' lock file (Monitoring/StateLock) stays, as a lock file does: it is empty and never replaced
+        var lockFile = "onekvm-states-" + ProbeHost.HostName + ".lock";
+        Assert.Equal(0, new FileInfo(Path.Combine(_probe.RunDirectory, lockFile)).Length);
         Assert.Equal(
-            new[] { "onekvm-cpu-" + ProbeHost.HostName, "onekvm-io-" + ProbeHost.HostName, "onekvm-states-" + ProbeHost.HostName }.Order(),
+            new[] { "onekvm-cpu-" + ProbeHost.HostName, "onekvm-io-" + ProbeHost.HostName, "onekvm-states-" + ProbeHost.HostName, lockFile }.Order(),
             Directory.GetFiles(_probe.RunDirectory).Select(Path.GetFileName).Order());
         var samples = File.ReadAllLines(_probe.SamplesFile);
         Assert.Equal("onekvm-cpu-samples 1", samples[0]);

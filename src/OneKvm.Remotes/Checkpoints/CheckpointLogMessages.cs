@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace OneKvm.Remotes.Checkpoints;
 
 /// <summary>The log lines of save, restore and their ceph hooks.</summary>

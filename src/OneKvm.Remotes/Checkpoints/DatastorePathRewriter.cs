@@ -1,5 +1,3 @@
-using System.Text;
-using System.Xml.Linq;
 using OneKvm.Remotes.Host;
 
 namespace OneKvm.Remotes.Checkpoints;

@@ -1,5 +1,4 @@
 using OneKvm.Remotes.Driver;
-using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Virsh;
 
 namespace OneKvm.Remotes.Checkpoints;

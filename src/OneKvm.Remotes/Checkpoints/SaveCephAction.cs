@@ -1,5 +1,3 @@
-using OneKvm.Remotes.Errors;
-using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Driver;
 using static OneKvm.Remotes.Driver.ActionParameter;
 

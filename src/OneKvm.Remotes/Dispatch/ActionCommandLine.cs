@@ -1,6 +1,5 @@
 using System.CommandLine;
 using OneKvm.Remotes.Driver;
-using OneKvm.Remotes.Errors;
 
 namespace OneKvm.Remotes.Dispatch;
 

@@ -1,7 +1,5 @@
 using OneKvm.Remotes.Driver;
-using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
 
 namespace OneKvm.Remotes.Dispatch;

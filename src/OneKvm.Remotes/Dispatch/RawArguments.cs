@@ -1,6 +1,4 @@
-using System.Text;
 using System.Text.Unicode;
-using OneKvm.Remotes.Errors;
 
 namespace OneKvm.Remotes.Dispatch;
 

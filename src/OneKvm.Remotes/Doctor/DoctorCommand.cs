@@ -1,6 +1,4 @@
-using System.Text.Json;
 using OneKvm.Remotes.Driver;
-using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Kvmrc;
 
 namespace OneKvm.Remotes.Doctor;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using OneKvm.Remotes.Driver;
-using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Monitoring;
 using OneKvm.Remotes.Virsh;

@@ -1,4 +1,3 @@
-using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Kvmrc;
 using OneKvm.Remotes.Monitoring;
 using OneKvm.Remotes.Virsh;

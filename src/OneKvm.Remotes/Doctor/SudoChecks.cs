@@ -1,4 +1,3 @@
-using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Kvmrc;
 

@@ -1,5 +1,3 @@
-using OneKvm.Remotes.Errors;
-
 namespace OneKvm.Remotes.Driver;
 
 /// <summary>The positional arguments of one call, read by the parameters the action declares in its row.</summary>

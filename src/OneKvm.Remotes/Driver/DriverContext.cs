@@ -1,7 +1,5 @@
-using Microsoft.Extensions.Logging;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Kvmrc;
-using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
 
 namespace OneKvm.Remotes.Driver;

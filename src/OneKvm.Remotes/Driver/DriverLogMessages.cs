@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace OneKvm.Remotes.Driver;
 
 /// <summary>The foundation's log lines, source-generated (AOT-clean, no boxing).</summary>

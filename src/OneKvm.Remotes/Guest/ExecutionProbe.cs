@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Text;
-using System.Text.Json;
-using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Driver;
 using static OneKvm.Remotes.Driver.ActionParameter;
 

@@ -1,9 +1,7 @@
 using System.ComponentModel;
 using CliWrap;
 using OneKvm.Remotes.Driver;
-using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
 
 namespace OneKvm.Remotes.Guest;

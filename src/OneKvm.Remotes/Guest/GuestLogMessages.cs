@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace OneKvm.Remotes.Guest;
 
 /// <summary>Log lines of exec, exec_cancel, the execution probe and the agent monitoring.</summary>

@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Text;
-using System.Text.Json;
-using System.Xml.Linq;
 using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Monitoring;

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using OneKvm.Remotes.Monitoring;
 
 namespace OneKvm.Remotes.Guest;

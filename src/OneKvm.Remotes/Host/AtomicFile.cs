@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace OneKvm.Remotes.Host;
 
 /// <summary>

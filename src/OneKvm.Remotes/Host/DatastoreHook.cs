@@ -1,7 +1,3 @@
-using Microsoft.Extensions.Logging;
-using OneKvm.Remotes.Errors;
-using OneKvm.Remotes.Logging;
-
 namespace OneKvm.Remotes.Host;
 
 /// <summary>

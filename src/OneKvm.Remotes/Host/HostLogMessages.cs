@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace OneKvm.Remotes.Host;
 
 /// <summary>The log lines of the host utilities (the datastore hooks, the memory cleanup).</summary>

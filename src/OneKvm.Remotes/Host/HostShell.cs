@@ -1,6 +1,5 @@
 using CliWrap;
 using CliWrap.Buffered;
-using OneKvm.Remotes.Errors;
 
 namespace OneKvm.Remotes.Host;
 

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace OneKvm.Remotes.Host;
 
 /// <summary>What the host helpers take from the action calling them: the runner, the log, VIRSH_TIMEOUT, where the hooks and root helpers are.</summary>

@@ -1,7 +1,3 @@
-using OneKvm.Remotes.Errors;
-using OneKvm.Remotes.Logging;
-using Microsoft.Extensions.Logging;
-
 namespace OneKvm.Remotes.Host;
 
 /// <summary>

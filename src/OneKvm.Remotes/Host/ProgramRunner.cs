@@ -1,8 +1,6 @@
 using System.ComponentModel;
-using System.Text;
 using CliWrap;
 using CliWrap.Buffered;
-using OneKvm.Remotes.Errors;
 
 namespace OneKvm.Remotes.Host;
 

@@ -1,6 +1,3 @@
-using System.Text.Json;
-using OneKvm.Remotes.Errors;
-
 namespace OneKvm.Remotes.Host;
 
 /// <summary>The two qemu-img calls deploy needs for the UEFI variables file.</summary>

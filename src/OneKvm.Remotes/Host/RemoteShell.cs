@@ -1,4 +1,3 @@
-using System.Globalization;
 using CliWrap;
 using CliWrap.Buffered;
 

@@ -1,5 +1,3 @@
-using OneKvm.Remotes.Errors;
-
 namespace OneKvm.Remotes.Host;
 
 /// <summary>

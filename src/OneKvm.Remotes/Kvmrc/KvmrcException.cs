@@ -1,5 +1,3 @@
-using OneKvm.Remotes.Errors;
-
 namespace OneKvm.Remotes.Kvmrc;
 
 /// <summary>A kvmrc value that cannot be used as the parameter it sets.</summary>

@@ -1,4 +1,3 @@
-using System.Text;
 using OneKvm.Remotes.Host;
 
 namespace OneKvm.Remotes.Kvmrc;

@@ -1,5 +1,3 @@
-using OneKvm.Remotes.Errors;
-
 namespace OneKvm.Remotes.Kvmrc;
 
 /// <summary>`onekvm kvmrc`: every setting, its effective value and where it came from.</summary>

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Driver;

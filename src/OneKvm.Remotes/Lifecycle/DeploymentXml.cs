@@ -1,4 +1,3 @@
-using System.Xml.Linq;
 using OneKvm.Remotes.Host;
 
 namespace OneKvm.Remotes.Lifecycle;

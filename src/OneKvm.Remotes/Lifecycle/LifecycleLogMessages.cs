@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace OneKvm.Remotes.Lifecycle;
 
 /// <summary>The log lines of deploy, shutdown and the host devices around them (NVRAM, vTPM, vGPU).</summary>

@@ -1,9 +1,5 @@
-using System.Xml.Linq;
 using OneKvm.Remotes.Driver;
-using OneKvm.Remotes.Errors;
-using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Host;
-using Microsoft.Extensions.Logging;
 using OneKvm.Remotes.Kvmrc;
 
 namespace OneKvm.Remotes.Lifecycle;

@@ -1,9 +1,6 @@
-using System.Xml.Linq;
-using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Live;
 using OneKvm.Remotes.Xml;
 using OneKvm.Remotes.Live.Devices;
-using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Driver;
 using static OneKvm.Remotes.Driver.ActionParameter;

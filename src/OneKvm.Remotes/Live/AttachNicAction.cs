@@ -1,6 +1,4 @@
-using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Live;
-using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Xml;
 using OneKvm.Remotes.Live.Devices;
 using OneKvm.Remotes.Driver;

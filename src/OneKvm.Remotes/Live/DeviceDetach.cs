@@ -1,8 +1,5 @@
-using Microsoft.Extensions.Logging;
 using OneKvm.Remotes.Driver;
-using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
 
 namespace OneKvm.Remotes.Live;

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Xml.Linq;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Xml;
 using OneKvm.Remotes.Live.Devices;

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace OneKvm.Remotes.Live;
 
 /// <summary>Log lines of the actions that change a running VM (attach, detach, resize, media).</summary>

@@ -1,4 +1,3 @@
-using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Driver;
 using static OneKvm.Remotes.Driver.ActionParameter;

@@ -1,5 +1,4 @@
 using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Driver;
 using static OneKvm.Remotes.Driver.ActionParameter;

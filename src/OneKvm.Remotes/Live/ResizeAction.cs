@@ -1,11 +1,8 @@
-using System.Globalization;
-using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Live;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Xml;
 using OneKvm.Remotes.Live.Devices;
-using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Driver;
 using static OneKvm.Remotes.Driver.ActionParameter;
 

@@ -1,4 +1,3 @@
-using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Xml;
 using OneKvm.Remotes.Live.Devices;
 

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace OneKvm.Remotes.Logging;
 
 /// <summary>Log lines any feature writes.</summary>

@@ -1,4 +1,3 @@
-using System.Text;
 using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Kvmrc;
 

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using OneKvm.Remotes.Errors;
 
 namespace OneKvm.Remotes.RootHelpers;
 

@@ -1,5 +1,3 @@
-using OneKvm.Remotes.Errors;
-
 namespace OneKvm.Remotes.RootHelpers;
 
 /// <summary>A root helper would not do what it was asked: an argument or a file it cannot prove harmless. Its message says what.</summary>

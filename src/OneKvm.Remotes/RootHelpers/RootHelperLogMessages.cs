@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace OneKvm.Remotes.RootHelpers;
 
 /// <summary>Log lines of the root helpers (vgpu, vtpm_setup, virtiofsd.sh).</summary>

@@ -1,8 +1,5 @@
 using OneKvm.Remotes.Driver;
-using OneKvm.Remotes.Errors;
-using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
-using Microsoft.Extensions.Logging;
 
 namespace OneKvm.Remotes.Snapshots;
 

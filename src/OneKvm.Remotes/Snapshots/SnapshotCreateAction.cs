@@ -1,5 +1,3 @@
-using OneKvm.Remotes.Errors;
-using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Xml;

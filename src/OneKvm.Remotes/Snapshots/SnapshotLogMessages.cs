@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace OneKvm.Remotes.Snapshots;
 
 /// <summary>The log lines of the snapshot actions.</summary>

@@ -1,11 +1,7 @@
-using System.Xml.Linq;
 using OneKvm.Remotes.Driver;
-using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Xml;
-using Microsoft.Extensions.Logging;
 
 namespace OneKvm.Remotes.Snapshots;
 

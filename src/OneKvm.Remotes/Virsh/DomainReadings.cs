@@ -1,4 +1,3 @@
-using System.Xml.Linq;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Xml;

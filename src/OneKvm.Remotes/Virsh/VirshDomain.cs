@@ -1,5 +1,3 @@
-using System.Xml.Linq;
-using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Kvmrc;
 using OneKvm.Remotes.Xml;

@@ -1,6 +1,4 @@
 using System.Xml;
-using System.Xml.Linq;
-using OneKvm.Remotes.Errors;
 
 namespace OneKvm.Remotes.Xml;
 

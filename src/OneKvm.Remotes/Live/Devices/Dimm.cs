@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Xml.Linq;
-
 namespace OneKvm.Remotes.Live.Devices;
 
 /// <summary>A DIMM of hot-plugged memory on a NUMA node (MEMORY_RESIZE_MODE=HOTPLUG).</summary>

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Xml.Linq;
 using OneKvm.Remotes.Kvmrc;
 
 namespace OneKvm.Remotes.Live.Devices;

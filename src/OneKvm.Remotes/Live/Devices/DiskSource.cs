@@ -1,5 +1,3 @@
-using System.Xml.Linq;
-using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Host;
 
 namespace OneKvm.Remotes.Live.Devices;

@@ -1,5 +1,3 @@
-using System.Xml.Linq;
-
 namespace OneKvm.Remotes.Live.Devices;
 
 /// <summary>

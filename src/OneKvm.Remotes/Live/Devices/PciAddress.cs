@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Xml.Linq;
-
 namespace OneKvm.Remotes.Live.Devices;
 
 /// <summary>A PCI address (domain:bus:slot.function), compared by value whatever its hex spelling (0x0005, 05, 5).</summary>

@@ -1,6 +1,3 @@
-using System.Xml.Linq;
-using OneKvm.Remotes.Errors;
-
 namespace OneKvm.Remotes.Live.Devices;
 
 /// <summary>

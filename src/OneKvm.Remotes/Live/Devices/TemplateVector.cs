@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Xml.Linq;
-using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Xml;
 
 namespace OneKvm.Remotes.Live.Devices;

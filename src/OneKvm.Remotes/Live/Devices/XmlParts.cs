@@ -1,5 +1,3 @@
-using System.Xml.Linq;
-
 namespace OneKvm.Remotes.Live.Devices;
 
 /// <summary>Pieces of libvirt XML that may be absent: XElement drops null content, so an unset value writes nothing.</summary>

@@ -16,19 +16,17 @@ internal sealed record CephCheckpoint(string Image, string? User, string? Conf, 
     public const string Program = "rbd";
 
     /// <summary>The checkpoint image of the VM a save.ceph/restore.ceph call is about (vm_id argument, else the action data).</summary>
-    public static async Task<CephCheckpoint> ForCallAsync(DriverContext context, ActionArguments arguments,
-        CancellationToken cancellationToken)
+    public static CephCheckpoint ForCall(IProgramHost host, string stdin, ActionArguments arguments)
     {
-        var stdin = await context.ReadStdinAsync(cancellationToken).ConfigureAwait(false);
         var data = string.IsNullOrWhiteSpace(stdin) ? null : ActionData.Parse(stdin);
         var vmId = arguments.Optional(ActionParameter.VmId) ?? data?.VmId
             ?? throw new UsageException("The argument <vm_id> is missing and the action data has no VM/ID.");
-        return For(context, data, vmId);
+        return For(host, data, vmId);
     }
 
-    public static CephCheckpoint For(DriverContext context, ActionData? data, string vmId)
+    public static CephCheckpoint For(IProgramHost host, ActionData? data, string vmId)
     {
-        var conf = KvmrcParser.Load(Path.Combine(context.Location.Root, ConfRelativePath), context.Environment);
+        var conf = KvmrcParser.Load(Path.Combine(host.RemotesRoot, ConfRelativePath), host.Environment);
         var template = data?.Datastore?.Element("TEMPLATE");
         var pool = ActionData.Text(template, "POOL_NAME") ?? Setting(conf, "POOL_NAME")
             ?? throw new OneKvmException($"No POOL_NAME in the system datastore's template nor in {conf.Path}.");

@@ -1,4 +1,3 @@
-using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Virsh;
 
 namespace OneKvm.Remotes.Checkpoints;
@@ -21,19 +20,20 @@ internal static class InterruptedJob
     /// <see cref="SettleTime"/> lasts; then answers what <paramref name="happened"/> makes of the state
     /// it ended in (null: no such domain). False when libvirt cannot be asked.
     /// </summary>
-    public static async Task<bool> SettleAsync(DriverContext context, string domain, Func<string?, Task<bool>> happened)
+    public static async Task<bool> SettleAsync(VirshRunner virsh, string domain, Func<string?, Task<bool>> happened)
     {
-        var deadline = context.Time.GetUtcNow() + SettleTime;
+        var time = virsh.Runner.Time;
+        var deadline = time.GetUtcNow() + SettleTime;
         try
         {
             while (true)
             {
-                var state = await context.Virsh.Domain(domain).StateAsync(CancellationToken.None).ConfigureAwait(false);
-                if (state != "paused" || context.Time.GetUtcNow() >= deadline)
+                var state = await virsh.Domain(domain).StateAsync(CancellationToken.None).ConfigureAwait(false);
+                if (state != "paused" || time.GetUtcNow() >= deadline)
                 {
                     return await happened(state).ConfigureAwait(false);
                 }
-                await context.SleepAsync(Poll, CancellationToken.None).ConfigureAwait(false);
+                await Task.Delay(Poll, time, CancellationToken.None).ConfigureAwait(false);
             }
         }
         catch (OneKvmException)

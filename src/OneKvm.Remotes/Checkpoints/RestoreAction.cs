@@ -90,7 +90,7 @@ internal sealed class RestoreAction : IDriverAction
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // the killed virsh does not stop libvirt: if the domain comes up from this checkpoint, the restore happened
-            if (!await InterruptedJob.SettleAsync(context, domain,
+            if (!await InterruptedJob.SettleAsync(context.Virsh, domain,
                     state => state == "running" ? RunsFromAsync(context, domain, file, CancellationToken.None) : Task.FromResult(false))
                 .ConfigureAwait(false))
             {

@@ -18,7 +18,7 @@ internal sealed class RestoreCephAction : IDriverAction
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
         var file = arguments[RestoreAction.CheckpointFile];
-        var ceph = await CephCheckpoint.ForCallAsync(context, arguments, cancellationToken).ConfigureAwait(false);
+        var ceph = CephCheckpoint.ForCall(context, await context.ReadStdinAsync(cancellationToken).ConfigureAwait(false), arguments);
 
         var temporary = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, $".{Path.GetFileName(file)}.onekvm-{Guid.NewGuid():N}");
         try

@@ -70,7 +70,7 @@ internal sealed class SaveAction : IDriverAction
         {
             // the killed virsh does not stop libvirt: if it finishes the save, the save happened. The hook
             // (a copy of the whole checkpoint) is not started after a signal: a run again does it.
-            if (hook is not null || !await InterruptedJob.SettleAsync(context, domain,
+            if (hook is not null || !await InterruptedJob.SettleAsync(context.Virsh, domain,
                     async state => state is null or "shut off" && await HoldsAsync(context, domain, file, CancellationToken.None).ConfigureAwait(false))
                 .ConfigureAwait(false))
             {

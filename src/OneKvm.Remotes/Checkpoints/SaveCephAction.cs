@@ -17,7 +17,7 @@ internal sealed class SaveCephAction : IDriverAction
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
         var file = arguments[CheckpointFile];
-        var ceph = await CephCheckpoint.ForCallAsync(context, arguments, cancellationToken).ConfigureAwait(false);
+        var ceph = CephCheckpoint.ForCall(context, await context.ReadStdinAsync(cancellationToken).ConfigureAwait(false), arguments);
 
         if (await CephCheckpoint.RunAsync(context.Programs, ceph.Import(file), cancellationToken).ConfigureAwait(false) is { } failure)
         {

@@ -8,7 +8,7 @@ namespace OneKvm.Remotes.Driver;
 /// Everything one action call works with: its entry, its log, its settings (kvmrc
 /// is read on first use), a virsh runner configured from them, and its streams.
 /// </summary>
-internal sealed class DriverContext : IProgramHost
+internal sealed class DriverContext : IVirshHost
 {
     private readonly DriverHost _host;
     private readonly Lazy<KvmSettings> _settings;
@@ -45,6 +45,8 @@ internal sealed class DriverContext : IProgramHost
     string IProgramHost.EntryDirectory => Location.EntryDirectory;
 
     string IProgramHost.RemotesRoot => Location.Root;
+
+    string IProgramHost.KvmrcPath => Location.KvmrcPath;
 
     public TextWriter Stdout => _host.Stdout;
 

@@ -30,7 +30,7 @@ internal static class GuestClockSync
         var context = new DriverContext(call.Tool, call.Location(), call.Host);
         try
         {
-            return await RunAsync(context, call.Args[1], call.Args.Count == 3 ? call.Args[2] : null, call.CancellationToken).ConfigureAwait(false)
+            return await RunAsync(context.Virsh, call.Args[1], call.Args.Count == 3 ? call.Args[2] : null, call.CancellationToken).ConfigureAwait(false)
                 ? ExitCodes.Success
                 : ExitCodes.Failure;
         }
@@ -43,25 +43,25 @@ internal static class GuestClockSync
 
     /// <summary>Starts the sync in the background; never fails the action that asks for it.</summary>
     /// <param name="uri">the libvirt of another host (a migration's destination); null: LIBVIRT_URI</param>
-    public static void Start(DriverContext context, string domain, string? uri = null)
+    public static void Start(IProgramHost host, string domain, string? uri = null)
     {
         // the binary the entry stubs run: ${0%/*}/onekvm; its output to pipes of this process, not the ssh session's:
         // one_vmm_exec must not wait for it
-        var sync = ProgramCommand.Create(Path.Combine(context.Location.EntryDirectory, ActionEntry.BinaryName),
+        var sync = ProgramCommand.Create(Path.Combine(host.EntryDirectory, ActionEntry.BinaryName),
                 uri is null ? [ToolCommand, domain] : [ToolCommand, domain, uri])
-            .WithEnvironment([new(RemotesLocation.KvmrcOverrideVariable, context.Location.KvmrcPath)]);
-        if (context.Programs.Start(sync) is { } reason)
+            .WithEnvironment([new(RemotesLocation.KvmrcOverrideVariable, host.KvmrcPath)]);
+        if (host.Programs.Start(sync) is { } reason)
         {
-            context.Logger.ClockSyncNotStarted(domain, reason);
+            host.Logger.ClockSyncNotStarted(domain, reason);
             return;
         }
-        context.Logger.ClockSyncStarted(domain);
+        host.Logger.ClockSyncStarted(domain);
     }
 
     /// <summary>The sync itself: tried again while it fails and the domain runs; false when it never worked or the domain is gone or stopped.</summary>
-    public static async Task<bool> RunAsync(DriverContext context, string domain, string? uri, CancellationToken cancellationToken)
+    public static async Task<bool> RunAsync(VirshRunner virsh, string domain, string? uri, CancellationToken cancellationToken)
     {
-        var virsh = uri is null ? context.Virsh : context.Virsh.WithUri(uri);
+        virsh = uri is null ? virsh : virsh.WithUri(uri);
         if (!await RunsAsync(virsh, domain, cancellationToken).ConfigureAwait(false))
         {
             return false;

@@ -1,4 +1,3 @@
-using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Monitoring;
 using OneKvm.Remotes.Virsh;
@@ -32,13 +31,13 @@ internal static partial class GuestMonitor
     private static readonly string[] NvidiaFields = ["gpu_uuid", "utilization.gpu", "utilization.memory", "power.draw", "memory.free"];
 
     /// <summary>What the guest agent adds to each VM's MONITOR, by VM id ("KEY=\"value\"\n" lines).</summary>
-    public static async Task<IReadOnlyDictionary<int, string>> ReadAsync(DriverContext context, IReadOnlyList<OneVm> vms, string? host,
+    public static async Task<IReadOnlyDictionary<int, string>> ReadAsync(IVirshHost host, IReadOnlyList<OneVm> vms, string? hostName,
         CancellationToken cancellationToken)
     {
-        var (config, problem) = GuestAgentConfig.Load(Path.Combine(context.Location.Root, GuestAgentConfig.RelativePath));
+        var (config, problem) = GuestAgentConfig.Load(Path.Combine(host.RemotesRoot, GuestAgentConfig.RelativePath));
         if (problem is not null)
         {
-            context.Logger.AgentConfigUnusable(problem);
+            host.Logger.AgentConfigUnusable(problem);
         }
         // without guestagent.conf (a node always has upstream's) only a VM with a device passed through can have keys:
         // then the probe makes no virsh call more than before
@@ -46,11 +45,11 @@ internal static partial class GuestMonitor
         {
             return new Dictionary<int, string>();
         }
-        var domains = await DomainsAsync(context.Virsh, vms, cancellationToken).ConfigureAwait(false);
-        var agent = new GuestAgent(context.Virsh);
+        var domains = await DomainsAsync(host.Virsh, vms, cancellationToken).ConfigureAwait(false);
+        var agent = new GuestAgent(host.Virsh);
         using var gate = new SemaphoreSlim(MaxConcurrentCalls);
-        var cache = config is { Enabled: true } ? GuestOsCache.Load(context.Environment, host) : null;
-        var reads = vms.Select(vm => VmAsync(vm, domains.GetValueOrDefault(vm.Id), config, cache?.Find(vm), agent, gate, context.Time, cancellationToken)).ToList();
+        var cache = config is { Enabled: true } ? GuestOsCache.Load(host.Environment, hostName) : null;
+        var reads = vms.Select(vm => VmAsync(vm, domains.GetValueOrDefault(vm.Id), config, cache?.Find(vm), agent, gate, host.Programs.Time, cancellationToken)).ToList();
         var answers = await Task.WhenAll(reads).ConfigureAwait(false);
         var texts = answers.Select(a => a.Text).ToList();
         cache?.Save(vms.Zip(answers, (vm, a) => (vm, a.Os)));

@@ -1,6 +1,7 @@
 namespace OneKvm.Remotes.Host;
 
-/// <summary>What the host helpers take from the action calling them: the runner, the log, VIRSH_TIMEOUT, where the hooks and root helpers are.</summary>
+/// <summary>What the host helpers take from the action calling them: the runner, the log, VIRSH_TIMEOUT, where the hooks, root helpers
+/// and kvmrc are, and the process environment.</summary>
 internal interface IProgramHost
 {
     ProgramRunner Programs { get; }
@@ -12,4 +13,8 @@ internal interface IProgramHost
     string EntryDirectory { get; }
 
     string RemotesRoot { get; }
+
+    string KvmrcPath { get; }
+
+    Func<string, string?> Environment { get; }
 }

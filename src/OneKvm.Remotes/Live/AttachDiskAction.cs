@@ -38,7 +38,7 @@ internal sealed class AttachDiskAction : IDriverAction
         {
             before = await LiveDomain.ReadAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false);
         }
-        Task AttachAsync() => DeviceAttach.RunAsync(context, domain, before, $"disk {target}", $"Could not attach {path} ({target}) to {domain}",
+        Task AttachAsync() => DeviceAttach.RunAsync(context.Virsh, context.Logger, domain, before, $"disk {target}", $"Could not attach {path} ({target}) to {domain}",
             xml, l => l.Disk(target), cancellationToken);
         try
         {
@@ -69,7 +69,7 @@ internal sealed class AttachDiskAction : IDriverAction
             return false;
         }
         context.Logger.LeftoverDiskDetached(target, domain);
-        await DeviceDetach.For(context, domain, $"disk {target}", DeviceAttach.DetachCommand(domain, leftover), l => l.Disk(target) is not null)
+        await DeviceDetach.For(context.Virsh, context.Logger, domain, $"disk {target}", DeviceAttach.DetachCommand(domain, leftover), l => l.Disk(target) is not null)
             .RunAsync(cancellationToken).ConfigureAwait(false);
         return true;
     }

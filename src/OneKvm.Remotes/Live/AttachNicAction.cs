@@ -31,7 +31,7 @@ internal sealed class AttachNicAction : IDriverAction
             // a guest address needs the pci.1 bridge deploy adds, and must be free
             var guestAddressUsable = domainXml.HasAlias("pci.1") && pci.GuestAddress is { } address
                 && !domainXml.UsesGuestPciAddress(address);
-            await DeviceAttach.RunAsync(context, domain, domainXml, pci.Name, $"Could not attach {pci.Name} to {domain}",
+            await DeviceAttach.RunAsync(context.Virsh, context.Logger, domain, domainXml, pci.Name, $"Could not attach {pci.Name} to {domain}",
                 pci.ToXml(pci.IsVirtualFunction(), guestAddressUsable), l => pci.FindIn(l.Devices), cancellationToken)
                 .ConfigureAwait(false);
             return;
@@ -46,7 +46,7 @@ internal sealed class AttachNicAction : IDriverAction
         }
         // libvirt attaches a second NIC with a MAC the domain already has: read the domain first
         var before = await LiveDomain.ReadAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false);
-        await DeviceAttach.RunAsync(context, domain, before, $"NIC {nic.Mac}", $"Could not attach NIC {nic.Mac} to {domain}",
+        await DeviceAttach.RunAsync(context.Virsh, context.Logger, domain, before, $"NIC {nic.Mac}", $"Could not attach NIC {nic.Mac} to {domain}",
             nic.ToXml(), l => l.Interface(nic.Mac), cancellationToken).ConfigureAwait(false);
     }
 }

@@ -20,7 +20,7 @@ internal sealed class DetachDiskAction : IDriverAction
     {
         var domain = arguments[DeployId];
         var target = arguments[AttachDiskAction.Target];
-        await DeviceDetach.For(context, domain, $"disk {target}", VirshCommand.Create("detach-disk", "--domain", domain, "--target", target),
+        await DeviceDetach.For(context.Virsh, context.Logger, domain, $"disk {target}", VirshCommand.Create("detach-disk", "--domain", domain, "--target", target),
             live => live.Disk(target) is not null).RunAsync(cancellationToken).ConfigureAwait(false);
     }
 }

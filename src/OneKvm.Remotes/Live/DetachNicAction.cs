@@ -44,7 +44,7 @@ internal sealed class DetachNicAction : IDriverAction
             context.Logger.NotAttached(device, domain);
             return;
         }
-        await DeviceDetach.For(context, domain, device, DeviceAttach.DetachCommand(domain, element), live => find(live) is not null)
+        await DeviceDetach.For(context.Virsh, context.Logger, domain, device, DeviceAttach.DetachCommand(domain, element), live => find(live) is not null)
             .RunAsync(cancellationToken).ConfigureAwait(false);
     }
 }

@@ -1,4 +1,3 @@
-using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Virsh;
 
@@ -19,7 +18,7 @@ internal static class DeviceAttach
     /// <param name="device">What is attached, for logs and errors ("disk vdb").</param>
     /// <param name="failure">The start of the error sentence ("Could not attach ... to ...").</param>
     /// <param name="find">Finds the device in a domain XML.</param>
-    public static async Task RunAsync(DriverContext context, string domain, LiveDomain? before, string device, string failure,
+    public static async Task RunAsync(VirshRunner virsh, ILogger logger, string domain, LiveDomain? before, string device, string failure,
         XElement xml, Func<LiveDomain, XElement?> find, CancellationToken cancellationToken)
     {
         if (before is not null && find(before) is not null)
@@ -29,17 +28,17 @@ internal static class DeviceAttach
         try
         {
             var attach = Command("attach-device", domain, xml);
-            await context.Virsh.RunAsync(PassesThrough(xml) ? attach.WithoutDeadline() : attach, cancellationToken).ConfigureAwait(false);
+            await virsh.RunAsync(PassesThrough(xml) ? attach.WithoutDeadline() : attach, cancellationToken).ConfigureAwait(false);
         }
         catch (VirshException e)
         {
-            context.Logger.AttachingXml(domain, xml.ToString(SaveOptions.DisableFormatting));
+            logger.AttachingXml(domain, xml.ToString(SaveOptions.DisableFormatting));
             var failed = VirshRunnerExtensions.ActionFailure(failure, e);
             if (before is null && e is not VirshTimeoutException)
             {
                 throw failed;
             }
-            throw await RollBackAsync(context, domain, device, failed, find, cancellationToken).ConfigureAwait(false);
+            throw await RollBackAsync(virsh, logger, domain, device, failed, find, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -58,13 +57,13 @@ internal static class DeviceAttach
     private static ProgramCommand Command(string verb, string domain, XElement device) =>
         VirshCommand.Create(verb, "--domain", domain, "--file", "/dev/stdin").WithStandardInput(device.ToString(SaveOptions.DisableFormatting));
 
-    private static async Task<OneKvmException> RollBackAsync(DriverContext context, string domain, string device,
+    private static async Task<OneKvmException> RollBackAsync(VirshRunner virsh, ILogger logger, string domain, string device,
         OneKvmException failed, Func<LiveDomain, XElement?> find, CancellationToken cancellationToken)
     {
         LiveDomain after;
         try
         {
-            after = await LiveDomain.ReadAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false);
+            after = await LiveDomain.ReadAsync(virsh, domain, cancellationToken).ConfigureAwait(false);
         }
         catch (OneKvmException)
         {
@@ -74,10 +73,10 @@ internal static class DeviceAttach
         {
             return failed;
         }
-        context.Logger.RollingBack(device);
+        logger.RollingBack(device);
         try
         {
-            await DeviceDetach.For(context, domain, device, DetachCommand(domain, attached), l => find(l) is not null)
+            await DeviceDetach.For(virsh, logger, domain, device, DetachCommand(domain, attached), l => find(l) is not null)
                 .RunAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OneKvmException e)

@@ -1,4 +1,3 @@
-using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Virsh;
 
@@ -39,16 +38,16 @@ internal sealed class DeviceDetach
         [TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(750), TimeSpan.FromSeconds(2)];
 
     /// <summary>A detach of <paramref name="command"/> checked against the domain XML with <paramref name="isAttached"/>.</summary>
-    public static DeviceDetach For(DriverContext context, string domain, string device, ProgramCommand command,
+    public static DeviceDetach For(VirshRunner virsh, ILogger logger, string domain, string device, ProgramCommand command,
         Func<LiveDomain, bool> isAttached) => new()
     {
         Domain = domain,
         Device = device,
-        Detach = ct => context.Virsh.TryRunAsync(command.WithRetry(RetryPolicy.Once), ct),
-        IsAttached = async ct => isAttached(await LiveDomain.ReadAsync(context.Virsh, domain, ct).ConfigureAwait(false)),
-        Attempts = context.Settings.VirshAttempts,
-        Time = context.Time,
-        Logger = context.Logger,
+        Detach = ct => virsh.TryRunAsync(command.WithRetry(RetryPolicy.Once), ct),
+        IsAttached = async ct => isAttached(await LiveDomain.ReadAsync(virsh, domain, ct).ConfigureAwait(false)),
+        Attempts = virsh.Attempts,
+        Time = virsh.Runner.Time,
+        Logger = logger,
     };
 
     public async Task RunAsync(CancellationToken cancellationToken)

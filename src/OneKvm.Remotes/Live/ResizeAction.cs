@@ -85,7 +85,7 @@ internal sealed class ResizeAction : IDriverAction
         {
             throw new OneKvmException($"Could not unplug {size} MiB of memory from {domain}: it has no DIMM of that size on NUMA node {node}.");
         }
-        await DeviceDetach.For(context, domain, $"the DIMM of {size} MiB",
+        await DeviceDetach.For(context.Virsh, context.Logger, domain, $"the DIMM of {size} MiB",
                 DeviceAttach.DetachCommand(domain, dimms[0]).WithArguments("--live"),
                 l => l.Devices.Count(d => Dimm.Matches(d, size, node)) >= dimms.Count)
             .RunAsync(cancellationToken).ConfigureAwait(false);

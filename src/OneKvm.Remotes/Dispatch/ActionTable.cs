@@ -20,7 +20,7 @@ internal static class ActionTable
 {
     public static readonly IReadOnlyList<ActionEntry> All =
     [
-        DeployAction.Row, ShutdownAction.Row, CancelAction.Row, RebootAction.Row, ResetAction.Row,
+        DeployAction.Row, ShutdownAction.Row, CancelAction.Row, RestartAction.RebootRow, RestartAction.ResetRow,
         SaveAction.Row, SaveCephAction.Row, RestoreAction.Row, RestoreCephAction.Row, MigrateAction.Row, MigrateLocalAction.Row,
         AttachDiskAction.Row, DetachDiskAction.Row, AttachNicAction.Row, DetachNicAction.Row, PrereconfigureAction.Row, ReconfigureAction.Row,
         SnapshotCreateAction.Row, SnapshotRevertAction.Row, SnapshotDeleteAction.Row, ResizeAction.Row, ResizeDiskAction.Row, PollAction.Row,

@@ -33,9 +33,6 @@ internal static partial class CheckpointLogMessages
     [LoggerMessage(Level = LogLevel.Information, Message = "Rewrote {Count} path(s) of the saved domain to the checkpoint's datastore {Directory}")]
     public static partial void DatastorePathsRewritten(this ILogger logger, int count, string directory);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Restore attempt {Attempt} of {Attempts} failed ({Reason}); retrying in {Seconds:0.#} s")]
-    public static partial void RestoreRetrying(this ILogger logger, int attempt, int attempts, string reason, double seconds);
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Imported the checkpoint {File} into {Image}")]
     public static partial void CheckpointImported(this ILogger logger, string file, string image);
 

@@ -31,6 +31,4 @@ internal sealed record DriverHost(
 
     /// <summary>Empties the process environment before a root helper runs; a no-op in tests, whose process it is not.</summary>
     public Action ScrubProcessEnvironment { get; init; } = static () => { };
-
-    public DriverHost WithVirsh(VirshRunner virsh) => this with { Virsh = virsh };
 }

@@ -1,5 +1,6 @@
-// Namespaces nearly every file uses. Only the bottom layers of the project (Errors, Logging: they use no other
-// namespace of it) are imported here, so that a file's own using lines still show which layers it depends on.
+// Namespaces nearly every file uses: the bottom layers of the project (Errors, Logging: they use no other namespace
+// of it), and Driver with its action parameters, which every action and feature helper works with (only Dispatch and
+// the features may use Driver: Host, Virsh, Xml, Kvmrc and the bottom layers never do).
 global using System.Globalization;
 global using System.Text;
 global using System.Text.Json;
@@ -7,3 +8,5 @@ global using System.Xml.Linq;
 global using Microsoft.Extensions.Logging;
 global using OneKvm.Remotes.Errors;
 global using OneKvm.Remotes.Logging;
+global using OneKvm.Remotes.Driver;
+global using static OneKvm.Remotes.Driver.ActionParameter;

@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using OneKvm.Remotes.Dispatch;
-using OneKvm.Remotes.Driver;
 
 namespace OneKvm.Remotes;
 

@@ -4,8 +4,6 @@ using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Xml;
 using OneKvm.Remotes.Snapshots;
 using OneKvm.Remotes.Guest;
-using OneKvm.Remotes.Driver;
-using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Checkpoints;
 

@@ -1,6 +1,3 @@
-using OneKvm.Remotes.Driver;
-using static OneKvm.Remotes.Driver.ActionParameter;
-
 namespace OneKvm.Remotes.Checkpoints;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using OneKvm.Remotes.Driver;
 
 namespace OneKvm.Remotes.Dispatch;
 

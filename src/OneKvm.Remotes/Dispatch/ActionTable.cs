@@ -1,5 +1,4 @@
 using OneKvm.Remotes.Checkpoints;
-using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Guest;
 using OneKvm.Remotes.Kvmrc;
 using OneKvm.Remotes.Lifecycle;

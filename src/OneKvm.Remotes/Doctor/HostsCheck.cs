@@ -1,4 +1,3 @@
-using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Host;
 
 namespace OneKvm.Remotes.Doctor;

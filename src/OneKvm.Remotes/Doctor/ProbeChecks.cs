@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Monitoring;
 using OneKvm.Remotes.Virsh;

@@ -1,6 +1,4 @@
 using OneKvm.Remotes.Xml;
-using OneKvm.Remotes.Driver;
-using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Guest;
 

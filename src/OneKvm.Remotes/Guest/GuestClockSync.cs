@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using CliWrap;
-using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Virsh;
 

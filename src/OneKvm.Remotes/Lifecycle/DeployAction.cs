@@ -2,8 +2,6 @@ using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Xml;
 using OneKvm.Remotes.Snapshots;
-using OneKvm.Remotes.Driver;
-using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Lifecycle;
 

@@ -2,8 +2,6 @@ using OneKvm.Remotes.Live;
 using OneKvm.Remotes.Xml;
 using OneKvm.Remotes.Live.Devices;
 using OneKvm.Remotes.Virsh;
-using OneKvm.Remotes.Driver;
-using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Live;
 

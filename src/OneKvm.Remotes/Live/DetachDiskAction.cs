@@ -1,7 +1,5 @@
 using OneKvm.Remotes.Live;
 using OneKvm.Remotes.Virsh;
-using OneKvm.Remotes.Driver;
-using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Live;
 

@@ -1,4 +1,3 @@
-using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Kvmrc;
 
 namespace OneKvm.Remotes.Manual;

@@ -1,5 +1,4 @@
 using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Driver;
 
 namespace OneKvm.Remotes.RootHelpers;
 

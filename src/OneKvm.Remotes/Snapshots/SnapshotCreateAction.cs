@@ -1,8 +1,6 @@
 using OneKvm.Remotes.Virsh;
 using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Xml;
-using OneKvm.Remotes.Driver;
-using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Snapshots;
 

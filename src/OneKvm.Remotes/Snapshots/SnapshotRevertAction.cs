@@ -1,6 +1,4 @@
 using OneKvm.Remotes.Virsh;
-using OneKvm.Remotes.Driver;
-using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Snapshots;
 

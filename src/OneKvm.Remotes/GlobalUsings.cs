@@ -1,6 +1,6 @@
-// Namespaces nearly every file uses: the bottom layers of the project (Errors, Logging: they use no other namespace
-// of it), and Driver with its action parameters, which every action and feature helper works with (only Dispatch and
-// the features may use Driver: Host, Virsh, Xml, Kvmrc and the bottom layers never do).
+// Namespaces nearly every file uses. The project's layers are imported here too, so a file's using lines no longer
+// show its dependencies; they must still run one way (no cycles): Dispatch -> the features -> Driver -> Virsh ->
+// Kvmrc, Xml -> Host -> Errors, Logging. Only Dispatch and the features use Driver and its action parameters.
 global using System.Globalization;
 global using System.Text;
 global using System.Text.Json;
@@ -10,3 +10,7 @@ global using OneKvm.Remotes.Errors;
 global using OneKvm.Remotes.Logging;
 global using OneKvm.Remotes.Driver;
 global using static OneKvm.Remotes.Driver.ActionParameter;
+global using OneKvm.Remotes.Host;
+global using OneKvm.Remotes.Kvmrc;
+global using OneKvm.Remotes.Virsh;
+global using OneKvm.Remotes.Xml;

@@ -1,7 +1,3 @@
-using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Kvmrc;
-using OneKvm.Remotes.Xml;
-
 namespace OneKvm.Remotes.Checkpoints;
 
 /// <summary>

@@ -1,4 +1,3 @@
-using OneKvm.Remotes.Host;
 namespace OneKvm.Remotes.Checkpoints;
 
 /// <summary>

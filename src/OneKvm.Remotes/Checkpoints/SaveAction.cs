@@ -1,7 +1,4 @@
-using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Lifecycle;
-using OneKvm.Remotes.Virsh;
-using OneKvm.Remotes.Xml;
 
 namespace OneKvm.Remotes.Checkpoints;
 

@@ -1,6 +1,5 @@
 using OneKvm.Remotes.Checkpoints;
 using OneKvm.Remotes.Guest;
-using OneKvm.Remotes.Kvmrc;
 using OneKvm.Remotes.Lifecycle;
 using OneKvm.Remotes.Live;
 using OneKvm.Remotes.Migration;

@@ -1,7 +1,4 @@
 using System.ComponentModel;
-using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Kvmrc;
-using OneKvm.Remotes.Virsh;
 
 namespace OneKvm.Remotes.Doctor;
 

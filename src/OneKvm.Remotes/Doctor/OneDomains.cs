@@ -1,5 +1,4 @@
 using OneKvm.Remotes.Monitoring;
-using OneKvm.Remotes.Virsh;
 
 namespace OneKvm.Remotes.Doctor;
 

@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Monitoring;
-using OneKvm.Remotes.Virsh;
 
 namespace OneKvm.Remotes.Doctor;
 

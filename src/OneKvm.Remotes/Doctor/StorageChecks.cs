@@ -1,6 +1,4 @@
-using OneKvm.Remotes.Kvmrc;
 using OneKvm.Remotes.Monitoring;
-using OneKvm.Remotes.Virsh;
 
 namespace OneKvm.Remotes.Doctor;
 

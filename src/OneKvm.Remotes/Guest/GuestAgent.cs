@@ -1,6 +1,4 @@
 using System.Buffers;
-using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Virsh;
 
 namespace OneKvm.Remotes.Guest;
 

@@ -1,7 +1,5 @@
 using System.ComponentModel;
 using CliWrap;
-using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Virsh;
 
 namespace OneKvm.Remotes.Guest;
 

@@ -1,6 +1,4 @@
-using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Monitoring;
-using OneKvm.Remotes.Virsh;
 
 namespace OneKvm.Remotes.Guest;
 

@@ -1,6 +1,3 @@
-using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Virsh;
-using OneKvm.Remotes.Xml;
 using OneKvm.Remotes.Snapshots;
 
 namespace OneKvm.Remotes.Lifecycle;

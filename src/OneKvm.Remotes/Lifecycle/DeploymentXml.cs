@@ -1,5 +1,3 @@
-using OneKvm.Remotes.Host;
-
 namespace OneKvm.Remotes.Lifecycle;
 
 /// <summary>What deploy changes in the domain XML before libvirt sees it.</summary>

@@ -1,6 +1,3 @@
-using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Kvmrc;
-
 namespace OneKvm.Remotes.Lifecycle;
 
 /// <summary>

@@ -1,7 +1,5 @@
 using OneKvm.Remotes.Live;
-using OneKvm.Remotes.Xml;
 using OneKvm.Remotes.Live.Devices;
-using OneKvm.Remotes.Virsh;
 
 namespace OneKvm.Remotes.Live;
 

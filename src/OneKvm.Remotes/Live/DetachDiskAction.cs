@@ -1,5 +1,4 @@
 using OneKvm.Remotes.Live;
-using OneKvm.Remotes.Virsh;
 
 namespace OneKvm.Remotes.Live;
 

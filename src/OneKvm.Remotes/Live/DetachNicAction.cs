@@ -1,5 +1,4 @@
 using OneKvm.Remotes.Live;
-using OneKvm.Remotes.Xml;
 using OneKvm.Remotes.Live.Devices;
 
 namespace OneKvm.Remotes.Live;

@@ -1,5 +1,3 @@
-using OneKvm.Remotes.Virsh;
-using OneKvm.Remotes.Xml;
 using OneKvm.Remotes.Live.Devices;
 
 namespace OneKvm.Remotes.Live;

@@ -1,7 +1,4 @@
-using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Live;
-using OneKvm.Remotes.Virsh;
-using OneKvm.Remotes.Xml;
 using OneKvm.Remotes.Live.Devices;
 
 namespace OneKvm.Remotes.Live;

@@ -1,4 +1,3 @@
-using OneKvm.Remotes.Xml;
 using OneKvm.Remotes.Live.Devices;
 
 namespace OneKvm.Remotes.Live;

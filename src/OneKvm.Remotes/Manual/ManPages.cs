@@ -1,5 +1,3 @@
-using OneKvm.Remotes.Kvmrc;
-
 namespace OneKvm.Remotes.Manual;
 
 /// <summary>

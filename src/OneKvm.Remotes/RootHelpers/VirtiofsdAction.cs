@@ -1,5 +1,3 @@
-using OneKvm.Remotes.Host;
-
 namespace OneKvm.Remotes.RootHelpers;
 
 /// <summary>

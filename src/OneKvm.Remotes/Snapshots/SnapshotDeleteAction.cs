@@ -1,6 +1,3 @@
-using OneKvm.Remotes.Virsh;
-using OneKvm.Remotes.Host;
-
 namespace OneKvm.Remotes.Snapshots;
 
 /// <summary>

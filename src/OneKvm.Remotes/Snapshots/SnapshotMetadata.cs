@@ -1,7 +1,3 @@
-using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Virsh;
-using OneKvm.Remotes.Xml;
-
 namespace OneKvm.Remotes.Snapshots;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using OneKvm.Remotes.Virsh;
-
 namespace OneKvm.Remotes.Snapshots;
 
 /// <summary>

@@ -1,8 +1,3 @@
-using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Virsh;
-using OneKvm.Remotes.Xml;
-using OneKvm.Remotes.Kvmrc;
-
 namespace OneKvm.Remotes.Virsh;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using OneKvm.Remotes.Host;
-
 namespace OneKvm.Remotes.Virsh;
 
 /// <summary>What a helper that also talks to libvirt takes from the action calling it: <see cref="IProgramHost"/> and the virsh preset.</summary>

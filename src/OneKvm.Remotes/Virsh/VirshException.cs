@@ -1,5 +1,3 @@
-using OneKvm.Remotes.Host;
-
 namespace OneKvm.Remotes.Virsh;
 
 /// <summary>A virsh call that failed: carries what it did (command, exit code, stderr).</summary>

@@ -1,5 +1,3 @@
-using OneKvm.Remotes.Host;
-
 namespace OneKvm.Remotes.Live.Devices;
 
 /// <summary>What a DISK's TYPE (and its datastore's DISK_TYPE) becomes in libvirt: the disk's type and device, its &lt;source&gt; and &lt;auth&gt;.</summary>

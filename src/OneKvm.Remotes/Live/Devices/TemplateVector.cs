@@ -1,5 +1,3 @@
-using OneKvm.Remotes.Xml;
-
 namespace OneKvm.Remotes.Live.Devices;
 
 /// <summary>

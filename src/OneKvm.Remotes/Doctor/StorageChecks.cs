@@ -77,17 +77,25 @@ internal static class StorageChecks
             return Finding.Warn(Area, $"the probes have no state directory: {problem}; each run starts afresh (no CPU figures, every state reported)",
                 "create /run/one owned by oneadmin (OpenNebula's packages do) or set ONEKVM_RUN_DIR");
         }
+        return WriteProblem(directory) is { } unwritable
+            ? Finding.Fail(Area, $"probe state directory {directory} is not writable as {Environment.UserName}: {unwritable}",
+                $"chown {Environment.UserName} {directory}")
+            : Finding.Ok(Area, $"probe state directory {directory} is writable");
+    }
+
+    /// <summary>Creates and deletes a file in the directory: null when that worked, else why not.</summary>
+    private static string? WriteProblem(string directory)
+    {
         var probe = Path.Combine(directory, $".onekvm-doctor-{Environment.ProcessId}");
         try
         {
             File.WriteAllText(probe, "");
             File.Delete(probe);
-            return Finding.Ok(Area, $"probe state directory {directory} is writable");
+            return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return Finding.Fail(Area, $"probe state directory {directory} is not writable as {Environment.UserName}: {e.Message.TrimEnd('.')}",
-                $"chown {Environment.UserName} {directory}");
+            return e.Message.TrimEnd('.');
         }
     }
 
@@ -112,18 +120,10 @@ internal static class StorageChecks
         {
             return Finding.Ok(Area, $"metric history directory {directory} does not exist yet: vm_monitor creates it in {existing}");
         }
-        var probe = Path.Combine(directory, $".onekvm-doctor-{Environment.ProcessId}");
-        try
-        {
-            File.WriteAllText(probe, "");
-            File.Delete(probe);
-            return Finding.Ok(Area, $"metric history directory {directory} is writable");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return Finding.Warn(Area, $"metric history directory {directory} is not writable as {Environment.UserName}: {e.Message.TrimEnd('.')}; "
-                + "vm_monitor reports every key but the forecasts and keeps no history", Remedy);
-        }
+        return WriteProblem(directory) is { } problem
+            ? Finding.Warn(Area, $"metric history directory {directory} is not writable as {Environment.UserName}: {problem}; "
+                + "vm_monitor reports every key but the forecasts and keeps no history", Remedy)
+            : Finding.Ok(Area, $"metric history directory {directory} is writable");
     }
 
     private static Finding FreeSpace(string path)

@@ -1,4 +1,3 @@
-using OneKvm.Remotes.Lifecycle;
 using OneKvm.Remotes.Snapshots;
 using OneKvm.Remotes.Guest;
 

@@ -1,5 +1,3 @@
-using OneKvm.Remotes.Lifecycle;
-
 namespace OneKvm.Remotes.Checkpoints;
 
 /// <summary>

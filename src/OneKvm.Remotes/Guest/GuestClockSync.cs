@@ -1,6 +1,3 @@
-using System.ComponentModel;
-using CliWrap;
-
 namespace OneKvm.Remotes.Guest;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using CliWrap;
-using CliWrap.Buffered;
-
 namespace OneKvm.Remotes.Host;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using OneKvm.Remotes.Live;
-
 namespace OneKvm.Remotes.Live;
 
 /// <summary>

@@ -1,4 +1,3 @@
-using OneKvm.Remotes.Live;
 using OneKvm.Remotes.Live.Devices;
 
 namespace OneKvm.Remotes.Live;

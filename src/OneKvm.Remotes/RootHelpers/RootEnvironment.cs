@@ -1,5 +1,3 @@
-using System.Collections;
-
 namespace OneKvm.Remotes.RootHelpers;
 
 /// <summary>

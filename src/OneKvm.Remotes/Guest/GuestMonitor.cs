@@ -169,13 +169,17 @@ internal static partial class GuestMonitor
         return (gpuText.Append(text).ToString(), os);
     }
 
-    private static async Task<AgentReply> CallAsync(GuestAgent agent, SemaphoreSlim gate, string domain, string json, TimeSpan timeout,
-        CancellationToken cancellationToken)
+    private static Task<AgentReply> CallAsync(GuestAgent agent, SemaphoreSlim gate, string domain, string json, TimeSpan timeout,
+        CancellationToken cancellationToken) =>
+        GatedAsync(gate, () => agent.CallAsync(domain, json, timeout, cancellationToken), cancellationToken);
+
+    /// <summary>One agent call, while fewer than <see cref="MaxConcurrentCalls"/> run.</summary>
+    private static async Task<AgentReply> GatedAsync(SemaphoreSlim gate, Func<Task<AgentReply>> call, CancellationToken cancellationToken)
     {
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return await agent.CallAsync(domain, json, timeout, cancellationToken).ConfigureAwait(false);
+            return await call().ConfigureAwait(false);
         }
         finally
         {
@@ -202,16 +206,8 @@ internal static partial class GuestMonitor
         {
             agentTimeout = TimeSpan.FromSeconds(seconds);
         }
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        AgentReply reply;
-        try
-        {
-            reply = await agent.CallWordsAsync(words, agentTimeout + GuestAgent.ProcessSlack, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            gate.Release();
-        }
+        var reply = await GatedAsync(gate, () => agent.CallWordsAsync(words, agentTimeout + GuestAgent.ProcessSlack, cancellationToken),
+            cancellationToken).ConfigureAwait(false);
         return reply.Problem is { } problem ? "error: " + problem : RubyText.TopLevel(reply.Return!.Value);
     }
 

@@ -111,7 +111,7 @@ internal sealed class RestoreAction : IDriverAction
         {
             GuestClockSync.Start(context, domain);
         }
-        Remove(context, file);
+        context.Logger.RemoveFile(file);
         await SnapshotMetadata.RedefineAllAsync(context.Virsh, context.Logger, domain, domain, vmDirectory, cancellationToken).ConfigureAwait(false);
     }
 
@@ -157,16 +157,4 @@ internal sealed class RestoreAction : IDriverAction
     private static async Task<bool> RunsFromCheckpointAsync(DriverContext context, string domain, string file, CancellationToken cancellationToken) =>
         await context.Virsh.Domain(domain).StateAsync(cancellationToken).ConfigureAwait(false) == "running"
         && await RunsFromAsync(context, domain, file, cancellationToken).ConfigureAwait(false);
-
-    private static void Remove(DriverContext context, string file)
-    {
-        try
-        {
-            File.Delete(file);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            context.Logger.FileNotRemoved(file, e.Message);
-        }
-    }
 }

@@ -21,13 +21,6 @@ internal sealed class SaveCephAction : IDriverAction
             throw new OneKvmException($"Could not import the checkpoint {file} into {ceph.Image}: {failure}.");
         }
         context.Logger.CheckpointImported(file, ceph.Image);
-        try
-        {
-            File.Delete(file);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            context.Logger.FileNotRemoved(file, e.Message);
-        }
+        context.Logger.RemoveFile(file);
     }
 }

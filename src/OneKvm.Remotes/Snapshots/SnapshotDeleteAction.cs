@@ -36,14 +36,7 @@ internal sealed class SnapshotDeleteAction : IDriverAction
             throw VirshRunnerExtensions.ActionFailure(failure, e);
         }
         var file = SnapshotFiles.PathOf(directory, name);
-        try
-        {
-            File.Delete(file);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            context.Logger.FileNotRemoved(file, e.Message);
-        }
+        context.Logger.RemoveFile(file);
 
         // the snapshot is gone: failing now would make oned believe it is not
         ProgramResult list;

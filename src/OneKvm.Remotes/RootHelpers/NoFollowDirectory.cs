@@ -46,16 +46,8 @@ internal sealed class NoFollowDirectory : IDisposable
     /// Opens an absolute directory whose last component must not be a symlink (the ones above
     /// it are the administrator's, e.g. a datastore linked to a mount). Null when it does not exist.
     /// </summary>
-    public static NoFollowDirectory? TryOpen(string path)
-    {
-        var fd = Open(path, ReadOnly | DirectoryOnly | NoFollow | CloseOnExec, 0);
-        if (fd >= 0)
-        {
-            return new NoFollowDirectory(fd, path);
-        }
-        var errno = Marshal.GetLastPInvokeError();
-        return errno == NoSuchFile ? null : throw Failure(path, errno, "open");
-    }
+    public static NoFollowDirectory? TryOpen(string path) =>
+        Opened(Open(path, ReadOnly | DirectoryOnly | NoFollow | CloseOnExec, 0), path);
 
     /// <summary>A directory in this one; null when it does not exist and <paramref name="createMode"/> is null.</summary>
     public NoFollowDirectory? TryOpenDirectory(string name, UnixFileMode? createMode = null)
@@ -65,7 +57,12 @@ internal sealed class NoFollowDirectory : IDisposable
         {
             throw Failure(path, made, "create");
         }
-        var fd = OpenAt(_fd, name, ReadOnly | DirectoryOnly | NoFollow | CloseOnExec, 0);
+        return Opened(OpenAt(_fd, name, ReadOnly | DirectoryOnly | NoFollow | CloseOnExec, 0), path);
+    }
+
+    /// <summary>The directory <paramref name="fd"/> was opened for, just now; null when the open found nothing there.</summary>
+    private static NoFollowDirectory? Opened(int fd, string path)
+    {
         if (fd >= 0)
         {
             return new NoFollowDirectory(fd, path);

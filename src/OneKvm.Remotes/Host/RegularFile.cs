@@ -6,7 +6,8 @@ using OneKvm.Remotes.Errors;
 namespace OneKvm.Remotes.Host;
 
 /// <summary>
-/// Reads a small file the driver is configured by (kvmrc, the probes' state files) without
+/// Reads a small file the driver is configured by (kvmrc, the probes' state and configuration
+/// files, pid files, vm.xml) without
 /// ever waiting on it: only a regular file is read, and at most <see cref="Limit"/> bytes.
 /// A FIFO would block open(2) until someone writes to it and /dev/zero never ends, so the file
 /// is opened with O_NONBLOCK and its type checked on the open descriptor (statx) before a byte
@@ -28,8 +29,9 @@ internal static class RegularFile
 
     /// <summary>The text of <paramref name="path"/> (UTF-8, invalid bytes replaced), or null when it does not exist.</summary>
     /// <param name="what">What the file is, for the sentence ("kvmrc").</param>
+    /// <param name="limit">The most bytes such a file may have.</param>
     /// <exception cref="OneKvmException">It exists but is no regular file, is too large or cannot be read.</exception>
-    public static string? TryReadText(string path, string what)
+    public static string? TryReadText(string path, string what, int limit = Limit)
     {
         var fd = Open(path, ReadOnlyNonBlocking);
         if (fd < 0)
@@ -51,9 +53,9 @@ internal static class RegularFile
             throw new OneKvmException($"Could not read {what} {path}: it is {TypeName(type)}, not a regular file.");
         }
         var size = BitConverter.ToInt64(buffer, 40);
-        if (size > Limit)
+        if (size > limit)
         {
-            throw new OneKvmException($"Could not read {what} {path}: it has {size} bytes, more than the {Limit} such a file may have.");
+            throw new OneKvmException($"Could not read {what} {path}: it has {size} bytes, more than the {limit} such a file may have.");
         }
         try
         {

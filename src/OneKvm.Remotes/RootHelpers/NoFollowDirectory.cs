@@ -20,6 +20,7 @@ internal sealed class NoFollowDirectory : IDisposable
     private const int DirectoryOnly = 0x10000;
     private const int NoFollow = 0x20000;
     private const int CloseOnExec = 0x80000;
+    private const int NonBlocking = 0x800; // a FIFO opens at once (and is then refused as no regular file)
     private const int NoSuchFile = 2;
     private const int Exists = 17;
     private const int NotADirectory = 20;
@@ -82,7 +83,7 @@ internal sealed class NoFollowDirectory : IDisposable
     public byte[]? TryReadFile(string name, int limit)
     {
         var path = Child(name);
-        var fd = OpenAt(_fd, name, ReadOnly | NoFollow | CloseOnExec, 0);
+        var fd = OpenAt(_fd, name, ReadOnly | NoFollow | NonBlocking | CloseOnExec, 0);
         if (fd < 0)
         {
             var errno = Marshal.GetLastPInvokeError();

@@ -87,6 +87,7 @@ internal sealed class ExecutionFiles(string directory, Func<TimeSpan, Cancellati
     {
         try
         {
+            Host.TrustedPath.Check(Directory);
             System.IO.Directory.CreateDirectory(Directory);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -24,7 +24,7 @@ internal static class RegularFile
     private const int EmptyPath = 0x1000; // AT_EMPTY_PATH: statx of the descriptor itself
     private const uint TypeAndSize = 0x1 | 0x200; // STATX_TYPE | STATX_SIZE
     private const int StatxSize = 256;
-    private const int FileTypeMask = 0xF000;
+    public const int FileTypeMask = 0xF000;
     private const int Regular = 0x8000;
 
     /// <summary>The text of <paramref name="path"/> (UTF-8, invalid bytes replaced), or null when it does not exist.</summary>
@@ -89,7 +89,18 @@ internal static class RegularFile
         return $"{inode}:{size}:{seconds}.{nanoseconds:D9}";
     }
 
+    /// <summary>Owner and mode (type and permission bits) of a path, of a last symlink itself unless <paramref name="followLink"/>; null when there is nothing.</summary>
+    public static (int Uid, int Mode)? OwnerAndMode(string path, bool followLink)
+    {
+        var buffer = new byte[StatxSize];
+        return Statx(CurrentDirectory, path, followLink ? 0 : SymlinkNoFollow, TypeModeAndOwner, buffer) == 0
+            ? (BitConverter.ToInt32(buffer, 20), BitConverter.ToUInt16(buffer, 28))
+            : null;
+    }
+
     private const int CurrentDirectory = -100; // AT_FDCWD
+    private const int SymlinkNoFollow = 0x100; // AT_SYMLINK_NOFOLLOW
+    private const uint TypeModeAndOwner = 0x1 | 0x2 | 0x8; // STATX_TYPE | STATX_MODE | STATX_UID
     private const uint InodeSizeAndTime = 0x100 | 0x200 | 0x40; // STATX_INO | STATX_SIZE | STATX_MTIME
 
     private static string TypeName(int type) => type switch

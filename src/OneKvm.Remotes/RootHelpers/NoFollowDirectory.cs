@@ -46,10 +46,20 @@ internal sealed class NoFollowDirectory : IDisposable
 
     /// <summary>
     /// Opens an absolute directory whose last component must not be a symlink (the ones above
-    /// it are the administrator's, e.g. a datastore linked to a mount). Null when it does not exist.
+    /// it may be the administrator's, e.g. a datastore linked to a mount, but never another user's:
+    /// <see cref="Host.TrustedPath"/>). Null when it does not exist.
     /// </summary>
     public static NoFollowDirectory? TryOpen(string path)
     {
+        try
+        {
+            // the administrator's links above it are followed, another user's are not
+            Host.TrustedPath.Check(path);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new RefusedException(e.Message);
+        }
         var fd = Open(path, ReadOnly | DirectoryOnly | NoFollow | CloseOnExec, 0);
         if (fd >= 0)
         {

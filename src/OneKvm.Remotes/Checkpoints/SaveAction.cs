@@ -31,6 +31,15 @@ internal sealed class SaveAction : IDriverAction
         var data = string.IsNullOrWhiteSpace(stdin) ? null : ActionData.Parse(stdin);
         var hook = DatastoreHook.Find(context, "save", data?.SystemTmMad);
 
+        try
+        {
+            // libvirt (root) writes the checkpoint: never through a link another user planted in a parent directory
+            TrustedPath.CheckDirectoryOf(file);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new OneKvmException($"Could not save domain {domain} to {file}: {e.Message}.", e);
+        }
         string? aside = null;
         if (File.Exists(file))
         {

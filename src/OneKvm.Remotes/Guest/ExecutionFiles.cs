@@ -15,6 +15,9 @@ internal sealed class ExecutionFiles(string directory, Func<TimeSpan, Cancellati
     public const string DefaultDirectory = "/var/run/one";
     public const string LockName = ".exec-lock";
 
+    /// <summary>A pid and a newline take a few bytes; anything past this is not a pid file.</summary>
+    public const int PidFileLimit = 4096;
+
     public string Directory { get; } = directory;
 
     public static ExecutionFiles For(Func<string, string?> environment, Func<TimeSpan, CancellationToken, Task> sleep) =>
@@ -27,16 +30,18 @@ internal sealed class ExecutionFiles(string directory, Func<TimeSpan, Cancellati
     {
         unreadable = null;
         var path = PidFile(vmId);
-        string text;
+        string? text;
         try
         {
-            text = File.ReadAllText(path).Trim();
+            // a FIFO or a link to /dev/zero planted here is refused, never waited on or read without end
+            text = Host.RegularFile.TryReadText(path, "the execution's pid file", PidFileLimit)?.Trim();
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        catch (OneKvmException e)
         {
+            unreadable = e.Message.TrimEnd('.');
             return null;
         }
-        if (text.Length == 0)
+        if (string.IsNullOrEmpty(text))
         {
             return null;
         }
@@ -82,6 +87,7 @@ internal sealed class ExecutionFiles(string directory, Func<TimeSpan, Cancellati
     {
         try
         {
+            Host.TrustedPath.Check(Directory);
             System.IO.Directory.CreateDirectory(Directory);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

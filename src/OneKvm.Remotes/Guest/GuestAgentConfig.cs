@@ -38,18 +38,18 @@ internal sealed record GuestAgentConfig(bool Enabled, IReadOnlyList<AgentMonitor
     /// <summary>The configuration, or null (with the reason, null when the file is just absent) when there is none to use.</summary>
     public static (GuestAgentConfig? Config, string? Problem) Load(string path)
     {
-        string text;
+        string? text;
         try
         {
-            text = File.ReadAllText(path);
+            text = Host.RegularFile.TryReadText(path, "the guest agent configuration");
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        catch (Errors.OneKvmException e)
+        {
+            return (null, e.Message.TrimEnd('.'));
+        }
+        if (text is null)
         {
             return (null, null);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return (null, $"{path}: {e.Message}");
         }
         try
         {

@@ -4,7 +4,8 @@ namespace OneKvm.Remotes.Host;
 /// Writes a file whole or not at all: a crash or a full disk never leaves half of it under its name.
 /// The temporary file is created new (O_EXCL: a link left under its name is not followed) with its final
 /// mode from the start (never readable by others for a moment), and renamed over the path: a link
-/// planted at the path is replaced, never written through.
+/// planted at the path is replaced, never written through; one another user planted in a parent
+/// directory is refused (<see cref="TrustedPath"/>).
 /// </summary>
 internal static class AtomicFile
 {
@@ -15,6 +16,7 @@ internal static class AtomicFile
     public static void WriteAllText(string path, string text, UnixFileMode? mode = null)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        TrustedPath.CheckDirectoryOf(path);
         var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.onekvm-{Guid.NewGuid():N}");
         try
         {

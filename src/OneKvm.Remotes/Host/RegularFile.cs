@@ -6,7 +6,8 @@ using OneKvm.Remotes.Errors;
 namespace OneKvm.Remotes.Host;
 
 /// <summary>
-/// Reads a small file the driver is configured by (kvmrc, the probes' state files) without
+/// Reads a small file the driver is configured by (kvmrc, the probes' state and configuration
+/// files, pid files, vm.xml) without
 /// ever waiting on it: only a regular file is read, and at most <see cref="Limit"/> bytes.
 /// A FIFO would block open(2) until someone writes to it and /dev/zero never ends, so the file
 /// is opened with O_NONBLOCK and its type checked on the open descriptor (statx) before a byte
@@ -23,13 +24,14 @@ internal static class RegularFile
     private const int EmptyPath = 0x1000; // AT_EMPTY_PATH: statx of the descriptor itself
     private const uint TypeAndSize = 0x1 | 0x200; // STATX_TYPE | STATX_SIZE
     private const int StatxSize = 256;
-    private const int FileTypeMask = 0xF000;
+    public const int FileTypeMask = 0xF000;
     private const int Regular = 0x8000;
 
     /// <summary>The text of <paramref name="path"/> (UTF-8, invalid bytes replaced), or null when it does not exist.</summary>
     /// <param name="what">What the file is, for the sentence ("kvmrc").</param>
+    /// <param name="limit">The most bytes such a file may have.</param>
     /// <exception cref="OneKvmException">It exists but is no regular file, is too large or cannot be read.</exception>
-    public static string? TryReadText(string path, string what)
+    public static string? TryReadText(string path, string what, int limit = Limit)
     {
         var fd = Open(path, ReadOnlyNonBlocking);
         if (fd < 0)
@@ -51,9 +53,9 @@ internal static class RegularFile
             throw new OneKvmException($"Could not read {what} {path}: it is {TypeName(type)}, not a regular file.");
         }
         var size = BitConverter.ToInt64(buffer, 40);
-        if (size > Limit)
+        if (size > limit)
         {
-            throw new OneKvmException($"Could not read {what} {path}: it has {size} bytes, more than the {Limit} such a file may have.");
+            throw new OneKvmException($"Could not read {what} {path}: it has {size} bytes, more than the {limit} such a file may have.");
         }
         try
         {
@@ -87,7 +89,18 @@ internal static class RegularFile
         return $"{inode}:{size}:{seconds}.{nanoseconds:D9}";
     }
 
+    /// <summary>Owner and mode (type and permission bits) of a path, of a last symlink itself unless <paramref name="followLink"/>; null when there is nothing.</summary>
+    public static (int Uid, int Mode)? OwnerAndMode(string path, bool followLink)
+    {
+        var buffer = new byte[StatxSize];
+        return Statx(CurrentDirectory, path, followLink ? 0 : SymlinkNoFollow, TypeModeAndOwner, buffer) == 0
+            ? (BitConverter.ToInt32(buffer, 20), BitConverter.ToUInt16(buffer, 28))
+            : null;
+    }
+
     private const int CurrentDirectory = -100; // AT_FDCWD
+    private const int SymlinkNoFollow = 0x100; // AT_SYMLINK_NOFOLLOW
+    private const uint TypeModeAndOwner = 0x1 | 0x2 | 0x8; // STATX_TYPE | STATX_MODE | STATX_UID
     private const uint InodeSizeAndTime = 0x100 | 0x200 | 0x40; // STATX_INO | STATX_SIZE | STATX_MTIME
 
     private static string TypeName(int type) => type switch

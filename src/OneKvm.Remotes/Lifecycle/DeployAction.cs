@@ -88,6 +88,8 @@ internal sealed class DeployAction : IDriverAction
     {
         try
         {
+            // before the directory is made: mkdir -p through a planted link would make it elsewhere
+            TrustedPath.CheckDirectoryOf(file);
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
             AtomicFile.WriteAllText(file, text);
         }

@@ -169,15 +169,19 @@ internal static class VmHostDevices
         var vmXml = Path.Combine(vmDirectory, "vm.xml");
         try
         {
-            return !File.Exists(vmXml)
-                ? false
-                : RootHelpers.MediatedDevice.Requested(SafeXml.Parse(File.ReadAllText(vmXml), vmXml).Root!).Any();
+            return ReadVmXml(vmXml) is { } text && RootHelpers.MediatedDevice.Requested(SafeXml.Parse(text, vmXml).Root!).Any();
         }
         catch (Exception e) when (e is OneKvmException or IOException or UnauthorizedAccessException)
         {
             return true;
         }
     }
+
+    /// <summary>
+    /// vm.xml's text, null when there is none; only a regular file of at most the vgpu helper's
+    /// bound is read: a FIFO or a link to /dev/zero left there is refused at once.
+    /// </summary>
+    internal static string? ReadVmXml(string vmXml) => RegularFile.TryReadText(vmXml, "vm.xml", RootHelpers.VgpuAction.VmFileLimit);
 
     public static bool HasEmulatedTpm(XElement domain) =>
         domain.Element("devices")?.Elements("tpm").Any(t => (string?)t.Element("backend")?.Attribute("type") == "emulator") == true;
@@ -203,15 +207,14 @@ internal static class VmHostDevices
     private static async Task ExtractTemplateStateAsync(DriverContext context, string vmDirectory, CancellationToken cancellationToken)
     {
         var vmXml = Path.Combine(vmDirectory, "vm.xml");
-        if (!File.Exists(vmXml))
-        {
-            return;
-        }
         string? encoded;
         try
         {
-            var vm = SafeXml.Parse(await File.ReadAllTextAsync(vmXml, cancellationToken).ConfigureAwait(false), vmXml).Root!;
-            encoded = vm.Element("USER_TEMPLATE")?.Element("TPM_STATE")?.Value.Trim();
+            if (ReadVmXml(vmXml) is not { } text)
+            {
+                return;
+            }
+            encoded = SafeXml.Parse(text, vmXml).Root!.Element("USER_TEMPLATE")?.Element("TPM_STATE")?.Value.Trim();
         }
         catch (Exception e) when (e is OneKvmException or IOException or UnauthorizedAccessException)
         {

@@ -34,7 +34,7 @@ internal sealed record ForecastSettings(double RetentionWeeks, ForecastWindow Ne
     public static ForecastSettings Load(string remotesRoot, string metricsDirectory, ILogger log)
     {
         var path = ProbeConfigFile.PathOf(remotesRoot, FileName);
-        return From(ProbeConfigFile.Load(path, log), path, log) with { MonitorIntervalSeconds = MonitorInterval(metricsDirectory) };
+        return From(ProbeConfigFile.Load(path, log), path, log) with { MonitorIntervalSeconds = MonitorInterval(metricsDirectory, log) };
     }
 
     public static ForecastSettings From(ProbeYaml yaml, string path, ILogger log)
@@ -73,17 +73,31 @@ internal sealed record ForecastSettings(double RetentionWeeks, ForecastWindow Ne
             : throw new FormatException($"{path} needs a period and a lookback above 0 minutes");
     }
 
-    /// <summary>PROBES_PERIOD/MONITOR_VM of the monitor client's saved configuration, else 30 s.</summary>
-    private static int MonitorInterval(string metricsDirectory)
+    /// <summary>
+    /// PROBES_PERIOD/MONITOR_VM of the monitor client's saved configuration, else 30 s. A file that
+    /// is no regular file or too large (a FIFO, a link to /dev/zero) is refused at once with one WARN line.
+    /// </summary>
+    private static int MonitorInterval(string metricsDirectory, ILogger log)
     {
+        var path = Path.Combine(metricsDirectory, "config");
+        string? text;
         try
         {
-            var text = File.ReadAllText(Path.Combine(metricsDirectory, "config"));
-            var value = Xml.SafeXml.Parse(text, "the monitor configuration").Root?.Element("PROBES_PERIOD")?.Element("MONITOR_VM")?.Value.Trim();
+            text = Host.RegularFile.TryReadText(path, "the monitor configuration");
+        }
+        catch (Errors.OneKvmException e)
+        {
+            log.ProbeConfigIgnored(path, e.Message.TrimEnd('.'));
+            return DefaultMonitorInterval;
+        }
+        try
+        {
+            var value = text is null ? null
+                : Xml.SafeXml.Parse(text, "the monitor configuration").Root?.Element("PROBES_PERIOD")?.Element("MONITOR_VM")?.Value.Trim();
             return int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
                 && seconds > 0 ? seconds : DefaultMonitorInterval;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Errors.OneKvmException)
+        catch (Errors.OneKvmException)
         {
             return DefaultMonitorInterval;
         }

@@ -46,7 +46,10 @@ internal sealed class MetricHistory(string directory, double retentionWeeks)
     public Dictionary<string, List<MetricPoint>> Record(int vmId, long timestamp, IReadOnlyList<(string Key, double Value)> values,
         IReadOnlyCollection<string> read, long readSince)
     {
+        // /var/tmp is everyone's: /var/tmp/one_db planted as a link or a directory of another user is not used
+        Host.TrustedPath.Check(Directory);
         System.IO.Directory.CreateDirectory(Directory);
+        Host.TrustedPath.CheckOwnDirectory(Directory);
         using var db = SqliteFile.Open(PathOf(vmId), BusyTimeout);
         // history, not records: a power cut may lose the last polls, never a whole file to a torn journal
         // (rollback journal kept, as upstream's files have it, so every reader opens them as before)

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Logging;
+using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Host;
 using OneKvm.Remotes.Logging;
 
 namespace OneKvm.Remotes.Monitoring;
@@ -7,7 +9,7 @@ namespace OneKvm.Remotes.Monitoring;
 /// The probes' configuration files, where upstream's probes read them:
 /// <c>&lt;remotes&gt;/etc/im/kvm-probes.d/&lt;name&gt;</c>. A missing file is upstream's
 /// defaults, silently (upstream's probes rescue the failed load); a file that cannot
-/// be read or parsed is upstream's defaults too, with one WARN line saying so.
+/// be read or parsed (a FIFO, a device, over 16 MiB too) is upstream's defaults, with one WARN line saying so.
 /// </summary>
 internal static class ProbeConfigFile
 {
@@ -17,18 +19,19 @@ internal static class ProbeConfigFile
 
     public static ProbeYaml Load(string path, ILogger log)
     {
-        string text;
+        string? text;
         try
         {
-            text = File.ReadAllText(path);
+            // a FIFO, a device or a huge file is no configuration: refused at once, never waited on
+            text = RegularFile.TryReadText(path, "the probe configuration");
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        catch (OneKvmException e)
         {
+            log.ProbeConfigIgnored(path, e.Message.TrimEnd('.'));
             return ProbeYaml.Empty;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        if (text is null)
         {
-            log.ProbeConfigIgnored(path, e.Message);
             return ProbeYaml.Empty;
         }
         try

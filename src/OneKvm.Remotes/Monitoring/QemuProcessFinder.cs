@@ -1,4 +1,6 @@
 using System.Globalization;
+using OneKvm.Remotes.Errors;
+using OneKvm.Remotes.Host;
 
 namespace OneKvm.Remotes.Monitoring;
 
@@ -12,6 +14,8 @@ internal sealed class QemuProcessFinder(ProcFs proc, string pidDirectory = QemuP
 {
     /// <summary>Where the system libvirtd (or virtqemud) keeps its QEMU pid files; readable by everyone.</summary>
     public const string SystemPidDirectory = "/run/libvirt/qemu";
+
+    private const int PidFileLimit = 4096;
 
     public IReadOnlyDictionary<string, QemuProcess> Find(IReadOnlyCollection<string> names)
     {
@@ -43,17 +47,18 @@ internal sealed class QemuProcessFinder(ProcFs proc, string pidDirectory = QemuP
 
     private QemuProcess? FromPidFile(string name)
     {
-        string text;
+        string? text;
         try
         {
-            text = File.ReadAllText(Path.Combine(pidDirectory, name + ".pid"));
+            // not a regular file or too large for a pid: the /proc pass finds the process
+            text = RegularFile.TryReadText(Path.Combine(pidDirectory, name + ".pid"), "the QEMU pid file", PidFileLimit);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (OneKvmException)
         {
             return null;
         }
         // a stale pid file may name a pid that now belongs to another process
-        return int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+        return text is not null && int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
             && Identify(pid) is { } process && process.Name == name
             ? process
             : null;

@@ -27,6 +27,8 @@ internal static class StateFile
     /// <summary>Throws IOException or UnauthorizedAccessException when the directory refuses the file.</summary>
     public static void Replace(string path, string content)
     {
+        // a link another user planted in a parent directory (the state directory's parent) is not followed
+        TrustedPath.CheckDirectoryOf(path);
         var temporary = $"{path}.{Environment.ProcessId}.{Random.Shared.Next():x8}.tmp";
         try
         {

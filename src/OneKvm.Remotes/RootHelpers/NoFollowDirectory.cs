@@ -19,6 +19,7 @@ internal sealed class NoFollowDirectory : IDisposable
     private const int DirectoryOnly = 0x10000;
     private const int NoFollow = 0x20000;
     private const int CloseOnExec = 0x80000;
+    private const int NonBlocking = 0x800; // a FIFO opens at once (and is then refused as no regular file)
     private const int NoSuchFile = 2;
     private const int Exists = 17;
     private const int NotADirectory = 20;
@@ -44,10 +45,22 @@ internal sealed class NoFollowDirectory : IDisposable
 
     /// <summary>
     /// Opens an absolute directory whose last component must not be a symlink (the ones above
-    /// it are the administrator's, e.g. a datastore linked to a mount). Null when it does not exist.
+    /// it may be the administrator's, e.g. a datastore linked to a mount, but never another user's:
+    /// <see cref="Host.TrustedPath"/>). Null when it does not exist.
     /// </summary>
-    public static NoFollowDirectory? TryOpen(string path) =>
-        Opened(Open(path, ReadOnly | DirectoryOnly | NoFollow | CloseOnExec, 0), path);
+    public static NoFollowDirectory? TryOpen(string path)
+    {
+        try
+        {
+            // the administrator's links above it are followed, another user's are not
+            Host.TrustedPath.Check(path);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new RefusedException(e.Message);
+        }
+        return Opened(Open(path, ReadOnly | DirectoryOnly | NoFollow | CloseOnExec, 0), path);
+    }
 
     /// <summary>A directory in this one; null when it does not exist and <paramref name="createMode"/> is null.</summary>
     public NoFollowDirectory? TryOpenDirectory(string name, UnixFileMode? createMode = null)
@@ -78,7 +91,7 @@ internal sealed class NoFollowDirectory : IDisposable
     public byte[]? TryReadFile(string name, int limit)
     {
         var path = Child(name);
-        var fd = OpenAt(_fd, name, ReadOnly | NoFollow | CloseOnExec, 0);
+        var fd = OpenAt(_fd, name, ReadOnly | NoFollow | NonBlocking | CloseOnExec, 0);
         if (fd < 0)
         {
             var errno = Marshal.GetLastPInvokeError();

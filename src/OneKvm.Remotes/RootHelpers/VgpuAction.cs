@@ -32,7 +32,8 @@ internal sealed class VgpuAction : IDriverAction
     public const string PciDevices = "/sys/bus/pci/devices";
     public const string VmFile = "vm.xml";
 
-    private const int VmFileLimit = 64 * 1024 * 1024;
+    /// <summary>The most bytes a vm.xml is read to (an XML template is a few KB).</summary>
+    public const int VmFileLimit = 64 * 1024 * 1024;
 
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {

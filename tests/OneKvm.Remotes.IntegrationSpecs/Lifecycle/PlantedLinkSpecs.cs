@@ -8,7 +8,10 @@ namespace OneKvm.Remotes.IntegrationSpecs.Lifecycle;
 /// A symbolic link planted in the VM directory under the name of a file an action writes (the
 /// deployment file, the checkpoint, the snapshot metadata), pointing at a file outside the datastore:
 /// the action does not write through it, the file outside stays as it was. The pid files and the
-/// probes' state files are shown by the unit PlantedLinkSpecs. Real domains, real libvirtd.
+/// probes' state files are shown by the unit PlantedLinkSpecs. And the VM directory itself swapped
+/// for a link another user (uid 65534) planted, pointing out of the datastore: the action refuses in one
+/// sentence and writes nothing where it points (the unit PlantedParentLinkSpecs show the other paths).
+/// Real domains, real libvirtd.
 /// </summary>
 public sealed class PlantedLinkSpecs
 {
@@ -20,6 +23,48 @@ public sealed class PlantedLinkSpecs
         File.WriteAllText(victim, Precious);
         File.CreateSymbolicLink(path, victim);
         return victim;
+    }
+
+    /// <summary>Replaces the VM directory by a link of uid 65534 to an empty directory outside the datastore, which it returns.</summary>
+    private static async Task<string> SwapVmDirectoryAsync(Scratch scratch)
+    {
+        var outside = Path.Combine(scratch.Root, "outside");
+        Directory.CreateDirectory(outside);
+        Directory.Move(scratch.VmDirectory, scratch.VmDirectory + ".moved");
+        File.CreateSymbolicLink(scratch.VmDirectory, outside);
+        var chown = await ProcessRun.RunAsync("chown", ["-h", "65534:65534", scratch.VmDirectory]);
+        Assert.True(chown.ExitCode == 0, "chown -h failed: " + chown);
+        return outside;
+    }
+
+    [Fact]
+    public async Task A_vm_directory_swapped_for_another_users_link_gets_no_deployment_file_and_no_domain()
+    {
+        await using var scratch = new Scratch("plink-deploy");
+        var xml = scratch.Diskless("plink-deploy");
+        var outside = await SwapVmDirectoryAsync(scratch);
+
+        var result = await Driver.Staged.RunWithStdinAsync("deploy", xml.ToString(), scratch.DeploymentFile, "localhost", scratch.Vm, "localhost");
+
+        Assert.Contains("is a symbolic link owned by uid 65534", ProtocolAssert.Failed(result), StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(outside));
+        Assert.False(await TestVirsh.ExistsAsync(xml.Name));
+    }
+
+    [Fact]
+    public async Task A_vm_directory_swapped_for_another_users_link_gets_no_checkpoint_and_the_vm_runs_on()
+    {
+        await using var scratch = new Scratch("plink-save");
+        var xml = scratch.Diskless("plink-save");
+        await scratch.StartAsync(xml);
+        var outside = await SwapVmDirectoryAsync(scratch);
+
+        var result = await Driver.Staged.RunWithStdinAsync("save", LifecycleXml.ActionData(scratch.VmId),
+            xml.Name, scratch.Checkpoint, "localhost", scratch.Vm, "localhost");
+
+        Assert.Contains("is a symbolic link owned by uid 65534", ProtocolAssert.Failed(result), StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(outside));
+        Assert.Equal("running", await TestVirsh.StateAsync(xml.Name));
     }
 
     [Fact]

@@ -165,9 +165,9 @@ public sealed class MonitorHistorySpecs : IDisposable
         await using var set = new MonitoredDomains();
         var domain = (await set.StartDisklessAsync(1))[0];
         var id = MonitoredDomains.IdOf(domain);
-        // a real full file system: a 64 KiB tmpfs, filled
+        // a real full file system: a 64 KiB tmpfs (0755: a directory others can write is refused before the disk is), filled
         Directory.CreateDirectory(_probe.MetricsDirectory);
-        await Checked("mount", "-t", "tmpfs", "-o", "size=64k", "onekvm-test-full", _probe.MetricsDirectory);
+        await Checked("mount", "-t", "tmpfs", "-o", "size=64k,mode=0755", "onekvm-test-full", _probe.MetricsDirectory);
         try
         {
             await ProcessRun.RunAsync("dd", ["if=/dev/zero", $"of={Path.Combine(_probe.MetricsDirectory, "filler")}", "bs=4k", "count=64"]);

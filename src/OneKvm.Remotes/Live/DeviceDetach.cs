@@ -48,7 +48,19 @@ internal sealed class DeviceDetach
         Domain = domain,
         Device = device,
         Detach = ct => context.Virsh.TryRunAsync(command.WithRetry(RetryPolicy.Once), ct),
-        IsAttached = async ct => isAttached(await LiveDomain.ReadAsync(context.Virsh, domain, ct).ConfigureAwait(false)),
+        IsAttached = async ct =>
+        {
+            try
+            {
+                return isAttached(await LiveDomain.ReadAsync(context.Virsh, domain, ct).ConfigureAwait(false));
+            }
+            catch (OneKvmException e) when (LibvirtdComeback.IsLost(e))
+            {
+                // libvirtd restarted under the detach: once it answers again, the XML says where the device is
+                await LibvirtdComeback.WaitAsync(context.Virsh, context.Time, domain).ConfigureAwait(false);
+                return isAttached(await LiveDomain.ReadAsync(context.Virsh, domain, ct).ConfigureAwait(false));
+            }
+        },
         Attempts = context.Settings.VirshAttempts,
         Time = context.Time,
         Logger = context.Logger,
@@ -77,7 +89,7 @@ internal sealed class DeviceDetach
                     throw VirshRunnerExtensions.ActionFailure($"Could not detach {Device} from {Domain}", new VirshException(result));
                 }
                 refusal = result.Reason();
-                pending |= Pending.Any(p => refusal.Contains(p, StringComparison.OrdinalIgnoreCase));
+                pending |= Pending.Any(p => refusal.Contains(p, StringComparison.OrdinalIgnoreCase)) || LibvirtdComeback.IsLost(result.StandardError);
             }
             for (var poll = 0; ; poll++)
             {

@@ -158,7 +158,7 @@ public sealed class LibvirtdRestartSpecs(LibvirtdRestartSpecs.Hosts hosts) : ICl
     {
         await restarted.RestartAsync();
         var clock = Stopwatch.StartNew();
-        Assert.True(Directory.Exists($"/proc/{running.Pid}"), $"{action} ended before libvirtd was back: the restart came too late");
+        Assert.True(Directory.Exists($"/proc/{running.Pid}"), $"{action} answered while libvirtd was still away (it did not wait for the daemon, or the restart came after it ended)");
         var result = await running.WaitForExitAsync(Bound);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"{action} answered {clock.Elapsed.TotalSeconds:0} s after libvirtd was back");
         return result;

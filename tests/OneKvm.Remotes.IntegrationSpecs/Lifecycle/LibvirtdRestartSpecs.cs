@@ -6,13 +6,14 @@ using Xunit;
 namespace OneKvm.Remotes.IntegrationSpecs.Lifecycle;
 
 /// <summary>
-/// Two private libvirtds (peers A and B of tests/peer/peer.py; the host's own daemon is never
-/// restarted) and one domain on A whose memory holds 384 MiB of random bytes (a kernel with a random
-/// initrd: QEMU loads it into guest memory), so that a save, a restore or a migration lasts seconds
-/// and libvirt's job is seen running. While it runs, a daemon is restarted the way an upgrade does
-/// (SIGTERM, a new libvirtd in the same namespaces). QEMU runs on; libvirt 9.0 finishes a save or a
-/// restore before it exits and abandons a migration. The action must answer what happened, within
-/// its bound, and leave the domain on exactly one host, ready for the next action.
+/// Two private libvirtds (peers of tests/peer/peer.py; the host's own daemon is never restarted) and
+/// one domain, booted once, whose memory holds 384 MiB of random bytes (a kernel with a random initrd:
+/// QEMU loads it into guest memory), so that a save, a restore or a migration lasts seconds and
+/// libvirt's job is seen running; a detach waits on a BIOS that never releases the disk. Meanwhile a
+/// daemon is restarted the way an upgrade does (SIGTERM, a new libvirtd in the same namespaces). QEMU
+/// runs on; libvirt 9.0 finishes a save or a restore (seen once: a detach request) before it exits, and abandons a
+/// migration. The action must answer what happened soon after the daemon is back, and leave the
+/// domain on exactly one host, ready for the next action.
 /// </summary>
 public sealed class LibvirtdRestartSpecs(LibvirtdRestartSpecs.Hosts hosts) : IClassFixture<LibvirtdRestartSpecs.Hosts>
 {

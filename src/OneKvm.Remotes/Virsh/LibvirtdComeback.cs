@@ -9,8 +9,11 @@ namespace OneKvm.Remotes.Virsh;
 /// </summary>
 internal static class LibvirtdComeback
 {
-    /// <summary>How long an action waits for a restarted libvirtd to answer again.</summary>
-    public static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long an action waits for a restarted libvirtd to answer again: systemd's default stop timeout
+    /// (90 s), since libvirtd's SIGTERM waits for the job in progress (a restore under load took over 30 s here).
+    /// </summary>
+    public static readonly TimeSpan Bound = TimeSpan.FromSeconds(90);
 
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(500);
 

@@ -22,6 +22,10 @@ usage:
       kept in DIR/peer.json); exit 1 with the reason on stderr when it does not come up.
   peer.py stop DIR
       removes its domains, stops its daemons, removes its /etc/hosts line and ssh drop-in.
+  peer.py restart DIR [--down SECONDS]
+      restarts its libvirtd the way an operator or a package upgrade does: SIGTERM, SECONDS
+      without a daemon, then a new libvirtd in the same namespaces (its domains' QEMUs run on;
+      the new daemon reconnects to them). Prints the description with the new pid once virsh answers.
 
 The /etc/hosts line and the drop-in name their owner (--owner, default the caller's pid):
 every start first removes the lines, drop-ins and daemons of peers whose owner is dead
@@ -342,6 +346,31 @@ def stop(peer_or_dir):
             _rewrite_hosts(lambda l: l != peer["hosts_line"])
 
 
+def restart(peer_or_dir, down=0.0):
+    """Stops the peer's libvirtd (SIGTERM, SIGKILL after 60 s), waits `down` s, starts another in the same
+    namespaces (entered through virtlogd, which stays) and returns the description once virsh answers."""
+    peer = _load(peer_or_dir)
+    anchor = peer["pids"]["virtlogd"]
+    if _start_time(anchor) != peer["start_times"]["virtlogd"]:
+        raise RuntimeError(f"the peer {peer['name']} has no virtlogd left to enter its namespaces through")
+    _terminate(peer["pid"], peer["start_times"]["libvirtd"], 60)
+    time.sleep(down)
+    with open(peer["log"], "ab") as log:
+        # nsenter execs libvirtd (no --fork for mount and UTS namespaces): this pid is the daemon
+        proc = subprocess.Popen(["nsenter", "-t", str(anchor), "-m", "-u", "--", "libvirtd", "--listen", "-p",
+                                 "/var/run/libvirt/libvirtd-peer.pid"], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                env=ENV, start_new_session=True)
+    peer["pid"] = peer["pids"]["libvirtd"] = proc.pid
+    peer["start_times"]["libvirtd"] = _start_time(proc.pid)
+    _save(peer)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if _answers(peer):
+            return peer
+        time.sleep(0.1)
+    raise RuntimeError(f"the peer {peer['name']}'s libvirtd did not come back; see {peer['log']}")
+
+
 def _stop_daemons(peer):
     for daemon in ("sshd", "libvirtd", "virtlogd"):
         _terminate(peer.get("pids", {}).get(daemon), peer.get("start_times", {}).get(daemon), 20)
@@ -370,10 +399,15 @@ def main(argv):
     s.add_argument("--owner", type=int, default=os.getppid())
     t = commands.add_parser("stop")
     t.add_argument("dir")
+    r = commands.add_parser("restart")
+    r.add_argument("dir")
+    r.add_argument("--down", type=float, default=0.0)
     args = parser.parse_args(argv)
     try:
         if args.command == "start":
             print(json.dumps(start(args.name, args.dir, args.hostname, args.own_host, args.datastore_root, args.owner)))
+        elif args.command == "restart":
+            print(json.dumps(restart(args.dir, args.down)))
         else:
             stop(args.dir)
     except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:

@@ -30,6 +30,9 @@ internal static partial class CheckpointLogMessages
     [LoggerMessage(Level = LogLevel.Information, Message = "Domain {Domain} was saved to {File} although the save was interrupted: libvirt finished it")]
     public static partial void SavedDespiteInterruption(this ILogger logger, string domain, string file);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Domain {Domain} was saved to {File} although libvirtd restarted during the save: it finished it first")]
+    public static partial void SavedDespiteRestart(this ILogger logger, string domain, string file);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Rewrote {Count} path(s) of the saved domain to the checkpoint's datastore {Directory}")]
     public static partial void DatastorePathsRewritten(this ILogger logger, int count, string directory);
 

@@ -142,16 +142,28 @@ internal sealed class RestoreAction : IDriverAction
         // the XML on stdin: it holds display passwords, which must not sit in a file
         var restore = VirshCommand.Create("restore", "--file", file, "--xml", "/dev/stdin").WithStandardInput(xml).WithoutDeadline()
             .WithRetry(RetryPolicy.Unset.WithDelay(RetryDelay)
-                .WithRetryWhen(async (_, ct) => !(runsFrom = await RunsFromCheckpointAsync(context, domain, file, ct).ConfigureAwait(false))));
+                .WithRetryWhen(async (failed, ct) => !(runsFrom = await RunsFromCheckpointAsync(context, domain, file, failed, ct).ConfigureAwait(false))));
         var result = await context.Virsh.TryRunAsync(restore, cancellationToken).ConfigureAwait(false);
         if (result.Succeeded)
         {
             return true;
         }
         // the policy asks after each failure but the last
-        return runsFrom || await RunsFromCheckpointAsync(context, domain, file, cancellationToken).ConfigureAwait(false)
+        return runsFrom || await RunsFromCheckpointAsync(context, domain, file, result, cancellationToken).ConfigureAwait(false)
             ? false
             : throw VirshRunnerExtensions.ActionFailure($"Could not restore from {file}", new VirshException(result));
+    }
+
+    /// <summary>After a restore that <paramref name="failed"/>: a libvirtd restarted under it is waited for first (it may have finished the restore).</summary>
+    private static async Task<bool> RunsFromCheckpointAsync(DriverContext context, string domain, string file, ProgramResult failed,
+        CancellationToken cancellationToken)
+    {
+        if (LibvirtdComeback.IsLost(failed.StandardError) && !await LibvirtdComeback.WaitAsync(context.Virsh, context.Time, domain).ConfigureAwait(false))
+        {
+            throw VirshRunnerExtensions.ActionFailure($"Could not restore from {file}: libvirtd went away during the restore and did not answer again within {LibvirtdComeback.Bound.TotalSeconds:0} s",
+                new VirshException(failed));
+        }
+        return await RunsFromCheckpointAsync(context, domain, file, cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<bool> RunsFromCheckpointAsync(DriverContext context, string domain, string file, CancellationToken cancellationToken) =>

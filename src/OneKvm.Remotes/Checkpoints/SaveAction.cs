@@ -62,10 +62,22 @@ internal sealed class SaveAction : IDriverAction
             await BlockJobRetry.Runner(context.Virsh).RunOrFailAsync(save, $"Could not save domain {domain} to {file}", cancellationToken)
                 .ConfigureAwait(false);
         }
-        catch (OneKvmException)
+        catch (OneKvmException e)
         {
+            // libvirtd restarted under the save: it may have finished it before it went
+            var restarted = await LibvirtdComeback.WaitIfLostAsync(context.Virsh, context.Time, domain, e).ConfigureAwait(false);
+            if (restarted && await IsSavedInAsync(context, domain, file, CancellationToken.None).ConfigureAwait(false))
+            {
+                context.Logger.SavedDespiteRestart(domain, file);
+                await AfterSaveAsync(context, hook, stdin, arguments, cancellationToken).ConfigureAwait(false);
+                return;
+            }
             // not on cancellation: libvirtd may still be writing the checkpoint the killed virsh asked for
             await PutBackAsync(context, domain, file, created, aside).ConfigureAwait(false);
+            if (restarted)
+            {
+                throw new OneKvmException($"Could not save domain {domain} to {file}: libvirtd restarted during the save and did not finish it.", e);
+            }
             throw;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -41,7 +41,19 @@ internal sealed class DeviceDetach
         Domain = domain,
         Device = device,
         Detach = ct => virsh.TryRunAsync(command.WithRetry(RetryPolicy.Once), ct),
-        IsAttached = async ct => isAttached(await LiveDomain.ReadAsync(virsh, domain, ct).ConfigureAwait(false)),
+        IsAttached = async ct =>
+        {
+            try
+            {
+                return isAttached(await LiveDomain.ReadAsync(virsh, domain, ct).ConfigureAwait(false));
+            }
+            catch (OneKvmException e) when (LibvirtdComeback.IsLost(e))
+            {
+                // libvirtd restarted under the detach: once it answers again, the XML says where the device is
+                await LibvirtdComeback.WaitAsync(virsh, virsh.Runner.Time, domain).ConfigureAwait(false);
+                return isAttached(await LiveDomain.ReadAsync(virsh, domain, ct).ConfigureAwait(false));
+            }
+        },
         Attempts = virsh.Attempts,
         Time = virsh.Runner.Time,
         Logger = logger,
@@ -70,7 +82,7 @@ internal sealed class DeviceDetach
                     throw VirshRunnerExtensions.ActionFailure($"Could not detach {Device} from {Domain}", new VirshException(result));
                 }
                 refusal = result.Reason();
-                pending |= Pending.Any(p => refusal.Contains(p, StringComparison.OrdinalIgnoreCase));
+                pending |= Pending.Any(p => refusal.Contains(p, StringComparison.OrdinalIgnoreCase)) || LibvirtdComeback.IsLost(result.StandardError);
             }
             for (var poll = 0; ; poll++)
             {

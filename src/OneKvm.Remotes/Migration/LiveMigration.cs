@@ -258,6 +258,12 @@ internal sealed class LiveMigration
             context.Logger.MigrationInterrupted(Domain, SourceHost);
             await AbortJobAsync(context).ConfigureAwait(false);
         }
+        else if (LibvirtdComeback.IsLost(cause))
+        {
+            // a libvirtd restarted under the migration: both must answer before anyone can tell where the domain is
+            await LibvirtdComeback.WaitAsync(Source, context.Time, info.Uuid).ConfigureAwait(false);
+            await LibvirtdComeback.WaitAsync(destination, context.Time, info.Uuid).ConfigureAwait(false);
+        }
         ObservedState? onSource, onDestination;
         try
         {

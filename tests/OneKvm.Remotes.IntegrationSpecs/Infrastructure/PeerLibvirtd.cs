@@ -24,7 +24,7 @@ public sealed class PeerLibvirtd
         Host = Text("host")!;
         Address = Text("address")!;
         Port = description.GetProperty("port").GetInt32();
-        Pid = description.GetProperty("pid").GetInt32();
+        _pid = description.GetProperty("pid").GetInt32();
         Datastore = Text("datastore");
         SshdConfig = Text("sshd_config");
         SshdPidFile = Text("sshd_pid_file");
@@ -47,8 +47,10 @@ public sealed class PeerLibvirtd
     /// <summary>libvirtd's TCP port.</summary>
     public int Port { get; }
 
-    /// <summary>libvirtd's pid, the anchor of the peer's namespaces (for nsenter).</summary>
-    public int Pid { get; }
+    private int _pid;
+
+    /// <summary>libvirtd's pid, the anchor of the peer's namespaces (for nsenter); a restart changes it.</summary>
+    public int Pid => Volatile.Read(ref _pid);
 
     /// <summary>The peer's own files behind the datastore path, seen from this host (with a datastore root only).</summary>
     public string? Datastore { get; }
@@ -106,6 +108,19 @@ public sealed class PeerLibvirtd
     public Task<ProcessResult> InsideAsync(string program, params string[] args) =>
         ProcessRun.RunAsync("nsenter", ["-t", Pid.ToString(CultureInfo.InvariantCulture), "-m", "-u", "--", program, .. args],
             timeout: TimeSpan.FromMinutes(2));
+
+    /// <summary>
+    /// Restarts its libvirtd as an operator or an upgrade does (SIGTERM, <paramref name="down"/> without a daemon,
+    /// a new one in the same namespaces); returns once virsh answers again. Its domains' QEMUs run on.
+    /// </summary>
+    public async Task RestartAsync(TimeSpan down = default)
+    {
+        var r = await ProcessRun.RunAsync("python3", ["-I", "-S", "-B", Script, "restart", Directory, "--down",
+            down.TotalSeconds.ToString(CultureInfo.InvariantCulture)], timeout: TimeSpan.FromMinutes(3));
+        Assert.True(r.ExitCode == 0, $"the peer {Name}'s libvirtd did not restart: {r}");
+        using var json = JsonDocument.Parse(r.Stdout);
+        Volatile.Write(ref _pid, json.RootElement.GetProperty("pid").GetInt32());
+    }
 
     /// <summary>Removes its domains, stops its daemons (which ends the namespaces), removes its hosts line and drop-in.</summary>
     public async Task StopAsync()

@@ -50,7 +50,11 @@ internal sealed class LiveMigration
 
         var storage = MigrationStorage.From(data, VmId);
 
-        var info = await ReadSourceAsync(cancellationToken).ConfigureAwait(false);
+        var info = await ReadSourceAsync(context, destination, cancellationToken).ConfigureAwait(false);
+        if (info is null)
+        {
+            return;
+        }
         var definedOnDestination = await CheckDestinationAsync(destination, info, cancellationToken).ConfigureAwait(false);
         var copy = storage is { Shared: false }
             ? await StorageCopy.PlanAsync(context, Source, SourceShell, Domain, DestinationHost, storage, cancellationToken).ConfigureAwait(false)
@@ -198,7 +202,8 @@ internal sealed class LiveMigration
         }
     }
 
-    private async Task<DomainInfo> ReadSourceAsync(CancellationToken cancellationToken)
+    /// <summary>The running domain here; null when it is gone from here and runs on the destination (an earlier run was cut off after libvirt moved it).</summary>
+    private async Task<DomainInfo?> ReadSourceAsync(DriverContext context, VirshRunner destination, CancellationToken cancellationToken)
     {
         DomainInfo? info;
         try
@@ -211,11 +216,29 @@ internal sealed class LiveMigration
         }
         if (info is null)
         {
+            if (await RunsOnDestinationAsync(destination, cancellationToken).ConfigureAwait(false))
+            {
+                context.Logger.AlreadyMigrated(Domain, DestinationHost, SourceHost);
+                return null;
+            }
             throw new OneKvmException($"Domain {Domain} does not exist on {SourceHost}; nothing was migrated.");
         }
         return info.IsActive
             ? info
             : throw new OneKvmException($"Domain {Domain} is shut off on {SourceHost}: only a running domain can be live-migrated.");
+    }
+
+    /// <summary>Whether the domain runs on the destination; false when that cannot be read.</summary>
+    private async Task<bool> RunsOnDestinationAsync(VirshRunner destination, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ObserveAsync(destination, Domain, cancellationToken).ConfigureAwait(false) is { State: "running" };
+        }
+        catch (VirshException)
+        {
+            return false;
+        }
     }
 
     /// <summary>

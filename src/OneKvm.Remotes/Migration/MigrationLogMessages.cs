@@ -29,6 +29,10 @@ internal static partial class MigrationLogMessages
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "virsh migrate did not report success ({Reason}), but {Domain} runs on {Destination} and is gone from {Source}: the migration completed")]
     public static partial void MigratedDespiteFailure(this ILogger logger, string reason, string domain, string destination, string source);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Domain} is gone from {Source} and runs on {Destination}: an earlier migration completed, nothing to do")]
+    public static partial void AlreadyMigrated(this ILogger logger, string domain, string destination, string source);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Disk {Target} of {Domain} is not copied: {Why}")]
     public static partial void DiskNotCopied(this ILogger logger, string target, string domain, string why);
 

@@ -197,46 +197,33 @@ public sealed class KilledActionSpecs(ITestOutputHelper output)
         output.WriteLine($"{c.Action}: {steps.Length} virsh calls: {string.Join(" | ", steps.Select(Verb))}");
 
         var failures = new List<string>();
-        for (var n = 1; n <= steps.Length; n++)
+        foreach (var (n, verb, moment, when) in KillingVirsh.Points([.. steps.Select(Verb)], LongVerbs))
         {
-            var verb = Verb(steps[n - 1]);
-            KillMoment[] moments = LongVerbs.Contains(verb)
-                ? [KillMoment.BeforeCall, KillMoment.DuringCall, KillMoment.AfterCall]
-                : [KillMoment.BeforeCall, KillMoment.AfterCall];
-            foreach (var moment in moments)
+            var label = $"{c.Action} killed {when} call {n} ({verb})";
+            await using var scratch = new Scratch($"kill-{c.Action}-{n}{when[0]}");
+            var run = await c.PrepareAsync(scratch);
+            using var virsh = new KillingVirsh(n, moment);
+            var killed = await RunAsync(c.Action, run, virsh);
+            if (!virsh.Killed)
             {
-                var when = moment switch { KillMoment.BeforeCall => "before", KillMoment.DuringCall => "during", _ => "after" };
-                var label = $"{c.Action} killed {when} call {n} ({verb})";
-                await using var scratch = new Scratch($"kill-{c.Action}-{n}{when[0]}");
-                var run = await c.PrepareAsync(scratch);
-                using var virsh = new KillingVirsh(n, moment);
-                var killed = await RunAsync(c.Action, run, virsh);
-                if (!virsh.Killed)
-                {
-                    failures.Add($"{label}: the call was not reached this time; calls: {string.Join(" | ", virsh.Calls.Select(Verb))}; {killed}");
-                    continue;
-                }
-                ProcessResult? again = null;
-                try
-                {
-                    Assert.NotEqual(0, killed.ExitCode);
-                    if (moment == KillMoment.DuringCall)
-                    {
-                        label += $" [{virsh.KilledWhen}]";
-                        // the virsh call onekvm left lives as long as libvirt's job, then ends: no orphan stays
-                        Assert.True(await virsh.OrphanEndedAsync(TimeSpan.FromSeconds(60)), "the virsh call left by the killed onekvm still runs after 60 s");
-                    }
-                    await c.AfterKillAsync(scratch, run);
-                    again = await RunAsync(c.Action, run, null);
-                    ProtocolAssert.Succeeded(again);
-                    await c.DoneAsync(scratch, run, again);
-                    output.WriteLine($"{label}: held; run again: {FirstInfo(again)}");
-                }
-                catch (XunitException e)
-                {
-                    failures.Add($"{label}: {e.Message}\nrun again: {again?.ToString() ?? "(not run)"}");
-                    output.WriteLine($"{label}: FAILED");
-                }
+                failures.Add($"{label}: the call was not reached this time; calls: {string.Join(" | ", virsh.Calls.Select(Verb))}; {killed}");
+                continue;
+            }
+            ProcessResult? again = null;
+            try
+            {
+                // the virsh call onekvm left lives as long as libvirt's job, then ends: no orphan stays
+                label += await virsh.AssertKilledAsync(killed, moment);
+                await c.AfterKillAsync(scratch, run);
+                again = await RunAsync(c.Action, run, null);
+                ProtocolAssert.Succeeded(again);
+                await c.DoneAsync(scratch, run, again);
+                output.WriteLine($"{label}: held; run again: {FirstInfo(again)}");
+            }
+            catch (XunitException e)
+            {
+                failures.Add($"{label}: {e.Message}\nrun again: {again?.ToString() ?? "(not run)"}");
+                output.WriteLine($"{label}: FAILED");
             }
         }
         Assert.True(failures.Count == 0, string.Join("\n\n", failures));

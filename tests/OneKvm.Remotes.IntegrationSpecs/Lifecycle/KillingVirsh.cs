@@ -30,37 +30,81 @@ public enum KillMoment
 /// </summary>
 internal sealed class KillingVirsh : IDisposable
 {
-    public KillingVirsh(int killAt, KillMoment moment)
+    /// <param name="programs">
+    /// The programs onekvm runs that are counted and killed at (virsh alone by default; ssh and rsync for a migration that
+    /// copies files): one count over all of them, each call logged as "program args" (virsh's as "args", as before). A call
+    /// made by one of them (rsync's ssh) runs the real program, uncounted.
+    /// </param>
+    public KillingVirsh(int killAt, KillMoment moment, string[]? programs = null, string? duringDelay = null)
     {
         Directory = TestPaths.NewScratchDirectory("killvirsh");
         Log = Path.Combine(Directory, "calls.log");
         var at = moment == KillMoment.Never ? 0 : killAt;
         var before = moment == KillMoment.BeforeCall ? "1" : "0";
         var during = moment == KillMoment.DuringCall ? "1" : "0";
-        ExecutableFile.Write(Path.Combine(Directory, "virsh"), $"""
+        foreach (var program in programs ?? ["virsh"])
+        {
+            var logged = program == "virsh" ? "$*" : program + " $*";
+            ExecutableFile.Write(Path.Combine(Directory, program), $"""
             #!/bin/bash
+            [ -n "$ONEKVM_KILLWRAP_INNER" ] && exec /usr/bin/{program} "$@"
+            export ONEKVM_KILLWRAP_INNER=1
             d='{Directory}'
             exec 9>>"$d/lock"; flock 9
             n=$(( $(cat "$d/count" 2>/dev/null || echo 0) + 1 )); echo $n > "$d/count"
-            echo "$*" >> '{Log}'
+            echo "{logged}" >> '{Log}'
             exec 9>&-
             if [ $n = {at} ] && [ {before} = 1 ]; then echo killed > "$d/killed"; kill -KILL $PPID; exit 137; fi
             if [ $n = {at} ] && [ {during} = 1 ]; then
               # stdin given explicitly: a background job would get /dev/null
-              /usr/bin/virsh "$@" <&0 & child=$!
-              sleep {DuringDelay}
+              /usr/bin/{program} "$@" <&0 & child=$!
+              sleep {duringDelay ?? DuringDelay}
               if kill -0 $child 2>/dev/null; then echo during > "$d/killed"; else echo after > "$d/killed"; fi
               kill -KILL $PPID
               wait $child; status=$?
               echo $status > "$d/orphan-done"
               exit $status
             fi
-            /usr/bin/virsh "$@"
+            /usr/bin/{program} "$@"
             status=$?
             if [ $n = {at} ]; then echo killed > "$d/killed"; kill -KILL $PPID; fi
             exit $status
 
             """);
+        }
+    }
+
+    /// <summary>
+    /// The kill points of the calls an action made (its dry run): right before and right after each call, and during
+    /// those whose verb is long; each with its number (from 1), moment and the word for that moment.
+    /// </summary>
+    public static IEnumerable<(int N, string Verb, KillMoment Moment, string When)> Points(IReadOnlyList<string> verbs, IReadOnlyCollection<string> longVerbs)
+    {
+        for (var n = 1; n <= verbs.Count; n++)
+        {
+            KillMoment[] moments = longVerbs.Contains(verbs[n - 1].Split(' ')[0])
+                ? [KillMoment.BeforeCall, KillMoment.DuringCall, KillMoment.AfterCall]
+                : [KillMoment.BeforeCall, KillMoment.AfterCall];
+            foreach (var moment in moments)
+            {
+                yield return (n, verbs[n - 1], moment, moment switch { KillMoment.BeforeCall => "before", KillMoment.DuringCall => "during", _ => "after" });
+            }
+        }
+    }
+
+    /// <summary>
+    /// What holds right after any kill: onekvm failed, and a call it left running (killed during it) ends with its job, no
+    /// later than a minute. Returns what the label of a kill during a call gains (whether the call still ran), else "".
+    /// </summary>
+    public async Task<string> AssertKilledAsync(ProcessResult killed, KillMoment moment)
+    {
+        Xunit.Assert.NotEqual(0, killed.ExitCode);
+        if (moment != KillMoment.DuringCall)
+        {
+            return "";
+        }
+        Xunit.Assert.True(await OrphanEndedAsync(TimeSpan.FromSeconds(60)), "the call left by the killed onekvm still runs after 60 s");
+        return $" [{KilledWhen}]";
     }
 
     /// <summary>Seconds into a call that <see cref="KillMoment.DuringCall"/> kills at.</summary>

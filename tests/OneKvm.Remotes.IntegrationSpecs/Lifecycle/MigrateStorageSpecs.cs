@@ -89,15 +89,11 @@ public sealed class MigrateStorageSpecs(NonSharedHosts hosts) : IClassFixture<No
     [Fact]
     public async Task A_guest_that_keeps_writing_moves_to_another_datastore_of_its_host_then_to_another_host_and_every_write_arrives()
     {
-        var console = Path.Combine(TestPaths.RunDirectory, $"console-{Guid.NewGuid():N}.log");
-        await using var vm = await LocalVm.CreateAsync(hosts, "ns-guest",
-            xml: DomainXml.TinyGuest("guest", console, "onekvm.write=vdb", memoryMiB: 128));
-        await vm.AddQcow2DiskAsync("vda", 0, "64M", written: "8M");
-        await vm.AddRawDiskAsync("vdb", 1, "16M", written: "0");
-        await vm.AddCdromAsync("hdc", 2);
-        await vm.StartAsync();
-        Assert.True(await WaitForAsync(console, "ONEKVM-GUEST-WRITING vdb", TinyGuest.BootTimeout), "the guest never started writing:\n" + Read(console));
-        await Task.Delay(1000);
+        await using var vm = await StartWritingGuestAsync("ns-guest", async vm =>
+        {
+            await vm.AddQcow2DiskAsync("vda", 0, "64M", written: "8M");
+            await vm.AddRawDiskAsync("vdb", 1, "16M", written: "0");
+        });
 
         // 1. to system datastore 100 of this host, while it writes
         var moved = vm.In(100);
@@ -122,7 +118,7 @@ public sealed class MigrateStorageSpecs(NonSharedHosts hosts) : IClassFixture<No
         Assert.Equal("running", await B.StateAsync(vm.Name));
         Assert.Null(await TestVirsh.StateAsync(vm.Name));
         // the guest runs there: it answers the power button, stops its writer and prints what its disk holds
-        var sum = await PowerOffOnBAsync(vm.Name, console);
+        var sum = await PowerOffOnBAsync(vm);
         Assert.Equal(sum, await Md5Async(B.Own(Path.Combine(moved, "disk.1"))));
         await AssertSameContentAsync(vm.File("disk.0"), B.Own(Path.Combine(moved, "disk.0")));
     }
@@ -450,15 +446,12 @@ public sealed class MigrateStorageSpecs(NonSharedHosts hosts) : IClassFixture<No
     [Fact]
     public async Task A_qcow2_disk_with_a_system_snapshot_goes_to_another_host_with_its_snapshot_while_the_guest_writes_to_it()
     {
-        var console = Path.Combine(TestPaths.RunDirectory, $"console-{Guid.NewGuid():N}.log");
-        await using var vm = await LocalVm.CreateAsync(hosts, "ns-snapcarry",
-            xml: DomainXml.TinyGuest("guest", console, "onekvm.write=vdb", memoryMiB: 128));
         // a system snapshot covers every writable disk: each is qcow2; a CD-ROM beside them
-        await vm.AddQcow2DiskAsync("vda", 0, "16M", written: "2M");
-        await vm.AddQcow2DiskAsync("vdb", 1, "32M", written: "16M");
-        await vm.AddCdromAsync("hdc", 2);
-        await vm.StartAsync();
-        Assert.True(await WaitForAsync(console, "ONEKVM-GUEST-WRITING vdb", TinyGuest.BootTimeout), "the guest never started writing:\n" + Read(console));
+        await using var vm = await StartWritingGuestAsync("ns-snapcarry", async vm =>
+        {
+            await vm.AddQcow2DiskAsync("vda", 0, "16M", written: "2M");
+            await vm.AddQcow2DiskAsync("vdb", 1, "32M", written: "16M");
+        });
         // OpenNebula's system snapshot, taken by onekvm while the guest writes
         var snapshot = await Driver.RunWithStdinAsync("snapshot_create", "<VMM_DRIVER_ACTION_DATA><HOST>localhost</HOST></VMM_DRIVER_ACTION_DATA>",
             vm.Name, "0", vm.Id, "localhost");
@@ -477,7 +470,7 @@ public sealed class MigrateStorageSpecs(NonSharedHosts hosts) : IClassFixture<No
         Assert.Contains("snap-0", await SnapshotListAsync(destination));
         // it keeps writing there; then it powers off and prints the md5 of what its disk holds
         await Task.Delay(2000);
-        var sum = await PowerOffOnBAsync(vm.Name, console);
+        var sum = await PowerOffOnBAsync(vm);
         var check = await ProcessRun.RunAsync("qemu-img", ["check", destination]);
         Assert.True(check.ExitCode == 0, $"qemu-img check of {destination}: {check}");
         Assert.Equal(sum, await RawMd5Async(destination, snapshot: null));
@@ -512,15 +505,11 @@ public sealed class MigrateStorageSpecs(NonSharedHosts hosts) : IClassFixture<No
     [Fact]
     public async Task Migrate_local_moves_a_writing_guest_to_another_datastore_of_its_host_from_the_front_end_and_every_write_arrives()
     {
-        var console = Path.Combine(TestPaths.RunDirectory, $"console-{Guid.NewGuid():N}.log");
-        await using var vm = await LocalVm.CreateAsync(hosts, "ns-local-move",
-            xml: DomainXml.TinyGuest("guest", console, "onekvm.write=vdb", memoryMiB: 128), on: B);
-        await vm.AddQcow2DiskAsync("vda", 0, "32M", written: "2M");
-        await vm.AddRawDiskAsync("vdb", 1, "16M", written: "0");
-        await vm.AddCdromAsync("hdc", 2);
-        await vm.StartAsync();
-        Assert.True(await WaitForAsync(console, "ONEKVM-GUEST-WRITING vdb", TinyGuest.BootTimeout), "the guest never started writing:\n" + Read(console));
-        await Task.Delay(1000);
+        await using var vm = await StartWritingGuestAsync("ns-local-move", async vm =>
+        {
+            await vm.AddQcow2DiskAsync("vda", 0, "32M", written: "2M");
+            await vm.AddRawDiskAsync("vdb", 1, "16M", written: "0");
+        }, on: B);
 
         // oned's -l migrate=migrate_local: run here (the front-end), source and destination host the same
         var result = await Driver.RunWithStdinAsync("migrate_local", vm.ActionData(targetDatastore: 100), vm.Name, B.Name, B.Name, vm.Id, B.Name);
@@ -540,7 +529,7 @@ public sealed class MigrateStorageSpecs(NonSharedHosts hosts) : IClassFixture<No
         // the old directory is left for the TM driver, as upstream
         Assert.True(File.Exists(vm.File("disk.1")));
 
-        var sum = await PowerOffOnBAsync(vm.Name, console);
+        var sum = await PowerOffOnBAsync(vm);
         Assert.Equal(sum, await Md5Async(B.Own(Path.Combine(moved, "disk.1"))));
     }
 
@@ -589,8 +578,9 @@ public sealed class MigrateStorageSpecs(NonSharedHosts hosts) : IClassFixture<No
     /// The power button of a guest writing to vdb on B: it stops its writer (which must have
     /// written), prints the md5 of vdb and powers off; returns that md5 once the domain is gone.
     /// </summary>
-    private async Task<string> PowerOffOnBAsync(string domain, string console)
+    private async Task<string> PowerOffOnBAsync(LocalVm vm)
     {
+        var (domain, console) = (vm.Name, vm.Console!);
         await B.CheckedAsync("shutdown", domain);
         Assert.True(await WaitForAsync(console, "ONEKVM-GUEST-POWEROFF", TimeSpan.FromMinutes(2)), "no power-off on " + B.Name + ":\n" + Read(console));
         var wrote = System.Text.RegularExpressions.Regex.Match(Read(console), "ONEKVM-GUEST-WROTE vdb ([0-9]+)").Groups[1].Value;
@@ -600,6 +590,32 @@ public sealed class MigrateStorageSpecs(NonSharedHosts hosts) : IClassFixture<No
             await Task.Delay(200);
         }
         return System.Text.RegularExpressions.Regex.Match(Read(console), "ONEKVM-GUEST-SUM vdb ([0-9a-f]{32})").Groups[1].Value;
+    }
+
+    /// <summary>
+    /// The tiny guest that keeps writing to its data disk vdb, started (on this host or <paramref name="on"/>) and writing for a
+    /// second: the disks vda (disk.0) and vdb (disk.1) are added by <paramref name="addDisks"/>, a CD-ROM hdc (disk.2) beside
+    /// them; its console in <see cref="LocalVm.Console"/>.
+    /// </summary>
+    private async Task<LocalVm> StartWritingGuestAsync(string purpose, Func<LocalVm, Task> addDisks, PeerHost? on = null)
+    {
+        var console = Path.Combine(TestPaths.RunDirectory, $"console-{Guid.NewGuid():N}.log");
+        var vm = await LocalVm.CreateAsync(hosts, purpose, xml: DomainXml.TinyGuest("guest", console, "onekvm.write=vdb", memoryMiB: 128), on: on,
+            console: console);
+        try
+        {
+            await addDisks(vm);
+            await vm.AddCdromAsync("hdc", 2);
+            await vm.StartAsync();
+            Assert.True(await WaitForAsync(console, "ONEKVM-GUEST-WRITING vdb", TinyGuest.BootTimeout), "the guest never started writing:\n" + Read(console));
+            await Task.Delay(1000);
+            return vm;
+        }
+        catch
+        {
+            await vm.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>The VM runs here, unchanged, and the destination has neither a domain nor a file of it.</summary>
@@ -754,10 +770,11 @@ internal sealed class LocalVm : IAsyncDisposable
 {
     private readonly NonSharedHosts _hosts;
 
-    private LocalVm(NonSharedHosts hosts, string name, int datastore, DomainXml xml, PeerHost? on)
+    private LocalVm(NonSharedHosts hosts, string name, int datastore, DomainXml xml, PeerHost? on, string? console)
     {
         _hosts = hosts;
         On = on;
+        Console = console;
         Name = name;
         VmId = TestNames.OneVmId();
         Datastore = datastore;
@@ -781,10 +798,14 @@ internal sealed class LocalVm : IAsyncDisposable
     /// <summary>The host it runs on: this one, or a peer (its files then live in the peer's own datastore).</summary>
     public PeerHost? On { get; }
 
-    public static Task<LocalVm> CreateAsync(NonSharedHosts hosts, string purpose, int datastore = 0, DomainXml? xml = null, PeerHost? on = null)
+    /// <summary>The file its serial console is written to, when its XML has one.</summary>
+    public string? Console { get; }
+
+    public static Task<LocalVm> CreateAsync(NonSharedHosts hosts, string purpose, int datastore = 0, DomainXml? xml = null, PeerHost? on = null,
+        string? console = null)
     {
         var name = TestNames.Domain(purpose);
-        return Task.FromResult(new LocalVm(hosts, name, datastore, xml?.WithName(name) ?? DomainXml.Diskless(name), on));
+        return Task.FromResult(new LocalVm(hosts, name, datastore, xml?.WithName(name) ?? DomainXml.Diskless(name), on, console));
     }
 
     /// <summary>A file of the VM as this host reaches it (in the peer's own files for a VM on a peer).</summary>

@@ -127,5 +127,29 @@ public sealed class MigrateActionSpecs : IDisposable
         Assert.Equal(["dominfo"], _host.Virsh.Verbs);
     }
 
+    [Fact]
+    public async Task Run_again_after_libvirt_moved_the_vm_and_onekvm_was_killed_it_succeeds_and_touches_nothing()
+    {
+        _host.Virsh.On("dominfo", exit: 1, stderr: NotFound).On("domstate", stdout: "running (migrated)\n", call: 1);
+
+        var code = await _host.RunAsync("migrate", "one-7", "node2", "node1", "7", "node1");
+
+        Assert.Equal(0, code);
+        Assert.Equal(["dominfo", "domstate"], _host.Virsh.Verbs);
+        Assert.Equal("", _host.Host.Sentences);
+    }
+
+    [Fact]
+    public async Task A_vm_on_neither_host_is_still_refused_before_anything_changes()
+    {
+        _host.Virsh.On("dominfo", exit: 1, stderr: NotFound);
+
+        var code = await _host.RunAsync("migrate", "one-7", "node2", "node1", "7", "node1");
+
+        Assert.Equal(1, code);
+        Assert.Equal("Domain one-7 does not exist on node1; nothing was migrated.", _host.Sentence);
+        Assert.Equal(["dominfo", "domstate"], _host.Virsh.Verbs);
+    }
+
     public void Dispose() => _host.Dispose();
 }

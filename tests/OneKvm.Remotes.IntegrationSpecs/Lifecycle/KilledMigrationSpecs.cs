@@ -1,0 +1,204 @@
+using System.Globalization;
+using OneKvm.Remotes.IntegrationSpecs.Infrastructure;
+using Xunit;
+using Xunit.Abstractions;
+using Xunit.Sdk;
+
+namespace OneKvm.Remotes.IntegrationSpecs.Lifecycle;
+
+/// <summary>
+/// migrate killed with SIGKILL at every step, against this host's libvirtd and a peer that is
+/// really another host (its own name, libvirtd, sshd and datastore; shared by the class). A dry
+/// run records the calls migrate makes (virsh, and for a datastore that is not shared ssh and
+/// rsync too); then for each call N a fresh domain is started here and onekvm dies right before
+/// call N, right after it, and during the long ones. Right after the kill (and once what onekvm
+/// left running has ended): the VM runs on exactly one host, here or there, and no process
+/// onekvm started is left; then what oned runs next (for a VM still here on a datastore that is
+/// not shared, the TM driver's premigrate first, which removes the VM directory on the destination)
+/// and migrate again, which must succeed with the VM running there and its disk as it was. Diskless domains (no guest OS): every step is about
+/// libvirt, ssh and files, not the guest.
+/// </summary>
+public sealed class KilledMigrationSpecs(NonSharedHosts hosts, ITestOutputHelper output) : IClassFixture<NonSharedHosts>
+{
+    private static readonly Driver Driver = Driver.Staged.WithKvmrc("QEMU_PROTOCOL=qemu+tcp\nSYNC_TIME=no\n");
+
+    /// <summary>The calls that last: killed while they run too.</summary>
+    private static readonly string[] LongVerbs = ["migrate", "rsync", "ssh"];
+
+    private PeerHost B => hosts.B;
+
+    [Fact]
+    public Task A_migration_on_a_shared_datastore_killed_at_any_step_leaves_the_vm_on_one_host_and_succeeds_when_run_again() =>
+        KillAtEveryStepAsync("shared", shared: true);
+
+    [Fact]
+    public Task A_migration_copying_its_disks_to_another_host_killed_at_any_step_leaves_the_vm_on_one_host_and_succeeds_when_run_again() =>
+        KillAtEveryStepAsync("nonshared", shared: false);
+
+    private async Task KillAtEveryStepAsync(string purpose, bool shared)
+    {
+        string[] steps;
+        await using (var dry = await PrepareAsync($"km-{purpose}-dry", shared))
+        {
+            using var wrapper = new KillingVirsh(0, KillMoment.Never, ["virsh", "ssh", "rsync"]);
+            var result = await RunAsync(dry, shared, wrapper);
+            ProtocolAssert.Succeeded(result);
+            await AssertMigratedAsync(dry, shared);
+            steps = wrapper.Calls;
+        }
+        Assert.NotEmpty(steps);
+        output.WriteLine($"{purpose}: {steps.Length} calls: {string.Join(" | ", steps.Select(Label))}");
+
+        var failures = new List<string>();
+        foreach (var (n, verb, moment, when) in KillingVirsh.Points([.. steps.Select(Label)], LongVerbs))
+        {
+            var label = $"migrate ({purpose}) killed {when} call {n} ({verb})";
+            await using var vm = await PrepareAsync($"km-{purpose}-{n}{when[0]}", shared);
+            var disk = shared ? null : await MigrateStorageSpecs.Md5Async(vm.File("disk.0"));
+            using var wrapper = new KillingVirsh(n, moment, ["virsh", "ssh", "rsync"]);
+            var killed = await RunAsync(vm, shared, wrapper);
+            if (!wrapper.Killed)
+            {
+                failures.Add($"{label}: the call was not reached this time; calls: {string.Join(" | ", wrapper.Calls.Select(Label))}; {killed}");
+                continue;
+            }
+            ProcessResult? again = null;
+            try
+            {
+                // the call onekvm left lives as long as its job (libvirt's migration, the copy), then ends
+                label += await wrapper.AssertKilledAsync(killed, moment);
+                Assert.Empty(LeftProcesses(vm));
+                var here = await AssertOnOneHostAsync(vm);
+                if (here && disk is not null)
+                {
+                    Assert.Equal(disk, await MigrateStorageSpecs.Md5Async(vm.File("disk.0")));
+                }
+                var leftover = "";
+                if (here && !shared)
+                {
+                    // what oned runs next: the TM driver's premigrate (ssh) removes the VM directory on the destination, then migrate
+                    leftover = (await B.InsideAsync("ls", "-A", vm.Directory)).Stdout.ReplaceLineEndings(" ").Trim();
+                    await B.InsideAsync("rm", "-rf", "--", vm.Directory);
+                }
+                again = await RunAsync(vm, shared, null);
+                ProtocolAssert.Succeeded(again);
+                await AssertMigratedAsync(vm, shared);
+                output.WriteLine($"{label}: held ({(here ? "here" : "there")} after the kill{(leftover.Length > 0 ? $", left on {B.Name}: {leftover}" : "")}); run again: {FirstInfo(again)}");
+            }
+            catch (XunitException e)
+            {
+                failures.Add($"{label}: {e.Message}\nkilled: {killed}\nrun again: {again?.ToString() ?? "(not run)"}");
+                output.WriteLine($"{label}: FAILED");
+            }
+        }
+        Assert.True(failures.Count == 0, string.Join("\n\n", failures));
+    }
+
+    /// <summary>A diskless domain running here; on a datastore that is not shared, with a raw disk and a CD-ROM in its directory.</summary>
+    private async Task<LocalVm> PrepareAsync(string purpose, bool shared)
+    {
+        var vm = await LocalVm.CreateAsync(hosts, purpose);
+        if (!shared)
+        {
+            await vm.AddRawDiskAsync("vda", 0, "16M", written: "2M");
+            await vm.AddCdromAsync("hdc", 1);
+        }
+        await vm.StartAsync();
+        return vm;
+    }
+
+    private Task<ProcessResult> RunAsync(LocalVm vm, bool shared, KillingVirsh? wrapper)
+    {
+        var data = vm.ActionData();
+        if (shared)
+        {
+            data = data.Replace("<SHARED>NO</SHARED>", "<SHARED>YES</SHARED>", StringComparison.Ordinal);
+        }
+        return (wrapper is null ? Driver : Driver.WithPathFirst(wrapper.Directory))
+            .RunWithStdinAsync("migrate", data, vm.Name, B.Name, "localhost", vm.Id, "localhost");
+    }
+
+    /// <summary>
+    /// The VM runs on exactly one of the two hosts (never both, never neither, never left paused); true when here.
+    /// libvirt's own end of a migration may take a moment on either side: looked at for up to 10 s.
+    /// </summary>
+    private async Task<bool> AssertOnOneHostAsync(LocalVm vm)
+    {
+        string? here = null, there = null;
+        for (var i = 0; i < 50; i++)
+        {
+            here = await TestVirsh.StateAsync(vm.Name);
+            there = await B.StateAsync(vm.Name);
+            if ((here == "running") != (there == "running") && (here is null || there is null || here == "shut off" || there == "shut off"))
+            {
+                return here == "running";
+            }
+            await Task.Delay(200);
+        }
+        Assert.Fail($"after the kill {vm.Name} is {here ?? "absent"} here and {there ?? "absent"} on {B.Name}");
+        return false;
+    }
+
+    private async Task AssertMigratedAsync(LocalVm vm, bool shared)
+    {
+        Assert.Equal("running", await B.StateAsync(vm.Name));
+        Assert.Null(await TestVirsh.StateAsync(vm.Name));
+        if (!shared)
+        {
+            foreach (var file in new[] { "disk.0", "disk.1" })
+            {
+                Assert.True(B.HasOwn(vm.Named(file)), $"{file} did not arrive on {B.Name}");
+                Assert.Equal(await MigrateStorageSpecs.Md5Async(vm.File(file)), await MigrateStorageSpecs.Md5Async(B.Own(vm.Named(file))));
+            }
+        }
+    }
+
+    /// <summary>virsh, ssh or rsync processes still at work on this VM (its name or directory in their argv).</summary>
+    private static string[] LeftProcesses(LocalVm vm)
+    {
+        var left = new List<string>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), CultureInfo.InvariantCulture, out _))
+            {
+                continue;
+            }
+            try
+            {
+                var argv = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0', StringSplitOptions.RemoveEmptyEntries);
+                if (argv.Length > 0 && Path.GetFileName(argv[0]) is "virsh" or "ssh" or "rsync" or "bash"
+                    && argv.Any(a => a.Contains(vm.Name, StringComparison.Ordinal) || a.Contains(vm.Directory, StringComparison.Ordinal)))
+                {
+                    left.Add(string.Join(' ', argv));
+                }
+            }
+            catch (IOException)
+            {
+            }
+        }
+        return [.. left];
+    }
+
+    /// <summary>"virsh-verb", "rsync", or "ssh" with the first word of its remote command line.</summary>
+    private static string Label(string call)
+    {
+        var words = call.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (words.Length == 0)
+        {
+            return call;
+        }
+        if (words[0] == "ssh")
+        {
+            var host = Array.IndexOf(words, "--");
+            return host >= 0 && host + 2 < words.Length ? $"ssh {words[host + 2]}" : "ssh";
+        }
+        if (words[0] == "rsync")
+        {
+            return words.Contains("-I") ? "rsync -I" : "rsync";
+        }
+        return words.FirstOrDefault(w => !w.StartsWith('-') && !w.Contains("://", StringComparison.Ordinal)) ?? call;
+    }
+
+    private static string FirstInfo(ProcessResult result) =>
+        ProtocolAssert.LogLines(result, "INFO").FirstOrDefault() ?? "(no INFO line)";
+}

@@ -39,8 +39,7 @@ internal sealed class DatastoreMove
         {
             throw new OneKvmException($"Domain {Domain} is shut off on {Host}: only a running domain can be moved live.");
         }
-        var plan = await StorageCopyPlan.ReadAsync(context.Settings, context.Logger, Virsh, Shell, Domain, Storage, "a live copy to another datastore",
-                copyWithSnapshots: false, cancellationToken)
+        var plan = await StorageCopyPlan.ReadAsync(context.Settings, context.Logger, Virsh, Shell, Domain, Storage, cancellationToken)
             .ConfigureAwait(false);
         var storage = plan.Storage;
         context.Logger.MovingDatastore(Domain, storage.SourceDirectory, storage.DestinationDirectory);
@@ -48,6 +47,7 @@ internal sealed class DatastoreMove
         var madeDirectory = await MakeDirectoryAsync(storage.DestinationDirectory, cancellationToken).ConfigureAwait(false);
         var copying = new List<LiveDisk>();
         SnapshotCarry? snapshots = null;
+        var paused = false;
         try
         {
             await CopyFilesAsync(plan, cancellationToken).ConfigureAwait(false);
@@ -60,7 +60,14 @@ internal sealed class DatastoreMove
                     .ConfigureAwait(false);
             }
             snapshots = await SnapshotCarry.TakeAsync(context.Logger, Virsh, Domain, Host, cancellationToken).ConfigureAwait(false);
-            foreach (var disk in plan.Live)
+            if (plan.PausedCopy.Count > 0)
+            {
+                paused = await plan.PauseForPausedCopyAsync(context.Logger, Virsh, Domain, info, cancellationToken).ConfigureAwait(false);
+                await CopyPausedAsync(context, plan, cancellationToken).ConfigureAwait(false);
+                await ResumeAsync(cancellationToken).ConfigureAwait(false);
+                paused = false;
+            }
+            foreach (var disk in plan.Live.Concat(plan.PausedCopy))
             {
                 copying.Add(disk);
                 await Virsh.RunOrFailAsync(CopyCommand(disk, storage, info.Persistent), $"Could not copy disk {disk.Target} of {Domain}",
@@ -70,6 +77,10 @@ internal sealed class DatastoreMove
         catch (Exception e) when (e is OneKvmException || e is OperationCanceledException && cancellationToken.IsCancellationRequested)
         {
             var problems = new List<string>();
+            if (paused)
+            {
+                await ResumeAfterFailureAsync(problems).ConfigureAwait(false);
+            }
             foreach (var disk in copying)
             {
                 var abort = await Virsh.TryRunAsync(VirshCommand.Create("blockjob", "--domain", Domain, "--path", disk.Target, "--abort"),
@@ -97,7 +108,7 @@ internal sealed class DatastoreMove
 
         // every copy is in step with its disk: from here on the VM moves, whatever happens
         var switched = new List<string>();
-        foreach (var disk in plan.Live)
+        foreach (var disk in plan.Live.Concat(plan.PausedCopy))
         {
             await Virsh.RunOrFailAsync(VirshCommand.Create("blockjob", "--domain", Domain, "--path", disk.Target, "--pivot"),
                 $"Could not switch disk {disk.Target} of {Domain} to {storage.OnDestination(disk.Relative)} (already switched: {(switched.Count > 0 ? string.Join(", ", switched) : "none")})",
@@ -113,8 +124,43 @@ internal sealed class DatastoreMove
                 .ConfigureAwait(false);
         }
         await RewriteMetadataAsync(context, info.Persistent).ConfigureAwait(false);
-        await snapshots!.PutBackAsync(context.Logger, Virsh, Host).ConfigureAwait(false);
-        context.Logger.MovedDatastore(Domain, storage.DestinationDirectory, plan.Live.Count);
+        snapshots!.Relocate(storage.Relocated);
+        await snapshots.PutBackAsync(context.Logger, Virsh, Host).ConfigureAwait(false);
+        context.Logger.MovedDatastore(Domain, storage.DestinationDirectory, plan.Live.Count + plan.PausedCopy.Count);
+    }
+
+    /// <summary>
+    /// The images with internal snapshots, which a mirror would not carry, are copied as files (sparse) while the VM is
+    /// paused (QEMU flushes its images when it stops: the copy is a consistent image, snapshots included); once it runs
+    /// again each is mirrored into its copy like the other disks, which brings what the guest wrote since.
+    /// </summary>
+    private async Task CopyPausedAsync(DriverContext context, StorageCopyPlan plan, CancellationToken cancellationToken)
+    {
+        var started = context.Time.GetTimestamp();
+        var command = new List<string> { "rsync", "-a", "-S", "--relative" };
+        command.AddRange(plan.PausedCopy.Select(d => plan.Storage.SourceDirectory + "/./" + d.Relative));
+        command.Add(plan.Storage.DestinationDirectory + "/");
+        var result = await Shell.RunAsync(command, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+        if (result.ExitCode != 0)
+        {
+            throw new OneKvmException($"rsync of the images with internal snapshots to {plan.Storage.DestinationDirectory} failed: {result.Reason()}");
+        }
+        context.Logger.PausedCopyDone(string.Join(", ", plan.PausedCopy.Select(d => d.Target)), Host, context.Time.GetElapsedTime(started).TotalSeconds);
+    }
+
+    private Task ResumeAsync(CancellationToken cancellationToken) =>
+        Virsh.RunOrFailAsync(VirshCommand.Create("resume", "--domain", Domain), $"Could not resume {Domain}", cancellationToken);
+
+    private async Task ResumeAfterFailureAsync(List<string> problems)
+    {
+        try
+        {
+            await ResumeAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (OneKvmException e)
+        {
+            problems.Add(e.Message.TrimEnd('.'));
+        }
     }
 
     private ProgramCommand CopyCommand(LiveDisk disk, MigrationStorage storage, bool persistent)
@@ -150,7 +196,8 @@ internal sealed class DatastoreMove
     private async Task CopyFilesAsync(StorageCopyPlan plan, CancellationToken cancellationToken)
     {
         var command = new List<string> { "rsync", "-a", "-S" };
-        command.AddRange(plan.Excluded.Select(f => "--exclude=/" + f));
+        // the images with internal snapshots are copied while the VM is paused (a copy of a qcow2 being written is no image)
+        command.AddRange(plan.Excluded.Concat(plan.PausedCopy.Select(d => d.Relative)).Select(f => "--exclude=/" + f));
         command.AddRange([plan.Storage.SourceDirectory + "/", plan.Storage.DestinationDirectory + "/"]);
         var result = await Shell.RunAsync(command, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
         if (result.ExitCode != 0)

@@ -55,10 +55,25 @@ internal sealed class LiveMigration
         {
             return;
         }
-        var definedOnDestination = await CheckDestinationAsync(destination, info, cancellationToken).ConfigureAwait(false);
-        var copy = storage is { Shared: false }
-            ? await StorageCopy.PlanAsync(context, Source, SourceShell, Domain, DestinationHost, storage, cancellationToken).ConfigureAwait(false)
-            : null;
+        bool definedOnDestination;
+        StorageCopy? copy = null;
+        Task<ProgramResult>? snapshotList = null;
+        if (storage is { Shared: false })
+        {
+            // independent reads, nothing changed yet: the destination's answer, the disks and their images, the snapshot list
+            var checking = CheckDestinationAsync(destination, info, cancellationToken);
+            var planning = StorageCopy.PlanAsync(context, Source, SourceShell, Domain, DestinationHost, storage, cancellationToken);
+            snapshotList = SnapshotCarry.ListAsync(Source, Domain, cancellationToken);
+            await Task.WhenAll(checking, planning, snapshotList).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            // a failure is told in the order they ran before: the destination, the disks, the snapshots
+            definedOnDestination = await checking.ConfigureAwait(false);
+            copy = await planning.ConfigureAwait(false);
+            await snapshotList.ConfigureAwait(false);
+        }
+        else
+        {
+            definedOnDestination = await CheckDestinationAsync(destination, info, cancellationToken).ConfigureAwait(false);
+        }
         if (context.Settings.CleanupMemoryOnStart)
         {
             await MemoryCleanup.RunOnAsync(context, DestinationHost, wait: true, cancellationToken).ConfigureAwait(false);
@@ -68,7 +83,7 @@ internal sealed class LiveMigration
         SnapshotCarry snapshots;
         try
         {
-            snapshots = await SnapshotCarry.TakeAsync(context.Logger, Source, Domain, SourceHost, cancellationToken).ConfigureAwait(false);
+            snapshots = await SnapshotCarry.TakeAsync(context.Logger, Source, Domain, SourceHost, cancellationToken, snapshotList).ConfigureAwait(false);
         }
         catch (Exception e) when (copy is not null && e is OneKvmException or OperationCanceledException)
         {
@@ -95,7 +110,7 @@ internal sealed class LiveMigration
         {
             if (copy is { Plan.PausedCopy.Count: > 0 })
             {
-                pausedHere = await PauseForImageCopyAsync(context, copy, info, cancellationToken).ConfigureAwait(false);
+                pausedHere = await copy.Plan.PauseForPausedCopyAsync(context.Logger, Source, Domain, info, cancellationToken).ConfigureAwait(false);
                 await copy.CopyWhilePausedAsync(cancellationToken).ConfigureAwait(false);
             }
             await BlockJobRetry.Runner(Source).RunAsync(command.ToVirsh(), cancellationToken).ConfigureAwait(false);
@@ -111,6 +126,10 @@ internal sealed class LiveMigration
         if (copy is not null && storageOptions.Contains("--suspend"))
         {
             await FinishSwitchoverAsync(context, destination, copy, info).ConfigureAwait(false);
+        }
+        if (copy is { Plan.Storage.ChangesDirectory: true })
+        {
+            snapshots.Relocate(copy.Plan.Storage.Relocated);
         }
         await snapshots.PutBackAsync(context.Logger, destination, DestinationHost).ConfigureAwait(false);
         // upstream's Ruby migrate takes SYNC_TIME=YES, its bash migrate_local only "yes"
@@ -151,25 +170,6 @@ internal sealed class LiveMigration
                 : $"Could not copy the files of {Domain} to {DestinationHost}: {e.Message.TrimEnd('.')}; it keeps running on {SourceHost}{trouble}.",
                 e is OperationCanceledException ? null : e);
         }
-    }
-
-    /// <summary>
-    /// Images with internal snapshots are copied as files while the guest cannot write them: the
-    /// source is paused (QEMU flushes its images when it stops), then rsync sends what changed
-    /// since the copy made while it ran, and the migration that follows (of a paused VM) finds
-    /// them on the destination, whose QEMU reads them only once the source has let go. True when
-    /// onekvm paused it (a failure from here on resumes it).
-    /// </summary>
-    private async Task<bool> PauseForImageCopyAsync(DriverContext context, StorageCopy copy, DomainInfo info, CancellationToken cancellationToken)
-    {
-        context.Logger.PausingForSnapshotCopy(Domain, string.Join(", ", copy.Plan.PausedCopy.Select(d => d.Target)));
-        if (info.State != "running")
-        {
-            return false;
-        }
-        await Source.RunOrFailAsync(VirshCommand.Create("suspend", "--domain", info.Uuid), $"Could not pause {Domain}", cancellationToken)
-            .ConfigureAwait(false);
-        return true;
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Xml.Linq;
 using OneKvm.Remotes.Xml;
 using OneKvm.Remotes.Host;
 
@@ -45,4 +46,30 @@ internal sealed record MigrationStorage(bool Shared, string SourceDirectory, str
     }
 
     public string OnDestination(string relative) => DestinationDirectory + "/" + relative;
+
+    /// <summary>The XML with every attribute and text naming the source directory (or a path below it) naming the destination's.</summary>
+    public XElement Relocated(XElement xml)
+    {
+        foreach (var element in xml.DescendantsAndSelf())
+        {
+            foreach (var attribute in element.Attributes())
+            {
+                attribute.Value = Moved(attribute.Value);
+            }
+            foreach (var text in element.Nodes().OfType<XText>())
+            {
+                text.Value = Moved(text.Value);
+            }
+        }
+        return xml;
+    }
+
+    /// <summary>As <see cref="Relocated(XElement)"/>, for XML text (a snapshot's, which names the domain's disks).</summary>
+    public string Relocated(string xml, string what) =>
+        Relocated(SafeXml.Parse(xml, what).Root!).ToString(SaveOptions.DisableFormatting);
+
+    private string Moved(string value) =>
+        value == SourceDirectory ? DestinationDirectory
+        : value.StartsWith(SourceDirectory + "/", StringComparison.Ordinal) ? DestinationDirectory + value[SourceDirectory.Length..]
+        : value;
 }

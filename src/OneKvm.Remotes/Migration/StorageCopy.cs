@@ -44,8 +44,7 @@ internal sealed class StorageCopy
     public static async Task<StorageCopy> PlanAsync(DriverContext context, VirshRunner source, HostShell sourceShell, string domain,
         string destinationHost, MigrationStorage storage, CancellationToken cancellationToken)
     {
-        var plan = await StorageCopyPlan.ReadAsync(context.Settings, context.Logger, source, sourceShell, domain, storage, "a live copy to another host",
-                copyWithSnapshots: true, cancellationToken)
+        var plan = await StorageCopyPlan.ReadAsync(context.Settings, context.Logger, source, sourceShell, domain, storage, cancellationToken)
             .ConfigureAwait(false);
         return new StorageCopy(context, sourceShell, destinationHost, plan);
     }
@@ -77,16 +76,17 @@ internal sealed class StorageCopy
         _unanswered = false;
         _madeDirectory = made.Trim().StartsWith("made", StringComparison.Ordinal);
 
+        // the copy and the empty images together, each over its own ssh connection: the images name their backing
+        // files without opening them (-u), so they need not wait for the copy; whatever fails, the directory is onekvm's to clear
         var started = _context.Time.GetTimestamp();
-        await CopyFilesAsync(Plan.Excluded.ToList(), only: null, cancellationToken).ConfigureAwait(false);
+        var copying = CopyFilesAsync(Plan.Excluded.ToList(), only: null, cancellationToken);
+        var creating = Plan.Live.Count > 0
+            ? RunOnDestinationAsync(string.Join(" && ", Plan.Live.Select(CreateLine)), "Creating the disk images", cancellationToken)
+            : Task.FromResult("");
+        await Task.WhenAll(copying, creating).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await copying.ConfigureAwait(false);
         _context.Logger.FilesCopied(Storage.SourceDirectory, _destinationHost, _context.Time.GetElapsedTime(started).TotalSeconds);
-
-        if (Plan.Live.Count > 0)
-        {
-            // after the copy: the backing files of chained images have arrived, qemu-img create opens them
-            await RunOnDestinationAsync(string.Join(" && ", Plan.Live.Select(CreateLine)), "Creating the disk images", cancellationToken)
-                .ConfigureAwait(false);
-        }
+        await creating.ConfigureAwait(false);
     }
 
     /// <summary>
@@ -149,26 +149,7 @@ internal sealed class StorageCopy
             return null;
         }
         var xml = await source.Domain(domain).MigratableXmlAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var element in xml.DescendantsAndSelf())
-        {
-            foreach (var attribute in element.Attributes())
-            {
-                attribute.Value = Moved(attribute.Value);
-            }
-            foreach (var text in element.Nodes().OfType<XText>())
-            {
-                text.Value = Moved(text.Value);
-            }
-        }
-        return xml.ToString(SaveOptions.DisableFormatting);
-    }
-
-    private string Moved(string value)
-    {
-        var from = Storage.SourceDirectory;
-        return value == from ? Storage.DestinationDirectory
-            : value.StartsWith(from + "/", StringComparison.Ordinal) ? Storage.DestinationDirectory + value[from.Length..]
-            : value;
+        return Storage.Relocated(xml).ToString(SaveOptions.DisableFormatting);
     }
 
     private string CreateLine(LiveDisk disk)

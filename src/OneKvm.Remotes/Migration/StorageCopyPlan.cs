@@ -79,6 +79,8 @@ internal sealed record LiveDisk(string Target, string RealPath, string Relative,
             {
                 command.AddRange(["-F", format]);
             }
+            // the size is given: the backing file is not opened, so it may arrive after (or beside) the image's creation
+            command.Add("-u");
         }
         command.AddRange([destinationPath, Image.VirtualSize.ToString(CultureInfo.InvariantCulture)]);
         return command;
@@ -110,9 +112,10 @@ internal sealed class StorageCopyPlan
     /// Disks whose image holds internal qcow2 snapshots (OpenNebula's system snapshots): QEMU's
     /// mirror copies what the guest sees, never the snapshots, so the image file itself is copied,
     /// once while the VM runs and again (only what changed) while it is paused just before the
-    /// switchover; the destination's QEMU then opens that copy. Target and relative path.
+    /// switchover; the destination's QEMU then opens that copy. On the same host (another datastore) the file is
+    /// copied while the VM is paused, and then mirrored into (block copy into an existing image).
     /// </summary>
-    public IReadOnlyList<(string Target, string Relative)> PausedCopy { get; init; } = [];
+    public IReadOnlyList<LiveDisk> PausedCopy { get; init; } = [];
 
     /// <summary>Read-only disks below the VM directory (CD-ROMs, the context ISO): copied with the other files.</summary>
     public IReadOnlyList<(DomainDisk Disk, string Relative)> ReadOnly { get; init; } = [];
@@ -141,6 +144,23 @@ internal sealed class StorageCopyPlan
         return options;
     }
 
+    /// <summary>
+    /// Images with internal snapshots are copied as files while the guest cannot write them: the VM is paused (QEMU
+    /// flushes its images when it stops), so the copy is a consistent image. True when onekvm paused it (a failure from
+    /// here on resumes it).
+    /// </summary>
+    public async Task<bool> PauseForPausedCopyAsync(ILogger logger, VirshRunner virsh, string domain, DomainInfo info, CancellationToken cancellationToken)
+    {
+        logger.PausingForSnapshotCopy(domain, string.Join(", ", PausedCopy.Select(d => d.Target)));
+        if (info.State != "running")
+        {
+            return false;
+        }
+        await virsh.RunOrFailAsync(VirshCommand.Create("suspend", "--domain", info.Uuid), $"Could not pause {domain}", cancellationToken)
+            .ConfigureAwait(false);
+        return true;
+    }
+
     /// <summary>Relative paths the copy before the migration leaves out: the images libvirt mirrors, the files copied after.</summary>
     public IEnumerable<string> Excluded => Live.Select(d => d.Relative).Concat(AfterSwitchover);
 
@@ -152,7 +172,7 @@ internal sealed class StorageCopyPlan
         IReadOnlyDictionary<string, ImageInfo> images)
     {
         var live = new List<LiveDisk>();
-        var paused = new List<(string, string)>();
+        var paused = new List<LiveDisk>();
         var readOnly = new List<(DomainDisk, string)>();
         var notCopied = new List<(string, string)>();
         foreach (var disk in DomainDisk.From(domain))
@@ -174,12 +194,7 @@ internal sealed class StorageCopyPlan
                 readOnly.Add((disk, relative));
                 continue; // copied with the other files of the directory
             }
-            if (images[disk.File].Snapshots > 0)
-            {
-                paused.Add((disk.Target, relative));
-                continue;
-            }
-            live.Add(new LiveDisk(disk.Target, real, relative, images[disk.File]));
+            (images[disk.File].Snapshots > 0 ? paused : live).Add(new LiveDisk(disk.Target, real, relative, images[disk.File]));
         }
         var after = new List<string>();
         if ((string?)domain.Element("os")?.Element("nvram") is { Length: > 0 } nvram
@@ -209,22 +224,26 @@ internal sealed class StorageCopyPlan
 
     /// <summary>
     /// Reads the domain's disks (live XML), their canonical paths and the images QEMU writes, on
-    /// the host that has them; nothing changes anywhere. Internal snapshots cannot follow a
-    /// mirrored image: unless <paramref name="copyWithSnapshots"/> (another host, where the
-    /// image file itself is copied while the VM is paused), a disk with them is refused
-    /// (<paramref name="copy"/> names the copy in the refusal).
+    /// the host that has them; nothing changes anywhere.
     /// </summary>
     public static async Task<StorageCopyPlan> ReadAsync(KvmSettings settings, ILogger logger, VirshRunner source, HostShell sourceShell, string domain,
-        MigrationStorage storage, string copy, bool copyWithSnapshots, CancellationToken cancellationToken)
+        MigrationStorage storage, CancellationToken cancellationToken)
     {
         var xml = await source.Domain(domain).XmlAsync(cancellationToken, $"Could not read the disks of domain {domain}").ConfigureAwait(false);
         var files = StorageCopyPlan.FilesOf(xml).Distinct(StringComparer.Ordinal).ToList();
         var realPaths = new Dictionary<string, string>(StringComparer.Ordinal);
+        // the images of every writable file disk are read beside realpath; the answers of those outside the VM directory are dropped
+        // (-U: QEMU holds the image's lock while the VM runs)
+        var infos = DomainDisk.From(xml).Where(d => d.File is not null && !d.IsReadOnly).Select(d => d.File!).Distinct(StringComparer.Ordinal)
+            .ToDictionary(f => f, f => sourceShell.RunOrFailAsync([QemuImg.Executable, "info", "-U", "--output=json", "--", f],
+                $"qemu-img info of {f}", settings.VirshTimeout, cancellationToken), StringComparer.Ordinal);
         if (files.Count > 0)
         {
             // one call for every file: -e fails on a missing one, which libvirt would fail on later anyway
-            var output = await sourceShell.RunOrFailAsync(["realpath", "-e", "--", .. files, storage.SourceDirectory],
-                $"Resolving the files of {domain}", settings.VirshTimeout, cancellationToken).ConfigureAwait(false);
+            var resolving = sourceShell.RunOrFailAsync(["realpath", "-e", "--", .. files, storage.SourceDirectory],
+                $"Resolving the files of {domain}", settings.VirshTimeout, cancellationToken);
+            await Task.WhenAll((Task[])[resolving, .. infos.Values]).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            var output = await resolving.ConfigureAwait(false);
             var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             if (lines.Length != files.Count + 1)
             {
@@ -247,16 +266,8 @@ internal sealed class StorageCopyPlan
             {
                 continue;
             }
-            // -U: QEMU holds the image's lock while the VM runs
-            var json = await sourceShell.RunOrFailAsync([QemuImg.Executable, "info", "-U", "--output=json", "--", disk.File],
-                $"qemu-img info of {disk.File}", settings.VirshTimeout, cancellationToken).ConfigureAwait(false);
-            var image = ImageInfo.Parse(json) ?? throw new OneKvmException($"qemu-img info did not describe {disk.File}.");
-            if (image.Snapshots > 0 && !copyWithSnapshots)
-            {
-                throw new OneKvmException(
-                    $"Disk {disk.Target} of {domain} ({disk.File}) holds {image.Snapshots} internal snapshot(s), which {copy} cannot carry; nothing was migrated.");
-            }
-            images[disk.File] = image;
+            var json = await infos[disk.File].ConfigureAwait(false);
+            images[disk.File] = ImageInfo.Parse(json) ?? throw new OneKvmException($"qemu-img info did not describe {disk.File}.");
         }
         var plan = StorageCopyPlan.Build(storage, xml, realPaths, images);
         foreach (var (target, why) in plan.NotCopied)

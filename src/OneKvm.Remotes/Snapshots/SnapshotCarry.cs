@@ -25,13 +25,19 @@ internal sealed class SnapshotCarry
 
     public IEnumerable<string> Names => _dropped.Select(s => s.Name);
 
-    /// <summary>Reads and drops the snapshot metadata of <paramref name="domain"/>; on failure puts back what it dropped.</summary>
+    /// <summary>The names of the domain's snapshots, parents first: a read that may start before <see cref="TakeAsync"/>, beside others.</summary>
+    public static Task<ProgramResult> ListAsync(VirshRunner virsh, string domain, CancellationToken cancellationToken) =>
+        virsh.RunOrFailAsync(VirshCommand.Create("snapshot-list", "--domain", domain, "--name", "--topological").WithReadOnly(),
+            $"Could not list the snapshots of domain {domain}", cancellationToken);
+
+    /// <summary>
+    /// Reads and drops the snapshot metadata of <paramref name="domain"/> (listed by <paramref name="listing"/> when the
+    /// caller started <see cref="ListAsync"/> already); on failure puts back what it dropped.
+    /// </summary>
     public static async Task<SnapshotCarry> TakeAsync(ILogger logger, VirshRunner virsh, string domain, string host,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, Task<ProgramResult>? listing = null)
     {
-        var list = await virsh.RunOrFailAsync(
-            VirshCommand.Create("snapshot-list", "--domain", domain, "--name", "--topological").WithReadOnly(),
-            $"Could not list the snapshots of domain {domain}", cancellationToken).ConfigureAwait(false);
+        var list = await (listing ?? ListAsync(virsh, domain, cancellationToken)).ConfigureAwait(false);
         var names = list.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (names.Length == 0)
         {
@@ -67,6 +73,19 @@ internal sealed class SnapshotCarry
         }
         logger.SnapshotsSetAside(carry.Count, domain);
         return carry;
+    }
+
+    /// <summary>
+    /// The domain's files moved to another directory: each snapshot's XML (whose domain names the disks) is rewritten by
+    /// <paramref name="relocate"/> before it is redefined, else a revert would bring back the old files.
+    /// </summary>
+    public void Relocate(Func<string, string, string> relocate)
+    {
+        for (var i = 0; i < _dropped.Count; i++)
+        {
+            var (name, xml) = _dropped[i];
+            _dropped[i] = (name, relocate(xml, $"snapshot {name} of domain {Domain}"));
+        }
     }
 
     /// <summary>Redefines the dropped snapshots through <paramref name="virsh"/>; a failure is a warning, as upstream.</summary>

@@ -58,7 +58,7 @@ public sealed class StorageCopyPlanSpecs
         Assert.Equal(["vdd", "vde"], plan.NotCopied.Select(n => n.Target));
         // a chain: its backing files go with the files, only its top layer is mirrored
         Assert.Equal(["--copy-storage-inc", "--migrate-disks", "vda,vdb,vdc"], plan.MigrateOptions());
-        Assert.Equal(["qemu-img", "create", "-q", "-f", "qcow2", "-b", "0", "-F", "qcow2", "/x/disk.2.snap/1", "1073741824"],
+        Assert.Equal(["qemu-img", "create", "-q", "-f", "qcow2", "-b", "0", "-F", "qcow2", "-u", "/x/disk.2.snap/1", "1073741824"],
             plan.Live[2].CreateCommand("/x/disk.2.snap/1"));
         Assert.Equal(["qemu-img", "create", "-q", "-f", "raw", "/x/disk.1", "1048576"], plan.Live[1].CreateCommand("/x/disk.1"));
     }
@@ -88,7 +88,7 @@ public sealed class StorageCopyPlanSpecs
 
         var plan = StorageCopyPlan.Build(Storage, domain, new Dictionary<string, string>(), images);
 
-        Assert.Equal([("vda", "disk.0")], plan.PausedCopy);
+        Assert.Equal([("vda", "disk.0")], plan.PausedCopy.Select(d => (d.Target, d.Relative)));
         Assert.Equal(["vdb"], plan.Live.Select(d => d.Target));
         // the copy made while the VM runs includes it: the one made while it is paused sends what changed since
         Assert.Equal(["disk.1"], plan.Excluded);

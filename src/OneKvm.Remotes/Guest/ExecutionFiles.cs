@@ -1,6 +1,3 @@
-using System.Globalization;
-using OneKvm.Remotes.Errors;
-
 namespace OneKvm.Remotes.Guest;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace OneKvm.Remotes.Guest;
 
 /// <summary>One entry of :commands: — the words after "virsh qemu-agent-command" ($vm_id not yet replaced) and its OS filters.</summary>

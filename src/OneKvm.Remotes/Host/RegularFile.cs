@@ -1,7 +1,5 @@
 using System.Runtime.InteropServices;
-using System.Text;
 using Microsoft.Win32.SafeHandles;
-using OneKvm.Remotes.Errors;
 
 namespace OneKvm.Remotes.Host;
 

@@ -1,11 +1,4 @@
-using System.Xml.Linq;
 using CliWrap;
-using OneKvm.Remotes.Driver;
-using OneKvm.Remotes.Errors;
-using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Logging;
-using OneKvm.Remotes.Virsh;
-using OneKvm.Remotes.Xml;
 
 namespace OneKvm.Remotes.Lifecycle;
 

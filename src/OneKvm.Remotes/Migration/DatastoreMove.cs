@@ -1,9 +1,3 @@
-using System.Xml.Linq;
-using OneKvm.Remotes.Driver;
-using OneKvm.Remotes.Errors;
-using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Virsh;
-using OneKvm.Remotes.Xml;
 using OneKvm.Remotes.Snapshots;
 
 namespace OneKvm.Remotes.Migration;

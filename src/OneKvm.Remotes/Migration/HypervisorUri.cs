@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using OneKvm.Remotes.Errors;
 
 namespace OneKvm.Remotes.Migration;
 

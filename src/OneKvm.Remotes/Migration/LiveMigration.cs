@@ -1,8 +1,3 @@
-using OneKvm.Remotes.Driver;
-using OneKvm.Remotes.Errors;
-using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Virsh;
-using OneKvm.Remotes.Xml;
 using OneKvm.Remotes.Snapshots;
 using OneKvm.Remotes.Guest;
 

@@ -1,7 +1,3 @@
-using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Driver;
-using static OneKvm.Remotes.Driver.ActionParameter;
-
 namespace OneKvm.Remotes.Migration;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Virsh;
-
 namespace OneKvm.Remotes.Migration;
 
 /// <summary>

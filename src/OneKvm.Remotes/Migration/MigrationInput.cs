@@ -1,7 +1,3 @@
-using OneKvm.Remotes.Driver;
-using OneKvm.Remotes.Errors;
-using OneKvm.Remotes.Xml;
-
 namespace OneKvm.Remotes.Migration;
 
 /// <summary>What migrate and migrate_local read before they start.</summary>

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace OneKvm.Remotes.Migration;
 
 /// <summary>The log lines of migrate and migrate_local.</summary>

@@ -1,7 +1,3 @@
-using System.Xml.Linq;
-using OneKvm.Remotes.Xml;
-using OneKvm.Remotes.Host;
-
 namespace OneKvm.Remotes.Migration;
 
 /// <summary>

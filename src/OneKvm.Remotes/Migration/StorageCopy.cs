@@ -1,10 +1,3 @@
-using System.Globalization;
-using System.Xml.Linq;
-using OneKvm.Remotes.Driver;
-using OneKvm.Remotes.Errors;
-using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Virsh;
-
 namespace OneKvm.Remotes.Migration;
 
 /// <summary>

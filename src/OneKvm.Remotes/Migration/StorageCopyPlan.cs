@@ -1,14 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
-using System.Xml.Linq;
-using OneKvm.Remotes.Driver;
-using OneKvm.Remotes.Errors;
-using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Virsh;
-using OneKvm.Remotes.Xml;
-using Microsoft.Extensions.Logging;
-using OneKvm.Remotes.Kvmrc;
-
 namespace OneKvm.Remotes.Migration;
 
 /// <summary>What `qemu-img info` says about one image.</summary>

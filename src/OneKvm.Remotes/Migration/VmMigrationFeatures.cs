@@ -1,7 +1,3 @@
-using System.Globalization;
-using OneKvm.Remotes.Errors;
-using OneKvm.Remotes.Xml;
-
 namespace OneKvm.Remotes.Migration;
 
 /// <summary>

@@ -1,9 +1,3 @@
-using OneKvm.Remotes.Virsh;
-using OneKvm.Remotes.Errors;
-using OneKvm.Remotes.Logging;
-using OneKvm.Remotes.Xml;
-using OneKvm.Remotes.Driver;
-
 namespace OneKvm.Remotes.RootHelpers;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using OneKvm.Remotes.Host;
 
 namespace OneKvm.Remotes.Virsh;
 

@@ -167,8 +167,22 @@ def one_vm_split(probe, own_call, times):
         "stub, no history": (probe, dict(env["replay"], ONEKVM_METRICS_DIR=os.path.join(unusable, "one_db"))),
         "stub, no domain": (probe, env["empty"]),
     }
-    t = {name: [] for name in [*variants, "replay alone", "its virsh call"]}
+    # each variant keeps its own state (CPU samples) and history directories from one run to the next, as a node's
+    # probe does between polls: shared ones would be reset by the variant that reports no domain, and every run of the
+    # next variant would be a first poll with its 0.5 s CPU sample
+    for index, (name, (argv, variant_env)) in enumerate(variants.items()):
+        own = os.path.join(work, f"split-{index}")
+        os.makedirs(os.path.join(own, "run"))
+        variant_env = dict(variant_env, ONEKVM_RUN_DIR=os.path.join(own, "run"))
+        if variant_env["ONEKVM_METRICS_DIR"] == BASE_ENV["ONEKVM_METRICS_DIR"]:
+            variant_env["ONEKVM_METRICS_DIR"] = os.path.join(own, "one_db")
+        variants[name] = (argv, variant_env)
     last = 0.0
+    for argv, variant_env in variants.values():  # one warm-up poll each: the first poll takes its own CPU sample
+        time.sleep(max(0.0, 1.1 - (time.perf_counter() - last)))
+        run(argv, variant_env)
+        last = time.perf_counter()
+    t = {name: [] for name in [*variants, "replay alone", "its virsh call"]}
     for _ in range(RUNS):
         for name, (argv, variant_env) in variants.items():
             # spaced as the monitor daemon would: a sample younger than 1 s would make the probe take its own

@@ -39,9 +39,9 @@ public sealed class NativeClientSpecs : IDisposable
 
         ProtocolAssert.Succeeded(native);
         ProtocolAssert.Succeeded(viaVirsh);
-        Assert.Empty(_native.TakeVirshCalls());
+        Assert.Empty(DomStatsCalls(_native));
         // the virsh path: one domstats per probe
-        Assert.Equal(2, _virsh.TakeVirshCalls().Count);
+        Assert.Equal(2, DomStatsCalls(_virsh).Count());
         Assert.DoesNotContain(ProtocolAssert.LogLines(native, "DEBUG"), l => l.Contains("virsh", StringComparison.Ordinal));
         var nativeReports = ProbeOutput.Monitor(native.Stdout).ToDictionary(r => r.Id);
         var virshReports = ProbeOutput.Monitor(viaVirsh.Stdout).ToDictionary(r => r.Id);
@@ -67,7 +67,7 @@ public sealed class NativeClientSpecs : IDisposable
         var states = ProbeOutput.States(nativeStates.Stdout).Vms.ToDictionary(v => v.Id);
         Assert.Equal(["RUNNING", "SUSPENDED", "FAILURE"], domains.Select(d => states[MonitoredDomains.IdOf(d)].State));
         Assert.All(domains, d => Assert.Equal(statesViaVirsh[MonitoredDomains.IdOf(d)], states[MonitoredDomains.IdOf(d)]));
-        Assert.Empty(_native.TakeVirshCalls());
+        Assert.Empty(DomStatsCalls(_native));
     }
 
     [Fact]
@@ -82,7 +82,7 @@ public sealed class NativeClientSpecs : IDisposable
         ProtocolAssert.Succeeded(result);
         Assert.Contains(ProbeOutput.Monitor(result.Stdout), r => r.Id == MonitoredDomains.IdOf(domain));
         Assert.Equal(["--connect qemu:///system --readonly domstats --state --interface --block --nowait --list-active"],
-            _native.TakeVirshCalls());
+            DomStatsCalls(_native));
     }
 
     [Fact]
@@ -93,7 +93,7 @@ public sealed class NativeClientSpecs : IDisposable
         _native.Driver = _native.Driver.WithEnvironment("ONEKVM_LIBVIRT_SOCKET_DIR", "/nonexistent/libvirt");
 
         var monitor = await _native.MonitorAsync();
-        var monitorCalls = _native.TakeVirshCalls();
+        var monitorCalls = DomStatsCalls(_native).ToList();
         var states = await _native.StatesAsync();
 
         ProtocolAssert.Succeeded(monitor);
@@ -101,9 +101,16 @@ public sealed class NativeClientSpecs : IDisposable
         Assert.Contains(ProbeOutput.Monitor(monitor.Stdout), r => r.Id == MonitoredDomains.IdOf(domain));
         Assert.Single(monitorCalls);
         Assert.Equal("RUNNING", ProbeOutput.States(states.Stdout).Vms.Single(v => v.Id == MonitoredDomains.IdOf(domain)).State);
-        Assert.Equal(["--connect qemu:///system --readonly domstats --state --nowait --list-active"], _native.TakeVirshCalls());
+        Assert.Equal(["--connect qemu:///system --readonly domstats --state --nowait --list-active"], DomStatsCalls(_native));
         Assert.DoesNotContain(ProtocolAssert.LogLines(monitor, "DEBUG"), l => l.Contains("virsh", StringComparison.Ordinal));
     }
+
+    /// <summary>
+    /// The probe's domstats calls since the last look. Other users' one-N domains starting or going away on this host can
+    /// add a second call (virsh list, for a UUID whose process was not in sight): that one is the same on both paths.
+    /// </summary>
+    private static IEnumerable<string> DomStatsCalls(ProbeHost host) =>
+        host.TakeVirshCalls().Where(c => c.Contains(" domstats ", StringComparison.Ordinal)).ToList();
 
     private static async Task<Dictionary<string, IReadOnlyDictionary<string, long>>> StatsAsync(TestDomain[] domains)
     {

@@ -59,7 +59,9 @@ internal sealed class NativeDomainStats(string uri, TimeSpan deadline, TimeProvi
                 return DomStatsOutput.FromRecords(records);
             }
         }
-        catch (Exception e) when (e is RemoteProtocolException or RemoteCallException && !cancellationToken.IsCancellationRequested)
+        // the socket path too long for an address, a socket closed under the client: virsh as well
+        catch (Exception e) when (e is RemoteProtocolException or RemoteCallException or ArgumentException or IOException or ObjectDisposedException
+                                  && !cancellationToken.IsCancellationRequested)
         {
             logger.NativeStatsNotUsed($"{socket}: {e.Message}");
             return null;

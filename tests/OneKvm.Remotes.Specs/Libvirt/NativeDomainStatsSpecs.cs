@@ -137,6 +137,18 @@ public sealed class NativeDomainStatsSpecs : IDisposable
     }
 
     [Fact]
+    public async Task A_socket_path_too_long_for_a_unix_address_leaves_the_statistics_to_virsh()
+    {
+        var deep = Path.Combine(_dir, new string('d', 120));
+        Directory.CreateDirectory(deep);
+        File.WriteAllText(Path.Combine(deep, "libvirt-sock-ro"), "");
+        _settings[NativeDomainStats.SocketDirectoryVariable] = deep;
+
+        Assert.Null(await Client().TryReadAsync(counters: true, CancellationToken.None));
+        Assert.StartsWith("Debug: Statistics read with virsh: ", Assert.Single(_log.Lines), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_daemon_that_never_answers_is_given_up_at_the_deadline()
     {
         using var daemon = new FakeDaemon(Socket(), _ => null);

@@ -253,8 +253,9 @@ try:
             # a sample younger than 1 s is not used (it is a concurrent probe's): space the probes as a monitor daemon would
             time.sleep(max(0.0, 1.1 - (time.perf_counter() - last_probe)))
             times["probe"].append(run(probe)[0])
-            last_probe = time.perf_counter()
             times["via virsh"].append(run(probe, VIRSH_PATH_ENV)[0])
+            # spaced from the later of the two: each one's previous sample must be over 1 s old
+            last_probe = time.perf_counter()
             times["floor"].append(run(floor)[0])
             times["own"].append(run(own_call)[0])
 

@@ -5,6 +5,7 @@ using OneKvm.Remotes.Checkpoints;
 using OneKvm.Remotes.Dispatch;
 using OneKvm.Remotes.Guest;
 using OneKvm.Remotes.Kvmrc;
+using OneKvm.Remotes.Libvirt;
 using OneKvm.Remotes.Lifecycle;
 using OneKvm.Remotes.Live;
 using OneKvm.Remotes.Live.Devices;
@@ -40,6 +41,8 @@ internal static class FuzzTargets
         new("action-data", "the action data document on stdin (Xml/ActionData, SafeXml)", ActionDataDocument),
         new("deploy-xml", "the domain XML deploy reads on stdin (Lifecycle/DeploymentXml)", DeployXml),
         new("domstats", "virsh domstats output (Monitoring/DomStatsOutput)", DomStats),
+        new("libvirt-reply", "libvirt's reply to CONNECT_GET_ALL_DOMAIN_STATS on its socket (Libvirt/RemoteMessage, DomainStatsReply)",
+            LibvirtReply, typeof(RemoteProtocolException), typeof(RemoteCallException)),
         new("dumpxml", "virsh dumpxml output (Live/LiveDomain, Migration/StorageCopyPlan, Checkpoints/RestoreMarker)", DumpXml),
         new("domstate", "virsh domstate [--reason] and dominfo output (Migration/MigrationOutcome, Virsh/DomainInfo)", DomState),
         new("snapshot-xml", "virsh snapshot-dumpxml output and snap-N.xml (Snapshots/SnapshotMetadata)", SnapshotXml),
@@ -125,6 +128,25 @@ internal static class FuzzTargets
         {
             _ = VmState.OpenNebulaState(stats.State, stats.Reason);
             _ = VmState.LegacyLetter(stats.State, stats.Reason);
+            _ = VmState.CountersApply(stats.State, stats.Reason);
+        }
+    }
+
+    /// <summary>A whole reply message as read from the socket (length word first), into the records the probes use.</summary>
+    private static void LibvirtReply(byte[] input)
+    {
+        var span = input.AsSpan();
+        if (span.Length < 4 || RemoteMessage.Length(span[..4]) != span.Length)
+        {
+            throw new RemoteProtocolException("the daemon closed the connection before its reply ended");
+        }
+        var body = span[4..];
+        // the serial the client expects is its own; take the input's so the fuzzer reaches the payload
+        var serial = body.Length >= 20 ? System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(body[16..]) : 0;
+        var payload = RemoteMessage.ReplyPayload(body, RemoteClient.ProcConnectGetAllDomainStats, serial);
+        foreach (var stats in DomStatsOutput.FromRecords(DomainStatsReply.Parse(payload)))
+        {
+            _ = VmState.OpenNebulaState(stats.State, stats.Reason);
             _ = VmState.CountersApply(stats.State, stats.Reason);
         }
     }

@@ -249,7 +249,8 @@ public sealed class VirshCallSequenceSpecs(VirshCallSequenceSpecs.TranscriptGues
         using var virsh = new VirshTranscript();
         var runDirectory = virsh.Name(TestPaths.NewScratchDirectory("argv-probe"), "<PROBEDIR>");
         var driver = virsh.Driver.WithEnvironment("ONEKVM_RUN_DIR", runDirectory)
-            .WithEnvironment("ONEKVM_METRICS_DIR", Path.Combine(runDirectory, "one_db"));
+            .WithEnvironment("ONEKVM_METRICS_DIR", Path.Combine(runDirectory, "one_db"))
+            .WithEnvironment(Monitoring.ProbeHost.LibvirtClientVariable, "virsh");
         const string host = "node-under-test";
 
         ProtocolAssert.Succeeded(await virsh.RunEntryAsync(driver, "im/kvm-probes.d/vm/monitor/vm_monitor", "", "kvm", "0", host));

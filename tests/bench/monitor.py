@@ -59,6 +59,13 @@ open(os.path.join(shim, "load_opennebula_paths.rb"), "w").close()
 BASE_ENV = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "HOME": os.environ.get("HOME", "/root"), "ONEKVM_RUN_DIR": run_dir,
             "ONEKVM_METRICS_DIR": os.path.join(work, "one_db")}
 COUNTING_ENV = dict(BASE_ENV, PATH=wrapper_dir + ":" + BASE_ENV["PATH"], RUBYLIB=shim)
+# the probes read the statistics from libvirt's socket; this makes them run virsh as before (kvmrc or environment)
+FORCE_VIRSH = {"ONEKVM_LIBVIRT_CLIENT": "virsh"}
+os.makedirs(os.path.join(work, "run-virsh-path"))
+# vm_monitor through virsh, beside the native one in the same runs: a state directory of its own (a shared one
+# would hold the other's sample younger than 1 s)
+VIRSH_PATH_ENV = dict(BASE_ENV, ONEKVM_RUN_DIR=os.path.join(work, "run-virsh-path"),
+                      ONEKVM_METRICS_DIR=os.path.join(work, "one_db-virsh-path"), **FORCE_VIRSH)
 
 
 def peak_rss_kib(argv):
@@ -155,20 +162,35 @@ def one_vm_split(probe, own_call, times):
         with open(stubs[kind], "w") as f:
             f.write(f"#!/bin/sh\nexec cat '{source}'\n")
         os.chmod(stubs[kind], 0o755)
-    env = {kind: dict(BASE_ENV, PATH=os.path.dirname(stub) + ":" + BASE_ENV["PATH"]) for kind, stub in stubs.items()}
+    env = {kind: dict(BASE_ENV, PATH=os.path.dirname(stub) + ":" + BASE_ENV["PATH"], **FORCE_VIRSH) for kind, stub in stubs.items()}
     unusable = os.path.join(work, "not-a-directory")
     open(unusable, "w").close()
     no_forecast = tree_with("remotes-no-forecast", "virtualmachine:\n  db_retention: 2\n  forecast:\n    enabled: false\n"
                                                    "  forecast_far:\n    enabled: false\n")
     variants = {
-        "probe": (probe, BASE_ENV),
+        "probe": (probe, BASE_ENV),                          # its statistics from libvirt's socket
+        "probe via virsh": (probe, dict(BASE_ENV, **FORCE_VIRSH)),
         "stub": (probe, env["replay"]),                      # history and forecasts on, virsh replayed
         "stub, no forecasts": ([no_forecast, *probe[1:]], env["replay"]),
         "stub, no history": (probe, dict(env["replay"], ONEKVM_METRICS_DIR=os.path.join(unusable, "one_db"))),
         "stub, no domain": (probe, env["empty"]),
     }
-    t = {name: [] for name in [*variants, "replay alone", "its virsh call"]}
+    # each variant keeps its own state (CPU samples) and history directories from one run to the next, as a node's
+    # probe does between polls: shared ones would be reset by the variant that reports no domain, and every run of the
+    # next variant would be a first poll with its 0.5 s CPU sample
+    for index, (name, (argv, variant_env)) in enumerate(variants.items()):
+        own = os.path.join(work, f"split-{index}")
+        os.makedirs(os.path.join(own, "run"))
+        variant_env = dict(variant_env, ONEKVM_RUN_DIR=os.path.join(own, "run"))
+        if variant_env["ONEKVM_METRICS_DIR"] == BASE_ENV["ONEKVM_METRICS_DIR"]:
+            variant_env["ONEKVM_METRICS_DIR"] = os.path.join(own, "one_db")
+        variants[name] = (argv, variant_env)
     last = 0.0
+    for argv, variant_env in variants.values():  # one warm-up poll each: the first poll takes its own CPU sample
+        time.sleep(max(0.0, 1.1 - (time.perf_counter() - last)))
+        run(argv, variant_env)
+        last = time.perf_counter()
+    t = {name: [] for name in [*variants, "replay alone", "its virsh call"]}
     for _ in range(RUNS):
         for name, (argv, variant_env) in variants.items():
             # spaced as the monitor daemon would: a sample younger than 1 s would make the probe take its own
@@ -180,14 +202,17 @@ def one_vm_split(probe, own_call, times):
     pair = benchlib.paired_ms
     start = ms([e - r for e, r in zip(t["stub, no domain"], t["replay alone"])])
     call = pair(t["probe"], t["stub"]) + ms(t["replay alone"])
+    virsh_call = pair(t["probe via virsh"], t["stub"]) + ms(t["replay alone"])
     history = pair(t["stub"], t["stub, no history"])
     forecasts = pair(t["stub"], t["stub, no forecasts"])
     rest = pair(t["stub, no history"], t["stub, no domain"])
     return [
-        ("vm_monitor (history and forecasts on)", f"{ms(t['probe']):.1f}", "measured"),
+        ("vm_monitor (history and forecasts on)", f"{ms(t['probe']):.1f}", "measured: its statistics from libvirt's socket"),
+        ("vm_monitor through virsh", f"{ms(t['probe via virsh']):.1f}", "measured: ONEKVM_LIBVIRT_CLIENT=virsh"),
         ("floor: virsh domstats --list-active", f"{ms(times['floor']):.1f}", f"measured in the main rows: ratio {ms(times['probe']) / ms(times['floor']):.2f}"),
         ("  process start", f"{start:.1f}", "probe with a virsh stub reporting no domain, minus the stub alone: entry, runtime, kvmrc, forecast.conf"),
-        ("  its virsh call", f"{call:.1f}", f"probe minus probe with a stub replaying the call's output, plus the stub; the bare call: {ms(t['its virsh call']):.1f}"),
+        ("  its statistics call", f"{call:.1f}", "probe minus probe with a virsh stub replaying the call's output, plus the stub"),
+        ("  (through virsh)", f"{virsh_call:.1f}", f"the same with the probe through virsh; the bare virsh call: {ms(t['its virsh call']):.1f}"),
         ("  history and forecasts", f"{history:.1f}", "stub run minus stub run with the history directory unusable (one WARN, no file)"),
         ("    of which forecasts", f"{forecasts:.1f}", "stub run minus stub run with both forecasts off"),
         ("  the rest for 1 VM", f"{rest:.1f}", "stub run without history minus stub run with no domain: /proc, samples, *_BW, output"),
@@ -223,11 +248,13 @@ try:
         # the one-call floor: every statistic of every running domain in one virsh process
         floor = virsh("domstats", "--list-active")
         own_call = virsh("domstats", "--state", "--interface", "--block", "--nowait", "--list-active")
-        times = {"probe": [], "floor": [], "own": []}
+        times = {"probe": [], "via virsh": [], "floor": [], "own": []}
         for _ in range(RUNS):
             # a sample younger than 1 s is not used (it is a concurrent probe's): space the probes as a monitor daemon would
             time.sleep(max(0.0, 1.1 - (time.perf_counter() - last_probe)))
             times["probe"].append(run(probe)[0])
+            times["via virsh"].append(run(probe, VIRSH_PATH_ENV)[0])
+            # spaced from the later of the two: each one's previous sample must be over 1 s old
             last_probe = time.perf_counter()
             times["floor"].append(run(floor)[0])
             times["own"].append(run(own_call)[0])
@@ -239,7 +266,7 @@ try:
             upstream = f"{up_ms:.0f} ms, {up[0][1]} virsh ({up_ms / ms(times['probe']):.0f}x slower)"
         medians.append((count, ms(times["probe"]), ms(times["floor"])))
         peak_rss.append(peak_rss_kib(probe) if os.path.exists("/usr/bin/time") else 0)
-        rows.append((count, reported, figure(times["probe"]), steady_calls, f"{first * 1000:.0f} ms / {first_calls}",
+        rows.append((count, reported, figure(times["probe"]), figure(times["via virsh"]), steady_calls, f"{first * 1000:.0f} ms / {first_calls}",
                      figure(times["floor"]), f"{ms(times['probe']) / ms(times['floor']):.2f}",
                      figure(times["own"]), upstream))
         # a long run (100 domains, upstream's probe) prints each row's figures as it goes, the tables at the end
@@ -280,10 +307,12 @@ table = benchlib.table
 
 
 print()
-table(rows, ("domains", "reported", "vm_monitor", "virsh/poll", "first poll / virsh", "floor", "ratio (medians)",
+table(rows, ("domains", "reported", "vm_monitor", "vm_monitor via virsh", "virsh/poll", "first poll / virsh", "floor", "ratio (medians)",
              "its virsh call", "upstream poll.rb (median)"))
 print()
-print("vm_monitor: with the metric history (SQLite, one file per VM) and the near and far forecasts on")
+print("vm_monitor: with the metric history (SQLite, one file per VM) and the near and far forecasts on;"
+      " its statistics from libvirt's socket (no virsh process)")
+print("vm_monitor via virsh: the same with ONEKVM_LIBVIRT_CLIENT=virsh (one virsh process per poll)")
 print("floor: one bare virsh call with every statistic of every running domain: domstats --list-active")
 print("its virsh call: the one domstats vm_monitor makes (no cpu-total, no balloon: CPU and memory come from /proc)")
 print("first poll: no samples yet, so one short CPU sample (0.5 s) for all domains")

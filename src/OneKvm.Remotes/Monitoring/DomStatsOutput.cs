@@ -1,4 +1,5 @@
 using System.Globalization;
+using OneKvm.Remotes.Libvirt;
 
 namespace OneKvm.Remotes.Monitoring;
 
@@ -27,18 +28,30 @@ internal static class DomStatsOutput
                 current = new Builder(line[DomainPrefix.Length..^1]);
                 continue;
             }
-            var field = line.Trim();
-            var equals = field.IndexOf('=', StringComparison.Ordinal);
-            if (current is null || equals <= 0
-                || !long.TryParse(field.AsSpan(equals + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var value))
-            {
-                continue;
-            }
-            current.Add(field[..equals], value);
+            current?.AddField(line);
         }
         if (current is not null)
         {
             domains.Add(current.Build());
+        }
+        return domains;
+    }
+
+    /// <summary>
+    /// The same records from libvirt's typed parameters (the native client's answer): each parameter
+    /// taken as virsh prints it, <c>field=value</c>, so both paths keep and skip the same fields.
+    /// </summary>
+    public static IReadOnlyList<DomainStats> FromRecords(IEnumerable<DomainStatsRecord> records)
+    {
+        var domains = new List<DomainStats>();
+        foreach (var record in records)
+        {
+            var builder = new Builder(record.Name);
+            foreach (var parameter in record.Parameters)
+            {
+                builder.AddField(parameter.Field + "=" + parameter.Value);
+            }
+            domains.Add(builder.Build());
         }
         return domains;
     }
@@ -48,6 +61,17 @@ internal static class DomStatsOutput
         private int _state = -1;
         private int _reason = -1;
         private long _netRx, _netTx, _rdBytes, _wrBytes, _rdReqs, _wrReqs;
+
+        /// <summary>One <c>key=value</c> line; one whose value is not a non-negative integer is skipped.</summary>
+        public void AddField(string line)
+        {
+            var field = line.Trim();
+            var equals = field.IndexOf('=', StringComparison.Ordinal);
+            if (equals > 0 && long.TryParse(field.AsSpan(equals + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var value))
+            {
+                Add(field[..equals], value);
+            }
+        }
 
         public void Add(string key, long value)
         {

@@ -8,15 +8,15 @@ namespace OneKvm.Remotes.Monitoring;
 /// states always; NIC and disk counters when asked. <c>--nowait</c> keeps a domain
 /// busy with a job (migration, save) from holding up the others. UUIDs come from the
 /// QEMU command lines; a second virsh call (list) is made only for domains whose
-/// process is not visible here.
+/// process is not visible here. The probes ask libvirt's socket directly when they can
+/// (<see cref="NativeDomainStats"/>): the same call without a virsh process.
 /// </summary>
-internal sealed class HostDomains(VirshRunner virsh, QemuProcessFinder finder)
+internal sealed class HostDomains(VirshRunner virsh, QemuProcessFinder finder, NativeDomainStats? native = null)
 {
     public async Task<IReadOnlyList<OneVm>> OneVmsAsync(bool counters, CancellationToken cancellationToken)
     {
-        var command = VirshCommand.Create("domstats", StatsArguments(counters)).WithArguments("--list-active").WithReadOnly();
-        var result = await ReadAsync(() => virsh.RunAsync(command, cancellationToken)).ConfigureAwait(false);
-        var stats = DomStatsOutput.Parse(result.StandardOutput);
+        var stats = (native is null ? null : await native.TryReadAsync(counters, cancellationToken).ConfigureAwait(false))
+            ?? await VirshStatsAsync(counters, cancellationToken).ConfigureAwait(false);
         var ours = stats.Where(s => OneVmName.IdOf(s.Name) is not null).ToList();
         var processes = finder.Find(ours.Select(s => s.Name).ToList());
         var uuids = processes.Count < ours.Count
@@ -49,6 +49,13 @@ internal sealed class HostDomains(VirshRunner virsh, QemuProcessFinder finder)
             throw new OneKvmException($"virsh domstats {domain} did not print the statistics of one domain.");
         }
         return (stats, finder.Find([stats.Name]).GetValueOrDefault(stats.Name));
+    }
+
+    private async Task<IReadOnlyList<DomainStats>> VirshStatsAsync(bool counters, CancellationToken cancellationToken)
+    {
+        var command = VirshCommand.Create("domstats", StatsArguments(counters)).WithArguments("--list-active").WithReadOnly();
+        var result = await ReadAsync(() => virsh.RunAsync(command, cancellationToken)).ConfigureAwait(false);
+        return DomStatsOutput.Parse(result.StandardOutput);
     }
 
     private static string[] StatsArguments(bool counters) =>

@@ -13,4 +13,7 @@ internal static partial class MonitorLogMessages
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not save {Path} ({Reason}); the next poll starts afresh")]
     public static partial void StateNotSaved(this ILogger logger, string path, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Statistics read with virsh: {Reason}")]
+    public static partial void NativeStatsNotUsed(this ILogger logger, string reason);
 }

@@ -16,7 +16,11 @@ public sealed class ProbeHost : IDisposable
     private readonly IDisposable? _remotes;
 
     /// <param name="remotesCopy">A copy of the staged remotes tree the test may write configuration files into (<see cref="RemotesRoot"/>).</param>
-    public ProbeHost(bool remotesCopy = false)
+    /// <param name="nativeClient">
+    /// false: the probes read the statistics with virsh (ONEKVM_LIBVIRT_CLIENT=virsh), the path these specs count and
+    /// fault; true: as installed, from libvirt's socket when they can.
+    /// </param>
+    public ProbeHost(bool remotesCopy = false, bool nativeClient = false)
     {
         RunDirectory = TestPaths.NewScratchDirectory("mon-run");
         CounterDirectory = TestPaths.NewScratchDirectory("mon-virsh");
@@ -34,7 +38,14 @@ public sealed class ProbeHost : IDisposable
         MetricsDirectory = Path.Combine(RunDirectory, "one_db");
         Driver = driver.WithEnvironment("ONEKVM_RUN_DIR", RunDirectory).WithEnvironment("ONEKVM_METRICS_DIR", MetricsDirectory)
             .WithPathFirst(CounterDirectory);
+        if (!nativeClient)
+        {
+            Driver = Driver.WithEnvironment(LibvirtClientVariable, "virsh");
+        }
     }
+
+    /// <summary>The probes' switch to virsh (Monitoring/NativeDomainStats.ClientVariable).</summary>
+    public const string LibvirtClientVariable = "ONEKVM_LIBVIRT_CLIENT";
 
     public string RemotesRoot { get; }
 

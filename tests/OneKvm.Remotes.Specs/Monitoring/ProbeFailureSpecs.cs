@@ -16,6 +16,8 @@ public sealed class ProbeFailureSpecs : IDisposable
     {
         var host = new SpecHost { Virsh = VirshRunner.Default.WithExecutable(fake.Executable) };
         host.Environment[RuntimeDirectory.OverrideVariable] = _runDir;
+        // the fake is what answers: the probes must not ask libvirt's socket instead
+        host.Environment[NativeDomainStats.ClientVariable] = "virsh";
         return host;
     }
 

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace OneKvm.Remotes.Libvirt;
 
 /// <summary>One domain's record of CONNECT_GET_ALL_DOMAIN_STATS: its name and its typed parameters in order.</summary>

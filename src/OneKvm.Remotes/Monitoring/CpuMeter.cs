@@ -1,6 +1,3 @@
-using Microsoft.Extensions.Logging;
-using OneKvm.Remotes.Logging;
-
 namespace OneKvm.Remotes.Monitoring;
 
 /// <summary>

@@ -1,4 +1,3 @@
-using System.Globalization;
 using OneKvm.Remotes.Libvirt;
 
 namespace OneKvm.Remotes.Monitoring;

@@ -1,6 +1,3 @@
-using Microsoft.Extensions.Logging;
-using OneKvm.Remotes.Logging;
-
 namespace OneKvm.Remotes.Monitoring;
 
 /// <summary>One forecast of forecast.conf: whether it runs, how far ahead and over how much history (minutes).</summary>

@@ -1,6 +1,3 @@
-using OneKvm.Remotes.Errors;
-using OneKvm.Remotes.Virsh;
-
 namespace OneKvm.Remotes.Monitoring;
 
 /// <summary>

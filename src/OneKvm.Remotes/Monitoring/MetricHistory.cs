@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace OneKvm.Remotes.Monitoring;
 
 /// <summary>One value of a VM's history: Unix seconds and the value.</summary>

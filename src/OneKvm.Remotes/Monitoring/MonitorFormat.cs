@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text;
-
 namespace OneKvm.Remotes.Monitoring;
 
 /// <summary>The lines the probes and the legacy poll print (driver-contract.md, Monitoring).</summary>

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace OneKvm.Remotes.Monitoring;
 
 /// <summary>Log lines of the monitoring probes and the legacy poll.</summary>

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-using OneKvm.Remotes.Driver;
 using OneKvm.Remotes.Libvirt;
 
 namespace OneKvm.Remotes.Monitoring;

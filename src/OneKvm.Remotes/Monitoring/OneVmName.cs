@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace OneKvm.Remotes.Monitoring;
 
 /// <summary>OpenNebula names its domains one-&lt;vm id&gt;; every other domain is not its own (a "wild" VM).</summary>

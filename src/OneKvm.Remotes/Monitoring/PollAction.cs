@@ -1,7 +1,4 @@
-using Microsoft.Extensions.Logging;
 using OneKvm.Remotes.Monitoring;
-using OneKvm.Remotes.Driver;
-using static OneKvm.Remotes.Driver.ActionParameter;
 
 namespace OneKvm.Remotes.Monitoring;
 

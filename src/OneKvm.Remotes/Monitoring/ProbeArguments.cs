@@ -1,5 +1,3 @@
-using OneKvm.Remotes.Driver;
-
 namespace OneKvm.Remotes.Monitoring;
 
 /// <summary>

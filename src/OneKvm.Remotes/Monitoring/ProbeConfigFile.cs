@@ -1,8 +1,3 @@
-using Microsoft.Extensions.Logging;
-using OneKvm.Remotes.Errors;
-using OneKvm.Remotes.Host;
-using OneKvm.Remotes.Logging;
-
 namespace OneKvm.Remotes.Monitoring;
 
 /// <summary>

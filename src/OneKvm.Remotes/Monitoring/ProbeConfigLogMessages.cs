@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace OneKvm.Remotes.Monitoring;
 
 /// <summary>Log lines about the probes' configuration files and metric history.</summary>

@@ -1,6 +1,3 @@
-using OneKvm.Remotes.Logging;
-using Microsoft.Extensions.Logging;
-
 namespace OneKvm.Remotes.Monitoring;
 
 /// <summary>

@@ -1,7 +1,3 @@
-using System.Text;
-using OneKvm.Remotes.Errors;
-using OneKvm.Remotes.Host;
-
 namespace OneKvm.Remotes.Monitoring;
 
 /// <summary>

@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
-using OneKvm.Remotes.Driver;
 
 namespace OneKvm.Remotes.Monitoring;
 

@@ -1,7 +1,4 @@
-using System.Text;
-using OneKvm.Remotes.Logging;
 using OneKvm.Remotes.Monitoring;
-using OneKvm.Remotes.Driver;
 
 namespace OneKvm.Remotes.Monitoring;
 

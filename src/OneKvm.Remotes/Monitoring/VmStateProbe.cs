@@ -1,8 +1,4 @@
-using System.Globalization;
-using OneKvm.Remotes.Errors;
 using OneKvm.Remotes.Monitoring;
-using OneKvm.Remotes.Xml;
-using OneKvm.Remotes.Driver;
 
 namespace OneKvm.Remotes.Monitoring;
 

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text;
-
 namespace OneKvm.Remotes.Monitoring;
 
 /// <summary>What the state probe last reported for one VM, and for how many polls it has been missing.</summary>

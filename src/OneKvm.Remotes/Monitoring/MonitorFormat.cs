@@ -21,7 +21,7 @@ internal static class MonitorFormat
     }
 
     /// <param name="extra">Keys after the base ones (bandwidth, forecasts), already formatted.</param>
-    /// <param name="guest">KEY="value" lines of the guest agent, last (Guest/GuestMonitor.cs).</param>
+    /// <param name="guest">KEY="value" lines of the guest agent, last (Monitoring/GuestMonitor.cs).</param>
     public static string MonitorLine(int id, string uuid, double? cpu, long? memoryKiB, IoCounters counters,
         IEnumerable<(string Key, string Value)>? extra = null, string? guest = null)
     {

@@ -1,5 +1,3 @@
-using OneKvm.Remotes.Monitoring;
-
 namespace OneKvm.Remotes.Monitoring;
 
 /// <summary>
@@ -33,7 +31,7 @@ internal sealed class VmMonitorProbe : IDriverAction
         var samples = files.LoadSamples(proc);
         var processes = vms.Select(v => v.Process).OfType<QemuProcess>().ToList();
         // the guest agents answer while the CPU is measured
-        var guest = Guest.GuestMonitor.ReadAsync(context, vms, host, cancellationToken);
+        var guest = GuestMonitor.ReadAsync(context, vms, host, cancellationToken);
         var meter = new CpuMeter(proc, context.SleepAsync, () => context.Logger);
         var cpu = await meter.MeasureAsync(processes, samples, cancellationToken).ConfigureAwait(false);
         // this poll saw every domain: what it did not see is gone, so the file stays small

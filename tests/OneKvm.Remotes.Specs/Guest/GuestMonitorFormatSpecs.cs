@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using OneKvm.Remotes.Guest;
+using OneKvm.Remotes.Monitoring;
 using Xunit;
 
 namespace OneKvm.Remotes.Specs.Guest;

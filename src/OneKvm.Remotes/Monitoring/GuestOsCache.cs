@@ -1,6 +1,6 @@
-using OneKvm.Remotes.Monitoring;
+using OneKvm.Remotes.Guest;
 
-namespace OneKvm.Remotes.Guest;
+namespace OneKvm.Remotes.Monitoring;
 
 /// <summary>
 /// What guest-get-osinfo said, per QEMU process (domain UUID and pid), in the probes'

@@ -1,6 +1,6 @@
-using OneKvm.Remotes.Monitoring;
+using OneKvm.Remotes.Guest;
 
-namespace OneKvm.Remotes.Guest;
+namespace OneKvm.Remotes.Monitoring;
 
 /// <summary>
 /// The guest agent's share of vm_monitor: GPU_* of VMs with an NVIDIA device passed through

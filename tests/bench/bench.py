@@ -4,7 +4,7 @@
 usage: tests/bench/bench.py <staged remotes dir>
 Prints median wall times (interleaved runs), onekvm's overhead, the binary size and onekvm's peak
 RSS (foundation.py), then each action family's section: every other <family>.py beside this file
-(guestagent, lifecycle, live, migrate-storage, migrate, monitor), each also runnable alone with the
+(guestagent, lifecycle, live, load, migrate-storage, migrate, monitor), each also runnable alone with the
 remotes directory as its first argument.
 """
 

@@ -7,6 +7,9 @@
 #   tests/fuzz/run.sh <target> [seconds] [execs] fuzz one target from tests/fuzz-corpus/<target>/
 #                                                (default 1800 s; stops at whichever bound comes first)
 #   tests/fuzz/run.sh all [seconds] [lanes]      every target, in that many parallel lanes (default 1), then the summary
+#   tests/fuzz/run.sh until <execs> <seconds> <target>...
+#                                                the targets one at a time, each until it passes <execs> executions
+#                                                (AFL++ -E) or runs <seconds>, then their summary rows
 #   tests/fuzz/run.sh summary                    executions, coverage and findings of the last runs
 #   tests/fuzz/run.sh replay <target> <file>...  run inputs in-process and print each outcome (triage)
 #
@@ -106,6 +109,11 @@ case "${1:-}" in
     wait
     summary ;;
   replay) shift; [[ -f "$OUT/plain/onekvm.dll" ]] || build; dotnet "$OUT/plain/OneKvm.Remotes.Fuzz.dll" "$@" ;;
-  ''|-h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' ;;
+  until) [[ $# -ge 4 ]] || { echo "usage: $0 until <execs> <seconds> <target>..." >&2; exit 2; }
+    execs=$2 seconds=$3; shift 3
+    [[ -f "$BUILD/onekvm.dll" ]] || build
+    for t in "$@"; do fuzz "$t" "$seconds" "$execs" || true; done
+    for t in "$@"; do summary_row "$t"; done ;;
+  ''|-h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' ;;
   *) fuzz "$@" ;;
 esac

@@ -73,6 +73,22 @@ def paired_ms(a, b):
     return median_ms([x - y for x, y in zip(a, b)])
 
 
+def diskless_domain(name, description=None):
+    """A 64 MiB diskless domain without ACPI (shutdown takes the destroy path), no guest OS to boot."""
+    text = f"<description>{description}</description>\n  " if description else ""
+    return f"""<domain type='kvm'>
+  <name>{name}</name>
+  {text}<memory unit='MiB'>64</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <devices>
+    <controller type='usb' model='none'/>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+"""
+
+
 def load_average():
     with open("/proc/loadavg") as f:
         return " ".join(f.read().split()[:3])

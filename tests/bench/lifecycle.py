@@ -26,17 +26,7 @@ work = t.work
 vmdir = os.path.join(work, "datastores", "0", "4242")
 os.makedirs(vmdir)
 ckpt, dep = os.path.join(vmdir, "checkpoint"), os.path.join(vmdir, "deployment.0")
-domain_xml = f"""<domain type='kvm'>
-  <name>{name}</name>
-  <memory unit='MiB'>64</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type></os>
-  <devices>
-    <controller type='usb' model='none'/>
-    <memballoon model='none'/>
-  </devices>
-</domain>
-"""
+domain_xml = benchlib.diskless_domain(name)
 with open(os.path.join(work, "domain.xml"), "w") as f:
     f.write(domain_xml)
 # only what the measured paths read: the destroy path for shutdown, no clock sync

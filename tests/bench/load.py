@@ -58,18 +58,7 @@ class Vm:
         vmdir = os.path.join(work, "datastores", "0", str(self.id))
         os.makedirs(vmdir)
         self.ckpt, self.dep = os.path.join(vmdir, "checkpoint"), os.path.join(vmdir, f"deployment.0")
-        self.xml = f"""<domain type='kvm'>
-  <name>{self.name}</name>
-  <description>onekvm load bench</description>
-  <memory unit='MiB'>64</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type></os>
-  <devices>
-    <controller type='usb' model='none'/>
-    <memballoon model='none'/>
-  </devices>
-</domain>
-"""
+        self.xml = benchlib.diskless_domain(self.name, "onekvm load bench")
         self.xml_file = os.path.join(work, "domain.xml")
         with open(self.xml_file, "w") as f:
             f.write(self.xml)

@@ -69,8 +69,8 @@ public sealed class LibvirtdRestartSpecs(LibvirtdRestartSpecs.Hosts hosts) : ICl
         var result = await DuringRestartOf(A, A, Driver(A), "migrate", Domain, B.Host, "localhost", hosts.Vm, "localhost");
 
         RestartedUnderTheAction(result);
-        Assert.Equal($"Could not migrate {Domain} to {B.Host}: internal error: client socket is closed; it keeps running on localhost.",
-            ProtocolAssert.Failed(result));
+        // libvirt's own reason depends on the moment ("client socket is closed", "End of file while reading data")
+        FailedAndKeepsRunningHere(result);
         Assert.Equal("running", await A.StateAsync(Domain));
         Assert.Null(await B.StateAsync(Domain));
         await MovesThereOnTheNextTryAsync();
@@ -82,12 +82,17 @@ public sealed class LibvirtdRestartSpecs(LibvirtdRestartSpecs.Hosts hosts) : ICl
         var result = await DuringRestartOf(B, A, Driver(A), "migrate", Domain, B.Host, "localhost", hosts.Vm, "localhost");
 
         RestartedUnderTheAction(result);
-        var error = ProtocolAssert.Failed(result);
-        Assert.StartsWith($"Could not migrate {Domain} to {B.Host}: ", error);
-        Assert.EndsWith("; it keeps running on localhost.", error);
+        FailedAndKeepsRunningHere(result);
         Assert.Equal("running", await A.StateAsync(Domain));
         Assert.Null(await B.StateAsync(Domain));
         await MovesThereOnTheNextTryAsync();
+    }
+
+    private void FailedAndKeepsRunningHere(ProcessResult result)
+    {
+        var error = ProtocolAssert.Failed(result);
+        Assert.StartsWith($"Could not migrate {Domain} to {B.Host}: ", error);
+        Assert.EndsWith("; it keeps running on localhost.", error);
     }
 
     [Fact]

@@ -15,6 +15,9 @@ namespace OneKvm.Remotes.IntegrationSpecs.Lifecycle;
 /// migration. The action must answer what happened soon after the daemon is back, and leave the
 /// domain on exactly one host, ready for the next action.
 /// </summary>
+// Not in CI (`Category=Soak`, tests/soak/libvirtd-restart.sh): whether the restart lands inside libvirt's job
+// depends on timing; CI saw it miss the save's job once (the save was over before it was seen).
+[Trait("Category", "Soak")]
 public sealed class LibvirtdRestartSpecs(LibvirtdRestartSpecs.Hosts hosts) : IClassFixture<LibvirtdRestartSpecs.Hosts>
 {
     private static readonly TimeSpan Bound = TimeSpan.FromMinutes(3);

@@ -16,8 +16,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
-def run(argv, stdin=b"", env=None, check=True):
-    """Runs argv (no shell); returns (seconds, peak RSS in KiB of the process and its children, (rc, out, err))."""
+def run(argv, stdin=b"", env=None, check=True, cpu=None):
+    """Runs argv (no shell); returns (seconds, peak RSS in KiB of the process and its children, (rc, out, err)).
+    cpu: a list to which the CPU seconds (user + system) of the process and the children it waited for are appended."""
     if isinstance(stdin, str):
         stdin = stdin.encode()
     start = time.perf_counter()
@@ -37,6 +38,8 @@ def run(argv, stdin=b"", env=None, check=True):
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
+    if cpu is not None:
+        cpu.append(usage.ru_utime + usage.ru_stime)
     if check and proc.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} failed ({proc.returncode}): {err[0].decode(errors='replace')}")
     return elapsed, usage.ru_maxrss, (proc.returncode, out[0], err[0])
@@ -149,17 +152,19 @@ class Timed:
                 f.write(WRAPPER.format(real=real, log=self.inside))
             os.chmod(path, 0o755)
         self.env = dict(ENV, PATH=bindir + ":" + ENV["PATH"])
-        self.wall, self.own, self.calls = {}, {}, []
+        self.wall, self.own, self.cpu, self.calls = {}, {}, {}, []
+        self._cpu = []
 
     def run(self, argv, stdin=b"", env=None):
         """A command of a step, through the wrappers (env: added variables); fails the bench when it fails."""
-        return run(argv, stdin, dict(self.env, **(env or {})))[2][1]
+        return run(argv, stdin, dict(self.env, **(env or {})), cpu=self._cpu)[2][1]
 
     def step(self, series, action, *args):
         """Runs action(*args) (commands through self.run), appends its wall and own time to `series`;
         self.calls keeps its timed calls ((start, end) in seconds, in start order) until the next step."""
         with open(self.inside, "w"):
             pass
+        self._cpu.clear()
         start = time.time()
         action(*args)
         end = time.time()
@@ -177,6 +182,7 @@ class Timed:
             inside += covered[1] - covered[0]
         self.wall.setdefault(series, []).append(end - start)
         self.own.setdefault(series, []).append(end - start - inside)
+        self.cpu.setdefault(series, []).append(sum(self._cpu))
 
     def rounds(self, steps, count, after=None):
         """One unmeasured round (it warms the page cache and libvirtd), then `count` measured ones, each running
@@ -190,6 +196,7 @@ class Timed:
                 for series, _ in steps:
                     self.wall.pop(series, None)
                     self.own.pop(series, None)
+                    self.cpu.pop(series, None)
 
     def cleanup(self):
         shutil.rmtree(self.work, ignore_errors=True)

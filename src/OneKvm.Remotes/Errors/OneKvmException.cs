@@ -4,18 +4,8 @@ namespace OneKvm.Remotes.Errors;
 /// An expected failure. Its message is the one sentence that ends the action's
 /// stderr, which oned shows to the user; detail goes to log lines instead.
 /// </summary>
-internal class OneKvmException : Exception
+internal class OneKvmException(string message, Exception? inner = null) : Exception(message, inner)
 {
-    public OneKvmException(string message)
-        : base(message)
-    {
-    }
-
-    public OneKvmException(string message, Exception inner)
-        : base(message, inner)
-    {
-    }
-
     /// <summary>Process exit code; never 42, which the driver reserves for "script missing".</summary>
     public virtual int ExitCode => ExitCodes.Failure;
 }

@@ -1,20 +1,10 @@
 namespace OneKvm.Remotes.Virsh;
 
 /// <summary>A virsh call that failed: carries what it did (command, exit code, stderr).</summary>
-internal class VirshException : OneKvmException
+internal class VirshException(ProgramResult result, string? message = null)
+    : OneKvmException(message ?? $"{result.Command.Label} failed: {result.Reason()}")
 {
-    public VirshException(ProgramResult result)
-        : this(result, $"{result.Command.Label} failed: {result.Reason()}")
-    {
-    }
-
-    protected VirshException(ProgramResult result, string message)
-        : base(message)
-    {
-        Result = result;
-    }
-
-    public ProgramResult Result { get; }
+    public ProgramResult Result { get; } = result;
 
     /// <summary>virsh's own explanation in one line, without its "error: " prefixes.</summary>
     public string Reason() => Result.Reason();

@@ -32,16 +32,16 @@ internal static class TrustedPath
                 continue;
             }
             var next = current == "/" ? "/" + name : current + "/" + name;
-            if (RegularFile.OwnerAndMode(next, followLink: false) is not { } entry)
+            if (FileStatus.Of(next, followLink: false) is not { } entry)
             {
                 return;
             }
-            if ((entry.Mode & RegularFile.FileTypeMask) != SymbolicLink)
+            if (entry.Type != FileStatus.SymbolicLink)
             {
                 current = next;
                 continue;
             }
-            if (entry.Uid != 0 && entry.Uid != self && entry.Uid != RegularFile.OwnerAndMode(current, followLink: false)?.Uid)
+            if (entry.Uid != 0 && entry.Uid != self && entry.Uid != FileStatus.Of(current, followLink: false)?.Uid)
             {
                 throw new UnauthorizedAccessException(
                     $"{next} is a symbolic link owned by uid {entry.Uid}, neither root, this user nor the owner of {current}: it is not followed");
@@ -73,7 +73,7 @@ internal static class TrustedPath
     public static void CheckOwnDirectory(string directory)
     {
         Check(directory);
-        if (RegularFile.OwnerAndMode(directory, followLink: true) is { } entry
+        if (FileStatus.Of(directory) is { } entry
             && ((entry.Uid != 0 && entry.Uid != GetEffectiveUserId()) || (entry.Mode & OthersWrite) != 0))
         {
             throw new UnauthorizedAccessException(
@@ -81,7 +81,6 @@ internal static class TrustedPath
         }
     }
 
-    private const int SymbolicLink = 0xA000;
     private const int OthersWrite = 0x2; // S_IWOTH
 
     private static void Push(Stack<string> pending, string path)

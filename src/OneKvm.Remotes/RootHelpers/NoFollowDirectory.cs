@@ -24,13 +24,6 @@ internal sealed class NoFollowDirectory : IDisposable
     private const int Exists = 17;
     private const int NotADirectory = 20;
     private const int TooManyLinks = 40; // ELOOP: what O_NOFOLLOW answers for a symlink
-    private const int EmptyPath = 0x1000;
-    private const int CurrentDirectory = -100;
-    private const int SymlinkNoFollow = 0x100;
-    private const uint BasicStats = 0x7ff;
-    private const int StatxSize = 256;
-    private const int RegularFile = 0x8000;
-    private const int FileTypeMask = 0xF000;
 
     private readonly int _fd;
 
@@ -158,42 +151,21 @@ internal sealed class NoFollowDirectory : IDisposable
 
     public void SetOwner((int Uid, int Gid) owner) => Check(ChangeOwner(_fd, owner.Uid, owner.Gid), Path, "chown");
 
-    public (int Uid, int Gid) Owner
-    {
-        get
-        {
-            var stat = Stat(_fd, Path);
-            return (stat.Uid, stat.Gid);
-        }
-    }
+    public (int Uid, int Gid) Owner => Stat(_fd, Path).Owner;
 
     public void Dispose() => _ = Close(_fd);
 
     /// <summary>The owner of an entry of this directory (a symlink's own); null when there is none.</summary>
-    public (int Uid, int Gid)? TryOwnerOf(string name)
-    {
-        var buffer = new byte[StatxSize];
-        return Statx(_fd, name, SymlinkNoFollow, BasicStats, buffer) == 0
-            ? (BitConverter.ToInt32(buffer, 20), BitConverter.ToInt32(buffer, 24))
-            : null;
-    }
+    public (int Uid, int Gid)? TryOwnerOf(string name) => FileStatus.Of(name, followLink: false, _fd)?.Owner;
 
     /// <summary>Owner and mode bits of a path (its last symlink followed).</summary>
-    public static (int Uid, int Mode) StatPath(string path)
-    {
-        var buffer = new byte[StatxSize];
-        Check(Statx(CurrentDirectory, path, 0, BasicStats, buffer), path, "stat");
-        return (BitConverter.ToInt32(buffer, 20), BitConverter.ToUInt16(buffer, 28));
-    }
+    public static (int Uid, int Mode) StatPath(string path) =>
+        FileStatus.Of(path) is { } stat ? (stat.Uid, stat.Mode) : throw Failure(path, Marshal.GetLastPInvokeError(), "stat");
 
     private string Child(string name) => Path.TrimEnd('/') + "/" + name;
 
-    private static (int Uid, int Gid, int Mode, int Links) Stat(int fd, string path)
-    {
-        var buffer = new byte[StatxSize];
-        Check(Statx(fd, "", EmptyPath, BasicStats, buffer), path, "stat");
-        return (BitConverter.ToInt32(buffer, 20), BitConverter.ToInt32(buffer, 24), BitConverter.ToUInt16(buffer, 28), BitConverter.ToInt32(buffer, 16));
-    }
+    private static FileStatus Stat(int fd, string path) =>
+        FileStatus.OfDescriptor(fd) ?? throw Failure(path, Marshal.GetLastPInvokeError(), "stat");
 
     /// <summary>
     /// A regular file with one name: a second hard link (to /etc/shadow, say) would have root
@@ -202,7 +174,7 @@ internal sealed class NoFollowDirectory : IDisposable
     private static void OwnFile(int fd, string path)
     {
         var stat = Stat(fd, path);
-        if ((stat.Mode & FileTypeMask) != RegularFile)
+        if (stat.Type != FileStatus.RegularFile)
         {
             throw new RefusedException($"{path} is not a regular file");
         }
@@ -250,9 +222,6 @@ internal sealed class NoFollowDirectory : IDisposable
 
     [DllImport("libc", EntryPoint = "fchown", SetLastError = true)]
     private static extern int ChangeOwner(int fd, int uid, int gid);
-
-    [DllImport("libc", EntryPoint = "statx", SetLastError = true)]
-    private static extern int Statx(int directoryFd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, byte[] buffer);
 
     [DllImport("libc", EntryPoint = "close")]
     private static extern int Close(int fd);

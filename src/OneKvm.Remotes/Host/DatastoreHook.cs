@@ -23,7 +23,7 @@ internal static class DatastoreHook
                 $"The system datastore's TM_MAD '{tmMad}' is not a plain name; refusing to look for a {action} hook by it.");
         }
         var path = Path.Combine(host.EntryDirectory, $"{action}.{tmMad}");
-        return File.Exists(path) && IsExecutable(path) ? path : null;
+        return ProgramPath.IsExecutable(path) ? path : null;
     }
 
     public static bool IsPlainName(string name) =>
@@ -86,7 +86,4 @@ internal static class DatastoreHook
         }
         return (LogLevel.None, line);
     }
-
-    private static bool IsExecutable(string path) =>
-        (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
 }

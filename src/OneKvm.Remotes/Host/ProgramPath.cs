@@ -28,7 +28,7 @@ internal static class ProgramPath
                 continue;
             }
             var candidate = Path.Join(directory, program);
-            if (IsExecutableFile(candidate))
+            if (IsExecutable(candidate))
             {
                 return candidate;
             }
@@ -39,18 +39,15 @@ internal static class ProgramPath
     /// <summary>Resolved against this process's PATH, the one its children inherit.</summary>
     public static string Resolve(string program) => Resolve(program, Environment.GetEnvironmentVariable("PATH"));
 
-    private static bool IsExecutableFile(string path)
+    /// <summary>An existing file that anyone may execute (as `test -x` for most).</summary>
+    public static bool IsExecutable(string path)
     {
         const UnixFileMode anyExecute = UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
         try
         {
             return File.Exists(path) && (File.GetUnixFileMode(path) & anyExecute) != 0;
         }
-        catch (IOException)
-        {
-            return false;
-        }
-        catch (UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return false;
         }

@@ -32,7 +32,7 @@ internal sealed class VirtiofsdAction : IDriverAction
             HelperArguments.SharedDirectory(Name, shared);
         }
         var candidates = context.Settings.VirtiofsdBinaryPaths is { Count: > 0 } configured ? configured : DefaultCandidates;
-        var binary = candidates.FirstOrDefault(IsExecutable)
+        var binary = candidates.FirstOrDefault(c => Path.IsPathRooted(c) && ProgramPath.IsExecutable(c))
             ?? throw new OneKvmException($"virtiofsd binary not found. Checked: {string.Join(' ', candidates)}.");
         TrustedBinary(binary);
         if (binary.Contains("qemu", StringComparison.Ordinal))
@@ -94,10 +94,6 @@ internal sealed class VirtiofsdAction : IDriverAction
         }
         yield return current.ToString();
     }
-
-    private static bool IsExecutable(string path) =>
-        Path.IsPathRooted(path) && File.Exists(path)
-        && (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
 
     /// <summary>The binary and its directory (after symlinks) belong to root and only root may change them.</summary>
     private static void TrustedBinary(string binary)

@@ -108,25 +108,22 @@ internal static class Dispatcher
     /// <summary>Logs what virsh said for every failed command behind the error, as upstream's exec_and_log did.</summary>
     private static void LogCauses(DriverContext context, Exception e)
     {
-        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+        foreach (var r in Chain(e).OfType<VirshException>().Where(v => v is not VirshTimeoutException).Select(v => v.Result))
         {
-            if (inner is VirshException { Result: var r } && inner is not VirshTimeoutException)
-            {
-                var stderr = string.Join(' ', r.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-                context.Logger.CommandFailed(r.RenderedCommand, r.ExitCode, stderr);
-            }
+            var stderr = string.Join(' ', r.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            context.Logger.CommandFailed(r.RenderedCommand, r.ExitCode, stderr);
         }
     }
 
     /// <summary>The exception chain; the AOT build carries no stack trace data, only addresses.</summary>
-    private static string Describe(Exception e)
+    private static string Describe(Exception e) => string.Join('\n', Chain(e).Select(x => $"{x.GetType().FullName}: {x.Message}"));
+
+    private static IEnumerable<Exception> Chain(Exception e)
     {
-        var lines = new List<string>();
         for (Exception? x = e; x is not null; x = x.InnerException)
         {
-            lines.Add($"{x.GetType().FullName}: {x.Message}");
+            yield return x;
         }
-        return string.Join('\n', lines);
     }
 
     private static string OneLine(string sentence)

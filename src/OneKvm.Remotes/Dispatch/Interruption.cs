@@ -8,28 +8,16 @@ namespace OneKvm.Remotes.Dispatch;
 /// <see cref="Grace"/> later, or when a second signal comes, the process ends there with the
 /// interruption sentence: no loop, read or parse can keep it alive.
 /// </summary>
-internal sealed class Interruption : IDisposable
+/// <param name="name">The action (or onekvm), for the sentence.</param>
+/// <param name="exit">Ends the process with that code (Environment.Exit; tests record it).</param>
+internal sealed class Interruption(string name, TextWriter stderr, Action<int> exit, TimeProvider time) : IDisposable
 {
     /// <summary>Long enough for a clean-up's few virsh calls, short enough that a signal is obeyed.</summary>
     public static readonly TimeSpan Grace = TimeSpan.FromSeconds(15);
 
     private readonly CancellationTokenSource _token = new();
-    private readonly string _name;
-    private readonly TextWriter _stderr;
-    private readonly Action<int> _exit;
-    private readonly TimeProvider _time;
     private readonly Lock _lock = new();
     private ITimer? _deadline;
-
-    /// <param name="name">The action (or onekvm), for the sentence.</param>
-    /// <param name="exit">Ends the process with that code (Environment.Exit; tests record it).</param>
-    public Interruption(string name, TextWriter stderr, Action<int> exit, TimeProvider time)
-    {
-        _name = name;
-        _stderr = stderr;
-        _exit = exit;
-        _time = time;
-    }
 
     public CancellationToken Token => _token.Token;
 
@@ -45,16 +33,16 @@ internal sealed class Interruption : IDisposable
                 Exit();
                 return;
             }
-            _deadline = _time.CreateTimer(_ => Exit(), null, Grace, Timeout.InfiniteTimeSpan);
+            _deadline = time.CreateTimer(_ => Exit(), null, Grace, Timeout.InfiniteTimeSpan);
         }
         _token.Cancel();
     }
 
     private void Exit()
     {
-        _stderr.WriteLine(Sentence(_name));
-        _stderr.Flush();
-        _exit(ExitCodes.Failure);
+        stderr.WriteLine(Sentence(name));
+        stderr.Flush();
+        exit(ExitCodes.Failure);
     }
 
     public void Dispose()

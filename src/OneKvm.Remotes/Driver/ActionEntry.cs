@@ -1,4 +1,3 @@
-
 namespace OneKvm.Remotes.Driver;
 
 /// <summary>

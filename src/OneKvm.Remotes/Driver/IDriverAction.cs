@@ -1,4 +1,3 @@
-
 namespace OneKvm.Remotes.Driver;
 
 /// <summary>One driver action. Throw a OneKvmException to fail with its sentence; write the answer to context.Stdout.</summary>

@@ -1,4 +1,3 @@
-
 namespace OneKvm.Remotes.Driver;
 
 /// <summary>
@@ -31,14 +30,9 @@ internal sealed record RemotesLocation(string Root, string KvmrcPath, string How
         return location with { EntryDirectory = FindEntryDirectory(invokedAs, invokedEntry, processPath, root) };
     }
 
-    private static string FindEntryDirectory(string invokedAs, ActionEntry entry, string? processPath, string root)
-    {
-        if (invokedAs.Contains('/'))
-        {
-            return Path.GetDirectoryName(Path.GetFullPath(invokedAs))!;
-        }
-        return processPath is not null ? Path.GetDirectoryName(processPath)! : Path.Combine(root, entry.RemotesDirectory);
-    }
+    private static string FindEntryDirectory(string invokedAs, ActionEntry entry, string? processPath, string root) =>
+        invokedAs.Contains('/') ? Path.GetDirectoryName(Path.GetFullPath(invokedAs))!
+        : processPath is not null ? Path.GetDirectoryName(processPath)! : Path.Combine(root, entry.RemotesDirectory);
 
     private static (string Root, string How) FindRoot(string invokedAs, ActionEntry entry, string? processPath)
     {

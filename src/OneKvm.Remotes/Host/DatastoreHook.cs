@@ -7,8 +7,6 @@ namespace OneKvm.Remotes.Host;
 /// </summary>
 internal static class DatastoreHook
 {
-    private static readonly string[] LogTags = ["ERROR", "WARN", "INFO", "DEBUG"];
-
     /// <summary>The hook for <paramref name="action"/> ("save", "restore"), or null when there is none.</summary>
     public static string? Find(IProgramHost host, string action, string? tmMad)
     {
@@ -70,20 +68,15 @@ internal static class DatastoreHook
     /// <summary>A hook's "INFO: x" line keeps its level; a plain line (an error sentence) has none.</summary>
     private static (LogLevel Level, string Text) Classify(string line)
     {
-        foreach (var tag in LogTags)
+        var colon = line.IndexOf(':', StringComparison.Ordinal);
+        LogLevel? level = (colon < 0 ? "" : line[..colon]) switch
         {
-            if (line.StartsWith(tag + ":", StringComparison.Ordinal))
-            {
-                var level = tag switch
-                {
-                    "ERROR" => LogLevel.Error,
-                    "WARN" => LogLevel.Warning,
-                    "DEBUG" => LogLevel.Debug,
-                    _ => LogLevel.Information,
-                };
-                return (level, line[(tag.Length + 1)..].Trim());
-            }
-        }
-        return (LogLevel.None, line);
+            "ERROR" => LogLevel.Error,
+            "WARN" => LogLevel.Warning,
+            "INFO" => LogLevel.Information,
+            "DEBUG" => LogLevel.Debug,
+            _ => null,
+        };
+        return level is { } tagged ? (tagged, line[(colon + 1)..].Trim()) : (LogLevel.None, line);
     }
 }

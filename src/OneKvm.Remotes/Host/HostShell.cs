@@ -5,22 +5,9 @@ namespace OneKvm.Remotes.Host;
 /// ssh (<see cref="RemoteShell"/>, each word quoted for its shell). migrate works on the
 /// source's files from the source itself; migrate_local, run on the front-end, through ssh.
 /// </summary>
-internal sealed class HostShell
+/// <param name="RemoteHost">null for this host.</param>
+internal sealed record HostShell(IProgramHost Host, string? RemoteHost, string Name)
 {
-    private readonly IProgramHost _host;
-
-    private HostShell(IProgramHost host, string? remoteHost, string name)
-    {
-        _host = host;
-        RemoteHost = remoteHost;
-        Name = name;
-    }
-
-    /// <summary>null for this host.</summary>
-    public string? RemoteHost { get; }
-
-    public string Name { get; }
-
     public static HostShell Local(IProgramHost host, string name) => new(host, null, name);
 
     public static HostShell Remote(IProgramHost host, string remoteHost) => new(host, remoteHost, remoteHost);
@@ -28,11 +15,11 @@ internal sealed class HostShell
     /// <param name="deadline">VIRSH_TIMEOUT, or <see cref="Timeout.InfiniteTimeSpan"/> for a command that lasts as long as the data is large</param>
     public ProgramCommand Command(IReadOnlyList<string> command, TimeSpan deadline) => (RemoteHost is null
         ? ProgramCommand.Tool(command[0], command.Skip(1))
-        : RemoteShell.Command(RemoteHost, command, _host.VirshTimeout)).WithDeadline(deadline);
+        : RemoteShell.Command(RemoteHost, command, Host.VirshTimeout)).WithDeadline(deadline);
 
     /// <summary>Runs the command; a timeout or a program that cannot start is a OneKvmException, an exit code is the caller's.</summary>
     public Task<ProgramResult> RunAsync(IReadOnlyList<string> command, TimeSpan deadline, CancellationToken cancellationToken) =>
-        _host.Programs.RunAsync(Command(command, deadline), cancellationToken);
+        Host.Programs.RunAsync(Command(command, deadline), cancellationToken);
 
     /// <summary>Runs the command and answers its stdout; a non-zero exit is a OneKvmException naming <paramref name="what"/>.</summary>
     public async Task<string> RunOrFailAsync(IReadOnlyList<string> command, string what, TimeSpan deadline, CancellationToken cancellationToken)

@@ -20,16 +20,15 @@ internal static class MemoryCleanup
     /// <summary>sudo without a prompt, then exactly the rule's command line; on another host too, where the driver is oneadmin.</summary>
     public static readonly IReadOnlyList<string> SudoCommand = ["sudo", "-n", SysctlPath, .. SysctlArguments];
 
-    /// <summary>What runs the cleanup on this host: sysctl as root, otherwise <see cref="SudoCommand"/>.</summary>
-    public static (string Program, string[] Arguments) Invocation(bool root) =>
-        root ? ("sysctl", [.. SysctlArguments]) : (SudoCommand[0], [.. SudoCommand.Skip(1)]);
-
+    /// <summary>On this host: sysctl as root, otherwise <see cref="SudoCommand"/>.</summary>
     /// <param name="wait">false after a VM stopped: the caller answers at once and the cleanup goes on.</param>
     public static Task RunAsync(IProgramHost host, bool wait, CancellationToken cancellationToken)
     {
-        var (program, arguments) = Invocation(Environment.UserName == "root" || Environment.GetEnvironmentVariable("EUID") == "0");
-        return RunAsync(host, ProgramCommand.Tool(program, arguments).WithLabel("memory cleanup"), wait,
-            host.Logger.MemoryCleanupFailed, host.Logger.MemoryCleanupCannotRun, cancellationToken);
+        var command = Environment.UserName == "root" || Environment.GetEnvironmentVariable("EUID") == "0"
+            ? ProgramCommand.Tool("sysctl", SysctlArguments)
+            : ProgramCommand.Tool(SudoCommand[0], SudoCommand.Skip(1));
+        return RunAsync(host, command.WithLabel("memory cleanup"), wait, host.Logger.MemoryCleanupFailed, host.Logger.MemoryCleanupCannotRun,
+            cancellationToken);
     }
 
     /// <summary>The same on another host, through ssh as oneadmin, so with sudo (migrate_local runs on the front-end).</summary>

@@ -6,12 +6,8 @@ namespace OneKvm.Remotes.Host;
 /// </summary>
 internal static class ShellQuote
 {
-    public static string Quote(string word)
-    {
-        if (word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || "-_./:=@,+%".Contains(c)))
-        {
-            return word;
-        }
-        return "'" + word.Replace("'", "'\\''") + "'";
-    }
+    public static string Quote(string word) =>
+        word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || "-_./:=@,+%".Contains(c))
+            ? word
+            : "'" + word.Replace("'", "'\\''") + "'";
 }

@@ -40,12 +40,7 @@ internal sealed class OneLogFormatter() : ConsoleFormatter(FormatterName)
             {
                 continue;
             }
-            writer.Write(tag);
-            writer.Write(": ");
-            writer.Write(category);
-            writer.Write(": ");
-            writer.Write(Printable(text));
-            writer.Write('\n');
+            writer.Write($"{tag}: {category}: {Printable(text)}\n");
         }
     }
 

@@ -34,15 +34,19 @@ internal static partial class HelperArguments
             : throw new RefusedException($"{helper} refused the file '{value}': it is not {Datastores}/<datastore id>/<vm id>/{fileName}.");
     }
 
-    private static string? NormalizedVmDirectory(string value)
+    private static string? NormalizedVmDirectory(string value) =>
+        BelowDatastores(value) is { } below && string.Join('/', below) is var vm && VmDirectoryForm().IsMatch(vm)
+            ? $"{Datastores}/{vm}"
+            : null;
+
+    /// <summary>The components of an absolute path below <see cref="Datastores"/>, none "." or ".."; otherwise null.</summary>
+    private static string[]? BelowDatastores(string value)
     {
         var parts = value.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        var normalized = "/" + string.Join('/', parts);
-        var prefix = Datastores + "/";
-        var accepted = value.StartsWith('/') && !parts.Any(p => p is "." or "..")
-            && normalized.StartsWith(prefix, StringComparison.Ordinal)
-            && VmDirectoryForm().IsMatch(normalized[prefix.Length..]);
-        return accepted ? normalized : null;
+        return value.StartsWith('/') && !parts.Any(p => p is "." or "..")
+            && parts.Length > 4 && string.Join('/', parts[..4]) == Datastores[1..]
+            ? parts[4..]
+            : null;
     }
 
     /// <summary>
@@ -51,15 +55,12 @@ internal static partial class HelperArguments
     /// </summary>
     public static string SharedDirectory(string helper, string value)
     {
-        var parts = value.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        var normalized = "/" + string.Join('/', parts);
-        var prefix = Datastores + "/";
-        var below = normalized.StartsWith(prefix, StringComparison.Ordinal) ? normalized[prefix.Length..].Split('/') : [];
-        if (!value.StartsWith('/') || parts.Any(p => p is "." or "..") || below.Length < 2 || !below[0].All(char.IsAsciiDigit))
+        var below = BelowDatastores(value) ?? [];
+        if (below.Length < 2 || !below[0].All(char.IsAsciiDigit))
         {
             throw new RefusedException($"{helper} refused to share '{value}': it is not a directory below {Datastores}/<datastore id>/.");
         }
-        var path = prefix + below[0];
+        var path = $"{Datastores}/{below[0]}";
         foreach (var part in below.Skip(1))
         {
             path += "/" + part;
@@ -68,7 +69,7 @@ internal static partial class HelperArguments
                 throw new RefusedException($"{helper} refused to share '{value}': {RefusedException.Symlink(path).Message}.");
             }
         }
-        return normalized;
+        return path;
     }
 
     [GeneratedRegex("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\\z", RegexOptions.CultureInvariant)]

@@ -85,7 +85,7 @@ internal sealed class VgpuAction : IDriverAction
     private static string CreateLegacy(MediatedDevice device)
     {
         var types = LegacyTypes(device);
-        var profile = device.Profile.Length > 0 ? device.Profile : FirstType(device, types);
+        var profile = LegacyProfile(device, types);
         Write(Path.Combine(types, profile, "create"), device.Uuid,
             $"{Name} could not create the mediated device {device.Uuid} of type {profile} on {device.Address}");
         return profile;
@@ -107,7 +107,7 @@ internal sealed class VgpuAction : IDriverAction
     private static void Remove(DriverContext context, MediatedDevice device)
     {
         var file = device.Legacy
-            ? Path.Combine(LegacyTypes(device), device.Profile.Length > 0 ? device.Profile : FirstType(device, LegacyTypes(device)), "devices", device.Uuid, "remove")
+            ? Path.Combine(LegacyTypes(device), LegacyProfile(device, LegacyTypes(device)), "devices", device.Uuid, "remove")
             : Path.Combine(PhysicalDevice(PciDevices, device), "nvidia", "current_vgpu_type");
         try
         {
@@ -128,10 +128,11 @@ internal sealed class VgpuAction : IDriverAction
         return Directory.Exists(path) ? path : throw new OneKvmException($"Directory '{path}' does not exist: no such device for vGPU {device.Uuid}.");
     }
 
-    /// <summary>The first type of the GPU when the VM names none (upstream: the first that ls lists).</summary>
-    private static string FirstType(MediatedDevice device, string types) =>
-        (Directory.Exists(types) ? Directory.GetDirectories(types).Select(Path.GetFileName).Order(StringComparer.Ordinal).FirstOrDefault() : null)
-        ?? throw new OneKvmException($"{types} offers no mediated device type for vGPU {device.Uuid}.");
+    /// <summary>The VM's profile, or the first type of the GPU when it names none (upstream: the first that ls lists).</summary>
+    private static string LegacyProfile(MediatedDevice device, string types) =>
+        device.Profile.Length > 0 ? device.Profile
+        : (Directory.Exists(types) ? Directory.GetDirectories(types).Select(Path.GetFileName).Order(StringComparer.Ordinal).FirstOrDefault() : null)
+            ?? throw new OneKvmException($"{types} offers no mediated device type for vGPU {device.Uuid}.");
 
     /// <summary>The type IDs of creatable_vgpu_types ("ID : name" lines after a header).</summary>
     private static List<string> OfferedTypes(string nvidia)

@@ -9,7 +9,7 @@ internal static class PosixPath
 {
     public static string Dirname(string path)
     {
-        var end = TrimTrailingSlashes(path);
+        var end = path.TrimEnd('/').Length;
         if (end == 0)
         {
             return path.Length > 0 ? "/" : ".";
@@ -19,13 +19,13 @@ internal static class PosixPath
         {
             return ".";
         }
-        var parent = TrimTrailingSlashes(path[..(slash + 1)]);
+        var parent = path[..(slash + 1)].TrimEnd('/').Length;
         return parent == 0 ? "/" : path[..parent];
     }
 
     public static string Basename(string path)
     {
-        var end = TrimTrailingSlashes(path);
+        var end = path.TrimEnd('/').Length;
         if (end == 0)
         {
             return path.Length > 0 ? "/" : "";
@@ -35,27 +35,6 @@ internal static class PosixPath
     }
 
     /// <summary>The path with every run of slashes made one.</summary>
-    public static string CollapseSlashes(string path)
-    {
-        var chars = new List<char>(path.Length);
-        foreach (var c in path)
-        {
-            if (c != '/' || chars.Count == 0 || chars[^1] != '/')
-            {
-                chars.Add(c);
-            }
-        }
-        return new string([.. chars]);
-    }
-
-    /// <summary>The length of <paramref name="path"/> without its trailing slashes.</summary>
-    private static int TrimTrailingSlashes(string path)
-    {
-        var end = path.Length;
-        while (end > 0 && path[end - 1] == '/')
-        {
-            end--;
-        }
-        return end;
-    }
+    public static string CollapseSlashes(string path) =>
+        string.Concat(path.Where((c, i) => c != '/' || i == 0 || path[i - 1] != '/'));
 }

@@ -11,12 +11,7 @@ internal static class DiskLinks
     public static string Resolve(string source)
     {
         var path = source.TrimEnd();
-        if (!IsDiskN(Path.GetFileName(path)))
-        {
-            return source;
-        }
-        var info = new FileInfo(path);
-        if (info.LinkTarget is not { } target)
+        if (!IsDiskN(Path.GetFileName(path)) || new FileInfo(path).LinkTarget is not { } target)
         {
             return source;
         }

@@ -15,26 +15,10 @@ internal static class ProgramPath
 
     /// <summary>The program's full path; a name holding a slash is a path already and is kept.</summary>
     /// <exception cref="Win32Exception">no PATH directory holds an executable file of that name</exception>
-    public static string Resolve(string program, string? searchPath)
-    {
-        if (program.Contains('/', StringComparison.Ordinal))
-        {
-            return program;
-        }
-        foreach (var directory in (searchPath ?? "").Split(':'))
-        {
-            if (!Path.IsPathRooted(directory))
-            {
-                continue;
-            }
-            var candidate = Path.Join(directory, program);
-            if (IsExecutable(candidate))
-            {
-                return candidate;
-            }
-        }
-        throw new Win32Exception(NoSuchFile, $"no executable '{program}' in any absolute directory of PATH ({searchPath})");
-    }
+    public static string Resolve(string program, string? searchPath) =>
+        program.Contains('/', StringComparison.Ordinal) ? program
+        : (searchPath ?? "").Split(':').Where(Path.IsPathRooted).Select(d => Path.Join(d, program)).FirstOrDefault(IsExecutable)
+            ?? throw new Win32Exception(NoSuchFile, $"no executable '{program}' in any absolute directory of PATH ({searchPath})");
 
     /// <summary>Resolved against this process's PATH, the one its children inherit.</summary>
     public static string Resolve(string program) => Resolve(program, Environment.GetEnvironmentVariable("PATH"));

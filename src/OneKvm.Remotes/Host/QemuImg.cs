@@ -18,11 +18,8 @@ internal static class QemuImg
         try
         {
             using var document = JsonDocument.Parse(json);
-            return document.RootElement.ValueKind == JsonValueKind.Object
-                   && document.RootElement.TryGetProperty("format", out var format)
-                   && format.ValueKind == JsonValueKind.String
-                ? format.GetString()
-                : null;
+            return document.RootElement is { ValueKind: JsonValueKind.Object } root && root.TryGetProperty("format", out var format)
+                && format.ValueKind == JsonValueKind.String ? format.GetString() : null;
         }
         catch (JsonException)
         {

@@ -39,17 +39,13 @@ internal sealed class VtpmSetupAction : IDriverAction
         var action = arguments[Action];
         var uuid = HelperArguments.Uuid(Name, arguments[Uuid]);
         var vmDirectory = HelperArguments.VmDirectory(Name, arguments[VmDir]);
-        switch (action)
+        (string What, Action Body) step = action switch
         {
-            case "recover":
-                Guarded("recover the TPM state", () => Recover(uuid, vmDirectory));
-                break;
-            case "backup":
-                Guarded("back up the TPM state", () => Backup(uuid, vmDirectory));
-                break;
-            default:
-                throw new RefusedException($"{Name} refused the action '{action}': it knows recover and backup.");
-        }
+            "recover" => ("recover the TPM state", () => Recover(uuid, vmDirectory)),
+            "backup" => ("back up the TPM state", () => Backup(uuid, vmDirectory)),
+            _ => throw new RefusedException($"{Name} refused the action '{action}': it knows recover and backup."),
+        };
+        Guarded(step.What, step.Body);
         return Task.CompletedTask;
     }
 

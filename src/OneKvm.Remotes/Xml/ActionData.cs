@@ -48,9 +48,6 @@ internal sealed class ActionData
             string.Equals(Text(e, flag), "YES", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The trimmed text of a child element, or null when it is absent or empty.</summary>
-    public static string? Text(XElement? parent, string child)
-    {
-        var value = parent?.Element(child)?.Value.Trim();
-        return string.IsNullOrEmpty(value) ? null : value;
-    }
+    public static string? Text(XElement? parent, string child) =>
+        parent?.Element(child)?.Value.Trim() is { Length: > 0 } value ? value : null;
 }

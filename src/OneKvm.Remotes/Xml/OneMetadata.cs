@@ -17,7 +17,8 @@ internal static class OneMetadata
             return null;
         }
         var root = SafeXml.Parse(metadataXml, "the OpenNebula metadata of the domain").Root!;
-        var value = root.Elements().FirstOrDefault(e => e.Name.LocalName == SystemDatastoreElement)?.Value.Trim();
-        return string.IsNullOrEmpty(value) ? null : value;
+        return root.Elements().FirstOrDefault(e => e.Name.LocalName == SystemDatastoreElement)?.Value.Trim() is { Length: > 0 } value
+            ? value
+            : null;
     }
 }

@@ -24,6 +24,7 @@ internal sealed class NoFollowDirectory : IDisposable
     private const int Exists = 17;
     private const int NotADirectory = 20;
     private const int TooManyLinks = 40; // ELOOP: what O_NOFOLLOW answers for a symlink
+    private const int CurrentDirectory = -100; // AT_FDCWD
 
     private readonly int _fd;
 
@@ -52,7 +53,7 @@ internal sealed class NoFollowDirectory : IDisposable
         {
             throw new RefusedException(e.Message);
         }
-        return Opened(Open(path, ReadOnly | DirectoryOnly | NoFollow | CloseOnExec, 0), path);
+        return Opened(OpenAt(CurrentDirectory, path, ReadOnly | DirectoryOnly | NoFollow | CloseOnExec, 0), path);
     }
 
     /// <summary>A directory in this one; null when it does not exist and <paramref name="createMode"/> is null.</summary>
@@ -200,9 +201,6 @@ internal sealed class NoFollowDirectory : IDisposable
         NotADirectory => new RefusedException($"{path} is not a directory"),
         _ => new OneKvmException($"cannot {what} {path}: {Marshal.GetPInvokeErrorMessage(errno)}"),
     };
-
-    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-    private static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mode);
 
     [DllImport("libc", EntryPoint = "openat", SetLastError = true)]
     private static extern int OpenAt(int directoryFd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mode);

@@ -111,7 +111,7 @@ internal static class Dispatcher
         foreach (var r in Chain(e).OfType<VirshException>().Where(v => v is not VirshTimeoutException).Select(v => v.Result))
         {
             var stderr = string.Join(' ', r.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-            context.Logger.CommandFailed(r.RenderedCommand, r.ExitCode, stderr);
+            context.Logger.CommandFailed(r.Command.Render(), r.ExitCode, stderr);
         }
     }
 

@@ -111,9 +111,9 @@ internal sealed class DriverContext : IVirshHost
     {
         if (e.TimedOut)
         {
-            Logger.VirshTimedOut(e.Result.RenderedCommand, e.Delay.TotalSeconds);
+            Logger.VirshTimedOut(e.Result.Command.Render(), e.Delay.TotalSeconds);
             return;
         }
-        Logger.VirshRetrying(e.Result.RenderedCommand, e.Result.Attempts, e.Result.Reason(), e.Delay.TotalSeconds);
+        Logger.VirshRetrying(e.Result.Command.Render(), e.Result.Attempts, e.Result.Reason(), e.Delay.TotalSeconds);
     }
 }

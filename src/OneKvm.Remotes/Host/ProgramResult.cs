@@ -5,8 +5,6 @@ internal sealed record ProgramResult(ProgramCommand Command, int ExitCode, strin
 {
     public bool Succeeded => ExitCode == 0;
 
-    public string RenderedCommand => Command.Render();
-
     /// <summary>The program's own explanation in one line: its last stderr line (virsh prints the cause last), without virsh's "error: ".</summary>
     public string Reason() =>
         StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)

@@ -117,7 +117,7 @@ public sealed class VirshRunnerSpecs
         Assert.StartsWith("virsh suspend failed: Timed out during operation: cannot acquire state change lock", error.Message);
         Assert.Equal(1, error.Result.ExitCode);
         Assert.Equal(3, error.Result.Attempts);
-        Assert.Equal("virsh --connect qemu:///system suspend one-1", error.Result.RenderedCommand);
+        Assert.Equal("virsh --connect qemu:///system suspend one-1", error.Result.Command.Render());
     }
 
     [Fact]

@@ -6,13 +6,9 @@ namespace OneKvm.Remotes.Virsh;
 /// </summary>
 internal static class BlockJobRetry
 {
-    public const string ActiveBlockJob = "active block job";
-    public const int Attempts = 3;
-    public static readonly TimeSpan Delay = TimeSpan.FromSeconds(5);
-
     /// <summary>The runner for such calls: at least 3 attempts, 5 s apart.</summary>
     public static VirshRunner Runner(VirshRunner virsh) =>
-        virsh.WithAttempts(Math.Max(Attempts, virsh.Attempts)).WithRetryDelay(Delay);
+        virsh.WithAttempts(Math.Max(3, virsh.Attempts)).WithRetryDelay(TimeSpan.FromSeconds(5));
 
-    public static ProgramCommand RetriedWhileBlockJob(this ProgramCommand command) => command.WithRetryOn(ActiveBlockJob);
+    public static ProgramCommand RetriedWhileBlockJob(this ProgramCommand command) => command.WithRetryOn("active block job");
 }

@@ -34,7 +34,6 @@ internal static class PosixPath
         return path[(slash + 1)..end];
     }
 
-    /// <summary>The path with every run of slashes made one.</summary>
     public static string CollapseSlashes(string path) =>
         string.Concat(path.Where((c, i) => c != '/' || i == 0 || path[i - 1] != '/'));
 }

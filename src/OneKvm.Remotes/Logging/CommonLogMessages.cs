@@ -1,6 +1,5 @@
 namespace OneKvm.Remotes.Logging;
 
-/// <summary>Log lines any feature writes.</summary>
 internal static partial class CommonLogMessages
 {
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not remove {Path}: {Reason}")]

@@ -35,12 +35,9 @@ internal static class ActionCommandLine
         return new ActionArguments(values, [.. result.UnmatchedTokens], [.. args]);
     }
 
-    public static void WriteHelp(ActionEntry entry, TextWriter output)
-    {
-        var (command, _) = Build(entry, withHelp: true);
-        var result = command.Parse(["--help"], Configuration);
-        result.Invoke(new InvocationConfiguration { Output = output, Error = output });
-    }
+    public static void WriteHelp(ActionEntry entry, TextWriter output) =>
+        Build(entry, withHelp: true).Command.Parse(["--help"], Configuration)
+            .Invoke(new InvocationConfiguration { Output = output, Error = output });
 
     private static readonly ParserConfiguration Configuration = new() { ResponseFileTokenReplacer = null };
 

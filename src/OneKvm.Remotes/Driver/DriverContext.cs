@@ -58,11 +58,8 @@ internal sealed class DriverContext : IVirshHost
     /// <see cref="StdinLimit"/> characters. A signal ends the wait at once: the read itself
     /// cannot be cancelled, so it runs on a pool thread that the process leaves behind.
     /// </summary>
-    public async Task<string> ReadStdinAsync(CancellationToken cancellationToken)
-    {
+    public async Task<string> ReadStdinAsync(CancellationToken cancellationToken) =>
         _stdin ??= await Task.Run(ReadAllStdin, CancellationToken.None).WaitAsync(cancellationToken).ConfigureAwait(false);
-        return _stdin;
-    }
 
     /// <summary>The action data of a large VM is a few hundred KB; 64 MiB is far above any.</summary>
     public const int StdinLimit = 64 * 1024 * 1024;

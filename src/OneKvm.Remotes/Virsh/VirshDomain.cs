@@ -132,13 +132,9 @@ internal sealed record VirshDomain(VirshRunner Virsh, string Name)
         var command = VirshCommand.Create("metadata", "--domain", Name, "--uri", settings.LibvirtMetadataUri,
             "--key", settings.LibvirtMetadataKey).WithReadOnly();
         var result = await Virsh.TryRunAsync(command, cancellationToken).ConfigureAwait(false);
-        if (!result.Succeeded)
-        {
-            return result.StandardError.Contains("metadata not found", StringComparison.OrdinalIgnoreCase)
-                ? null
-                : throw new VirshException(result);
-        }
-        return OneMetadata.SystemDatastore(result.StandardOutput);
+        return result.Succeeded ? OneMetadata.SystemDatastore(result.StandardOutput)
+            : result.StandardError.Contains("metadata not found", StringComparison.OrdinalIgnoreCase) ? null
+            : throw new VirshException(result);
     }
 
     private ProgramCommand DumpXml => VirshCommand.Create("dumpxml", "--domain", Name).WithReadOnly();

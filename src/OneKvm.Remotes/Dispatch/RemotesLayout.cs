@@ -40,14 +40,10 @@ internal static class RemotesLayout
     /// </summary>
     public static void WriteManifest(TextWriter output)
     {
-        output.WriteLine($"binary {ActionEntry.BinaryRemotesPath}");
-        foreach (var entry in Entries)
+        var entries = Entries.Select(e => $"entry {e.RemotesPath}").Prepend($"binary {ActionEntry.BinaryRemotesPath}");
+        foreach (var line in entries.Concat(ActionEntry.RetiredUpstreamFiles.Select(p => $"retired {p}")))
         {
-            output.WriteLine($"entry {entry.RemotesPath}");
-        }
-        foreach (var path in ActionEntry.RetiredUpstreamFiles)
-        {
-            output.WriteLine($"retired {path}");
+            output.WriteLine(line);
         }
     }
 

@@ -53,7 +53,9 @@ internal sealed class NoFollowDirectory : IDisposable
         {
             throw new RefusedException(e.Message);
         }
-        return Opened(OpenAt(CurrentDirectory, path, ReadOnly | DirectoryOnly | NoFollow | CloseOnExec, 0), path);
+        return Opened(OpenAt(CurrentDirectory, path, ReadOnly | DirectoryOnly | NoFollow | CloseOnExec, 0), path) is { } fd
+            ? new NoFollowDirectory(fd, path)
+            : null;
     }
 
     /// <summary>A directory in this one; null when it does not exist and <paramref name="createMode"/> is null.</summary>
@@ -64,18 +66,16 @@ internal sealed class NoFollowDirectory : IDisposable
         {
             throw Failure(path, made, "create");
         }
-        return Opened(OpenAt(_fd, name, ReadOnly | DirectoryOnly | NoFollow | CloseOnExec, 0), path);
+        return Opened(OpenAt(_fd, name, ReadOnly | DirectoryOnly | NoFollow | CloseOnExec, 0), path) is { } fd
+            ? new NoFollowDirectory(fd, path)
+            : null;
     }
 
-    /// <summary>The directory <paramref name="fd"/> was opened for, just now; null when the open found nothing there.</summary>
-    private static NoFollowDirectory? Opened(int fd, string path)
+    /// <summary>The descriptor an open of <paramref name="path"/> just returned; null when it found nothing there.</summary>
+    private static int? Opened(int fd, string path)
     {
-        if (fd >= 0)
-        {
-            return new NoFollowDirectory(fd, path);
-        }
-        var errno = Marshal.GetLastPInvokeError();
-        return errno == NoSuchFile ? null : throw Failure(path, errno, "open");
+        var errno = fd >= 0 ? 0 : Marshal.GetLastPInvokeError();
+        return fd >= 0 ? fd : errno == NoSuchFile ? null : throw Failure(path, errno, "open");
     }
 
     public NoFollowDirectory OpenDirectory(string name, UnixFileMode? createMode = null) =>
@@ -85,11 +85,9 @@ internal sealed class NoFollowDirectory : IDisposable
     public byte[]? TryReadFile(string name, int limit)
     {
         var path = Child(name);
-        var fd = OpenAt(_fd, name, ReadOnly | NoFollow | NonBlocking | CloseOnExec, 0);
-        if (fd < 0)
+        if (Opened(OpenAt(_fd, name, ReadOnly | NoFollow | NonBlocking | CloseOnExec, 0), path) is not { } fd)
         {
-            var errno = Marshal.GetLastPInvokeError();
-            return errno == NoSuchFile ? null : throw Failure(path, errno, "open");
+            return null;
         }
         using var handle = new SafeFileHandle((nint)fd, ownsHandle: true);
         OwnFile(fd, path);

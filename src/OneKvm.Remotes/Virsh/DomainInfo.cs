@@ -10,13 +10,9 @@ internal sealed record DomainInfo(string Name, string Uuid, string State, bool P
     public static DomainInfo? Parse(string output)
     {
         var fields = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var line in output.Split('\n'))
+        foreach (var pair in output.Split('\n').Select(line => line.Split(':', 2)).Where(pair => pair is [{ Length: > 0 }, _]))
         {
-            var colon = line.IndexOf(':', StringComparison.Ordinal);
-            if (colon > 0)
-            {
-                fields.TryAdd(line[..colon].Trim(), line[(colon + 1)..].Trim());
-            }
+            fields.TryAdd(pair[0].Trim(), pair[1].Trim());
         }
         return fields.TryGetValue("Name", out var name) && name.Length > 0
                && fields.TryGetValue("UUID", out var uuid) && Guid.TryParse(uuid, out _)

@@ -31,8 +31,7 @@ internal sealed class ExecCancelAction : IDriverAction
             }
             var status = await agent.CallAsync(domain, ExecAction.StatusCommand(pid), ExecAction.AgentTimeout, cancellationToken)
                 .ConfigureAwait(false);
-            if (status.Return is { ValueKind: JsonValueKind.Object } known &&
-                known.TryGetProperty("exited", out var exited) && exited.ValueKind == JsonValueKind.True)
+            if (status.Exited == true)
             {
                 context.Logger.ExecutionAlreadyEnded(vmId, pid);
                 files.Remove(vmId);

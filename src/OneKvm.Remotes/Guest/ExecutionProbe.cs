@@ -70,8 +70,7 @@ internal sealed class ExecutionProbe : IDriverAction
                     context.Logger.ExecutionStatusUnknown(vmId, pid, problem);
                     continue;
                 }
-                if (replies[i].Return is not { ValueKind: JsonValueKind.Object } status ||
-                    !status.TryGetProperty("exited", out var exited) || exited.ValueKind != JsonValueKind.True)
+                if (replies[i] is not { Exited: true, Return: { } status })
                 {
                     continue;
                 }

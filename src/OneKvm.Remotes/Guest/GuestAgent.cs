@@ -5,7 +5,10 @@ namespace OneKvm.Remotes.Guest;
 /// <summary>What the guest agent answered: its "return" value, or why there is none (one line).</summary>
 internal sealed record AgentReply(JsonElement? Return, string? Problem)
 {
-    public bool Succeeded => Problem is null;
+    /// <summary>guest-exec-status's "exited" flag; null when the answer has none.</summary>
+    public bool? Exited =>
+        Return is { ValueKind: JsonValueKind.Object } status && status.TryGetProperty("exited", out var exited)
+        && exited.ValueKind is JsonValueKind.True or JsonValueKind.False ? exited.ValueKind == JsonValueKind.True : null;
 
     public static AgentReply Failed(string problem) => new(null, problem);
 }
@@ -24,20 +27,14 @@ internal sealed class GuestAgent(VirshRunner virsh)
     private readonly VirshRunner _virsh = virsh.WithAttempts(1);
 
     /// <summary>Sends <paramref name="json"/> (one command object) and parses the answer.</summary>
-    public async Task<AgentReply> CallAsync(string domain, string json, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var seconds = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-        var command = VirshCommand.Create("qemu-agent-command", domain, json, "--timeout", seconds)
-            .WithDeadline(timeout + ProcessSlack);
-        return await RunAsync(command, cancellationToken).ConfigureAwait(false);
-    }
+    public Task<AgentReply> CallAsync(string domain, string json, TimeSpan timeout, CancellationToken cancellationToken) =>
+        RunAsync(VirshCommand.Create("qemu-agent-command", domain, json,
+                "--timeout", Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds)).ToString(CultureInfo.InvariantCulture))
+            .WithDeadline(timeout + ProcessSlack), cancellationToken);
 
     /// <summary>Runs a command given as upstream's guestagent.conf writes it: the words after "virsh qemu-agent-command".</summary>
-    public async Task<AgentReply> CallWordsAsync(IReadOnlyList<string> words, TimeSpan processTimeout, CancellationToken cancellationToken)
-    {
-        var command = VirshCommand.Create("qemu-agent-command", words).WithDeadline(processTimeout);
-        return await RunAsync(command, cancellationToken).ConfigureAwait(false);
-    }
+    public Task<AgentReply> CallWordsAsync(IReadOnlyList<string> words, TimeSpan processTimeout, CancellationToken cancellationToken) =>
+        RunAsync(VirshCommand.Create("qemu-agent-command", words).WithDeadline(processTimeout), cancellationToken);
 
     private async Task<AgentReply> RunAsync(ProgramCommand command, CancellationToken cancellationToken)
     {
@@ -54,11 +51,7 @@ internal sealed class GuestAgent(VirshRunner virsh)
         {
             return AgentReply.Failed(e.Message);
         }
-        if (!result.Succeeded)
-        {
-            return AgentReply.Failed(result.Reason());
-        }
-        return Parse(result.StandardOutput);
+        return result.Succeeded ? Parse(result.StandardOutput) : AgentReply.Failed(result.Reason());
     }
 
     /// <summary>The "return" member of an agent answer.</summary>

@@ -211,32 +211,23 @@ internal sealed record GuestAgentConfig(bool Enabled, IReadOnlyList<AgentMonitor
 
     private static string Scalar(string value, int number)
     {
+        if (value.Length > 0 && value[0] is '\'' or '"' && (value.Length < 2 || !value.EndsWith(value[0])))
+        {
+            throw new FormatException($"line {number}: unterminated {(value[0] == '"' ? "double" : "single")}-quoted string");
+        }
         if (value.StartsWith('\''))
         {
-            if (value.Length < 2 || !value.EndsWith('\''))
-            {
-                throw new FormatException($"line {number}: unterminated single-quoted string");
-            }
             return value[1..^1].Replace("''", "'", StringComparison.Ordinal);
         }
         if (value.StartsWith('"'))
         {
-            if (value.Length < 2 || !value.EndsWith('"'))
-            {
-                throw new FormatException($"line {number}: unterminated double-quoted string");
-            }
             var text = new StringBuilder();
             for (var i = 1; i < value.Length - 1; i++)
             {
-                if (value[i] == '\\' && i + 1 < value.Length - 1)
-                {
-                    i++;
-                    text.Append(value[i] switch { 'n' => '\n', 't' => '\t', _ => value[i] });
-                }
-                else
-                {
-                    text.Append(value[i]);
-                }
+                // a backslash escapes the character after it
+                text.Append(value[i] == '\\' && i + 1 < value.Length - 1
+                    ? value[++i] switch { 'n' => '\n', 't' => '\t', var escaped => escaped }
+                    : value[i]);
             }
             return text.ToString();
         }
@@ -255,27 +246,15 @@ internal sealed record GuestAgentConfig(bool Enabled, IReadOnlyList<AgentMonitor
         char? quote = null;
         foreach (var c in inner)
         {
-            if (quote is not null)
-            {
-                item.Append(c);
-                if (c == quote)
-                {
-                    quote = null;
-                }
-            }
-            else if (c == ',')
+            if (quote is null && c == ',')
             {
                 items.Add(item.ToString().Trim());
                 item.Clear();
+                continue;
             }
-            else
-            {
-                if (c is '\'' or '"')
-                {
-                    quote = c;
-                }
-                item.Append(c);
-            }
+            item.Append(c);
+            // a quote opens outside quotes and closes at its own character
+            quote = quote is null ? (c is '\'' or '"' ? c : null) : (c == quote ? null : quote);
         }
         if (item.ToString().Trim().Length > 0)
         {

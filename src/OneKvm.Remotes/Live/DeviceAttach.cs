@@ -10,11 +10,9 @@ namespace OneKvm.Remotes.Live;
 /// </summary>
 internal static class DeviceAttach
 {
-    /// <param name="domain">The domain's name.</param>
     /// <param name="before">The domain as read before the attach, if it was.</param>
     /// <param name="device">What is attached, for logs and errors ("disk vdb").</param>
     /// <param name="failure">The start of the error sentence ("Could not attach ... to ...").</param>
-    /// <param name="find">Finds the device in a domain XML.</param>
     public static async Task RunAsync(VirshRunner virsh, ILogger logger, string domain, LiveDomain? before, string device, string failure,
         XElement xml, Func<LiveDomain, XElement?> find, CancellationToken cancellationToken)
     {

@@ -21,10 +21,8 @@ internal sealed class LiveDomain
     /// <summary>The id of the first NUMA cell, where upstream hot-plugs DIMMs.</summary>
     public string? FirstNumaCell => (string?)Root.Element("cpu")?.Element("numa")?.Elements("cell").FirstOrDefault()?.Attribute("id");
 
-    public static async Task<LiveDomain> ReadAsync(VirshRunner virsh, string domain, CancellationToken cancellationToken)
-    {
-        return new(await virsh.Domain(domain).XmlAsync(cancellationToken).ConfigureAwait(false));
-    }
+    public static async Task<LiveDomain> ReadAsync(VirshRunner virsh, string domain, CancellationToken cancellationToken) =>
+        new(await virsh.Domain(domain).XmlAsync(cancellationToken).ConfigureAwait(false));
 
     public static LiveDomain Parse(string domain, string xml) =>
         new(SafeXml.Parse(xml, $"the XML of domain {domain}").Root!);

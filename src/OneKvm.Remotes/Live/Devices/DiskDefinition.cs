@@ -125,19 +125,13 @@ internal sealed class DiskDefinition
             : features?.Text("VIRTIO_BLK_QUEUES") is { } vm
                 ? (features, vm)
                 : (null, settings.DefaultAttachVirtioBlkQueues);
-        if (value is null)
+        return value switch
         {
-            return null;
-        }
-        if (string.Equals(value, "auto", StringComparison.OrdinalIgnoreCase))
-        {
-            return template?.WholeNumber("VCPU", min: 1) ?? 1;
-        }
-        if (owner is null)
-        {
+            null => null,
+            _ when string.Equals(value, "auto", StringComparison.OrdinalIgnoreCase) => template?.WholeNumber("VCPU", min: 1) ?? 1,
             // kvmrc's value was checked when read
-            return long.Parse(value, CultureInfo.InvariantCulture);
-        }
-        return owner.WholeNumber("VIRTIO_BLK_QUEUES", min: 1);
+            _ when owner is null => long.Parse(value, CultureInfo.InvariantCulture),
+            _ => owner.WholeNumber("VIRTIO_BLK_QUEUES", min: 1),
+        };
     }
 }

@@ -31,15 +31,11 @@ internal readonly record struct PciAddress(int Domain, int Bus, int Slot, int Fu
     private static int? Hex(string? text)
     {
         var value = text?.Trim();
-        if (value is null)
-        {
-            return null;
-        }
-        if (value.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
+        if (value?.StartsWith("0x", StringComparison.OrdinalIgnoreCase) == true)
         {
             value = value[2..];
         }
-        return value.Length is > 0 and <= 8 && int.TryParse(value, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var n)
+        return value is { Length: > 0 and <= 8 } && int.TryParse(value, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var n)
             ? n
             : null;
     }

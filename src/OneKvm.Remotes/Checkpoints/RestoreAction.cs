@@ -116,11 +116,9 @@ internal sealed class RestoreAction : IDriverAction
     }
 
     /// <summary>True when the domain's live XML carries the marker of a restore from this checkpoint.</summary>
-    private static async Task<bool> RunsFromAsync(DriverContext context, string domain, string file, CancellationToken cancellationToken)
-    {
-        return await context.Virsh.Domain(domain).XmlOrNullAsync(cancellationToken).ConfigureAwait(false) is { } xml
-            && RestoreMarker.RunsFrom(xml, file);
-    }
+    private static async Task<bool> RunsFromAsync(DriverContext context, string domain, string file, CancellationToken cancellationToken) =>
+        await context.Virsh.Domain(domain).XmlOrNullAsync(cancellationToken).ConfigureAwait(false) is { } xml
+        && RestoreMarker.RunsFrom(xml, file);
 
     /// <summary>The domain XML inside the checkpoint, secrets included: restoring without them drops the VNC password.</summary>
     private static async Task<XElement> SavedDomainAsync(DriverContext context, string file, CancellationToken cancellationToken)

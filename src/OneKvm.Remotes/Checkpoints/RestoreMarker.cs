@@ -18,11 +18,9 @@ internal static class RestoreMarker
     /// <summary>Marks the domain XML handed to virsh restore with the checkpoint it comes from.</summary>
     public static void Add(XElement domain, string file, string identity)
     {
-        var metadata = domain.Element("metadata");
-        if (metadata is null)
+        if (domain.Element("metadata") is not { } metadata)
         {
-            metadata = new XElement("metadata");
-            domain.Add(metadata);
+            domain.Add(metadata = new XElement("metadata"));
         }
         metadata.Elements(Element).Remove();
         metadata.Add(new XElement(Element, new XAttribute(XNamespace.Xmlns + "onekvm", Namespace),

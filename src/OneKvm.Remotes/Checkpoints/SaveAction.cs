@@ -135,9 +135,7 @@ internal sealed class SaveAction : IDriverAction
     {
         try
         {
-            using (new FileStream(file, FileMode.CreateNew, FileAccess.Write))
-            {
-            }
+            new FileStream(file, FileMode.CreateNew, FileAccess.Write).Dispose();
             File.SetUnixFileMode(file, CheckpointMode);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

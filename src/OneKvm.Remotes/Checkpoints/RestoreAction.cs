@@ -66,10 +66,8 @@ internal sealed class RestoreAction : IDriverAction
             ? uuid
             : throw new OneKvmException($"The domain XML saved in {file} has no <uuid>.");
 
-        if (context.Settings.CleanupMemoryOnStart)
-        {
-            await MemoryCleanup.RunAsync(context, wait: true, cancellationToken).ConfigureAwait(false);
-        }
+        await MemoryCleanup.RunIfAsync(context.Settings.CleanupMemoryOnStart, context, wait: true, cancellationToken)
+            .ConfigureAwait(false);
         if (RegularFile.IdentityOf(file) is { } identity)
         {
             RestoreMarker.Add(saved, file, identity);

@@ -41,10 +41,8 @@ internal sealed class DeployAction : IDriverAction
         }
         WriteDeploymentFile(file, resolved > 0 ? domain.ToString() + "\n" : stdin);
 
-        if (context.Settings.CleanupMemoryOnStart)
-        {
-            await MemoryCleanup.RunAsync(context, wait: true, cancellationToken).ConfigureAwait(false);
-        }
+        await MemoryCleanup.RunIfAsync(context.Settings.CleanupMemoryOnStart, context, wait: true, cancellationToken)
+            .ConfigureAwait(false);
         await Nvram.PrepareAsync(context.Settings, context.Logger, context.Programs, domain, cancellationToken).ConfigureAwait(false);
         var vmDirectory = Path.GetDirectoryName(Path.GetFullPath(file))!;
         var vgpuCreated = await VmHostDevices.PrepareAsync(context, domain, name, vmDirectory, cancellationToken).ConfigureAwait(false);

@@ -13,8 +13,7 @@ internal static class Nvram
     /// <summary>The NVRAM file and format the domain asks for, or null when it has none.</summary>
     public static (string Path, string Format)? Requested(XElement domain)
     {
-        var nvram = domain.Element("os")?.Element("nvram");
-        if (nvram is null)
+        if (domain.Element("os")?.Element("nvram") is not { } nvram)
         {
             return null;
         }

@@ -101,7 +101,8 @@ internal sealed class ShutdownAction : IDriverAction
             {
                 context.Logger.ShutDown(domain, context.Time.GetElapsedTime(started).TotalSeconds);
                 await VmHostDevices.ReleaseVgpuAsync(context, domain, vgpuVmDirectory).ConfigureAwait(false);
-                await CleanupAsync(context, cancellationToken).ConfigureAwait(false);
+                await MemoryCleanup.RunIfAsync(settings.CleanupMemoryOnStop, context, wait: false, cancellationToken)
+                    .ConfigureAwait(false);
                 return;
             }
             if (poll % pollsPerResend == 0 && poll < polls)
@@ -155,14 +156,6 @@ internal sealed class ShutdownAction : IDriverAction
         catch (VirshTimeoutException)
         {
             // logged by the runner; the state polls decide
-        }
-    }
-
-    private static async Task CleanupAsync(DriverContext context, CancellationToken cancellationToken)
-    {
-        if (context.Settings.CleanupMemoryOnStop)
-        {
-            await MemoryCleanup.RunAsync(context, wait: false, cancellationToken).ConfigureAwait(false);
         }
     }
 }

@@ -20,10 +20,8 @@ internal sealed class ResizeAction : IDriverAction
         {
             var growing = plan.PreviousMemoryMiB is not { } before || memory > before;
             // compaction helps the host find memory for a guest that grows; a shrunk guest returned some
-            if (growing && context.Settings.CleanupMemoryOnStart)
-            {
-                await MemoryCleanup.RunAsync(context, wait: true, cancellationToken).ConfigureAwait(false);
-            }
+            await MemoryCleanup.RunIfAsync(growing && context.Settings.CleanupMemoryOnStart, context, wait: true, cancellationToken)
+                .ConfigureAwait(false);
             if (plan.HotplugMemory)
             {
                 await ResizeByDimmAsync(context, domain, memory, plan.PreviousMemoryMiB, cancellationToken).ConfigureAwait(false);
@@ -34,10 +32,8 @@ internal sealed class ResizeAction : IDriverAction
                     VirshCommand.Create("setmem", "--domain", domain, "--size", (memory * 1024).ToString(CultureInfo.InvariantCulture)),
                     $"Could not resize the memory of {domain} to {memory} MiB", cancellationToken).ConfigureAwait(false);
             }
-            if (!growing && context.Settings.CleanupMemoryOnStop)
-            {
-                await MemoryCleanup.RunAsync(context, wait: false, cancellationToken).ConfigureAwait(false);
-            }
+            await MemoryCleanup.RunIfAsync(!growing && context.Settings.CleanupMemoryOnStop, context, wait: false, cancellationToken)
+                .ConfigureAwait(false);
         }
         if (plan.Vcpus is { } vcpus)
         {

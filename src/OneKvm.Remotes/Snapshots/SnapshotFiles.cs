@@ -15,16 +15,10 @@ internal static class SnapshotFiles
     public static string PathOf(string directory, string snapshotName) => Path.Combine(directory, snapshotName + Extension);
 
     /// <summary>The snap-*.xml files of a directory in numeric order (snap-2 before snap-10, like `ls -v`).</summary>
-    public static IReadOnlyList<string> InOrder(string directory)
-    {
-        if (!Directory.Exists(directory))
-        {
-            return [];
-        }
-        return Directory.EnumerateFiles(directory, Prefix + "*" + Extension)
-            .OrderBy(Path.GetFileName, NaturalOrder.Instance)
-            .ToList();
-    }
+    public static IReadOnlyList<string> InOrder(string directory) =>
+        Directory.Exists(directory)
+            ? [.. Directory.EnumerateFiles(directory, Prefix + "*" + Extension).OrderBy(Path.GetFileName, NaturalOrder.Instance)]
+            : [];
 }
 
 /// <summary>Compares names with runs of digits by their value, as `ls -v` does for snap-N.xml.</summary>

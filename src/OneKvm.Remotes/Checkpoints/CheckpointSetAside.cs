@@ -9,11 +9,9 @@ internal static class CheckpointSetAside
 {
     public const int MaxCandidates = 1000;
 
-    /// <summary>The names tried for the old checkpoint, in order.</summary>
     public static IEnumerable<string> Candidates(string file, long epoch) =>
         Enumerable.Range(0, MaxCandidates).Select(n => n == 0 ? $"{file}.{epoch}" : $"{file}.{epoch}.{n}");
 
-    /// <summary>Moves <paramref name="file"/> to the first free candidate name; answers that name.</summary>
     public static string Move(string file, long epoch)
     {
         foreach (var candidate in Candidates(file, epoch))

@@ -15,7 +15,6 @@ internal static class RestoreMarker
 
     private static readonly XName Element = Namespace + "restore";
 
-    /// <summary>Marks the domain XML handed to virsh restore with the checkpoint it comes from.</summary>
     public static void Add(XElement domain, string file, string identity)
     {
         if (domain.Element("metadata") is not { } metadata)

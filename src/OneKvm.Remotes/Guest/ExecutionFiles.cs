@@ -56,7 +56,6 @@ internal sealed class ExecutionFiles(string directory, Func<TimeSpan, Cancellati
 
     public void Remove(int vmId) => File.Delete(PidFile(vmId));
 
-    /// <summary>VM ids with a pid file (names one-N).</summary>
     public IReadOnlyList<int> VmIds() =>
         System.IO.Directory.Exists(Directory)
             ? [.. System.IO.Directory.EnumerateFiles(Directory, "one-*")

@@ -26,7 +26,6 @@ internal sealed class GuestAgent(VirshRunner virsh)
 
     private readonly VirshRunner _virsh = virsh.WithAttempts(1);
 
-    /// <summary>Sends <paramref name="json"/> (one command object) and parses the answer.</summary>
     public Task<AgentReply> CallAsync(string domain, string json, TimeSpan timeout, CancellationToken cancellationToken) =>
         RunAsync(VirshCommand.Create("qemu-agent-command", domain, json,
                 "--timeout", Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds)).ToString(CultureInfo.InvariantCulture))
@@ -54,7 +53,6 @@ internal sealed class GuestAgent(VirshRunner virsh)
         return result.Succeeded ? Parse(result.StandardOutput) : AgentReply.Failed(result.Reason());
     }
 
-    /// <summary>The "return" member of an agent answer.</summary>
     public static AgentReply Parse(string answer)
     {
         try

@@ -10,7 +10,6 @@ internal static class Nvram
 {
     public const string DefaultFormat = "raw";
 
-    /// <summary>The NVRAM file and format the domain asks for, or null when it has none.</summary>
     public static (string Path, string Format)? Requested(XElement domain)
     {
         if (domain.Element("os")?.Element("nvram") is not { } nvram)

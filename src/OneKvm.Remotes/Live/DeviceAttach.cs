@@ -37,7 +37,6 @@ internal static class DeviceAttach
         }
     }
 
-    /// <summary>virsh detach-device with the element, as the domain XML has it, on stdin.</summary>
     public static ProgramCommand DetachCommand(string domain, XElement device) => Command("detach-device", domain, device);
 
     /// <summary>

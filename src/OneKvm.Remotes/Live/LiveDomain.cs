@@ -14,7 +14,6 @@ internal sealed class LiveDomain
 
     public IEnumerable<XElement> Devices => Root.Element("devices")?.Elements() ?? [];
 
-    /// <summary>The domain's &lt;iothreads&gt; count, 0 when it has none.</summary>
     public int IoThreads =>
         int.TryParse(Root.Element("iothreads")?.Value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
 
@@ -27,7 +26,6 @@ internal sealed class LiveDomain
     public static LiveDomain Parse(string domain, string xml) =>
         new(SafeXml.Parse(xml, $"the XML of domain {domain}").Root!);
 
-    /// <summary>The disk whose target is <paramref name="target"/> (vdb, sdc, hda).</summary>
     public XElement? Disk(string target) =>
         Devices.FirstOrDefault(d => d.Name == "disk" && (string?)d.Element("target")?.Attribute("dev") == target);
 

@@ -9,7 +9,6 @@ internal static class SnapshotFiles
     public const string Prefix = "snap-";
     public const string Extension = ".xml";
 
-    /// <summary>The snapshot's name: snap-&lt;OpenNebula snapshot id&gt;.</summary>
     public static string Name(string snapshotId) => Prefix + snapshotId;
 
     public static string PathOf(string directory, string snapshotName) => Path.Combine(directory, snapshotName + Extension);

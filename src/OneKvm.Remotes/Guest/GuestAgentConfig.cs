@@ -36,22 +36,13 @@ internal sealed record GuestAgentConfig(bool Enabled, IReadOnlyList<AgentMonitor
     /// <summary>The configuration, or null (with the reason, null when the file is just absent) when there is none to use.</summary>
     public static (GuestAgentConfig? Config, string? Problem) Load(string path)
     {
-        string? text;
         try
         {
-            text = Host.RegularFile.TryReadText(path, "the guest agent configuration");
+            return Host.RegularFile.TryReadText(path, "the guest agent configuration") is { } text ? (Parse(text), null) : (null, null);
         }
         catch (Errors.OneKvmException e)
         {
             return (null, e.Message.TrimEnd('.'));
-        }
-        if (text is null)
-        {
-            return (null, null);
-        }
-        try
-        {
-            return (Parse(text), null);
         }
         catch (FormatException e)
         {
@@ -118,11 +109,7 @@ internal sealed record GuestAgentConfig(bool Enabled, IReadOnlyList<AgentMonitor
                     command = Scalar(subValue, subNumber);
                     continue;
                 }
-                var list = new List<string>();
-                if (subValue.Length > 0)
-                {
-                    list.AddRange(Flow(subValue, subNumber));
-                }
+                var list = subValue.Length > 0 ? Flow(subValue, subNumber).ToList() : [];
                 while (i < lines.Count && lines[i].Indent > subIndent && lines[i].Content.StartsWith('-'))
                 {
                     list.Add(Scalar(lines[i].Content[1..].Trim(), lines[i].Number));
@@ -170,12 +157,9 @@ internal sealed record GuestAgentConfig(bool Enabled, IReadOnlyList<AgentMonitor
         for (var i = 0; i < line.Length; i++)
         {
             var c = line[i];
-            if (quote is not null)
+            if (quote is { } open)
             {
-                if (c == quote)
-                {
-                    quote = null;
-                }
+                quote = c == open ? null : open;
             }
             else if (c is '\'' or '"' && (i == 0 || line[i - 1] is ' ' or '[' or ',' or ':'))
             {

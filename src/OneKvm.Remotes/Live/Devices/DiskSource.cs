@@ -21,7 +21,7 @@ internal sealed record DiskSource(string Type, string Device, XElement Source, X
             // the datastore's DISK_TYPE decides for plain, volatile (FS) and swap disks
             "" or "file" or "fs" or "swap" => (disk.Text("DISK_TYPE")?.ToUpperInvariant() ?? "") switch
             {
-                "RBD" => VolatileRbd(disk, vmId),
+                "RBD" => Rbd(disk, vmId, "disk", volatileDisk: true),
                 "BLOCK" => Block(path, "disk"),
                 "SHEEPDOG" or "SHEEPDOG_CDROM" => Sheepdog(disk, vmId, "disk"),
                 "GLUSTER" => Gluster(disk, vmId, "disk"),
@@ -57,9 +57,10 @@ internal sealed record DiskSource(string Type, string Device, XElement Source, X
         return Network("disk", "iscsi", name, NetworkHosts.Parse(disk.Text("ISCSI_HOST")), auth);
     }
 
-    private static DiskSource Rbd(TemplateVector disk, string? vmId, string device)
+    /// <param name="volatileDisk">A volatile disk on a ceph datastore: never an image of its own, whatever SOURCE says.</param>
+    private static DiskSource Rbd(TemplateVector disk, string? vmId, string device, bool volatileDisk = false)
     {
-        var image = disk.Text("SOURCE");
+        var image = volatileDisk ? null : disk.Text("SOURCE");
         var name = image ?? (disk.Text("POOL_NAME") ?? "one") + "/one-sys";
         // a clone, or a volatile disk without an image, is the VM's own copy
         if (IsClone(disk) || image is null)
@@ -67,12 +68,6 @@ internal sealed record DiskSource(string Type, string Device, XElement Source, X
             name += $"-{Required(vmId, disk, "RBD", "the VM ID")}-{Required(disk.Text("DISK_ID"), disk, "RBD", "DISK_ID")}";
         }
         return Network(device, "rbd", name, NetworkHosts.Parse(disk.Text("CEPH_HOST")), CephAuth(disk));
-    }
-
-    private static DiskSource VolatileRbd(TemplateVector disk, string? vmId)
-    {
-        var name = $"{disk.Text("POOL_NAME") ?? "one"}/one-sys-{Required(vmId, disk, "RBD", "the VM ID")}-{Required(disk.Text("DISK_ID"), disk, "RBD", "DISK_ID")}";
-        return Network("disk", "rbd", name, NetworkHosts.Parse(disk.Text("CEPH_HOST")), CephAuth(disk));
     }
 
     private static DiskSource Sheepdog(TemplateVector disk, string? vmId, string device)

@@ -117,11 +117,8 @@ internal sealed record GuestAgentConfig(bool Enabled, IReadOnlyList<AgentMonitor
                 }
                 filters[subKey] = list;
             }
-            if (command is null)
-            {
-                throw new FormatException($"line {number}: the command {key} has no :command:");
-            }
-            commands.Add(new AgentMonitorCommand(key, command, Filter("os_ids"), Filter("os_types"), Filter("os_versions"), Filter("os_machines")));
+            commands.Add(new AgentMonitorCommand(key, command ?? throw new FormatException($"line {number}: the command {key} has no :command:"),
+                Filter("os_ids"), Filter("os_types"), Filter("os_versions"), Filter("os_machines")));
 
             List<string> Filter(string name) => filters.GetValueOrDefault(name) ?? [];
         }

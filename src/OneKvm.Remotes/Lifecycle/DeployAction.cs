@@ -19,11 +19,9 @@ internal sealed class DeployAction : IDriverAction
         var file = arguments[DeploymentFile];
         var stdin = await context.ReadStdinAsync(cancellationToken).ConfigureAwait(false);
         var domain = ParseDomain(stdin);
-        var name = domain.Element("name")?.Value.Trim();
-        if (string.IsNullOrEmpty(name))
-        {
-            throw new OneKvmException("The domain XML on stdin has no <name>.");
-        }
+        var name = domain.Element("name")?.Value.Trim() is { Length: > 0 } given
+            ? given
+            : throw new OneKvmException("The domain XML on stdin has no <name>.");
 
         // before any change on the host; also what makes the clean-up below safe: a domain
         // destroyed there is one this call created

@@ -32,7 +32,6 @@ internal sealed class ShutdownAction : IDriverAction
         var domain = arguments[DeployId];
         var settings = context.Settings;
         var timeout = settings.ShutdownTimeout;
-        var forceDestroy = settings.ForceDestroy;
 
         var readings = new DomainReadings(context.Virsh, context.Settings, domain);
         var cancel = new CancelAction { Readings = readings };
@@ -66,7 +65,7 @@ internal sealed class ShutdownAction : IDriverAction
         if (state == "crashed")
         {
             // a crashed guest will never answer ACPI: waiting SHUTDOWN_TIMEOUT for it changes nothing
-            if (!forceDestroy)
+            if (!settings.ForceDestroy)
             {
                 throw new OneKvmException(
                     $"Domain {domain} has crashed and cannot shut down; cancel it (poweroff --hard), or set FORCE_DESTROY=yes.");
@@ -112,7 +111,7 @@ internal sealed class ShutdownAction : IDriverAction
             }
         }
 
-        if (!forceDestroy)
+        if (!settings.ForceDestroy)
         {
             throw new OneKvmException(
                 $"Timed out shutting down {domain}: the guest did not power off within {timeout.TotalSeconds:0} s (SHUTDOWN_TIMEOUT); " +

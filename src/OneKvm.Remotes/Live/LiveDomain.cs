@@ -6,11 +6,9 @@ namespace OneKvm.Remotes.Live;
 /// The XML of a running domain (virsh dumpxml), parsed once and asked with XLinq what
 /// upstream greps for: which devices are attached, the iothreads, the NUMA cells.
 /// </summary>
-internal sealed class LiveDomain
+internal sealed class LiveDomain(XElement root)
 {
-    private LiveDomain(XElement root) => Root = root;
-
-    public XElement Root { get; }
+    public XElement Root { get; } = root;
 
     public IEnumerable<XElement> Devices => Root.Element("devices")?.Elements() ?? [];
 

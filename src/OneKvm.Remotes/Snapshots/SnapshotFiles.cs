@@ -34,31 +34,23 @@ internal sealed class NaturalOrder : IComparer<string?>
         int i = 0, j = 0;
         while (i < x.Length && j < y.Length)
         {
+            int order;
             if (char.IsAsciiDigit(x[i]) && char.IsAsciiDigit(y[j]))
             {
                 var (xs, xe) = DigitRun(x, i);
                 var (ys, ye) = DigitRun(y, j);
                 // more significant digits (leading zeros aside) is the bigger number
-                var byLength = (xe - xs).CompareTo(ye - ys);
-                if (byLength != 0)
-                {
-                    return byLength;
-                }
-                var byDigits = string.CompareOrdinal(x, xs, y, ys, xe - xs);
-                if (byDigits != 0)
-                {
-                    return byDigits;
-                }
-                i = xe;
-                j = ye;
-                continue;
+                order = (xe - xs).CompareTo(ye - ys) is var byLength and not 0 ? byLength : string.CompareOrdinal(x, xs, y, ys, xe - xs);
+                (i, j) = (xe, ye);
             }
-            if (x[i] != y[j])
+            else
             {
-                return x[i].CompareTo(y[j]);
+                order = x[i++].CompareTo(y[j++]);
             }
-            i++;
-            j++;
+            if (order != 0)
+            {
+                return order;
+            }
         }
         var byRest = (x.Length - i).CompareTo(y.Length - j);
         return byRest != 0 ? byRest : string.CompareOrdinal(x, y);

@@ -32,11 +32,7 @@ internal static class IoTune
                 AddGroup(iotune, $"READ_{kind}", value);
                 AddGroup(iotune, $"WRITE_{kind}", value);
             }
-            if (kind == "IOPS")
-            {
-                iopsLimited = value("TOTAL_IOPS_SEC") is not null || value("READ_IOPS_SEC") is not null
-                    || value("WRITE_IOPS_SEC") is not null;
-            }
+            iopsLimited |= kind == "IOPS" && new[] { "TOTAL", "READ", "WRITE" }.Any(group => value($"{group}_IOPS_SEC") is not null);
         }
         if (!iotune.HasElements)
         {

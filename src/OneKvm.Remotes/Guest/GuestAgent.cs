@@ -58,12 +58,9 @@ internal sealed class GuestAgent(VirshRunner virsh)
         try
         {
             using var document = JsonDocument.Parse(answer);
-            if (document.RootElement.ValueKind == JsonValueKind.Object &&
-                document.RootElement.TryGetProperty("return", out var value))
-            {
-                return new AgentReply(value.Clone(), null);
-            }
-            return AgentReply.Failed($"the agent's answer has no \"return\": {Shorten(answer)}");
+            return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("return", out var value)
+                ? new AgentReply(value.Clone(), null)
+                : AgentReply.Failed($"the agent's answer has no \"return\": {Shorten(answer)}");
         }
         catch (JsonException e)
         {

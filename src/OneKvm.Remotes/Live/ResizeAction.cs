@@ -46,11 +46,8 @@ internal sealed class ResizeAction : IDriverAction
     private static async Task ResizeByDimmAsync(DriverContext context, string domain, long memory, long? previous,
         CancellationToken cancellationToken)
     {
-        if (previous is null)
-        {
-            throw new OneKvmException(
-                $"Could not hot-plug memory into {domain}: the action data has no TEMPLATE/RESIZE/MEMORY, the size to start from.");
-        }
+        var from = previous ?? throw new OneKvmException(
+            $"Could not hot-plug memory into {domain}: the action data has no TEMPLATE/RESIZE/MEMORY, the size to start from.");
         var live = await LiveDomain.ReadAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false);
         var node = live.FirstNumaCell
             ?? throw new OneKvmException($"Could not hot-plug memory into {domain}: the domain has no NUMA cell to put a DIMM on.");
@@ -60,8 +57,8 @@ internal sealed class ResizeAction : IDriverAction
             context.Logger.MemoryAlreadyResized(domain, memory);
             return;
         }
-        var size = Math.Abs(memory - previous.Value);
-        if (memory > previous)
+        var size = Math.Abs(memory - from);
+        if (memory > from)
         {
             await context.Virsh.RunOrFailAsync(
                 // the guest's new memory is allocated (and with hugepages preallocated) by the attach itself

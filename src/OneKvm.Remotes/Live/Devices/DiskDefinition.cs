@@ -99,22 +99,16 @@ internal sealed class DiskDefinition
     /// names when above 0, else one picked from the disk id, never above the domain's
     /// count; none when the domain has no iothreads.
     /// </summary>
-    public static long? IoThread(int domainIoThreads, long? wanted, long? diskId)
-    {
-        if (domainIoThreads <= 0)
-        {
-            return null;
-        }
-        var id = wanted > 0 ? wanted.Value : diskId is { } d ? d % domainIoThreads + 1 : 1;
-        return Math.Min(id, domainIoThreads);
-    }
+    public static long? IoThread(int domainIoThreads, long? wanted, long? diskId) =>
+        domainIoThreads <= 0
+            ? null
+            : Math.Min(wanted > 0 ? wanted.Value : diskId is { } d ? d % domainIoThreads + 1 : 1, domainIoThreads);
 
     /// <summary>Upstream keeps letters, digits, '-', '.' and '_' of SERIAL.</summary>
-    public static string? Sanitize(string? serial)
-    {
-        var kept = new string((serial ?? "").Where(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_').ToArray());
-        return kept.Length > 0 ? kept : null;
-    }
+    public static string? Sanitize(string? serial) =>
+        new string((serial ?? "").Where(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_').ToArray()) is { Length: > 0 } kept
+            ? kept
+            : null;
 
     /// <summary>The disk's VIRTIO_BLK_QUEUES, the VM's, then kvmrc's; "auto" is one queue per VCPU.</summary>
     private static long? Queues(TemplateVector disk, TemplateVector? template, KvmSettings settings)

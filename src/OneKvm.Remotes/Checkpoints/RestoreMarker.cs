@@ -32,12 +32,8 @@ internal static class RestoreMarker
     /// </summary>
     public static bool RunsFrom(XElement liveDomain, string file)
     {
-        var marker = liveDomain.Element("metadata")?.Element(Element);
-        if (marker is null || (string?)marker.Attribute("checkpoint") != file)
-        {
-            return false;
-        }
-        // gone: the restore that wrote this marker already removed it, after the domain ran
-        return RegularFile.IdentityOf(file) is not { } identity || (string?)marker.Attribute("identity") == identity;
+        // a file gone: the restore that wrote this marker already removed it, after the domain ran
+        return liveDomain.Element("metadata")?.Element(Element) is { } marker && (string?)marker.Attribute("checkpoint") == file
+            && (RegularFile.IdentityOf(file) is not { } identity || (string?)marker.Attribute("identity") == identity);
     }
 }

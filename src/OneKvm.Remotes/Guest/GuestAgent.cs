@@ -37,10 +37,10 @@ internal sealed class GuestAgent(VirshRunner virsh)
 
     private async Task<AgentReply> RunAsync(ProgramCommand command, CancellationToken cancellationToken)
     {
-        ProgramResult result;
         try
         {
-            result = await _virsh.TryRunAsync(command, cancellationToken).ConfigureAwait(false);
+            var result = await _virsh.TryRunAsync(command, cancellationToken).ConfigureAwait(false);
+            return result.Succeeded ? Parse(result.StandardOutput) : AgentReply.Failed(result.Reason());
         }
         catch (VirshTimeoutException e)
         {
@@ -50,7 +50,6 @@ internal sealed class GuestAgent(VirshRunner virsh)
         {
             return AgentReply.Failed(e.Message);
         }
-        return result.Succeeded ? Parse(result.StandardOutput) : AgentReply.Failed(result.Reason());
     }
 
     public static AgentReply Parse(string answer)

@@ -134,13 +134,11 @@ internal sealed class ShutdownAction : IDriverAction
         {
             return true;
         }
-        if (VirshErrors.IsDomainNotFound(result.StandardError) || VirshErrors.IsDomainNotRunning(result.StandardError))
+        // it stopped between the state check and the request
+        if ((VirshErrors.IsDomainNotFound(result.StandardError) || VirshErrors.IsDomainNotRunning(result.StandardError))
+            && await context.Virsh.Domain(domain).StateOrFailAsync(cancellationToken).ConfigureAwait(false) is null or "shut off")
         {
-            // it stopped between the state check and the request
-            if (await context.Virsh.Domain(domain).StateOrFailAsync(cancellationToken).ConfigureAwait(false) is null or "shut off")
-            {
-                return false;
-            }
+            return false;
         }
         throw VirshRunnerExtensions.ActionFailure($"Could not shut down domain {domain}", new VirshException(result));
     }

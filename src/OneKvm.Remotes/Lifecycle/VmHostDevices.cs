@@ -75,8 +75,7 @@ internal static class VmHostDevices
     public static async Task<string?> VgpuVmDirectoryAsync(IProgramHost host, DomainReadings readings, CancellationToken cancellationToken)
     {
         var domain = readings.Domain;
-        var vgpu = RootHelper.For(host, RootHelper.Vgpu);
-        if (!await vgpu.IsUsableAsync(cancellationToken).ConfigureAwait(false))
+        if (!await RootHelper.For(host, RootHelper.Vgpu).IsUsableAsync(cancellationToken).ConfigureAwait(false))
         {
             return null;
         }

@@ -64,13 +64,10 @@ internal static class IoTune
         {
             iotune.Add(new XElement(element, rate));
         }
-        if (burst is not null && burst > (rate ?? 0))
+        if (burst > (rate ?? 0))
         {
-            iotune.Add(new XElement(element + "_max", burst));
-            if (value($"{group}_SEC_MAX_LENGTH") is { } length)
-            {
-                iotune.Add(new XElement(element + "_max_length", length));
-            }
+            iotune.Add(new XElement(element + "_max", burst),
+                value($"{group}_SEC_MAX_LENGTH") is { } length ? new XElement(element + "_max_length", length) : null);
         }
     }
 }

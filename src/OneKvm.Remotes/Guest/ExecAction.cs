@@ -65,15 +65,8 @@ internal sealed class ExecAction : IDriverAction
                 context.Logger.PidFileUnreadable(unreadable);
             }
 
-            var command = GuestAgent.Command("guest-exec", w =>
+            var command = GuestAgent.Exec(words[0], words.Skip(1), w =>
             {
-                w.WriteString("path", words[0]);
-                w.WriteStartArray("arg");
-                foreach (var word in words.Skip(1))
-                {
-                    w.WriteStringValue(word);
-                }
-                w.WriteEndArray();
                 w.WriteBoolean("capture-output", true);
                 if (input is not null)
                 {

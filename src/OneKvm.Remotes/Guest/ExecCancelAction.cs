@@ -44,14 +44,7 @@ internal sealed class ExecCancelAction : IDriverAction
                 files.Remove(vmId);
                 return;
             }
-            var kill = GuestAgent.Command("guest-exec", w =>
-            {
-                w.WriteString("path", "kill");
-                w.WriteStartArray("arg");
-                w.WriteStringValue("-9");
-                w.WriteStringValue(pid.ToString(CultureInfo.InvariantCulture));
-                w.WriteEndArray();
-            });
+            var kill = GuestAgent.Exec("kill", ["-9", pid.ToString(CultureInfo.InvariantCulture)]);
             var reply = await agent.CallAsync(domain, kill, ExecAction.AgentTimeout, cancellationToken).ConfigureAwait(false);
             if (reply.Problem is { } problem)
             {

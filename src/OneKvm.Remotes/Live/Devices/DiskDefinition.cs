@@ -45,7 +45,7 @@ internal sealed class DiskDefinition
         }
         _iotune = IoTune.Build(name => disk.WholeNumber(name), settings.DefaultAttachIoTune);
         _serial = Sanitize(disk.Text("SERIAL"));
-        UsesVirtioBlk = _source.Device == "disk" && DiskTargets.IsVirtioBlk(target);
+        UsesVirtioBlk = _source.Device == "disk" && target.StartsWith("vd", StringComparison.Ordinal);
         if (UsesVirtioBlk)
         {
             _iothread = disk.WholeNumber("IOTHREAD") ?? settings.DefaultAttachVirtioBlkIothread;

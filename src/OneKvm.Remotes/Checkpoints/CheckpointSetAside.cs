@@ -14,12 +14,8 @@ internal static class CheckpointSetAside
 
     public static string Move(string file, long epoch)
     {
-        foreach (var candidate in Candidates(file, epoch))
+        foreach (var candidate in Candidates(file, epoch).Where(name => !File.Exists(name) && !Directory.Exists(name)))
         {
-            if (File.Exists(candidate) || Directory.Exists(candidate))
-            {
-                continue;
-            }
             try
             {
                 File.Move(file, candidate, overwrite: false);

@@ -75,12 +75,8 @@ internal sealed class DatastorePathRewriter
     /// <summary>The end of "&lt;prefix&gt;&lt;digits&gt;/&lt;vm_id&gt;" starting at <paramref name="start"/> when followed by '/' or the end; else -1.</summary>
     private int MatchAt(string value, int start)
     {
-        foreach (var prefix in _prefixes)
+        foreach (var prefix in _prefixes.Where(prefix => value.AsSpan(start).StartsWith(prefix, StringComparison.Ordinal)))
         {
-            if (!value.AsSpan(start).StartsWith(prefix, StringComparison.Ordinal))
-            {
-                continue;
-            }
             var digits = start + prefix.Length;
             var end = digits;
             while (end < value.Length && char.IsAsciiDigit(value[end]))

@@ -74,12 +74,10 @@ internal sealed class ExecutionProbe : IDriverAction
                 {
                     continue;
                 }
-                foreach (var stream in new[] { "out", "err" })
+                foreach (var stream in new[] { "out", "err" }
+                    .Where(stream => status.TryGetProperty(stream + "-truncated", out var cut) && cut.ValueKind == JsonValueKind.True))
                 {
-                    if (status.TryGetProperty(stream + "-truncated", out var cut) && cut.ValueKind == JsonValueKind.True)
-                    {
-                        context.Logger.ExecutionOutputCut(stream, vmId);
-                    }
+                    context.Logger.ExecutionOutputCut(stream, vmId);
                 }
                 output.Append(Line(vmId, pid, Text(status, "exitcode"), Text(status, "out-data"), Text(status, "err-data"))).Append('\n');
                 files.Remove(vmId);

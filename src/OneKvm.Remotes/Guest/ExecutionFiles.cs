@@ -59,9 +59,8 @@ internal sealed class ExecutionFiles(string directory, Func<TimeSpan, Cancellati
     public IReadOnlyList<int> VmIds() =>
         System.IO.Directory.Exists(Directory)
             ? [.. System.IO.Directory.EnumerateFiles(Directory, "one-*")
-                .Select(file => int.TryParse(Path.GetFileName(file).AsSpan(4), NumberStyles.None, CultureInfo.InvariantCulture, out var id)
-                    ? id
-                    : (int?)null)
+                .Select(file => int.TryParse(Path.GetFileName(file).AsSpan(4), NumberStyles.None, CultureInfo.InvariantCulture,
+                    out var id) ? id : (int?)null)
                 .OfType<int>().Order()]
             : [];
 

@@ -67,18 +67,19 @@ internal sealed class GuestAgent(VirshRunner virsh)
         }
     }
 
-    /// <summary>guest-exec of <paramref name="path"/> with <paramref name="arguments"/>, then what <paramref name="more"/> writes.</summary>
-    public static string Exec(string path, IEnumerable<string> arguments, Action<Utf8JsonWriter>? more = null) => Command("guest-exec", w =>
-    {
-        w.WriteString("path", path);
-        w.WriteStartArray("arg");
-        foreach (var argument in arguments)
+    /// <summary>guest-exec of <paramref name="path"/> with <paramref name="arguments"/>, then what <paramref name="more"/> adds.</summary>
+    public static string Exec(string path, IEnumerable<string> arguments, Action<Utf8JsonWriter>? more = null) =>
+        Command("guest-exec", w =>
         {
-            w.WriteStringValue(argument);
-        }
-        w.WriteEndArray();
-        more?.Invoke(w);
-    });
+            w.WriteString("path", path);
+            w.WriteStartArray("arg");
+            foreach (var argument in arguments)
+            {
+                w.WriteStringValue(argument);
+            }
+            w.WriteEndArray();
+            more?.Invoke(w);
+        });
 
     /// <summary>{"execute": name, "arguments": {...}} written by <paramref name="arguments"/> (null: no arguments).</summary>
     public static string Command(string name, Action<Utf8JsonWriter>? arguments = null)

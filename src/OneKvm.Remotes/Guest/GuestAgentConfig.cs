@@ -75,9 +75,8 @@ internal sealed record GuestAgentConfig(bool Enabled, IReadOnlyList<AgentMonitor
         return new GuestAgentConfig(enabled, commands);
     }
 
-    private static int ParseCommands(List<(int Indent, string Content, int Number)> lines, int start, List<AgentMonitorCommand> commands)
+    private static int ParseCommands(List<(int Indent, string Content, int Number)> lines, int i, List<AgentMonitorCommand> commands)
     {
-        var i = start;
         if (i >= lines.Count || lines[i].Indent == 0)
         {
             return i;
@@ -117,7 +116,8 @@ internal sealed record GuestAgentConfig(bool Enabled, IReadOnlyList<AgentMonitor
                 }
                 filters[subKey] = list;
             }
-            commands.Add(new AgentMonitorCommand(key, command ?? throw new FormatException($"line {number}: the command {key} has no :command:"),
+            commands.Add(new AgentMonitorCommand(
+                key, command ?? throw new FormatException($"line {number}: the command {key} has no :command:"),
                 Filter("os_ids"), Filter("os_types"), Filter("os_versions"), Filter("os_machines")));
 
             List<string> Filter(string name) => filters.GetValueOrDefault(name) ?? [];

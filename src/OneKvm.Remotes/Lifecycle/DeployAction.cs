@@ -123,9 +123,8 @@ internal sealed class DeployAction : IDriverAction
 
     private static async Task<string> ReadUuidAsync(DriverContext context, string name, CancellationToken cancellationToken)
     {
-        var result = await context.Virsh.RunAsync(VirshCommand.Create("domuuid", "--domain", name).WithReadOnly(), cancellationToken)
-            .ConfigureAwait(false);
-        var uuid = result.StandardOutput.Trim();
+        var uuid = (await context.Virsh.RunAsync(VirshCommand.Create("domuuid", "--domain", name).WithReadOnly(), cancellationToken)
+            .ConfigureAwait(false)).StandardOutput.Trim();
         return Guid.TryParse(uuid, out _) ? uuid : throw new OneKvmException($"virsh domuuid printed no UUID: '{Printable(uuid)}'");
     }
 

@@ -39,8 +39,7 @@ internal sealed class ShutdownAction : IDriverAction
         {
             // one dumpxml says both whether the domain is up and whether it has ACPI: a domain
             // without ACPI is destroyed in whatever state it is, so it needs no domstate first
-            var xml = await readings.XmlIfDefinedAsync(cancellationToken).ConfigureAwait(false);
-            if (xml is null || !DomainReadings.IsActive(xml))
+            if (await readings.XmlIfDefinedAsync(cancellationToken).ConfigureAwait(false) is not { } xml || !DomainReadings.IsActive(xml))
             {
                 context.Logger.NothingToShutDown(domain);
                 return;

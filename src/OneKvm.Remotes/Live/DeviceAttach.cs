@@ -29,11 +29,9 @@ internal static class DeviceAttach
         {
             logger.AttachingXml(domain, xml.ToString(SaveOptions.DisableFormatting));
             var failed = VirshRunnerExtensions.ActionFailure(failure, e);
-            if (before is null && e is not VirshTimeoutException)
-            {
-                throw failed;
-            }
-            throw await RollBackAsync(virsh, logger, domain, device, failed, find, cancellationToken).ConfigureAwait(false);
+            throw before is null && e is not VirshTimeoutException
+                ? failed
+                : await RollBackAsync(virsh, logger, domain, device, failed, find, cancellationToken).ConfigureAwait(false);
         }
     }
 

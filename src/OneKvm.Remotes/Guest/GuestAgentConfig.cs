@@ -221,11 +221,10 @@ internal sealed record GuestAgentConfig(bool Enabled, IReadOnlyList<AgentMonitor
         {
             return [Scalar(value, number)];
         }
-        var inner = value[1..^1];
         var items = new List<string>();
         var item = new StringBuilder();
         char? quote = null;
-        foreach (var c in inner)
+        foreach (var c in value[1..^1])
         {
             if (quote is null && c == ',')
             {

@@ -10,10 +10,9 @@ internal static class DeploymentXml
     public static int ResolveDiskLinks(XElement domain)
     {
         var changed = 0;
-        var files = domain.Descendants("disk")
+        foreach (var file in domain.Descendants("disk")
             .Where(disk => (string?)disk.Attribute("type") == "file" && (string?)disk.Attribute("device") == "disk")
-            .Select(disk => disk.Element("source")?.Attribute("file")).OfType<XAttribute>().ToList();
-        foreach (var file in files)
+            .Select(disk => disk.Element("source")?.Attribute("file")).OfType<XAttribute>().ToList())
         {
             var resolved = DiskLinks.Resolve(file.Value);
             if (resolved != file.Value)

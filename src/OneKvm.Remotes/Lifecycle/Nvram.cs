@@ -18,12 +18,8 @@ internal static class Nvram
         }
         var path = nvram.Nodes().OfType<XText>().Select(t => t.Value).FirstOrDefault(v => v.Trim().Length > 0)?.Trim()
                    ?? nvram.Element("source")?.Attribute("file")?.Value.Trim();
-        if (string.IsNullOrEmpty(path))
-        {
-            return null;
-        }
         var format = nvram.Attribute("format")?.Value.Trim();
-        return (path, string.IsNullOrEmpty(format) ? DefaultFormat : format);
+        return string.IsNullOrEmpty(path) ? null : (path, string.IsNullOrEmpty(format) ? DefaultFormat : format);
     }
 
     public static async Task PrepareAsync(KvmSettings settings, ILogger logger, ProgramRunner programs, XElement domain, CancellationToken cancellationToken)

@@ -5,7 +5,6 @@ internal sealed record DiskSource(string Type, string Device, XElement Source, X
 {
     private const string KnownTypes = "FILE, BLOCK, CDROM, ISCSI, RBD, RBD_CDROM, GLUSTER, GLUSTER_CDROM, SHEEPDOG, SHEEPDOG_CDROM, FS, SWAP";
 
-    /// <param name="path">The disk's path on this host (the disk_target_path argument).</param>
     public static DiskSource Resolve(TemplateVector disk, string? vmId, string path)
     {
         var type = disk.Text("TYPE")?.ToLowerInvariant() ?? "";
@@ -51,9 +50,9 @@ internal sealed record DiskSource(string Type, string Device, XElement Source, X
     private static DiskSource Iscsi(TemplateVector disk)
     {
         var name = disk.Text("ISCSI_IQN") ?? disk.Text("SOURCE") ?? throw Missing(disk, "ISCSI", "ISCSI_IQN or SOURCE");
-        var user = disk.Text("ISCSI_USER");
-        var usage = disk.Text("ISCSI_USAGE");
-        var auth = user is not null && usage is not null ? AuthOf(user, new XAttribute("type", "iscsi"), new XAttribute("usage", usage)) : null;
+        var auth = disk.Text("ISCSI_USER") is { } user && disk.Text("ISCSI_USAGE") is { } usage
+            ? AuthOf(user, new XAttribute("type", "iscsi"), new XAttribute("usage", usage))
+            : null;
         return Network("disk", "iscsi", name, NetworkHosts.Parse(disk.Text("ISCSI_HOST")), auth);
     }
 
@@ -89,12 +88,10 @@ internal sealed record DiskSource(string Type, string Device, XElement Source, X
         return Network(device, "gluster", $"{volume}/{file}", NetworkHosts.Parse(disk.Text("GLUSTER_HOST"), "tcp"));
     }
 
-    private static XElement? CephAuth(TemplateVector disk)
-    {
-        var user = disk.Text("CEPH_USER");
-        var secret = disk.Text("CEPH_SECRET");
-        return user is not null && secret is not null ? AuthOf(user, new XAttribute("type", "ceph"), new XAttribute("uuid", secret)) : null;
-    }
+    private static XElement? CephAuth(TemplateVector disk) =>
+        disk.Text("CEPH_USER") is { } user && disk.Text("CEPH_SECRET") is { } secret
+            ? AuthOf(user, new XAttribute("type", "ceph"), new XAttribute("uuid", secret))
+            : null;
 
     private static XElement AuthOf(string user, params object[] secret) =>
         new("auth", new XAttribute("username", user), new XElement("secret", secret));

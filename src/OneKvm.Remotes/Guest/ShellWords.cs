@@ -74,11 +74,10 @@ internal static class ShellWords
             }
             if (c == '\\' && i + 1 < line.Length && line[i + 1] is '"' or '\\' or '$' or '`' or '\n')
             {
-                if (line[i + 1] != '\n')
+                if (line[++i] != '\n')
                 {
-                    word.Append(line[i + 1]);
+                    word.Append(line[i]);
                 }
-                i++;
                 continue;
             }
             word.Append(c);

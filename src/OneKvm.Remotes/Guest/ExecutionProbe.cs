@@ -55,10 +55,9 @@ internal sealed class ExecutionProbe : IDriverAction
                 agent.CallAsync(ExecAction.DomainOf(p.VmId), ExecAction.StatusCommand(p.Pid), AgentTimeout, cancellationToken))).ConfigureAwait(false);
 
             var output = new StringBuilder();
-            for (var i = 0; i < pending.Count; i++)
+            foreach (var ((vmId, pid), reply) in pending.Zip(replies))
             {
-                var (vmId, pid) = pending[i];
-                if (replies[i].Problem is { } problem)
+                if (reply.Problem is { } problem)
                 {
                     if (problem.Contains("not available due to an error", StringComparison.Ordinal))
                     {
@@ -70,7 +69,7 @@ internal sealed class ExecutionProbe : IDriverAction
                     context.Logger.ExecutionStatusUnknown(vmId, pid, problem);
                     continue;
                 }
-                if (replies[i] is not { Exited: true, Return: { } status })
+                if (reply is not { Exited: true, Return: { } status })
                 {
                     continue;
                 }

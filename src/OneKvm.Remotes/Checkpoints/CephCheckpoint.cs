@@ -31,20 +31,9 @@ internal sealed record CephCheckpoint(string Image, string? User, string? Conf, 
     }
 
     /// <summary>The rbd argv: the credentials first, then the command.</summary>
-    public IReadOnlyList<string> Arguments(params string[] command)
-    {
-        var argv = new List<string>();
-        if (User is not null)
-        {
-            argv.AddRange(["--id", User]);
-        }
-        if (Conf is not null)
-        {
-            argv.AddRange(["--conf", Conf]);
-        }
-        argv.AddRange(command);
-        return argv;
-    }
+    public IReadOnlyList<string> Arguments(params string[] command) =>
+        [.. User is null ? Array.Empty<string>() : ["--id", User],
+            .. Conf is null ? Array.Empty<string>() : ["--conf", Conf], .. command];
 
     public IReadOnlyList<string> Import(string file) =>
         FormatTwo ? Arguments("import", "--image-format", "2", file, Image) : Arguments("import", file, Image);

@@ -1,6 +1,5 @@
 namespace OneKvm.Remotes.Checkpoints;
 
-/// <summary>The log lines of save, restore and their ceph hooks.</summary>
 internal static partial class CheckpointLogMessages
 {
     [LoggerMessage(Level = LogLevel.Information, Message = "Moved the old checkpoint {File} to {Aside}")]

@@ -9,26 +9,13 @@ internal static class CheckpointSetAside
 {
     public const int MaxCandidates = 1000;
 
-    /// <summary>The names tried for the old checkpoint, in order.</summary>
-    public static IEnumerable<string> Candidates(string file, long epoch)
-    {
-        var first = $"{file}.{epoch}";
-        yield return first;
-        for (var n = 1; n < MaxCandidates; n++)
-        {
-            yield return $"{first}.{n}";
-        }
-    }
+    public static IEnumerable<string> Candidates(string file, long epoch) =>
+        Enumerable.Range(0, MaxCandidates).Select(n => n == 0 ? $"{file}.{epoch}" : $"{file}.{epoch}.{n}");
 
-    /// <summary>Moves <paramref name="file"/> to the first free candidate name; answers that name.</summary>
     public static string Move(string file, long epoch)
     {
-        foreach (var candidate in Candidates(file, epoch))
+        foreach (var candidate in Candidates(file, epoch).Where(name => !File.Exists(name) && !Directory.Exists(name)))
         {
-            if (File.Exists(candidate) || Directory.Exists(candidate))
-            {
-                continue;
-            }
             try
             {
                 File.Move(file, candidate, overwrite: false);

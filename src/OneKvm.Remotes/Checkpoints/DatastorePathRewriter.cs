@@ -35,24 +35,20 @@ internal sealed class DatastorePathRewriter
         {
             foreach (var attribute in element.Attributes())
             {
-                var value = Rewrite(attribute.Value);
-                if (!ReferenceEquals(value, attribute.Value))
-                {
-                    attribute.Value = value;
-                    changed++;
-                }
+                attribute.Value = Count(Rewrite(attribute.Value), attribute.Value);
             }
             foreach (var text in element.Nodes().OfType<XText>())
             {
-                var value = Rewrite(text.Value);
-                if (!ReferenceEquals(value, text.Value))
-                {
-                    text.Value = value;
-                    changed++;
-                }
+                text.Value = Count(Rewrite(text.Value), text.Value);
             }
         }
         return changed;
+
+        string Count(string value, string old)
+        {
+            changed += ReferenceEquals(value, old) ? 0 : 1;
+            return value;
+        }
     }
 
     /// <summary>The value with every old VM directory replaced; the same instance when nothing matched.</summary>
@@ -79,12 +75,8 @@ internal sealed class DatastorePathRewriter
     /// <summary>The end of "&lt;prefix&gt;&lt;digits&gt;/&lt;vm_id&gt;" starting at <paramref name="start"/> when followed by '/' or the end; else -1.</summary>
     private int MatchAt(string value, int start)
     {
-        foreach (var prefix in _prefixes)
+        foreach (var prefix in _prefixes.Where(prefix => value.AsSpan(start).StartsWith(prefix, StringComparison.Ordinal)))
         {
-            if (!value.AsSpan(start).StartsWith(prefix, StringComparison.Ordinal))
-            {
-                continue;
-            }
             var digits = start + prefix.Length;
             var end = digits;
             while (end < value.Length && char.IsAsciiDigit(value[end]))

@@ -53,23 +53,17 @@ internal sealed class RestoreAction : IDriverAction
         var saved = await SavedDomainAsync(context, file, cancellationToken).ConfigureAwait(false);
         var location = CheckpointLocation.Of(file);
         vmId ??= PosixPath.Basename(location.VmDirectory);
-        if (location.IsInDatastoreLayout)
+        if (location.IsInDatastoreLayout && new DatastorePathRewriter(location, vmId).Rewrite(saved) is var changed and > 0)
         {
-            var changed = new DatastorePathRewriter(location, vmId).Rewrite(saved);
-            if (changed > 0)
-            {
-                context.Logger.DatastorePathsRewritten(changed, $"{location.DatastoresDirectory}/{location.DatastoreId}");
-            }
+            context.Logger.DatastorePathsRewritten(changed, $"{location.DatastoresDirectory}/{location.DatastoreId}");
         }
         // the UUID survives save and restore; the deploy id argument may be missing
         var domain = saved.Element("uuid")?.Value.Trim() is { Length: > 0 } uuid
             ? uuid
             : throw new OneKvmException($"The domain XML saved in {file} has no <uuid>.");
 
-        if (context.Settings.CleanupMemoryOnStart)
-        {
-            await MemoryCleanup.RunAsync(context, wait: true, cancellationToken).ConfigureAwait(false);
-        }
+        await MemoryCleanup.RunIfAsync(context.Settings.CleanupMemoryOnStart, context, wait: true, cancellationToken)
+            .ConfigureAwait(false);
         if (RegularFile.IdentityOf(file) is { } identity)
         {
             RestoreMarker.Add(saved, file, identity);
@@ -115,12 +109,9 @@ internal sealed class RestoreAction : IDriverAction
         await SnapshotMetadata.RedefineAllAsync(context.Virsh, context.Logger, domain, domain, vmDirectory, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>True when the domain's live XML carries the marker of a restore from this checkpoint.</summary>
-    private static async Task<bool> RunsFromAsync(DriverContext context, string domain, string file, CancellationToken cancellationToken)
-    {
-        return await context.Virsh.Domain(domain).XmlOrNullAsync(cancellationToken).ConfigureAwait(false) is { } xml
-            && RestoreMarker.RunsFrom(xml, file);
-    }
+    private static async Task<bool> RunsFromAsync(DriverContext context, string domain, string file, CancellationToken cancellationToken) =>
+        await context.Virsh.Domain(domain).XmlOrNullAsync(cancellationToken).ConfigureAwait(false) is { } xml
+        && RestoreMarker.RunsFrom(xml, file);
 
     /// <summary>The domain XML inside the checkpoint, secrets included: restoring without them drops the VNC password.</summary>
     private static async Task<XElement> SavedDomainAsync(DriverContext context, string file, CancellationToken cancellationToken)

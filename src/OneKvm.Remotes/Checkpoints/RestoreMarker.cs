@@ -15,14 +15,11 @@ internal static class RestoreMarker
 
     private static readonly XName Element = Namespace + "restore";
 
-    /// <summary>Marks the domain XML handed to virsh restore with the checkpoint it comes from.</summary>
     public static void Add(XElement domain, string file, string identity)
     {
-        var metadata = domain.Element("metadata");
-        if (metadata is null)
+        if (domain.Element("metadata") is not { } metadata)
         {
-            metadata = new XElement("metadata");
-            domain.Add(metadata);
+            domain.Add(metadata = new XElement("metadata"));
         }
         metadata.Elements(Element).Remove();
         metadata.Add(new XElement(Element, new XAttribute(XNamespace.Xmlns + "onekvm", Namespace),
@@ -35,12 +32,8 @@ internal static class RestoreMarker
     /// </summary>
     public static bool RunsFrom(XElement liveDomain, string file)
     {
-        var marker = liveDomain.Element("metadata")?.Element(Element);
-        if (marker is null || (string?)marker.Attribute("checkpoint") != file)
-        {
-            return false;
-        }
-        // gone: the restore that wrote this marker already removed it, after the domain ran
-        return RegularFile.IdentityOf(file) is not { } identity || (string?)marker.Attribute("identity") == identity;
+        // a file gone: the restore that wrote this marker already removed it, after the domain ran
+        return liveDomain.Element("metadata")?.Element(Element) is { } marker && (string?)marker.Attribute("checkpoint") == file
+            && (RegularFile.IdentityOf(file) is not { } identity || (string?)marker.Attribute("identity") == identity);
     }
 }

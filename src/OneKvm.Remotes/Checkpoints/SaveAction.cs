@@ -99,10 +99,8 @@ internal sealed class SaveAction : IDriverAction
     private static async Task AfterSaveAsync(DriverContext context, string? hook, string stdin, ActionArguments arguments,
         CancellationToken cancellationToken)
     {
-        if (context.Settings.CleanupMemoryOnStop)
-        {
-            await MemoryCleanup.RunAsync(context, wait: false, cancellationToken).ConfigureAwait(false);
-        }
+        await MemoryCleanup.RunIfAsync(context.Settings.CleanupMemoryOnStop, context, wait: false, cancellationToken)
+            .ConfigureAwait(false);
         if (hook is not null)
         {
             await DatastoreHook.RunAsync(context, hook, stdin, arguments.Given, cancellationToken).ConfigureAwait(false);
@@ -135,9 +133,7 @@ internal sealed class SaveAction : IDriverAction
     {
         try
         {
-            using (new FileStream(file, FileMode.CreateNew, FileAccess.Write))
-            {
-            }
+            new FileStream(file, FileMode.CreateNew, FileAccess.Write).Dispose();
             File.SetUnixFileMode(file, CheckpointMode);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -53,8 +53,7 @@ internal sealed class ExecAction : IDriverAction
             if (files.ReadPid(vmId, out var unreadable) is { } previous)
             {
                 var status = await agent.CallAsync(domain, StatusCommand(previous), AgentTimeout, cancellationToken).ConfigureAwait(false);
-                if (status.Return is { ValueKind: JsonValueKind.Object } running &&
-                    running.TryGetProperty("exited", out var exited) && exited.ValueKind == JsonValueKind.False)
+                if (status.Exited == false)
                 {
                     throw new OneKvmException(
                         $"VM {vmId} is still running its previous command (guest pid {previous}); cancel it with exec-cancel first.");
@@ -66,15 +65,8 @@ internal sealed class ExecAction : IDriverAction
                 context.Logger.PidFileUnreadable(unreadable);
             }
 
-            var command = GuestAgent.Command("guest-exec", w =>
+            var command = GuestAgent.Exec(words[0], words.Skip(1), w =>
             {
-                w.WriteString("path", words[0]);
-                w.WriteStartArray("arg");
-                foreach (var word in words.Skip(1))
-                {
-                    w.WriteStringValue(word);
-                }
-                w.WriteEndArray();
                 w.WriteBoolean("capture-output", true);
                 if (input is not null)
                 {
@@ -108,11 +100,9 @@ internal sealed class ExecAction : IDriverAction
     /// <summary>The base64 input: the STDIN argument, else QEMU_GA_EXEC/STDIN of the action data (no argument-size limit there).</summary>
     private static async Task<string?> InputAsync(DriverContext context, ActionArguments arguments, int vmId, CancellationToken cancellationToken)
     {
-        var input = arguments.Optional(Stdin);
-        if (string.IsNullOrEmpty(input))
-        {
-            input = await FromActionDataAsync(context, cancellationToken).ConfigureAwait(false);
-        }
+        var input = arguments.Optional(Stdin) is { Length: > 0 } given
+            ? given
+            : await FromActionDataAsync(context, cancellationToken).ConfigureAwait(false);
         if (string.IsNullOrEmpty(input))
         {
             return null;

@@ -31,8 +31,7 @@ internal sealed class ExecCancelAction : IDriverAction
             }
             var status = await agent.CallAsync(domain, ExecAction.StatusCommand(pid), ExecAction.AgentTimeout, cancellationToken)
                 .ConfigureAwait(false);
-            if (status.Return is { ValueKind: JsonValueKind.Object } known &&
-                known.TryGetProperty("exited", out var exited) && exited.ValueKind == JsonValueKind.True)
+            if (status.Exited == true)
             {
                 context.Logger.ExecutionAlreadyEnded(vmId, pid);
                 files.Remove(vmId);
@@ -45,14 +44,7 @@ internal sealed class ExecCancelAction : IDriverAction
                 files.Remove(vmId);
                 return;
             }
-            var kill = GuestAgent.Command("guest-exec", w =>
-            {
-                w.WriteString("path", "kill");
-                w.WriteStartArray("arg");
-                w.WriteStringValue("-9");
-                w.WriteStringValue(pid.ToString(CultureInfo.InvariantCulture));
-                w.WriteEndArray();
-            });
+            var kill = GuestAgent.Exec("kill", ["-9", pid.ToString(CultureInfo.InvariantCulture)]);
             var reply = await agent.CallAsync(domain, kill, ExecAction.AgentTimeout, cancellationToken).ConfigureAwait(false);
             if (reply.Problem is { } problem)
             {

@@ -56,25 +56,13 @@ internal sealed class ExecutionFiles(string directory, Func<TimeSpan, Cancellati
 
     public void Remove(int vmId) => File.Delete(PidFile(vmId));
 
-    /// <summary>VM ids with a pid file (names one-N).</summary>
-    public IReadOnlyList<int> VmIds()
-    {
-        if (!System.IO.Directory.Exists(Directory))
-        {
-            return [];
-        }
-        var ids = new List<int>();
-        foreach (var file in System.IO.Directory.EnumerateFiles(Directory, "one-*"))
-        {
-            var name = Path.GetFileName(file);
-            if (int.TryParse(name.AsSpan(4), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
-            {
-                ids.Add(id);
-            }
-        }
-        ids.Sort();
-        return ids;
-    }
+    public IReadOnlyList<int> VmIds() =>
+        System.IO.Directory.Exists(Directory)
+            ? [.. System.IO.Directory.EnumerateFiles(Directory, "one-*")
+                .Select(file => int.TryParse(Path.GetFileName(file).AsSpan(4), NumberStyles.None, CultureInfo.InvariantCulture,
+                    out var id) ? id : (int?)null)
+                .OfType<int>().Order()]
+            : [];
 
     /// <summary>
     /// Takes the lock, waiting at most <paramref name="wait"/>; dispose the result to release it.

@@ -55,10 +55,9 @@ internal sealed class ExecutionProbe : IDriverAction
                 agent.CallAsync(ExecAction.DomainOf(p.VmId), ExecAction.StatusCommand(p.Pid), AgentTimeout, cancellationToken))).ConfigureAwait(false);
 
             var output = new StringBuilder();
-            for (var i = 0; i < pending.Count; i++)
+            foreach (var ((vmId, pid), reply) in pending.Zip(replies))
             {
-                var (vmId, pid) = pending[i];
-                if (replies[i].Problem is { } problem)
+                if (reply.Problem is { } problem)
                 {
                     if (problem.Contains("not available due to an error", StringComparison.Ordinal))
                     {
@@ -70,17 +69,14 @@ internal sealed class ExecutionProbe : IDriverAction
                     context.Logger.ExecutionStatusUnknown(vmId, pid, problem);
                     continue;
                 }
-                if (replies[i].Return is not { ValueKind: JsonValueKind.Object } status ||
-                    !status.TryGetProperty("exited", out var exited) || exited.ValueKind != JsonValueKind.True)
+                if (reply is not { Exited: true, Return: { } status })
                 {
                     continue;
                 }
-                foreach (var stream in new[] { "out", "err" })
+                foreach (var stream in new[] { "out", "err" }
+                    .Where(stream => status.TryGetProperty(stream + "-truncated", out var cut) && cut.ValueKind == JsonValueKind.True))
                 {
-                    if (status.TryGetProperty(stream + "-truncated", out var cut) && cut.ValueKind == JsonValueKind.True)
-                    {
-                        context.Logger.ExecutionOutputCut(stream, vmId);
-                    }
+                    context.Logger.ExecutionOutputCut(stream, vmId);
                 }
                 output.Append(Line(vmId, pid, Text(status, "exitcode"), Text(status, "out-data"), Text(status, "err-data"))).Append('\n');
                 files.Remove(vmId);

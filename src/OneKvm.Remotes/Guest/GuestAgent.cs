@@ -5,7 +5,10 @@ namespace OneKvm.Remotes.Guest;
 /// <summary>What the guest agent answered: its "return" value, or why there is none (one line).</summary>
 internal sealed record AgentReply(JsonElement? Return, string? Problem)
 {
-    public bool Succeeded => Problem is null;
+    /// <summary>guest-exec-status's "exited" flag; null when the answer has none.</summary>
+    public bool? Exited =>
+        Return is { ValueKind: JsonValueKind.Object } status && status.TryGetProperty("exited", out var exited)
+        && exited.ValueKind is JsonValueKind.True or JsonValueKind.False ? exited.ValueKind == JsonValueKind.True : null;
 
     public static AgentReply Failed(string problem) => new(null, problem);
 }
@@ -23,28 +26,21 @@ internal sealed class GuestAgent(VirshRunner virsh)
 
     private readonly VirshRunner _virsh = virsh.WithAttempts(1);
 
-    /// <summary>Sends <paramref name="json"/> (one command object) and parses the answer.</summary>
-    public async Task<AgentReply> CallAsync(string domain, string json, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var seconds = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-        var command = VirshCommand.Create("qemu-agent-command", domain, json, "--timeout", seconds)
-            .WithDeadline(timeout + ProcessSlack);
-        return await RunAsync(command, cancellationToken).ConfigureAwait(false);
-    }
+    public Task<AgentReply> CallAsync(string domain, string json, TimeSpan timeout, CancellationToken cancellationToken) =>
+        RunAsync(VirshCommand.Create("qemu-agent-command", domain, json,
+                "--timeout", Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds)).ToString(CultureInfo.InvariantCulture))
+            .WithDeadline(timeout + ProcessSlack), cancellationToken);
 
     /// <summary>Runs a command given as upstream's guestagent.conf writes it: the words after "virsh qemu-agent-command".</summary>
-    public async Task<AgentReply> CallWordsAsync(IReadOnlyList<string> words, TimeSpan processTimeout, CancellationToken cancellationToken)
-    {
-        var command = VirshCommand.Create("qemu-agent-command", words).WithDeadline(processTimeout);
-        return await RunAsync(command, cancellationToken).ConfigureAwait(false);
-    }
+    public Task<AgentReply> CallWordsAsync(IReadOnlyList<string> words, TimeSpan processTimeout, CancellationToken cancellationToken) =>
+        RunAsync(VirshCommand.Create("qemu-agent-command", words).WithDeadline(processTimeout), cancellationToken);
 
     private async Task<AgentReply> RunAsync(ProgramCommand command, CancellationToken cancellationToken)
     {
-        ProgramResult result;
         try
         {
-            result = await _virsh.TryRunAsync(command, cancellationToken).ConfigureAwait(false);
+            var result = await _virsh.TryRunAsync(command, cancellationToken).ConfigureAwait(false);
+            return result.Succeeded ? Parse(result.StandardOutput) : AgentReply.Failed(result.Reason());
         }
         catch (VirshTimeoutException e)
         {
@@ -54,31 +50,36 @@ internal sealed class GuestAgent(VirshRunner virsh)
         {
             return AgentReply.Failed(e.Message);
         }
-        if (!result.Succeeded)
-        {
-            return AgentReply.Failed(result.Reason());
-        }
-        return Parse(result.StandardOutput);
     }
 
-    /// <summary>The "return" member of an agent answer.</summary>
     public static AgentReply Parse(string answer)
     {
         try
         {
             using var document = JsonDocument.Parse(answer);
-            if (document.RootElement.ValueKind == JsonValueKind.Object &&
-                document.RootElement.TryGetProperty("return", out var value))
-            {
-                return new AgentReply(value.Clone(), null);
-            }
-            return AgentReply.Failed($"the agent's answer has no \"return\": {Shorten(answer)}");
+            return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("return", out var value)
+                ? new AgentReply(value.Clone(), null)
+                : AgentReply.Failed($"the agent's answer has no \"return\": {Shorten(answer)}");
         }
         catch (JsonException e)
         {
             return AgentReply.Failed($"the agent's answer is not JSON ({e.Message}): {Shorten(answer)}");
         }
     }
+
+    /// <summary>guest-exec of <paramref name="path"/> with <paramref name="arguments"/>, then what <paramref name="more"/> adds.</summary>
+    public static string Exec(string path, IEnumerable<string> arguments, Action<Utf8JsonWriter>? more = null) =>
+        Command("guest-exec", w =>
+        {
+            w.WriteString("path", path);
+            w.WriteStartArray("arg");
+            foreach (var argument in arguments)
+            {
+                w.WriteStringValue(argument);
+            }
+            w.WriteEndArray();
+            more?.Invoke(w);
+        });
 
     /// <summary>{"execute": name, "arguments": {...}} written by <paramref name="arguments"/> (null: no arguments).</summary>
     public static string Command(string name, Action<Utf8JsonWriter>? arguments = null)

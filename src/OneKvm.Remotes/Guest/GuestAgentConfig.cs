@@ -36,22 +36,13 @@ internal sealed record GuestAgentConfig(bool Enabled, IReadOnlyList<AgentMonitor
     /// <summary>The configuration, or null (with the reason, null when the file is just absent) when there is none to use.</summary>
     public static (GuestAgentConfig? Config, string? Problem) Load(string path)
     {
-        string? text;
         try
         {
-            text = Host.RegularFile.TryReadText(path, "the guest agent configuration");
+            return Host.RegularFile.TryReadText(path, "the guest agent configuration") is { } text ? (Parse(text), null) : (null, null);
         }
         catch (Errors.OneKvmException e)
         {
             return (null, e.Message.TrimEnd('.'));
-        }
-        if (text is null)
-        {
-            return (null, null);
-        }
-        try
-        {
-            return (Parse(text), null);
         }
         catch (FormatException e)
         {
@@ -84,9 +75,8 @@ internal sealed record GuestAgentConfig(bool Enabled, IReadOnlyList<AgentMonitor
         return new GuestAgentConfig(enabled, commands);
     }
 
-    private static int ParseCommands(List<(int Indent, string Content, int Number)> lines, int start, List<AgentMonitorCommand> commands)
+    private static int ParseCommands(List<(int Indent, string Content, int Number)> lines, int i, List<AgentMonitorCommand> commands)
     {
-        var i = start;
         if (i >= lines.Count || lines[i].Indent == 0)
         {
             return i;
@@ -118,11 +108,7 @@ internal sealed record GuestAgentConfig(bool Enabled, IReadOnlyList<AgentMonitor
                     command = Scalar(subValue, subNumber);
                     continue;
                 }
-                var list = new List<string>();
-                if (subValue.Length > 0)
-                {
-                    list.AddRange(Flow(subValue, subNumber));
-                }
+                var list = subValue.Length > 0 ? Flow(subValue, subNumber).ToList() : [];
                 while (i < lines.Count && lines[i].Indent > subIndent && lines[i].Content.StartsWith('-'))
                 {
                     list.Add(Scalar(lines[i].Content[1..].Trim(), lines[i].Number));
@@ -130,11 +116,9 @@ internal sealed record GuestAgentConfig(bool Enabled, IReadOnlyList<AgentMonitor
                 }
                 filters[subKey] = list;
             }
-            if (command is null)
-            {
-                throw new FormatException($"line {number}: the command {key} has no :command:");
-            }
-            commands.Add(new AgentMonitorCommand(key, command, Filter("os_ids"), Filter("os_types"), Filter("os_versions"), Filter("os_machines")));
+            commands.Add(new AgentMonitorCommand(
+                key, command ?? throw new FormatException($"line {number}: the command {key} has no :command:"),
+                Filter("os_ids"), Filter("os_types"), Filter("os_versions"), Filter("os_machines")));
 
             List<string> Filter(string name) => filters.GetValueOrDefault(name) ?? [];
         }
@@ -170,12 +154,9 @@ internal sealed record GuestAgentConfig(bool Enabled, IReadOnlyList<AgentMonitor
         for (var i = 0; i < line.Length; i++)
         {
             var c = line[i];
-            if (quote is not null)
+            if (quote is { } open)
             {
-                if (c == quote)
-                {
-                    quote = null;
-                }
+                quote = c == open ? null : open;
             }
             else if (c is '\'' or '"' && (i == 0 || line[i - 1] is ' ' or '[' or ',' or ':'))
             {
@@ -211,32 +192,23 @@ internal sealed record GuestAgentConfig(bool Enabled, IReadOnlyList<AgentMonitor
 
     private static string Scalar(string value, int number)
     {
+        if (value.Length > 0 && value[0] is '\'' or '"' && (value.Length < 2 || !value.EndsWith(value[0])))
+        {
+            throw new FormatException($"line {number}: unterminated {(value[0] == '"' ? "double" : "single")}-quoted string");
+        }
         if (value.StartsWith('\''))
         {
-            if (value.Length < 2 || !value.EndsWith('\''))
-            {
-                throw new FormatException($"line {number}: unterminated single-quoted string");
-            }
             return value[1..^1].Replace("''", "'", StringComparison.Ordinal);
         }
         if (value.StartsWith('"'))
         {
-            if (value.Length < 2 || !value.EndsWith('"'))
-            {
-                throw new FormatException($"line {number}: unterminated double-quoted string");
-            }
             var text = new StringBuilder();
             for (var i = 1; i < value.Length - 1; i++)
             {
-                if (value[i] == '\\' && i + 1 < value.Length - 1)
-                {
-                    i++;
-                    text.Append(value[i] switch { 'n' => '\n', 't' => '\t', _ => value[i] });
-                }
-                else
-                {
-                    text.Append(value[i]);
-                }
+                // a backslash escapes the character after it
+                text.Append(value[i] == '\\' && i + 1 < value.Length - 1
+                    ? value[++i] switch { 'n' => '\n', 't' => '\t', var escaped => escaped }
+                    : value[i]);
             }
             return text.ToString();
         }
@@ -249,33 +221,20 @@ internal sealed record GuestAgentConfig(bool Enabled, IReadOnlyList<AgentMonitor
         {
             return [Scalar(value, number)];
         }
-        var inner = value[1..^1];
         var items = new List<string>();
         var item = new StringBuilder();
         char? quote = null;
-        foreach (var c in inner)
+        foreach (var c in value[1..^1])
         {
-            if (quote is not null)
-            {
-                item.Append(c);
-                if (c == quote)
-                {
-                    quote = null;
-                }
-            }
-            else if (c == ',')
+            if (quote is null && c == ',')
             {
                 items.Add(item.ToString().Trim());
                 item.Clear();
+                continue;
             }
-            else
-            {
-                if (c is '\'' or '"')
-                {
-                    quote = c;
-                }
-                item.Append(c);
-            }
+            item.Append(c);
+            // a quote opens outside quotes and closes at its own character
+            quote = quote is null ? (c is '\'' or '"' ? c : null) : (c == quote ? null : quote);
         }
         if (item.ToString().Trim().Length > 0)
         {

@@ -56,13 +56,10 @@ internal static class GuestClockSync
     public static async Task<bool> RunAsync(VirshRunner virsh, string domain, string? uri, CancellationToken cancellationToken)
     {
         virsh = uri is null ? virsh : virsh.WithUri(uri);
-        if (!await RunsAsync(virsh, domain, cancellationToken).ConfigureAwait(false))
-        {
-            return false;
-        }
         var sync = VirshCommand.Create("domtime", "--domain", domain, "--sync")
             .WithRetry(RetryPolicy.Unset.WithAttempts(Attempts).WithDelay(Delay).WithRetryWhen((_, ct) => RunsAsync(virsh, domain, ct)));
-        return (await virsh.TryRunAsync(sync, cancellationToken).ConfigureAwait(false)).Succeeded;
+        return await RunsAsync(virsh, domain, cancellationToken).ConfigureAwait(false)
+            && (await virsh.TryRunAsync(sync, cancellationToken).ConfigureAwait(false)).Succeeded;
     }
 
     private static async ValueTask<bool> RunsAsync(VirshRunner virsh, string domain, CancellationToken cancellationToken) =>

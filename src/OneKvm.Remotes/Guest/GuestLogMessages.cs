@@ -1,6 +1,5 @@
 namespace OneKvm.Remotes.Guest;
 
-/// <summary>Log lines of exec, exec_cancel, the execution probe and the agent monitoring.</summary>
 internal static partial class GuestLogMessages
 {
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replacing {File}: the previous execution (guest pid {Pid}) is over or unknown to the agent, its result was not collected")]

@@ -41,20 +41,11 @@ internal static class ShellWords
                     i = DoubleQuoted(line, i, word);
                     inWord = true;
                     break;
-                case '\\':
-                    if (i + 1 < line.Length)
+                case '\\' when i + 1 < line.Length:
+                    // backslash-newline joins lines; a backslash at the end stays (default)
+                    if (line[++i] != '\n')
                     {
-                        // backslash-newline joins lines
-                        if (line[i + 1] != '\n')
-                        {
-                            word.Append(line[i + 1]);
-                            inWord = true;
-                        }
-                        i++;
-                    }
-                    else
-                    {
-                        word.Append(c);
+                        word.Append(line[i]);
                         inWord = true;
                     }
                     break;
@@ -83,11 +74,10 @@ internal static class ShellWords
             }
             if (c == '\\' && i + 1 < line.Length && line[i + 1] is '"' or '\\' or '$' or '`' or '\n')
             {
-                if (line[i + 1] != '\n')
+                if (line[++i] != '\n')
                 {
-                    word.Append(line[i + 1]);
+                    word.Append(line[i]);
                 }
-                i++;
                 continue;
             }
             word.Append(c);

@@ -31,6 +31,10 @@ internal static class MemoryCleanup
             cancellationToken);
     }
 
+    /// <summary>The cleanup when kvmrc's switch for the moment (CLEANUP_MEMORY_ON_START or _ON_STOP) is on.</summary>
+    public static Task RunIfAsync(bool enabled, IProgramHost host, bool wait, CancellationToken cancellationToken) =>
+        enabled ? RunAsync(host, wait, cancellationToken) : Task.CompletedTask;
+
     /// <summary>The same on another host, through ssh as oneadmin, so with sudo (migrate_local runs on the front-end).</summary>
     public static Task RunOnAsync(IProgramHost host, string remoteHost, bool wait, CancellationToken cancellationToken) =>
         RunAsync(host, RemoteShell.Command(remoteHost, SudoCommand, host.VirshTimeout), wait,

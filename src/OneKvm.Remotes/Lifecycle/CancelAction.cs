@@ -30,9 +30,7 @@ internal sealed class CancelAction : IDriverAction
             context.Logger.LogInformation("Domain {Domain} is not running; nothing to cancel", domain);
         }
         await VmHostDevices.ReleaseVgpuAsync(context, domain, vgpuVmDirectory).ConfigureAwait(false);
-        if (context.Settings.CleanupMemoryOnStop)
-        {
-            await MemoryCleanup.RunAsync(context, wait: false, cancellationToken).ConfigureAwait(false);
-        }
+        await MemoryCleanup.RunIfAsync(context.Settings.CleanupMemoryOnStop, context, wait: false, cancellationToken)
+            .ConfigureAwait(false);
     }
 }

@@ -19,11 +19,9 @@ internal sealed class DeployAction : IDriverAction
         var file = arguments[DeploymentFile];
         var stdin = await context.ReadStdinAsync(cancellationToken).ConfigureAwait(false);
         var domain = ParseDomain(stdin);
-        var name = domain.Element("name")?.Value.Trim();
-        if (string.IsNullOrEmpty(name))
-        {
-            throw new OneKvmException("The domain XML on stdin has no <name>.");
-        }
+        var name = domain.Element("name")?.Value.Trim() is { Length: > 0 } given
+            ? given
+            : throw new OneKvmException("The domain XML on stdin has no <name>.");
 
         // before any change on the host; also what makes the clean-up below safe: a domain
         // destroyed there is one this call created
@@ -41,10 +39,8 @@ internal sealed class DeployAction : IDriverAction
         }
         WriteDeploymentFile(file, resolved > 0 ? domain.ToString() + "\n" : stdin);
 
-        if (context.Settings.CleanupMemoryOnStart)
-        {
-            await MemoryCleanup.RunAsync(context, wait: true, cancellationToken).ConfigureAwait(false);
-        }
+        await MemoryCleanup.RunIfAsync(context.Settings.CleanupMemoryOnStart, context, wait: true, cancellationToken)
+            .ConfigureAwait(false);
         await Nvram.PrepareAsync(context.Settings, context.Logger, context.Programs, domain, cancellationToken).ConfigureAwait(false);
         var vmDirectory = Path.GetDirectoryName(Path.GetFullPath(file))!;
         var vgpuCreated = await VmHostDevices.PrepareAsync(context, domain, name, vmDirectory, cancellationToken).ConfigureAwait(false);
@@ -127,9 +123,8 @@ internal sealed class DeployAction : IDriverAction
 
     private static async Task<string> ReadUuidAsync(DriverContext context, string name, CancellationToken cancellationToken)
     {
-        var result = await context.Virsh.RunAsync(VirshCommand.Create("domuuid", "--domain", name).WithReadOnly(), cancellationToken)
-            .ConfigureAwait(false);
-        var uuid = result.StandardOutput.Trim();
+        var uuid = (await context.Virsh.RunAsync(VirshCommand.Create("domuuid", "--domain", name).WithReadOnly(), cancellationToken)
+            .ConfigureAwait(false)).StandardOutput.Trim();
         return Guid.TryParse(uuid, out _) ? uuid : throw new OneKvmException($"virsh domuuid printed no UUID: '{Printable(uuid)}'");
     }
 

@@ -10,17 +10,10 @@ internal static class DeploymentXml
     public static int ResolveDiskLinks(XElement domain)
     {
         var changed = 0;
-        foreach (var disk in domain.Descendants("disk"))
+        foreach (var file in domain.Descendants("disk")
+            .Where(disk => (string?)disk.Attribute("type") == "file" && (string?)disk.Attribute("device") == "disk")
+            .Select(disk => disk.Element("source")?.Attribute("file")).OfType<XAttribute>().ToList())
         {
-            if ((string?)disk.Attribute("type") != "file" || (string?)disk.Attribute("device") != "disk")
-            {
-                continue;
-            }
-            var file = disk.Element("source")?.Attribute("file");
-            if (file is null)
-            {
-                continue;
-            }
             var resolved = DiskLinks.Resolve(file.Value);
             if (resolved != file.Value)
             {

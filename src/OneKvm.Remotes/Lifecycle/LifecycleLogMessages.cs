@@ -1,6 +1,5 @@
 namespace OneKvm.Remotes.Lifecycle;
 
-/// <summary>The log lines of deploy, shutdown and the host devices around them (NVRAM, vTPM, vGPU).</summary>
 internal static partial class LifecycleLogMessages
 {
     [LoggerMessage(Level = LogLevel.Information, Message = "Resolved {Count} disk.N link(s) to their targets")]

@@ -10,22 +10,16 @@ internal static class Nvram
 {
     public const string DefaultFormat = "raw";
 
-    /// <summary>The NVRAM file and format the domain asks for, or null when it has none.</summary>
     public static (string Path, string Format)? Requested(XElement domain)
     {
-        var nvram = domain.Element("os")?.Element("nvram");
-        if (nvram is null)
+        if (domain.Element("os")?.Element("nvram") is not { } nvram)
         {
             return null;
         }
         var path = nvram.Nodes().OfType<XText>().Select(t => t.Value).FirstOrDefault(v => v.Trim().Length > 0)?.Trim()
                    ?? nvram.Element("source")?.Attribute("file")?.Value.Trim();
-        if (string.IsNullOrEmpty(path))
-        {
-            return null;
-        }
         var format = nvram.Attribute("format")?.Value.Trim();
-        return (path, string.IsNullOrEmpty(format) ? DefaultFormat : format);
+        return string.IsNullOrEmpty(path) ? null : (path, string.IsNullOrEmpty(format) ? DefaultFormat : format);
     }
 
     public static async Task PrepareAsync(KvmSettings settings, ILogger logger, ProgramRunner programs, XElement domain, CancellationToken cancellationToken)

@@ -32,7 +32,6 @@ internal sealed class ShutdownAction : IDriverAction
         var domain = arguments[DeployId];
         var settings = context.Settings;
         var timeout = settings.ShutdownTimeout;
-        var forceDestroy = settings.ForceDestroy;
 
         var readings = new DomainReadings(context.Virsh, context.Settings, domain);
         var cancel = new CancelAction { Readings = readings };
@@ -40,8 +39,7 @@ internal sealed class ShutdownAction : IDriverAction
         {
             // one dumpxml says both whether the domain is up and whether it has ACPI: a domain
             // without ACPI is destroyed in whatever state it is, so it needs no domstate first
-            var xml = await readings.XmlIfDefinedAsync(cancellationToken).ConfigureAwait(false);
-            if (xml is null || !DomainReadings.IsActive(xml))
+            if (await readings.XmlIfDefinedAsync(cancellationToken).ConfigureAwait(false) is not { } xml || !DomainReadings.IsActive(xml))
             {
                 context.Logger.NothingToShutDown(domain);
                 return;
@@ -66,7 +64,7 @@ internal sealed class ShutdownAction : IDriverAction
         if (state == "crashed")
         {
             // a crashed guest will never answer ACPI: waiting SHUTDOWN_TIMEOUT for it changes nothing
-            if (!forceDestroy)
+            if (!settings.ForceDestroy)
             {
                 throw new OneKvmException(
                     $"Domain {domain} has crashed and cannot shut down; cancel it (poweroff --hard), or set FORCE_DESTROY=yes.");
@@ -101,7 +99,8 @@ internal sealed class ShutdownAction : IDriverAction
             {
                 context.Logger.ShutDown(domain, context.Time.GetElapsedTime(started).TotalSeconds);
                 await VmHostDevices.ReleaseVgpuAsync(context, domain, vgpuVmDirectory).ConfigureAwait(false);
-                await CleanupAsync(context, cancellationToken).ConfigureAwait(false);
+                await MemoryCleanup.RunIfAsync(settings.CleanupMemoryOnStop, context, wait: false, cancellationToken)
+                    .ConfigureAwait(false);
                 return;
             }
             if (poll % pollsPerResend == 0 && poll < polls)
@@ -111,7 +110,7 @@ internal sealed class ShutdownAction : IDriverAction
             }
         }
 
-        if (!forceDestroy)
+        if (!settings.ForceDestroy)
         {
             throw new OneKvmException(
                 $"Timed out shutting down {domain}: the guest did not power off within {timeout.TotalSeconds:0} s (SHUTDOWN_TIMEOUT); " +
@@ -134,13 +133,11 @@ internal sealed class ShutdownAction : IDriverAction
         {
             return true;
         }
-        if (VirshErrors.IsDomainNotFound(result.StandardError) || VirshErrors.IsDomainNotRunning(result.StandardError))
+        // it stopped between the state check and the request
+        if ((VirshErrors.IsDomainNotFound(result.StandardError) || VirshErrors.IsDomainNotRunning(result.StandardError))
+            && await context.Virsh.Domain(domain).StateOrFailAsync(cancellationToken).ConfigureAwait(false) is null or "shut off")
         {
-            // it stopped between the state check and the request
-            if (await context.Virsh.Domain(domain).StateOrFailAsync(cancellationToken).ConfigureAwait(false) is null or "shut off")
-            {
-                return false;
-            }
+            return false;
         }
         throw VirshRunnerExtensions.ActionFailure($"Could not shut down domain {domain}", new VirshException(result));
     }
@@ -155,14 +152,6 @@ internal sealed class ShutdownAction : IDriverAction
         catch (VirshTimeoutException)
         {
             // logged by the runner; the state polls decide
-        }
-    }
-
-    private static async Task CleanupAsync(DriverContext context, CancellationToken cancellationToken)
-    {
-        if (context.Settings.CleanupMemoryOnStop)
-        {
-            await MemoryCleanup.RunAsync(context, wait: false, cancellationToken).ConfigureAwait(false);
         }
     }
 }

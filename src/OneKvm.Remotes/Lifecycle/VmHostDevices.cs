@@ -1,5 +1,3 @@
-using CliWrap;
-
 namespace OneKvm.Remotes.Lifecycle;
 
 /// <summary>
@@ -21,64 +19,63 @@ internal static class VmHostDevices
     /// deploy, before virsh create: the vGPU, then the TPM state (from vm.xml's TPM_STATE if
     /// need be). True when a vGPU was created, which a failed create must release again.
     /// </summary>
-    public static async Task<bool> PrepareAsync(DriverContext context, XElement domain, string name, string vmDirectory,
+    public static async Task<bool> PrepareAsync(IProgramHost host, XElement domain, string name, string vmDirectory,
         CancellationToken cancellationToken)
     {
-        var vgpu = RootHelper.For(context, RootHelper.Vgpu);
+        var vgpu = RootHelper.For(host, RootHelper.Vgpu);
         if (!RequestsVgpu(vmDirectory) || !await vgpu.IsUsableAsync(cancellationToken).ConfigureAwait(false))
         {
-            await RestoreTpmAsync(context, domain, name, vmDirectory, cancellationToken).ConfigureAwait(false);
+            await RestoreTpmAsync(host, domain, name, vmDirectory, cancellationToken).ConfigureAwait(false);
             return false;
         }
-        await RunAsync(context, vgpu, ["CREATE", Path.Combine(vmDirectory, "vm.xml")], $"Could not create the vGPU of {name}",
+        await RunAsync(vgpu, ["CREATE", Path.Combine(vmDirectory, "vm.xml")], $"Could not create the vGPU of {name}",
             cancellationToken).ConfigureAwait(false);
         try
         {
-            await RestoreTpmAsync(context, domain, name, vmDirectory, cancellationToken).ConfigureAwait(false);
+            await RestoreTpmAsync(host, domain, name, vmDirectory, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OneKvmException or OperationCanceledException)
         {
-            await ReleaseVgpuAsync(context, name, vmDirectory).ConfigureAwait(false);
+            await ReleaseVgpuAsync(host, name, vmDirectory).ConfigureAwait(false);
             throw;
         }
         return true;
     }
 
-    private static async Task RestoreTpmAsync(DriverContext context, XElement domain, string name, string vmDirectory,
+    private static async Task RestoreTpmAsync(IProgramHost host, XElement domain, string name, string vmDirectory,
         CancellationToken cancellationToken)
     {
         var tpm = Path.Combine(vmDirectory, TpmDirectory);
         if (!Directory.Exists(tpm))
         {
-            await ExtractTemplateStateAsync(context, vmDirectory, cancellationToken).ConfigureAwait(false);
+            await ExtractTemplateStateAsync(host, vmDirectory, cancellationToken).ConfigureAwait(false);
         }
         if (!Directory.Exists(tpm))
         {
             return;
         }
         var uuid = domain.Element("uuid")?.Value.Trim();
-        var vtpm = RootHelper.For(context, RootHelper.Vtpm);
+        var vtpm = RootHelper.For(host, RootHelper.Vtpm);
         if (string.IsNullOrEmpty(uuid) || !await vtpm.IsUsableAsync(cancellationToken).ConfigureAwait(false))
         {
-            context.Logger.VtpmStateNotRestored(tpm, string.IsNullOrEmpty(uuid)
+            host.Logger.VtpmStateNotRestored(tpm, string.IsNullOrEmpty(uuid)
                 ? "the domain XML has no <uuid>"
                 : $"{vtpm.Path} is missing or not allowed through sudo");
             return;
         }
-        await RunAsync(context, vtpm, ["recover", uuid, vmDirectory], $"Could not restore the vTPM state of {name} from {tpm}",
+        await RunAsync(vtpm, ["recover", uuid, vmDirectory], $"Could not restore the vTPM state of {name} from {tpm}",
             cancellationToken).ConfigureAwait(false);
-        context.Logger.VtpmStateRestored(name, tpm);
+        host.Logger.VtpmStateRestored(name, tpm);
     }
 
     /// <summary>
     /// shutdown and cancel, while the domain still exists: the VM directory the vGPU helper
     /// needs afterwards; null when there is no vgpu helper to run or no domain any more.
     /// </summary>
-    public static async Task<string?> VgpuVmDirectoryAsync(DriverContext context, DomainReadings readings, CancellationToken cancellationToken)
+    public static async Task<string?> VgpuVmDirectoryAsync(IProgramHost host, DomainReadings readings, CancellationToken cancellationToken)
     {
         var domain = readings.Domain;
-        var vgpu = RootHelper.For(context, RootHelper.Vgpu);
-        if (!await vgpu.IsUsableAsync(cancellationToken).ConfigureAwait(false))
+        if (!await RootHelper.For(host, RootHelper.Vgpu).IsUsableAsync(cancellationToken).ConfigureAwait(false))
         {
             return null;
         }
@@ -87,7 +84,7 @@ internal static class VmHostDevices
             var directory = await readings.VmDirectoryAsync(cancellationToken).ConfigureAwait(false);
             if (directory is null)
             {
-                context.Logger.VgpuNotReleased(domain, "no OpenNebula metadata names its VM directory");
+                host.Logger.VgpuNotReleased(domain, "no OpenNebula metadata names its VM directory");
             }
             return directory is not null && RequestsVgpu(directory) ? directory : null;
         }
@@ -102,9 +99,9 @@ internal static class VmHostDevices
     }
 
     /// <summary>shutdown, before the request: the TPM state into &lt;vm dir&gt;/tpm, or the shutdown does not happen.</summary>
-    public static async Task BackUpTpmAsync(DriverContext context, DomainReadings readings, CancellationToken cancellationToken)
+    public static async Task BackUpTpmAsync(IProgramHost host, DomainReadings readings, CancellationToken cancellationToken)
     {
-        var vtpm = RootHelper.For(context, RootHelper.Vtpm);
+        var vtpm = RootHelper.For(host, RootHelper.Vtpm);
         if (!await vtpm.IsUsableAsync(cancellationToken).ConfigureAwait(false))
         {
             return;
@@ -116,26 +113,24 @@ internal static class VmHostDevices
             return;
         }
         var uuid = root.Element("uuid")?.Value.Trim() ?? "";
-        string? vmDirectory;
+        string vmDirectory;
         try
         {
-            vmDirectory = await readings.VmDirectoryAsync(cancellationToken).ConfigureAwait(false);
+            vmDirectory = await readings.VmDirectoryAsync(cancellationToken).ConfigureAwait(false) ?? throw new OneKvmException(
+                $"Could not back up the vTPM state of {domain}: it has no OpenNebula metadata naming its VM directory; it was not shut down.");
         }
         catch (VirshException e)
         {
             throw VirshRunnerExtensions.ActionFailure($"Could not read the OpenNebula metadata of domain {domain}", e);
         }
-        vmDirectory = vmDirectory
-            ?? throw new OneKvmException(
-                $"Could not back up the vTPM state of {domain}: it has no OpenNebula metadata naming its VM directory; it was not shut down.");
-        await RunAsync(context, vtpm, ["backup", uuid, vmDirectory],
+        await RunAsync(vtpm, ["backup", uuid, vmDirectory],
             $"Could not back up the vTPM state of {domain} to {Path.Combine(vmDirectory, TpmDirectory)} (it was not shut down)",
             cancellationToken).ConfigureAwait(false);
-        context.Logger.VtpmStateBackedUp(domain, Path.Combine(vmDirectory, TpmDirectory));
+        host.Logger.VtpmStateBackedUp(domain, Path.Combine(vmDirectory, TpmDirectory));
     }
 
     /// <summary>After the domain stopped: its vGPU goes. A failure is a warning: the VM is off either way.</summary>
-    public static async Task ReleaseVgpuAsync(DriverContext context, string domain, string? vmDirectory)
+    public static async Task ReleaseVgpuAsync(IProgramHost host, string domain, string? vmDirectory)
     {
         if (vmDirectory is null)
         {
@@ -143,12 +138,12 @@ internal static class VmHostDevices
         }
         try
         {
-            await RootHelper.For(context, RootHelper.Vgpu)
+            await RootHelper.For(host, RootHelper.Vgpu)
                 .RunAsync(["DELETE", Path.Combine(vmDirectory, "vm.xml")], CancellationToken.None).ConfigureAwait(false);
         }
         catch (OneKvmException e)
         {
-            context.Logger.VgpuNotReleased(domain, e.Message);
+            host.Logger.VgpuNotReleased(domain, e.Message);
         }
     }
 
@@ -162,7 +157,7 @@ internal static class VmHostDevices
         var vmXml = Path.Combine(vmDirectory, "vm.xml");
         try
         {
-            return ReadVmXml(vmXml) is { } text && RootHelpers.MediatedDevice.Requested(SafeXml.Parse(text, vmXml).Root!).Any();
+            return VmXml(vmXml) is { } root && RootHelpers.MediatedDevice.Requested(root).Any();
         }
         catch (Exception e) when (e is OneKvmException or IOException or UnauthorizedAccessException)
         {
@@ -176,11 +171,12 @@ internal static class VmHostDevices
     /// </summary>
     internal static string? ReadVmXml(string vmXml) => RegularFile.TryReadText(vmXml, "vm.xml", RootHelpers.VgpuAction.VmFileLimit);
 
+    private static XElement? VmXml(string vmXml) => ReadVmXml(vmXml) is { } text ? SafeXml.Parse(text, vmXml).Root! : null;
+
     public static bool HasEmulatedTpm(XElement domain) =>
         domain.Element("devices")?.Elements("tpm").Any(t => (string?)t.Element("backend")?.Attribute("type") == "emulator") == true;
 
-    private static async Task RunAsync(DriverContext context, RootHelper helper, string[] arguments, string failure,
-        CancellationToken cancellationToken)
+    private static async Task RunAsync(RootHelper helper, string[] arguments, string failure, CancellationToken cancellationToken)
     {
         try
         {
@@ -197,21 +193,17 @@ internal static class VmHostDevices
     /// USER_TEMPLATE/TPM_STATE holds it (base64 of a tar.gz). tar refuses absolute and
     /// ".." member names by default; failures are warnings, as the state is optional.
     /// </summary>
-    private static async Task ExtractTemplateStateAsync(DriverContext context, string vmDirectory, CancellationToken cancellationToken)
+    private static async Task ExtractTemplateStateAsync(IProgramHost host, string vmDirectory, CancellationToken cancellationToken)
     {
         var vmXml = Path.Combine(vmDirectory, "vm.xml");
         string? encoded;
         try
         {
-            if (ReadVmXml(vmXml) is not { } text)
-            {
-                return;
-            }
-            encoded = SafeXml.Parse(text, vmXml).Root!.Element("USER_TEMPLATE")?.Element("TPM_STATE")?.Value.Trim();
+            encoded = VmXml(vmXml)?.Element("USER_TEMPLATE")?.Element("TPM_STATE")?.Value.Trim();
         }
         catch (Exception e) when (e is OneKvmException or IOException or UnauthorizedAccessException)
         {
-            context.Logger.VtpmTemplateStateUnreadable(vmXml, e.Message.TrimEnd('.'));
+            host.Logger.VtpmTemplateStateUnreadable(vmXml, e.Message.TrimEnd('.'));
             return;
         }
         if (string.IsNullOrEmpty(encoded))
@@ -225,15 +217,15 @@ internal static class VmHostDevices
         }
         catch (FormatException)
         {
-            context.Logger.VtpmTemplateStateUnreadable(vmXml, "TPM_STATE is not base64");
+            host.Logger.VtpmTemplateStateUnreadable(vmXml, "TPM_STATE is not base64");
             return;
         }
         var unpack = ProgramCommand.Tool("tar", "-xzf", "-", "-C", vmDirectory, "--no-same-owner", "--", TpmDirectory)
-            .WithStandardInput(archive).WithDeadline(context.Settings.VirshTimeout);
-        var tar = await context.Programs.RunAsync(unpack, cancellationToken).ConfigureAwait(false);
+            .WithStandardInput(archive).WithDeadline(host.VirshTimeout);
+        var tar = await host.Programs.RunAsync(unpack, cancellationToken).ConfigureAwait(false);
         if (!tar.Succeeded)
         {
-            context.Logger.VtpmTemplateStateUnreadable(vmXml, "tar: " + tar.Reason());
+            host.Logger.VtpmTemplateStateUnreadable(vmXml, "tar: " + tar.Reason());
         }
     }
 }

@@ -19,20 +19,10 @@ internal sealed class DetachNicAction : IDriverAction
         var domain = arguments[DeployId];
         var stdin = await context.ReadStdinAsync(cancellationToken).ConfigureAwait(false);
         var pciElement = string.IsNullOrWhiteSpace(stdin) ? null : ActionData.Parse(stdin).Attaching("PCI");
-        string device;
-        Func<LiveDomain, XElement?> find;
-        if (pciElement is not null)
-        {
-            var pci = PciDefinition.Read(pciElement, "the PCI device being detached");
-            device = pci.Name;
-            find = live => pci.FindIn(live.Devices);
-        }
-        else
-        {
-            var mac = MacAddress.Require(arguments.Optional(AttachNicAction.Mac), "given as argument");
-            device = $"NIC {mac}";
-            find = live => live.Interface(mac);
-        }
+        var pci = pciElement is null ? null : PciDefinition.Read(pciElement, "the PCI device being detached");
+        var mac = pci is null ? MacAddress.Require(arguments.Optional(AttachNicAction.Mac), "given as argument") : null;
+        var device = pci?.Name ?? $"NIC {mac}";
+        Func<LiveDomain, XElement?> find = live => pci is not null ? pci.FindIn(live.Devices) : live.Interface(mac!);
 
         var current = await LiveDomain.ReadAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false);
         if (find(current) is not { } element)

@@ -10,11 +10,9 @@ namespace OneKvm.Remotes.Live;
 /// </summary>
 internal static class DeviceAttach
 {
-    /// <param name="domain">The domain's name.</param>
     /// <param name="before">The domain as read before the attach, if it was.</param>
     /// <param name="device">What is attached, for logs and errors ("disk vdb").</param>
     /// <param name="failure">The start of the error sentence ("Could not attach ... to ...").</param>
-    /// <param name="find">Finds the device in a domain XML.</param>
     public static async Task RunAsync(VirshRunner virsh, ILogger logger, string domain, LiveDomain? before, string device, string failure,
         XElement xml, Func<LiveDomain, XElement?> find, CancellationToken cancellationToken)
     {
@@ -31,15 +29,12 @@ internal static class DeviceAttach
         {
             logger.AttachingXml(domain, xml.ToString(SaveOptions.DisableFormatting));
             var failed = VirshRunnerExtensions.ActionFailure(failure, e);
-            if (before is null && e is not VirshTimeoutException)
-            {
-                throw failed;
-            }
-            throw await RollBackAsync(virsh, logger, domain, device, failed, find, cancellationToken).ConfigureAwait(false);
+            throw before is null && e is not VirshTimeoutException
+                ? failed
+                : await RollBackAsync(virsh, logger, domain, device, failed, find, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>virsh detach-device with the element, as the domain XML has it, on stdin.</summary>
     public static ProgramCommand DetachCommand(string domain, XElement device) => Command("detach-device", domain, device);
 
     /// <summary>

@@ -34,7 +34,6 @@ internal sealed class DeviceDetach
     public IReadOnlyList<TimeSpan> PollDelays { get; init; } =
         [TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(750), TimeSpan.FromSeconds(2)];
 
-    /// <summary>A detach of <paramref name="command"/> checked against the domain XML with <paramref name="isAttached"/>.</summary>
     public static DeviceDetach For(VirshRunner virsh, ILogger logger, string domain, string device, ProgramCommand command,
         Func<LiveDomain, bool> isAttached) => new()
     {

@@ -6,30 +6,24 @@ namespace OneKvm.Remotes.Live;
 /// The XML of a running domain (virsh dumpxml), parsed once and asked with XLinq what
 /// upstream greps for: which devices are attached, the iothreads, the NUMA cells.
 /// </summary>
-internal sealed class LiveDomain
+internal sealed class LiveDomain(XElement root)
 {
-    private LiveDomain(XElement root) => Root = root;
-
-    public XElement Root { get; }
+    public XElement Root { get; } = root;
 
     public IEnumerable<XElement> Devices => Root.Element("devices")?.Elements() ?? [];
 
-    /// <summary>The domain's &lt;iothreads&gt; count, 0 when it has none.</summary>
     public int IoThreads =>
         int.TryParse(Root.Element("iothreads")?.Value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
 
     /// <summary>The id of the first NUMA cell, where upstream hot-plugs DIMMs.</summary>
     public string? FirstNumaCell => (string?)Root.Element("cpu")?.Element("numa")?.Elements("cell").FirstOrDefault()?.Attribute("id");
 
-    public static async Task<LiveDomain> ReadAsync(VirshRunner virsh, string domain, CancellationToken cancellationToken)
-    {
-        return new(await virsh.Domain(domain).XmlAsync(cancellationToken).ConfigureAwait(false));
-    }
+    public static async Task<LiveDomain> ReadAsync(VirshRunner virsh, string domain, CancellationToken cancellationToken) =>
+        new(await virsh.Domain(domain).XmlAsync(cancellationToken).ConfigureAwait(false));
 
     public static LiveDomain Parse(string domain, string xml) =>
         new(SafeXml.Parse(xml, $"the XML of domain {domain}").Root!);
 
-    /// <summary>The disk whose target is <paramref name="target"/> (vdb, sdc, hda).</summary>
     public XElement? Disk(string target) =>
         Devices.FirstOrDefault(d => d.Name == "disk" && (string?)d.Element("target")?.Attribute("dev") == target);
 

@@ -1,6 +1,5 @@
 namespace OneKvm.Remotes.Live;
 
-/// <summary>Log lines of the actions that change a running VM (attach, detach, resize, media).</summary>
 internal static partial class LiveLogMessages
 {
     [LoggerMessage(Level = LogLevel.Warning, Message = "detach of {Device} refused on attempt {Attempt}: {Reason}; checking the domain")]

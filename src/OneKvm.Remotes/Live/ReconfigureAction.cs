@@ -20,11 +20,7 @@ internal sealed class ReconfigureAction : IDriverAction
             return;
         }
         var command = VirshCommand.Create("change-media", "--domain", domain, "--path", target, "--source", iso, "--update", "--force");
-        if (BlockDevices.IsBlockDevice(iso))
-        {
-            command = command.WithArguments("--block");
-        }
-        await context.Virsh.RunOrFailAsync(command, $"Could not insert {iso} into the CD-ROM {target} of {domain}", cancellationToken)
-            .ConfigureAwait(false);
+        await context.Virsh.RunOrFailAsync(BlockDevices.IsBlockDevice(iso) ? command.WithArguments("--block") : command,
+            $"Could not insert {iso} into the CD-ROM {target} of {domain}", cancellationToken).ConfigureAwait(false);
     }
 }

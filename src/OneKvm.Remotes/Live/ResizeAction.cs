@@ -20,10 +20,8 @@ internal sealed class ResizeAction : IDriverAction
         {
             var growing = plan.PreviousMemoryMiB is not { } before || memory > before;
             // compaction helps the host find memory for a guest that grows; a shrunk guest returned some
-            if (growing && context.Settings.CleanupMemoryOnStart)
-            {
-                await MemoryCleanup.RunAsync(context, wait: true, cancellationToken).ConfigureAwait(false);
-            }
+            await MemoryCleanup.RunIfAsync(growing && context.Settings.CleanupMemoryOnStart, context, wait: true, cancellationToken)
+                .ConfigureAwait(false);
             if (plan.HotplugMemory)
             {
                 await ResizeByDimmAsync(context, domain, memory, plan.PreviousMemoryMiB, cancellationToken).ConfigureAwait(false);
@@ -34,10 +32,8 @@ internal sealed class ResizeAction : IDriverAction
                     VirshCommand.Create("setmem", "--domain", domain, "--size", (memory * 1024).ToString(CultureInfo.InvariantCulture)),
                     $"Could not resize the memory of {domain} to {memory} MiB", cancellationToken).ConfigureAwait(false);
             }
-            if (!growing && context.Settings.CleanupMemoryOnStop)
-            {
-                await MemoryCleanup.RunAsync(context, wait: false, cancellationToken).ConfigureAwait(false);
-            }
+            await MemoryCleanup.RunIfAsync(!growing && context.Settings.CleanupMemoryOnStop, context, wait: false, cancellationToken)
+                .ConfigureAwait(false);
         }
         if (plan.Vcpus is { } vcpus)
         {
@@ -50,11 +46,8 @@ internal sealed class ResizeAction : IDriverAction
     private static async Task ResizeByDimmAsync(DriverContext context, string domain, long memory, long? previous,
         CancellationToken cancellationToken)
     {
-        if (previous is null)
-        {
-            throw new OneKvmException(
-                $"Could not hot-plug memory into {domain}: the action data has no TEMPLATE/RESIZE/MEMORY, the size to start from.");
-        }
+        var from = previous ?? throw new OneKvmException(
+            $"Could not hot-plug memory into {domain}: the action data has no TEMPLATE/RESIZE/MEMORY, the size to start from.");
         var live = await LiveDomain.ReadAsync(context.Virsh, domain, cancellationToken).ConfigureAwait(false);
         var node = live.FirstNumaCell
             ?? throw new OneKvmException($"Could not hot-plug memory into {domain}: the domain has no NUMA cell to put a DIMM on.");
@@ -64,8 +57,8 @@ internal sealed class ResizeAction : IDriverAction
             context.Logger.MemoryAlreadyResized(domain, memory);
             return;
         }
-        var size = Math.Abs(memory - previous.Value);
-        if (memory > previous)
+        var size = Math.Abs(memory - from);
+        if (memory > from)
         {
             await context.Virsh.RunOrFailAsync(
                 // the guest's new memory is allocated (and with hugepages preallocated) by the attach itself

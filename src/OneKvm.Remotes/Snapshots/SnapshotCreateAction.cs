@@ -53,7 +53,6 @@ internal sealed class SnapshotCreateAction : IDriverAction
     }
 }
 
-/// <summary>What the snapshot actions share.</summary>
 internal static class SnapshotActions
 {
     /// <summary>No VIRSH_TIMEOUT: freeing an internal snapshot rewrites the qcow2 metadata of every disk.</summary>

@@ -35,8 +35,7 @@ internal sealed class SnapshotDeleteAction : IDriverAction
         {
             throw VirshRunnerExtensions.ActionFailure(failure, e);
         }
-        var file = SnapshotFiles.PathOf(directory, name);
-        context.Logger.RemoveFile(file);
+        context.Logger.RemoveFile(SnapshotFiles.PathOf(directory, name));
 
         // the snapshot is gone: failing now would make oned believe it is not
         ProgramResult list;
@@ -50,9 +49,8 @@ internal sealed class SnapshotDeleteAction : IDriverAction
             context.Logger.SnapshotsNotListed(domain, e is VirshTimeoutException ? e.Message : e.Reason());
             return;
         }
-        var remaining = list.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Where(n => n.StartsWith(SnapshotFiles.Prefix, StringComparison.Ordinal));
-        foreach (var other in remaining)
+        foreach (var other in list.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(n => n.StartsWith(SnapshotFiles.Prefix, StringComparison.Ordinal)))
         {
             await SnapshotMetadata.DumpAsync(context.Virsh, context.Logger, domain, other, directory, cancellationToken).ConfigureAwait(false);
         }

@@ -9,22 +9,15 @@ internal static class SnapshotFiles
     public const string Prefix = "snap-";
     public const string Extension = ".xml";
 
-    /// <summary>The snapshot's name: snap-&lt;OpenNebula snapshot id&gt;.</summary>
     public static string Name(string snapshotId) => Prefix + snapshotId;
 
     public static string PathOf(string directory, string snapshotName) => Path.Combine(directory, snapshotName + Extension);
 
     /// <summary>The snap-*.xml files of a directory in numeric order (snap-2 before snap-10, like `ls -v`).</summary>
-    public static IReadOnlyList<string> InOrder(string directory)
-    {
-        if (!Directory.Exists(directory))
-        {
-            return [];
-        }
-        return Directory.EnumerateFiles(directory, Prefix + "*" + Extension)
-            .OrderBy(Path.GetFileName, NaturalOrder.Instance)
-            .ToList();
-    }
+    public static IReadOnlyList<string> InOrder(string directory) =>
+        Directory.Exists(directory)
+            ? [.. Directory.EnumerateFiles(directory, Prefix + "*" + Extension).OrderBy(Path.GetFileName, NaturalOrder.Instance)]
+            : [];
 }
 
 /// <summary>Compares names with runs of digits by their value, as `ls -v` does for snap-N.xml.</summary>
@@ -41,31 +34,23 @@ internal sealed class NaturalOrder : IComparer<string?>
         int i = 0, j = 0;
         while (i < x.Length && j < y.Length)
         {
+            int order;
             if (char.IsAsciiDigit(x[i]) && char.IsAsciiDigit(y[j]))
             {
                 var (xs, xe) = DigitRun(x, i);
                 var (ys, ye) = DigitRun(y, j);
                 // more significant digits (leading zeros aside) is the bigger number
-                var byLength = (xe - xs).CompareTo(ye - ys);
-                if (byLength != 0)
-                {
-                    return byLength;
-                }
-                var byDigits = string.CompareOrdinal(x, xs, y, ys, xe - xs);
-                if (byDigits != 0)
-                {
-                    return byDigits;
-                }
-                i = xe;
-                j = ye;
-                continue;
+                order = (xe - xs).CompareTo(ye - ys) is var byLength and not 0 ? byLength : string.CompareOrdinal(x, xs, y, ys, xe - xs);
+                (i, j) = (xe, ye);
             }
-            if (x[i] != y[j])
+            else
             {
-                return x[i].CompareTo(y[j]);
+                order = x[i++].CompareTo(y[j++]);
             }
-            i++;
-            j++;
+            if (order != 0)
+            {
+                return order;
+            }
         }
         var byRest = (x.Length - i).CompareTo(y.Length - j);
         return byRest != 0 ? byRest : string.CompareOrdinal(x, y);

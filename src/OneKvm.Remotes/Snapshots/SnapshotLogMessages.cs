@@ -1,6 +1,5 @@
 namespace OneKvm.Remotes.Snapshots;
 
-/// <summary>The log lines of the snapshot actions.</summary>
 internal static partial class SnapshotLogMessages
 {
     [LoggerMessage(Level = LogLevel.Information, Message = "Redefined snapshot from {File} for domain {Domain}")]

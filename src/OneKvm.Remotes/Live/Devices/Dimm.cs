@@ -18,19 +18,15 @@ internal static class Dimm
             && KiB(target?.Element("size")) == sizeMiB * 1024;
     }
 
-    private static long? KiB(XElement? size)
-    {
-        if (size is null || !long.TryParse(size.Value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var value))
-        {
-            return null;
-        }
-        return ((string?)size.Attribute("unit"))?.ToLowerInvariant() switch
-        {
-            null or "kib" or "k" => value,
-            "mib" or "m" => value * 1024,
-            "gib" or "g" => value * 1024 * 1024,
-            "b" or "bytes" => value / 1024,
-            _ => null,
-        };
-    }
+    private static long? KiB(XElement? size) =>
+        size is null || !long.TryParse(size.Value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var value)
+            ? null
+            : ((string?)size.Attribute("unit"))?.ToLowerInvariant() switch
+            {
+                null or "kib" or "k" => value,
+                "mib" or "m" => value * 1024,
+                "gib" or "g" => value * 1024 * 1024,
+                "b" or "bytes" => value / 1024,
+                _ => null,
+            };
 }

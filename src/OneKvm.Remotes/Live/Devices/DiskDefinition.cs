@@ -45,7 +45,7 @@ internal sealed class DiskDefinition
         }
         _iotune = IoTune.Build(name => disk.WholeNumber(name), settings.DefaultAttachIoTune);
         _serial = Sanitize(disk.Text("SERIAL"));
-        UsesVirtioBlk = _source.Device == "disk" && DiskTargets.IsVirtioBlk(target);
+        UsesVirtioBlk = _source.Device == "disk" && target.StartsWith("vd", StringComparison.Ordinal);
         if (UsesVirtioBlk)
         {
             _iothread = disk.WholeNumber("IOTHREAD") ?? settings.DefaultAttachVirtioBlkIothread;
@@ -99,22 +99,16 @@ internal sealed class DiskDefinition
     /// names when above 0, else one picked from the disk id, never above the domain's
     /// count; none when the domain has no iothreads.
     /// </summary>
-    public static long? IoThread(int domainIoThreads, long? wanted, long? diskId)
-    {
-        if (domainIoThreads <= 0)
-        {
-            return null;
-        }
-        var id = wanted > 0 ? wanted.Value : diskId is { } d ? d % domainIoThreads + 1 : 1;
-        return Math.Min(id, domainIoThreads);
-    }
+    public static long? IoThread(int domainIoThreads, long? wanted, long? diskId) =>
+        domainIoThreads <= 0
+            ? null
+            : Math.Min(wanted > 0 ? wanted.Value : diskId is { } d ? d % domainIoThreads + 1 : 1, domainIoThreads);
 
     /// <summary>Upstream keeps letters, digits, '-', '.' and '_' of SERIAL.</summary>
-    public static string? Sanitize(string? serial)
-    {
-        var kept = new string((serial ?? "").Where(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_').ToArray());
-        return kept.Length > 0 ? kept : null;
-    }
+    public static string? Sanitize(string? serial) =>
+        new string((serial ?? "").Where(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_').ToArray()) is { Length: > 0 } kept
+            ? kept
+            : null;
 
     /// <summary>The disk's VIRTIO_BLK_QUEUES, the VM's, then kvmrc's; "auto" is one queue per VCPU.</summary>
     private static long? Queues(TemplateVector disk, TemplateVector? template, KvmSettings settings)
@@ -125,19 +119,13 @@ internal sealed class DiskDefinition
             : features?.Text("VIRTIO_BLK_QUEUES") is { } vm
                 ? (features, vm)
                 : (null, settings.DefaultAttachVirtioBlkQueues);
-        if (value is null)
+        return value switch
         {
-            return null;
-        }
-        if (string.Equals(value, "auto", StringComparison.OrdinalIgnoreCase))
-        {
-            return template?.WholeNumber("VCPU", min: 1) ?? 1;
-        }
-        if (owner is null)
-        {
+            null => null,
+            _ when string.Equals(value, "auto", StringComparison.OrdinalIgnoreCase) => template?.WholeNumber("VCPU", min: 1) ?? 1,
             // kvmrc's value was checked when read
-            return long.Parse(value, CultureInfo.InvariantCulture);
-        }
-        return owner.WholeNumber("VIRTIO_BLK_QUEUES", min: 1);
+            _ when owner is null => long.Parse(value, CultureInfo.InvariantCulture),
+            _ => owner.WholeNumber("VIRTIO_BLK_QUEUES", min: 1),
+        };
     }
 }

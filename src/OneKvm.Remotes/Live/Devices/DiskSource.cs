@@ -5,7 +5,6 @@ internal sealed record DiskSource(string Type, string Device, XElement Source, X
 {
     private const string KnownTypes = "FILE, BLOCK, CDROM, ISCSI, RBD, RBD_CDROM, GLUSTER, GLUSTER_CDROM, SHEEPDOG, SHEEPDOG_CDROM, FS, SWAP";
 
-    /// <param name="path">The disk's path on this host (the disk_target_path argument).</param>
     public static DiskSource Resolve(TemplateVector disk, string? vmId, string path)
     {
         var type = disk.Text("TYPE")?.ToLowerInvariant() ?? "";
@@ -21,7 +20,7 @@ internal sealed record DiskSource(string Type, string Device, XElement Source, X
             // the datastore's DISK_TYPE decides for plain, volatile (FS) and swap disks
             "" or "file" or "fs" or "swap" => (disk.Text("DISK_TYPE")?.ToUpperInvariant() ?? "") switch
             {
-                "RBD" => VolatileRbd(disk, vmId),
+                "RBD" => Rbd(disk, vmId, "disk", volatileDisk: true),
                 "BLOCK" => Block(path, "disk"),
                 "SHEEPDOG" or "SHEEPDOG_CDROM" => Sheepdog(disk, vmId, "disk"),
                 "GLUSTER" => Gluster(disk, vmId, "disk"),
@@ -51,15 +50,16 @@ internal sealed record DiskSource(string Type, string Device, XElement Source, X
     private static DiskSource Iscsi(TemplateVector disk)
     {
         var name = disk.Text("ISCSI_IQN") ?? disk.Text("SOURCE") ?? throw Missing(disk, "ISCSI", "ISCSI_IQN or SOURCE");
-        var user = disk.Text("ISCSI_USER");
-        var usage = disk.Text("ISCSI_USAGE");
-        var auth = user is not null && usage is not null ? AuthOf(user, new XAttribute("type", "iscsi"), new XAttribute("usage", usage)) : null;
+        var auth = disk.Text("ISCSI_USER") is { } user && disk.Text("ISCSI_USAGE") is { } usage
+            ? AuthOf(user, new XAttribute("type", "iscsi"), new XAttribute("usage", usage))
+            : null;
         return Network("disk", "iscsi", name, NetworkHosts.Parse(disk.Text("ISCSI_HOST")), auth);
     }
 
-    private static DiskSource Rbd(TemplateVector disk, string? vmId, string device)
+    /// <param name="volatileDisk">A volatile disk on a ceph datastore: never an image of its own, whatever SOURCE says.</param>
+    private static DiskSource Rbd(TemplateVector disk, string? vmId, string device, bool volatileDisk = false)
     {
-        var image = disk.Text("SOURCE");
+        var image = volatileDisk ? null : disk.Text("SOURCE");
         var name = image ?? (disk.Text("POOL_NAME") ?? "one") + "/one-sys";
         // a clone, or a volatile disk without an image, is the VM's own copy
         if (IsClone(disk) || image is null)
@@ -67,12 +67,6 @@ internal sealed record DiskSource(string Type, string Device, XElement Source, X
             name += $"-{Required(vmId, disk, "RBD", "the VM ID")}-{Required(disk.Text("DISK_ID"), disk, "RBD", "DISK_ID")}";
         }
         return Network(device, "rbd", name, NetworkHosts.Parse(disk.Text("CEPH_HOST")), CephAuth(disk));
-    }
-
-    private static DiskSource VolatileRbd(TemplateVector disk, string? vmId)
-    {
-        var name = $"{disk.Text("POOL_NAME") ?? "one"}/one-sys-{Required(vmId, disk, "RBD", "the VM ID")}-{Required(disk.Text("DISK_ID"), disk, "RBD", "DISK_ID")}";
-        return Network("disk", "rbd", name, NetworkHosts.Parse(disk.Text("CEPH_HOST")), CephAuth(disk));
     }
 
     private static DiskSource Sheepdog(TemplateVector disk, string? vmId, string device)
@@ -94,12 +88,10 @@ internal sealed record DiskSource(string Type, string Device, XElement Source, X
         return Network(device, "gluster", $"{volume}/{file}", NetworkHosts.Parse(disk.Text("GLUSTER_HOST"), "tcp"));
     }
 
-    private static XElement? CephAuth(TemplateVector disk)
-    {
-        var user = disk.Text("CEPH_USER");
-        var secret = disk.Text("CEPH_SECRET");
-        return user is not null && secret is not null ? AuthOf(user, new XAttribute("type", "ceph"), new XAttribute("uuid", secret)) : null;
-    }
+    private static XElement? CephAuth(TemplateVector disk) =>
+        disk.Text("CEPH_USER") is { } user && disk.Text("CEPH_SECRET") is { } secret
+            ? AuthOf(user, new XAttribute("type", "ceph"), new XAttribute("uuid", secret))
+            : null;
 
     private static XElement AuthOf(string user, params object[] secret) =>
         new("auth", new XAttribute("username", user), new XElement("secret", secret));

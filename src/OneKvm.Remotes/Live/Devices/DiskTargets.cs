@@ -3,9 +3,6 @@ namespace OneKvm.Remotes.Live.Devices;
 /// <summary>Target device names (vda, sdc, hdb) and what they imply for the libvirt XML.</summary>
 internal static class DiskTargets
 {
-    /// <summary>virtio-blk targets: the only ones that take queues and an iothread.</summary>
-    public static bool IsVirtioBlk(string target) => target.StartsWith("vd", StringComparison.Ordinal);
-
     /// <summary>
     /// The SCSI target number of an sd* name, counted like spreadsheet columns
     /// (sda = 0, sdz = 25, sdaa = 26), so that a hot-plugged SCSI disk lands where its

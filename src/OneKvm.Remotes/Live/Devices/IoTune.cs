@@ -32,11 +32,7 @@ internal static class IoTune
                 AddGroup(iotune, $"READ_{kind}", value);
                 AddGroup(iotune, $"WRITE_{kind}", value);
             }
-            if (kind == "IOPS")
-            {
-                iopsLimited = value("TOTAL_IOPS_SEC") is not null || value("READ_IOPS_SEC") is not null
-                    || value("WRITE_IOPS_SEC") is not null;
-            }
+            iopsLimited |= kind == "IOPS" && new[] { "TOTAL", "READ", "WRITE" }.Any(group => value($"{group}_IOPS_SEC") is not null);
         }
         if (!iotune.HasElements)
         {
@@ -68,13 +64,10 @@ internal static class IoTune
         {
             iotune.Add(new XElement(element, rate));
         }
-        if (burst is not null && burst > (rate ?? 0))
+        if (burst > (rate ?? 0))
         {
-            iotune.Add(new XElement(element + "_max", burst));
-            if (value($"{group}_SEC_MAX_LENGTH") is { } length)
-            {
-                iotune.Add(new XElement(element + "_max_length", length));
-            }
+            iotune.Add(new XElement(element + "_max", burst),
+                value($"{group}_SEC_MAX_LENGTH") is { } length ? new XElement(element + "_max_length", length) : null);
         }
     }
 }

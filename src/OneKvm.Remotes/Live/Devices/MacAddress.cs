@@ -6,22 +6,8 @@ namespace OneKvm.Remotes.Live.Devices;
 /// </summary>
 internal static class MacAddress
 {
-    public static bool IsValid(string? text)
-    {
-        if (text is not { Length: 17 })
-        {
-            return false;
-        }
-        for (var i = 0; i < text.Length; i++)
-        {
-            var ok = i % 3 == 2 ? text[i] == ':' : char.IsAsciiHexDigit(text[i]);
-            if (!ok)
-            {
-                return false;
-            }
-        }
-        return true;
-    }
+    public static bool IsValid(string? text) =>
+        text is { Length: 17 } && text.Select((c, i) => i % 3 == 2 ? c == ':' : char.IsAsciiHexDigit(c)).All(ok => ok);
 
     /// <param name="where">Where the MAC came from, for the error ("given as argument").</param>
     public static string Require(string? text, string where) =>

@@ -27,11 +27,9 @@ internal static class NetworkHosts
             return (entry[1..close], rest.StartsWith(':') && rest.Length > 1 ? rest[1..] : null);
         }
         var colon = entry.IndexOf(':', StringComparison.Ordinal);
-        if (colon < 0 || entry.IndexOf(':', colon + 1) >= 0)
-        {
-            // no port, or an IPv6 address without brackets
-            return (entry, null);
-        }
-        return (entry[..colon], colon + 1 < entry.Length ? entry[(colon + 1)..] : null);
+        // no port, or an IPv6 address without brackets: the entry is the name
+        return colon < 0 || entry.IndexOf(':', colon + 1) >= 0
+            ? (entry, null)
+            : (entry[..colon], colon + 1 < entry.Length ? entry[(colon + 1)..] : null);
     }
 }

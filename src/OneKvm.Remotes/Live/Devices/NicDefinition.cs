@@ -30,12 +30,9 @@ internal sealed class NicDefinition
         _queues = string.Equals(nic.Text("VIRTIO_QUEUES"), "auto", StringComparison.OrdinalIgnoreCase)
             ? template?.WholeNumber("VCPU", min: 1) ?? 1
             : nic.WholeNumber("VIRTIO_QUEUES", min: 1);
-        foreach (var direction in Directions)
+        foreach (var name in Directions.SelectMany(direction => BandwidthSuffixes.Select(suffix => $"{direction}_{suffix}")))
         {
-            foreach (var suffix in BandwidthSuffixes)
-            {
-                _ = nic.WholeNumber($"{direction}_{suffix}");
-            }
+            _ = nic.WholeNumber(name);
         }
         Type = nic.Has("BRIDGE") && !IsDummy
             ? nic.Text("BRIDGE_TYPE") == "openvswitch_dpdk" ? "vhostuser" : "bridge"
@@ -84,13 +81,11 @@ internal sealed class NicDefinition
 
     private XElement? FilterRef()
     {
-        if (_filter is null || _nic.Text("IP") is not { } ip)
-        {
-            return null;
-        }
-        return new XElement("filterref", new XAttribute("filter", _filter),
-            Parameter("IP", ip),
-            _nic.Text("VROUTER_IP") is { } vrouter ? Parameter("IP", vrouter) : null);
+        return _filter is null || _nic.Text("IP") is not { } ip
+            ? null
+            : new XElement("filterref", new XAttribute("filter", _filter),
+                Parameter("IP", ip),
+                _nic.Text("VROUTER_IP") is { } vrouter ? Parameter("IP", vrouter) : null);
 
         static XElement Parameter(string name, string value) =>
             new("parameter", new XAttribute("name", name), new XAttribute("value", value));

@@ -9,7 +9,6 @@ internal readonly record struct PciAddress(int Domain, int Bus, int Slot, int Fu
             ? new PciAddress(d, b, s, f)
             : null;
 
-    /// <summary>The address of a libvirt &lt;address domain=... bus=... slot=... function=...&gt; element.</summary>
     public static PciAddress? Of(XElement? address) =>
         address is null
             ? null
@@ -19,7 +18,6 @@ internal readonly record struct PciAddress(int Domain, int Bus, int Slot, int Fu
     /// <summary>The name sysfs gives the device: 0000:05:02.0.</summary>
     public override string ToString() => $"{Domain:x4}:{Bus:x2}:{Slot:x2}.{Function:x}";
 
-    /// <summary>The attributes of a libvirt &lt;address&gt; for this address.</summary>
     public IEnumerable<XAttribute> Attributes() =>
     [
         new("domain", $"0x{Domain:x4}"),
@@ -31,15 +29,11 @@ internal readonly record struct PciAddress(int Domain, int Bus, int Slot, int Fu
     private static int? Hex(string? text)
     {
         var value = text?.Trim();
-        if (value is null)
-        {
-            return null;
-        }
-        if (value.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
+        if (value?.StartsWith("0x", StringComparison.OrdinalIgnoreCase) == true)
         {
             value = value[2..];
         }
-        return value.Length is > 0 and <= 8 && int.TryParse(value, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var n)
+        return value is { Length: > 0 and <= 8 } && int.TryParse(value, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var n)
             ? n
             : null;
     }

@@ -41,7 +41,6 @@ internal sealed class PciDefinition
     public bool IsVirtualFunction(string sysfsDevices = SysfsDevices) =>
         HostAddress is { } address && Path.Exists(Path.Combine(sysfsDevices, address.ToString(), "physfn"));
 
-    /// <param name="virtualFunction">From <see cref="IsVirtualFunction"/>.</param>
     /// <param name="guestAddressUsable">The domain has the pci.1 bridge and the guest address is free.</param>
     public XElement ToXml(bool virtualFunction, bool guestAddressUsable)
     {

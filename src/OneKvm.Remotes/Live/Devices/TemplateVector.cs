@@ -23,19 +23,12 @@ internal sealed class TemplateVector(XElement element, string description)
     /// <summary>Upstream lower-cases and compares with "yes".</summary>
     public bool IsYes(string name) => string.Equals(Text(name), "yes", StringComparison.OrdinalIgnoreCase);
 
-    public long? WholeNumber(string name, long min = 0)
-    {
-        var text = Text(name);
-        if (text is null)
-        {
-            return null;
-        }
-        if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number < min)
-        {
-            throw Invalid(name, text, min == 0 ? "a whole number" : $"a whole number of {min} or more");
-        }
-        return number;
-    }
+    public long? WholeNumber(string name, long min = 0) =>
+        Text(name) is not { } text
+            ? null
+            : long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number >= min
+                ? number
+                : throw Invalid(name, text, min == 0 ? "a whole number" : $"a whole number of {min} or more");
 
     public OneKvmException Invalid(string name, string text, string expected) =>
         new($"{Subject} has {name}=\"{text}\", which is not {expected}.");

@@ -15,6 +15,12 @@ namespace OneKvm.Remotes.Migration;
 /// </summary>
 internal sealed class DatastoreMove
 {
+    public required KvmSettings Settings { get; init; }
+
+    public required ILogger Logger { get; init; }
+
+    public required TimeProvider Time { get; init; }
+
     public required string Domain { get; init; }
 
     public required string Host { get; init; }
@@ -25,7 +31,7 @@ internal sealed class DatastoreMove
 
     public required MigrationStorage Storage { get; init; }
 
-    public async Task RunAsync(DriverContext context, CancellationToken cancellationToken)
+    public async Task RunAsync(CancellationToken cancellationToken)
     {
         var info = await Virsh.Domain(Domain).InfoAsync(cancellationToken).ConfigureAwait(false)
                    ?? throw new OneKvmException($"Domain {Domain} does not exist on {Host}; nothing was moved.");
@@ -33,10 +39,10 @@ internal sealed class DatastoreMove
         {
             throw new OneKvmException($"Domain {Domain} is shut off on {Host}: only a running domain can be moved live.");
         }
-        var plan = await StorageCopyPlan.ReadAsync(context.Settings, context.Logger, Virsh, Shell, Domain, Storage, cancellationToken)
+        var plan = await StorageCopyPlan.ReadAsync(Settings.VirshTimeout, Logger, Virsh, Shell, Domain, Storage, cancellationToken)
             .ConfigureAwait(false);
         var storage = plan.Storage;
-        context.Logger.MovingDatastore(Domain, storage.SourceDirectory, storage.DestinationDirectory);
+        Logger.MovingDatastore(Domain, storage.SourceDirectory, storage.DestinationDirectory);
 
         var madeDirectory = await MakeDirectoryAsync(storage.DestinationDirectory, cancellationToken).ConfigureAwait(false);
         var copying = new List<LiveDisk>();
@@ -48,16 +54,16 @@ internal sealed class DatastoreMove
             foreach (var disk in plan.Live)
             {
                 var path = storage.OnDestination(disk.Relative);
-                await Shell.RunOrFailAsync(["mkdir", "-p", "--", PosixPath.Dirname(path)], "mkdir", context.Settings.VirshTimeout, cancellationToken)
+                await Shell.RunOrFailAsync(["mkdir", "-p", "--", PosixPath.Dirname(path)], "mkdir", Settings.VirshTimeout, cancellationToken)
                     .ConfigureAwait(false);
-                await Shell.RunOrFailAsync(disk.CreateCommand(path), $"Creating {path}", context.Settings.VirshTimeout, cancellationToken)
+                await Shell.RunOrFailAsync(disk.CreateCommand(path), $"Creating {path}", Settings.VirshTimeout, cancellationToken)
                     .ConfigureAwait(false);
             }
-            snapshots = await SnapshotCarry.TakeAsync(context.Logger, Virsh, Domain, Host, cancellationToken).ConfigureAwait(false);
+            snapshots = await SnapshotCarry.TakeAsync(Logger, Virsh, Domain, Host, cancellationToken).ConfigureAwait(false);
             if (plan.PausedCopy.Count > 0)
             {
-                paused = await plan.PauseForPausedCopyAsync(context.Logger, Virsh, Domain, info, cancellationToken).ConfigureAwait(false);
-                await CopyPausedAsync(context, plan, cancellationToken).ConfigureAwait(false);
+                paused = await plan.PauseForPausedCopyAsync(Logger, Virsh, Domain, info, cancellationToken).ConfigureAwait(false);
+                await CopyPausedAsync(plan, cancellationToken).ConfigureAwait(false);
                 await ResumeAsync(cancellationToken).ConfigureAwait(false);
                 paused = false;
             }
@@ -88,9 +94,9 @@ internal sealed class DatastoreMove
             }
             if (snapshots is not null)
             {
-                await snapshots.PutBackAsync(context.Logger, Virsh, Host).ConfigureAwait(false);
+                await snapshots.PutBackAsync(Logger, Virsh, Host).ConfigureAwait(false);
             }
-            await RemoveAsync(context, storage.DestinationDirectory, madeDirectory, problems).ConfigureAwait(false);
+            await RemoveAsync(storage.DestinationDirectory, madeDirectory, problems).ConfigureAwait(false);
             var trouble = problems.Count > 0 ? "; but " + string.Join("; ", problems) : "";
             throw e is OperationCanceledException
                 ? new OneKvmException(
@@ -117,10 +123,10 @@ internal sealed class DatastoreMove
                 $"Could not change the medium of {disk.Target} of {Domain} to {storage.OnDestination(relative)}", CancellationToken.None)
                 .ConfigureAwait(false);
         }
-        await RewriteMetadataAsync(context, info.Persistent).ConfigureAwait(false);
+        await RewriteMetadataAsync(info.Persistent).ConfigureAwait(false);
         snapshots!.Relocate(storage.Relocated);
-        await snapshots.PutBackAsync(context.Logger, Virsh, Host).ConfigureAwait(false);
-        context.Logger.MovedDatastore(Domain, storage.DestinationDirectory, plan.Live.Count + plan.PausedCopy.Count);
+        await snapshots.PutBackAsync(Logger, Virsh, Host).ConfigureAwait(false);
+        Logger.MovedDatastore(Domain, storage.DestinationDirectory, plan.Live.Count + plan.PausedCopy.Count);
     }
 
     /// <summary>
@@ -128,9 +134,9 @@ internal sealed class DatastoreMove
     /// paused (QEMU flushes its images when it stops: the copy is a consistent image, snapshots included); once it runs
     /// again each is mirrored into its copy like the other disks, which brings what the guest wrote since.
     /// </summary>
-    private async Task CopyPausedAsync(DriverContext context, StorageCopyPlan plan, CancellationToken cancellationToken)
+    private async Task CopyPausedAsync(StorageCopyPlan plan, CancellationToken cancellationToken)
     {
-        var started = context.Time.GetTimestamp();
+        var started = Time.GetTimestamp();
         var command = new List<string> { "rsync", "-a", "-S", "--relative" };
         command.AddRange(plan.PausedCopy.Select(d => plan.Storage.SourceDirectory + "/./" + d.Relative));
         command.Add(plan.Storage.DestinationDirectory + "/");
@@ -139,7 +145,7 @@ internal sealed class DatastoreMove
         {
             throw new OneKvmException($"rsync of the images with internal snapshots to {plan.Storage.DestinationDirectory} failed: {result.Reason()}");
         }
-        context.Logger.PausedCopyDone(string.Join(", ", plan.PausedCopy.Select(d => d.Target)), Host, context.Time.GetElapsedTime(started).TotalSeconds);
+        Logger.PausedCopyDone(string.Join(", ", plan.PausedCopy.Select(d => d.Target)), Host, Time.GetElapsedTime(started).TotalSeconds);
     }
 
     private Task ResumeAsync(CancellationToken cancellationToken) =>
@@ -200,13 +206,13 @@ internal sealed class DatastoreMove
         }
     }
 
-    private async Task RemoveAsync(DriverContext context, string directory, bool made, List<string> problems)
+    private async Task RemoveAsync(string directory, bool made, List<string> problems)
     {
         IReadOnlyList<string> command = made ? ["rm", "-rf", "--", directory] : ["find", directory, "-mindepth", "1", "-delete"];
         try
         {
             await Shell.RunOrFailAsync(command, $"Removing {directory}", TimeSpan.FromMinutes(5), CancellationToken.None).ConfigureAwait(false);
-            context.Logger.DestinationFilesRemoved(directory, Host);
+            Logger.DestinationFilesRemoved(directory, Host);
         }
         catch (OneKvmException e)
         {
@@ -215,26 +221,25 @@ internal sealed class DatastoreMove
     }
 
     /// <summary>OpenNebula's metadata names the VM directory (system_datastore): it now names the new one.</summary>
-    private async Task RewriteMetadataAsync(DriverContext context, bool persistent)
+    private async Task RewriteMetadataAsync(bool persistent)
     {
-        var settings = context.Settings;
         var read = await Virsh.TryRunAsync(
-            VirshCommand.Create("metadata", "--domain", Domain, "--uri", settings.LibvirtMetadataUri).WithReadOnly(), CancellationToken.None)
+            VirshCommand.Create("metadata", "--domain", Domain, "--uri", Settings.LibvirtMetadataUri).WithReadOnly(), CancellationToken.None)
             .ConfigureAwait(false);
         if (!read.Succeeded || string.IsNullOrWhiteSpace(read.StandardOutput))
         {
-            context.Logger.MetadataNotRewritten(Domain, read.Succeeded ? "the domain has none" : new VirshException(read).Reason());
+            Logger.MetadataNotRewritten(Domain, read.Succeeded ? "the domain has none" : new VirshException(read).Reason());
             return;
         }
         var metadata = SafeXml.Parse(read.StandardOutput, $"the OpenNebula metadata of {Domain}").Root!;
         var element = metadata.Elements().FirstOrDefault(e => e.Name.LocalName == OneMetadata.SystemDatastoreElement);
         if (element is null)
         {
-            context.Logger.MetadataNotRewritten(Domain, $"it has no {OneMetadata.SystemDatastoreElement}");
+            Logger.MetadataNotRewritten(Domain, $"it has no {OneMetadata.SystemDatastoreElement}");
             return;
         }
         element.ReplaceNodes(new XCData(Storage.DestinationDirectory));
-        var set = VirshCommand.Create("metadata", "--domain", Domain, "--uri", settings.LibvirtMetadataUri, "--key", settings.LibvirtMetadataKey,
+        var set = VirshCommand.Create("metadata", "--domain", Domain, "--uri", Settings.LibvirtMetadataUri, "--key", Settings.LibvirtMetadataKey,
             "--set", metadata.ToString(SaveOptions.DisableFormatting), "--live");
         if (persistent)
         {
@@ -243,7 +248,7 @@ internal sealed class DatastoreMove
         var result = await Virsh.TryRunAsync(set, CancellationToken.None).ConfigureAwait(false);
         if (!result.Succeeded)
         {
-            context.Logger.MetadataNotRewritten(Domain, new VirshException(result).Reason());
+            Logger.MetadataNotRewritten(Domain, new VirshException(result).Reason());
         }
     }
 }

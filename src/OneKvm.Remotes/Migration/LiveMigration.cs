@@ -16,6 +16,13 @@ internal sealed class LiveMigration
 
     public const int JobPolls = 40;
 
+    /// <summary>Runs the programs (virsh aside) and holds the action's log.</summary>
+    public required IProgramHost Host { get; init; }
+
+    public required KvmSettings Settings { get; init; }
+
+    public required TimeProvider Time { get; init; }
+
     public required string Domain { get; init; }
 
     public required string SourceHost { get; init; }
@@ -30,22 +37,20 @@ internal sealed class LiveMigration
     /// <summary>migrate_local: the source is another host too (its memory is cleaned up through ssh).</summary>
     public required bool SourceIsRemote { get; init; }
 
-    public IReadOnlyList<string> StorageOptions { get; init; } = [];
-
     /// <summary>Runs programs where the VM's files are (this host for migrate, ssh to the source for migrate_local).</summary>
     public required HostShell SourceShell { get; init; }
 
     /// <summary>The VM's id (its directory in the system datastore), from the arguments.</summary>
     public string? VmId { get; init; }
 
-    public async Task RunAsync(DriverContext context, ActionData? data, CancellationToken cancellationToken)
+    public async Task RunAsync(ActionData? data, CancellationToken cancellationToken)
     {
         var features = VmMigrationFeatures.From(data);
         var destination = Source.WithUri(DestinationUri);
 
         var storage = MigrationStorage.From(data, VmId);
 
-        var info = await ReadSourceAsync(context, destination, cancellationToken).ConfigureAwait(false);
+        var info = await ReadSourceAsync(destination, cancellationToken).ConfigureAwait(false);
         if (info is null)
         {
             return;
@@ -57,7 +62,7 @@ internal sealed class LiveMigration
         {
             // independent reads, nothing changed yet: the destination's answer, the disks and their images, the snapshot list
             var checking = CheckDestinationAsync(destination, info, cancellationToken);
-            var planning = StorageCopy.PlanAsync(context, Source, SourceShell, Domain, DestinationHost, storage, cancellationToken);
+            var planning = StorageCopy.PlanAsync(Host, Time, Source, SourceShell, Domain, DestinationHost, storage, cancellationToken);
             snapshotList = SnapshotCarry.ListAsync(Source, Domain, cancellationToken);
             await Task.WhenAll(checking, planning, snapshotList).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             // a failure is told in the order they ran before: the destination, the disks, the snapshots
@@ -69,16 +74,16 @@ internal sealed class LiveMigration
         {
             definedOnDestination = await CheckDestinationAsync(destination, info, cancellationToken).ConfigureAwait(false);
         }
-        if (context.Settings.CleanupMemoryOnStart)
+        if (Settings.CleanupMemoryOnStart)
         {
-            await MemoryCleanup.RunOnAsync(context, DestinationHost, wait: true, cancellationToken).ConfigureAwait(false);
+            await MemoryCleanup.RunOnAsync(Host, DestinationHost, wait: true, cancellationToken).ConfigureAwait(false);
         }
         var destinationXml = copy is null ? null : await PrepareDestinationAsync(copy, cancellationToken).ConfigureAwait(false);
 
         SnapshotCarry snapshots;
         try
         {
-            snapshots = await SnapshotCarry.TakeAsync(context.Logger, Source, Domain, SourceHost, cancellationToken, snapshotList).ConfigureAwait(false);
+            snapshots = await SnapshotCarry.TakeAsync(Logger, Source, Domain, SourceHost, cancellationToken, snapshotList).ConfigureAwait(false);
         }
         catch (Exception e) when (copy is not null && e is OneKvmException or OperationCanceledException)
         {
@@ -89,23 +94,23 @@ internal sealed class LiveMigration
             }
             throw Failure($"{e.Message.TrimEnd('.')}; {problem}.", e);
         }
-        var storageOptions = copy?.Plan.MigrateOptions() ?? StorageOptions;
+        var storageOptions = copy?.Plan.MigrateOptions() ?? [];
         if (copy is { Plan.Live.Count: > 0 })
         {
-            context.Logger.CopyingDisksLive(copy.Plan.Live.Count, Domain, string.Join(", ", copy.Plan.Live.Select(d => $"{d.Target} {d.RealPath}")));
+            Logger.CopyingDisksLive(copy.Plan.Live.Count, Domain, string.Join(", ", copy.Plan.Live.Select(d => $"{d.Target} {d.RealPath}")));
         }
-        var command = new MigrateCommand(Domain, DestinationUri, context.Settings.MigrateOptions, features, info.Persistent, storageOptions)
+        var command = new MigrateCommand(Domain, DestinationUri, Settings.MigrateOptions, features, info.Persistent, storageOptions)
         {
             DestinationXml = destinationXml,
         };
-        context.Logger.Migrating(Domain, info.State, SourceHost, DestinationHost, DestinationUri);
-        var started = context.Time.GetTimestamp();
+        Logger.Migrating(Domain, info.State, SourceHost, DestinationHost, DestinationUri);
+        var started = Time.GetTimestamp();
         var pausedHere = false;
         try
         {
             if (copy is { Plan.PausedCopy.Count: > 0 })
             {
-                pausedHere = await copy.Plan.PauseForPausedCopyAsync(context.Logger, Source, Domain, info, cancellationToken).ConfigureAwait(false);
+                pausedHere = await copy.Plan.PauseForPausedCopyAsync(Logger, Source, Domain, info, cancellationToken).ConfigureAwait(false);
                 await copy.CopyWhilePausedAsync(cancellationToken).ConfigureAwait(false);
             }
             await BlockJobRetry.Runner(Source).RunAsync(command.ToVirsh(), cancellationToken).ConfigureAwait(false);
@@ -114,33 +119,33 @@ internal sealed class LiveMigration
         {
             var interrupted = e is OperationCanceledException;
             var failure = interrupted ? "interrupted by a signal" : Reason(e);
-            await ReconcileAsync(context, destination, info, definedOnDestination, snapshots, copy, e, failure, pausedHere).ConfigureAwait(false);
-            context.Logger.MigratedDespiteFailure(failure, Domain, DestinationHost, SourceHost);
+            await ReconcileAsync(destination, info, definedOnDestination, snapshots, copy, e, failure, pausedHere).ConfigureAwait(false);
+            Logger.MigratedDespiteFailure(failure, Domain, DestinationHost, SourceHost);
         }
-        context.Logger.Migrated(Domain, DestinationHost, context.Time.GetElapsedTime(started).TotalSeconds);
+        Logger.Migrated(Domain, DestinationHost, Time.GetElapsedTime(started).TotalSeconds);
         if (copy is not null && storageOptions.Contains("--suspend"))
         {
-            await FinishSwitchoverAsync(context, destination, copy, info).ConfigureAwait(false);
+            await FinishSwitchoverAsync(destination, copy, info).ConfigureAwait(false);
         }
         if (copy is { Plan.Storage.ChangesDirectory: true })
         {
             snapshots.Relocate(copy.Plan.Storage.Relocated);
         }
-        await snapshots.PutBackAsync(context.Logger, destination, DestinationHost).ConfigureAwait(false);
+        await snapshots.PutBackAsync(Logger, destination, DestinationHost).ConfigureAwait(false);
         // upstream's Ruby migrate takes SYNC_TIME=YES, its bash migrate_local only "yes"
-        if (context.Entry.Name == "migrate" ? context.Settings.SyncTimeAfterMigrate : context.Settings.SyncTime)
+        if (SourceIsRemote ? Settings.SyncTime : Settings.SyncTimeAfterMigrate)
         {
-            GuestClockSync.Start(context, info.Uuid, DestinationUri);
+            GuestClockSync.Start(Host, info.Uuid, DestinationUri);
         }
-        if (context.Settings.CleanupMemoryOnStop)
+        if (Settings.CleanupMemoryOnStop)
         {
             if (SourceIsRemote)
             {
-                await MemoryCleanup.RunOnAsync(context, SourceHost, wait: false, CancellationToken.None).ConfigureAwait(false);
+                await MemoryCleanup.RunOnAsync(Host, SourceHost, wait: false, CancellationToken.None).ConfigureAwait(false);
             }
             else
             {
-                await MemoryCleanup.RunAsync(context, wait: false, CancellationToken.None).ConfigureAwait(false);
+                await MemoryCleanup.RunAsync(Host, wait: false, CancellationToken.None).ConfigureAwait(false);
             }
         }
     }
@@ -172,7 +177,7 @@ internal sealed class LiveMigration
     /// besides its disks can follow; then it runs. The migration is done whatever happens here:
     /// a failure is a warning, never the action's failure.
     /// </summary>
-    private async Task FinishSwitchoverAsync(DriverContext context, VirshRunner destination, StorageCopy copy, DomainInfo info)
+    private async Task FinishSwitchoverAsync(VirshRunner destination, StorageCopy copy, DomainInfo info)
     {
         try
         {
@@ -180,7 +185,7 @@ internal sealed class LiveMigration
         }
         catch (OneKvmException e)
         {
-            context.Logger.SwitchoverProblem(Domain, DestinationHost, e.Message.TrimEnd('.'));
+            Logger.SwitchoverProblem(Domain, DestinationHost, e.Message.TrimEnd('.'));
         }
         if (info.State != "running")
         {
@@ -189,16 +194,16 @@ internal sealed class LiveMigration
         if (await PausedAsync(destination.Domain(info.Uuid)).ConfigureAwait(false))
         {
             var problems = new List<string>();
-            await ResumeAsync(context, destination, info, DestinationHost, problems).ConfigureAwait(false);
+            await ResumeAsync(destination, info, DestinationHost, problems).ConfigureAwait(false);
             foreach (var problem in problems)
             {
-                context.Logger.SwitchoverProblem(Domain, DestinationHost, problem);
+                Logger.SwitchoverProblem(Domain, DestinationHost, problem);
             }
         }
     }
 
     /// <summary>The running domain here; null when it is gone from here and runs on the destination (an earlier run was cut off after libvirt moved it).</summary>
-    private async Task<DomainInfo?> ReadSourceAsync(DriverContext context, VirshRunner destination, CancellationToken cancellationToken)
+    private async Task<DomainInfo?> ReadSourceAsync(VirshRunner destination, CancellationToken cancellationToken)
     {
         DomainInfo? info;
         try
@@ -213,7 +218,7 @@ internal sealed class LiveMigration
         {
             if (await RunsOnDestinationAsync(destination, cancellationToken).ConfigureAwait(false))
             {
-                context.Logger.AlreadyMigrated(Domain, DestinationHost, SourceHost);
+                Logger.AlreadyMigrated(Domain, DestinationHost, SourceHost);
                 return null;
             }
             throw new OneKvmException($"Domain {Domain} does not exist on {SourceHost}; nothing was migrated.");
@@ -265,7 +270,7 @@ internal sealed class LiveMigration
     /// the domain on exactly one. Returns when it runs on the destination (the migration did
     /// complete); otherwise fails with the sentence that says where the domain is.
     /// </summary>
-    private async Task ReconcileAsync(DriverContext context, VirshRunner destination, DomainInfo info, bool definedOnDestination,
+    private async Task ReconcileAsync(VirshRunner destination, DomainInfo info, bool definedOnDestination,
         SnapshotCarry snapshots, StorageCopy? copy, Exception cause, string failure, bool pausedHere)
     {
         var interrupted = cause is OperationCanceledException;
@@ -273,14 +278,14 @@ internal sealed class LiveMigration
         var inner = interrupted ? null : cause;
         if (interrupted)
         {
-            context.Logger.MigrationInterrupted(Domain, SourceHost);
-            await AbortJobAsync(context).ConfigureAwait(false);
+            Logger.MigrationInterrupted(Domain, SourceHost);
+            await AbortJobAsync().ConfigureAwait(false);
         }
         else if (LibvirtdComeback.IsLost(cause))
         {
             // a libvirtd restarted under the migration: both must answer before anyone can tell where the domain is
-            await LibvirtdComeback.WaitAsync(Source, context.Time, info.Uuid).ConfigureAwait(false);
-            await LibvirtdComeback.WaitAsync(destination, context.Time, info.Uuid).ConfigureAwait(false);
+            await LibvirtdComeback.WaitAsync(Source, Time, info.Uuid).ConfigureAwait(false);
+            await LibvirtdComeback.WaitAsync(destination, Time, info.Uuid).ConfigureAwait(false);
         }
         ObservedState? onSource, onDestination;
         try
@@ -293,7 +298,7 @@ internal sealed class LiveMigration
             throw new OneKvmException(
                 $"Could not migrate {Domain} to {DestinationHost} ({failure}), and where it is now could not be read: {Reason(e)}.", inner ?? e);
         }
-        context.Logger.PlacementObserved(Domain, onSource?.ToString() ?? "absent", SourceHost, onDestination?.ToString() ?? "absent",
+        Logger.PlacementObserved(Domain, onSource?.ToString() ?? "absent", SourceHost, onDestination?.ToString() ?? "absent",
             DestinationHost);
 
         var outcome = MigrationOutcome.Decide(onSource, onDestination, wasRunning: info.State == "running");
@@ -305,20 +310,20 @@ internal sealed class LiveMigration
         var problems = new List<string>();
         if (outcome.RemoveFromDestination)
         {
-            await RemoveAsync(context, destination, info, DestinationHost, onDestination, undefine: !definedOnDestination, problems)
+            await RemoveAsync(destination, info, DestinationHost, onDestination, undefine: !definedOnDestination, problems)
                 .ConfigureAwait(false);
         }
         if (outcome.RemoveFromSource)
         {
-            await RemoveAsync(context, Source, info, SourceHost, onSource, undefine: true, problems).ConfigureAwait(false);
+            await RemoveAsync(Source, info, SourceHost, onSource, undefine: true, problems).ConfigureAwait(false);
         }
         if (outcome.ResumeOnSource)
         {
-            await ResumeAsync(context, Source, info, SourceHost, problems).ConfigureAwait(false);
+            await ResumeAsync(Source, info, SourceHost, problems).ConfigureAwait(false);
         }
         if (outcome.ResumeOnDestination)
         {
-            await ResumeAsync(context, destination, info, DestinationHost, problems).ConfigureAwait(false);
+            await ResumeAsync(destination, info, DestinationHost, problems).ConfigureAwait(false);
         }
 
         var trouble = problems.Count > 0 ? "; but " + string.Join("; ", problems) : "";
@@ -329,7 +334,7 @@ internal sealed class LiveMigration
             case MigratedDomainHost.Destination:
                 throw Failure($"Domain {Domain} moved to {DestinationHost} although virsh migrate failed ({failure}){trouble}.", inner);
             case MigratedDomainHost.Source:
-                await snapshots.PutBackAsync(context.Logger, Source, SourceHost).ConfigureAwait(false);
+                await snapshots.PutBackAsync(Logger, Source, SourceHost).ConfigureAwait(false);
                 if (copy is not null && await copy.RemoveFromDestinationAsync().ConfigureAwait(false) is { } leftover)
                 {
                     trouble += (trouble.Length == 0 ? "; but " : "; ") + leftover;
@@ -353,7 +358,7 @@ internal sealed class LiveMigration
     /// Killing virsh ends a migration it drives, but not a peer-to-peer one (--p2p), which
     /// the source's libvirtd drives on its own: that one is aborted, then waited for.
     /// </summary>
-    private async Task AbortJobAsync(DriverContext context)
+    private async Task AbortJobAsync()
     {
         try
         {
@@ -366,9 +371,9 @@ internal sealed class LiveMigration
                 {
                     return;
                 }
-                await context.SleepAsync(JobPollInterval, CancellationToken.None).ConfigureAwait(false);
+                await Task.Delay(JobPollInterval, Time, CancellationToken.None).ConfigureAwait(false);
             }
-            context.Logger.MigrationJobStillRunning(Domain, (JobPollInterval * JobPolls).TotalSeconds);
+            Logger.MigrationJobStillRunning(Domain, (JobPollInterval * JobPolls).TotalSeconds);
         }
         catch (VirshException)
         {
@@ -383,7 +388,7 @@ internal sealed class LiveMigration
             .FirstOrDefault(l => l.StartsWith("Job type:", StringComparison.Ordinal)) is { } line
         && line["Job type:".Length..].Trim() is "Unbounded" or "Bounded";
 
-    private static async Task RemoveAsync(DriverContext context, VirshRunner virsh, DomainInfo info, string host, ObservedState? state,
+    private async Task RemoveAsync(VirshRunner virsh, DomainInfo info, string host, ObservedState? state,
         bool undefine, List<string> problems)
     {
         var uuid = info.Uuid;
@@ -405,7 +410,7 @@ internal sealed class LiveMigration
                     throw new VirshException(result);
                 }
             }
-            context.Logger.LeftoverRemoved(info.Name, host);
+            Logger.LeftoverRemoved(info.Name, host);
         }
         catch (VirshException e)
         {
@@ -413,12 +418,12 @@ internal sealed class LiveMigration
         }
     }
 
-    private static async Task ResumeAsync(DriverContext context, VirshRunner virsh, DomainInfo info, string host, List<string> problems)
+    private async Task ResumeAsync(VirshRunner virsh, DomainInfo info, string host, List<string> problems)
     {
         try
         {
             await virsh.RunAsync(VirshCommand.Create("resume", "--domain", info.Uuid), CancellationToken.None).ConfigureAwait(false);
-            context.Logger.ResumedAfterMigration(info.Name, host);
+            Logger.ResumedAfterMigration(info.Name, host);
         }
         catch (VirshException e)
         {
@@ -445,6 +450,8 @@ internal sealed class LiveMigration
             return false;
         }
     }
+
+    private ILogger Logger => Host.Logger;
 
     private static OneKvmException Failure(string sentence, Exception? inner) =>
         inner is null ? new OneKvmException(sentence) : new OneKvmException(sentence, inner);

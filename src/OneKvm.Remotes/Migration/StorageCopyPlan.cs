@@ -215,7 +215,7 @@ internal sealed class StorageCopyPlan
     /// Reads the domain's disks (live XML), their canonical paths and the images QEMU writes, on
     /// the host that has them; nothing changes anywhere.
     /// </summary>
-    public static async Task<StorageCopyPlan> ReadAsync(KvmSettings settings, ILogger logger, VirshRunner source, HostShell sourceShell, string domain,
+    public static async Task<StorageCopyPlan> ReadAsync(TimeSpan timeout, ILogger logger, VirshRunner source, HostShell sourceShell, string domain,
         MigrationStorage storage, CancellationToken cancellationToken)
     {
         var xml = await source.Domain(domain).XmlAsync(cancellationToken, $"Could not read the disks of domain {domain}").ConfigureAwait(false);
@@ -225,12 +225,12 @@ internal sealed class StorageCopyPlan
         // (-U: QEMU holds the image's lock while the VM runs)
         var infos = DomainDisk.From(xml).Where(d => d.File is not null && !d.IsReadOnly).Select(d => d.File!).Distinct(StringComparer.Ordinal)
             .ToDictionary(f => f, f => sourceShell.RunOrFailAsync([QemuImg.Executable, "info", "-U", "--output=json", "--", f],
-                $"qemu-img info of {f}", settings.VirshTimeout, cancellationToken), StringComparer.Ordinal);
+                $"qemu-img info of {f}", timeout, cancellationToken), StringComparer.Ordinal);
         if (files.Count > 0)
         {
             // one call for every file: -e fails on a missing one, which libvirt would fail on later anyway
             var resolving = sourceShell.RunOrFailAsync(["realpath", "-e", "--", .. files, storage.SourceDirectory],
-                $"Resolving the files of {domain}", settings.VirshTimeout, cancellationToken);
+                $"Resolving the files of {domain}", timeout, cancellationToken);
             await Task.WhenAll((Task[])[resolving, .. infos.Values]).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             var output = await resolving.ConfigureAwait(false);
             var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);

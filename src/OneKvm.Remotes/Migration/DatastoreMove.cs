@@ -137,14 +137,9 @@ internal sealed class DatastoreMove
     private async Task CopyPausedAsync(StorageCopyPlan plan, CancellationToken cancellationToken)
     {
         var started = Time.GetTimestamp();
-        var command = new List<string> { "rsync", "-a", "-S", "--relative" };
-        command.AddRange(plan.PausedCopy.Select(d => plan.Storage.SourceDirectory + "/./" + d.Relative));
-        command.Add(plan.Storage.DestinationDirectory + "/");
-        var result = await Shell.RunAsync(command, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
-        if (result.ExitCode != 0)
-        {
-            throw new OneKvmException($"rsync of the images with internal snapshots to {plan.Storage.DestinationDirectory} failed: {result.Reason()}");
-        }
+        await StorageCopy.RsyncAsync(Shell,
+            ["--relative", .. plan.PausedCopy.Select(d => plan.Storage.SourceDirectory + "/./" + d.Relative), plan.Storage.DestinationDirectory + "/"],
+            $"the images with internal snapshots to {plan.Storage.DestinationDirectory}", cancellationToken).ConfigureAwait(false);
         Logger.PausedCopyDone(string.Join(", ", plan.PausedCopy.Select(d => d.Target)), Host, Time.GetElapsedTime(started).TotalSeconds);
     }
 
@@ -193,18 +188,14 @@ internal sealed class DatastoreMove
             : throw new OneKvmException($"{directory} already exists on {Host} and is not empty; {Domain} was not moved.");
     }
 
-    private async Task CopyFilesAsync(StorageCopyPlan plan, CancellationToken cancellationToken)
-    {
-        var command = new List<string> { "rsync", "-a", "-S" };
-        // the images with internal snapshots are copied while the VM is paused (a copy of a qcow2 being written is no image)
-        command.AddRange(plan.Excluded.Concat(plan.PausedCopy.Select(d => d.Relative)).Select(f => "--exclude=/" + f));
-        command.AddRange([plan.Storage.SourceDirectory + "/", plan.Storage.DestinationDirectory + "/"]);
-        var result = await Shell.RunAsync(command, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
-        if (result.ExitCode != 0)
-        {
-            throw new OneKvmException($"rsync of {plan.Storage.SourceDirectory} to {plan.Storage.DestinationDirectory} failed: {result.Reason()}");
-        }
-    }
+    private Task CopyFilesAsync(StorageCopyPlan plan, CancellationToken cancellationToken) =>
+        StorageCopy.RsyncAsync(Shell,
+            [
+                // the images with internal snapshots are copied while the VM is paused (a copy of a qcow2 being written is no image)
+                .. plan.Excluded.Concat(plan.PausedCopy.Select(d => d.Relative)).Select(f => "--exclude=/" + f),
+                plan.Storage.SourceDirectory + "/", plan.Storage.DestinationDirectory + "/",
+            ],
+            $"{plan.Storage.SourceDirectory} to {plan.Storage.DestinationDirectory}", cancellationToken);
 
     private async Task RemoveAsync(string directory, bool made, List<string> problems)
     {

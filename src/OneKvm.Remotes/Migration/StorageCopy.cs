@@ -60,7 +60,7 @@ internal sealed class StorageCopy(IProgramHost host, TimeProvider time, HostShel
         // the copy and the empty images together, each over its own ssh connection: the images name their backing
         // files without opening them (-u), so they need not wait for the copy; whatever fails, the directory is onekvm's to clear
         var started = time.GetTimestamp();
-        var copying = CopyFilesAsync(Plan.Excluded.ToList(), only: null, cancellationToken);
+        var copying = CopyFilesAsync(only: null, cancellationToken);
         var creating = Plan.Live.Count > 0
             ? RunOnDestinationAsync(string.Join(" && ", Plan.Live.Select(CreateLine)), "Creating the disk images", cancellationToken)
             : Task.FromResult("");
@@ -77,7 +77,7 @@ internal sealed class StorageCopy(IProgramHost host, TimeProvider time, HostShel
     public async Task CopyWhilePausedAsync(CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
-        await CopyFilesAsync([], only: Plan.PausedCopy.Select(d => d.Relative).ToList(), cancellationToken).ConfigureAwait(false);
+        await CopyFilesAsync(Plan.PausedCopy.Select(d => d.Relative).ToList(), cancellationToken).ConfigureAwait(false);
         host.Logger.PausedCopyDone(string.Join(", ", Plan.PausedCopy.Select(d => d.Target)), destinationHost,
             time.GetElapsedTime(started).TotalSeconds);
     }
@@ -87,7 +87,7 @@ internal sealed class StorageCopy(IProgramHost host, TimeProvider time, HostShel
     {
         if (Plan.AfterSwitchover.Count > 0)
         {
-            await CopyFilesAsync([], only: Plan.AfterSwitchover, CancellationToken.None).ConfigureAwait(false);
+            await CopyFilesAsync(Plan.AfterSwitchover, CancellationToken.None).ConfigureAwait(false);
         }
     }
 
@@ -142,31 +142,32 @@ internal sealed class StorageCopy(IProgramHost host, TimeProvider time, HostShel
 
     /// <summary>
     /// rsync from the source's VM directory into the destination's, over ssh: everything but
-    /// <paramref name="excluded"/>, or <paramref name="only"/> those files.
+    /// <see cref="StorageCopyPlan.Excluded"/>, or <paramref name="only"/> those files.
     /// </summary>
-    private async Task CopyFilesAsync(IReadOnlyList<string> excluded, IReadOnlyList<string>? only, CancellationToken cancellationToken)
+    private Task CopyFilesAsync(IReadOnlyList<string>? only, CancellationToken cancellationToken)
     {
         var ssh = "ssh -o BatchMode=yes -o ConnectTimeout="
                   + Math.Max(1, (int)host.VirshTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture);
-        // -s: the paths reach the other side as they are, not through its shell; -S: holes stay holes
-        var command = new List<string> { "rsync", "-a", "-S", "-s", "-e", ssh };
-        if (only is not null)
-        {
+        IEnumerable<string> files = only is null
+            ? [.. Plan.Excluded.Select(f => "--exclude=/" + f), Storage.SourceDirectory + "/"]
             // -I: a file written in the same second as its earlier copy looks unchanged to rsync's quick check
-            command.AddRange(["-I", "--relative"]);
-            command.AddRange(only.Select(f => Storage.SourceDirectory + "/./" + f));
-        }
-        else
-        {
-            command.AddRange(excluded.Select(f => "--exclude=/" + f));
-            command.Add(Storage.SourceDirectory + "/");
-        }
-        command.Add($"{destinationHost}:{Storage.DestinationDirectory}/");
+            : ["-I", "--relative", .. only.Select(f => Storage.SourceDirectory + "/./" + f)];
+        // -s: the paths reach the other side as they are, not through its shell
+        return RsyncAsync(source, ["-s", "-e", ssh, .. files, $"{destinationHost}:{Storage.DestinationDirectory}/"],
+            $"{Storage.SourceDirectory} to {destinationHost}", cancellationToken);
+    }
+
+    /// <summary>
+    /// rsync -a -S (holes stay holes) with <paramref name="arguments"/>, on the host of <paramref name="shell"/>; a failure
+    /// says "rsync of <paramref name="what"/> failed".
+    /// </summary>
+    public static async Task RsyncAsync(HostShell shell, IEnumerable<string> arguments, string what, CancellationToken cancellationToken)
+    {
         // a copy's length grows with the files, not with a hang: no VIRSH_TIMEOUT
-        var result = await source.RunAsync(command, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+        var result = await shell.RunAsync(["rsync", "-a", "-S", .. arguments], Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
         if (!result.Succeeded)
         {
-            throw new OneKvmException($"rsync of {Storage.SourceDirectory} to {destinationHost} failed: {result.Reason()}");
+            throw new OneKvmException($"rsync of {what} failed: {result.Reason()}");
         }
     }
 

@@ -164,10 +164,7 @@ internal sealed class DatastoreMove
         var command = VirshCommand.Create("blockcopy", "--domain", Domain, "--path", disk.Target, "--dest", storage.OnDestination(disk.Relative),
                 "--format", disk.Image.Format, "--reuse-external", "--wait")
             .WithoutDeadline();
-        if (disk.Image.Backing is not null)
-        {
-            command = command.WithArguments("--shallow");
-        }
+        command = disk.Image.Backing is null ? command : command.WithArguments("--shallow");
         // libvirt copies a persistent domain's disk only as a job that does not survive a restart
         return persistent ? command.WithArguments("--transient-job") : command;
     }
@@ -232,11 +229,7 @@ internal sealed class DatastoreMove
         element.ReplaceNodes(new XCData(Storage.DestinationDirectory));
         var set = VirshCommand.Create("metadata", "--domain", Domain, "--uri", Settings.LibvirtMetadataUri, "--key", Settings.LibvirtMetadataKey,
             "--set", metadata.ToString(SaveOptions.DisableFormatting), "--live");
-        if (persistent)
-        {
-            set = set.WithArguments("--config");
-        }
-        var result = await Virsh.TryRunAsync(set, CancellationToken.None).ConfigureAwait(false);
+        var result = await Virsh.TryRunAsync(persistent ? set.WithArguments("--config") : set, CancellationToken.None).ConfigureAwait(false);
         if (!result.Succeeded)
         {
             Logger.MetadataNotRewritten(Domain, new VirshException(result).Reason());

@@ -139,14 +139,9 @@ internal sealed class LiveMigration
         }
         if (Settings.CleanupMemoryOnStop)
         {
-            if (SourceIsRemote)
-            {
-                await MemoryCleanup.RunOnAsync(Host, SourceHost, wait: false, CancellationToken.None).ConfigureAwait(false);
-            }
-            else
-            {
-                await MemoryCleanup.RunAsync(Host, wait: false, CancellationToken.None).ConfigureAwait(false);
-            }
+            await (SourceIsRemote
+                ? MemoryCleanup.RunOnAsync(Host, SourceHost, wait: false, CancellationToken.None)
+                : MemoryCleanup.RunAsync(Host, wait: false, CancellationToken.None)).ConfigureAwait(false);
         }
     }
 

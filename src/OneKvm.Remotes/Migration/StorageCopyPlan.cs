@@ -112,7 +112,6 @@ internal sealed class StorageCopyPlan
     /// <summary>Some live disk has a backing file: only top layers are mirrored.</summary>
     public bool Shallow => Live.Any(d => d.Image.Backing is not null);
 
-    /// <summary>The storage options of virsh migrate.</summary>
     public IReadOnlyList<string> MigrateOptions()
     {
         var options = new List<string>();
@@ -185,31 +184,18 @@ internal sealed class StorageCopyPlan
             }
             (images[disk.File].Snapshots > 0 ? paused : live).Add(new LiveDisk(disk.Target, real, relative, images[disk.File]));
         }
-        var after = new List<string>();
-        if ((string?)domain.Element("os")?.Element("nvram") is { Length: > 0 } nvram
-            && storage.Relative(realPaths.GetValueOrDefault(nvram, nvram)) is { } nvramRelative)
-        {
-            after.Add(nvramRelative);
-        }
+        var after = Nvram(domain).Select(n => storage.Relative(realPaths.GetValueOrDefault(n, n))).OfType<string>().ToList();
         return new StorageCopyPlan { Storage = storage, Live = live, ReadOnly = readOnly, NotCopied = notCopied, AfterSwitchover = after,
             PausedCopy = paused };
     }
 
     /// <summary>The files whose canonical paths and images the plan needs.</summary>
-    public static IEnumerable<string> FilesOf(XElement domain)
-    {
-        foreach (var disk in DomainDisk.From(domain))
-        {
-            if (disk.File is not null)
-            {
-                yield return disk.File;
-            }
-        }
-        if ((string?)domain.Element("os")?.Element("nvram") is { Length: > 0 } nvram)
-        {
-            yield return nvram;
-        }
-    }
+    public static IEnumerable<string> FilesOf(XElement domain) =>
+        DomainDisk.From(domain).Select(d => d.File).OfType<string>().Concat(Nvram(domain));
+
+    /// <summary>The UEFI variables file, when the domain has one.</summary>
+    private static IEnumerable<string> Nvram(XElement domain) =>
+        (string?)domain.Element("os")?.Element("nvram") is { Length: > 0 } nvram ? [nvram] : [];
 
     /// <summary>
     /// Reads the domain's disks (live XML), their canonical paths and the images QEMU writes, on
@@ -219,7 +205,7 @@ internal sealed class StorageCopyPlan
         MigrationStorage storage, CancellationToken cancellationToken)
     {
         var xml = await source.Domain(domain).XmlAsync(cancellationToken, $"Could not read the disks of domain {domain}").ConfigureAwait(false);
-        var files = StorageCopyPlan.FilesOf(xml).Distinct(StringComparer.Ordinal).ToList();
+        var files = FilesOf(xml).Distinct(StringComparer.Ordinal).ToList();
         var realPaths = new Dictionary<string, string>(StringComparer.Ordinal);
         // the images of every writable file disk are read beside realpath; the answers of those outside the VM directory are dropped
         // (-U: QEMU holds the image's lock while the VM runs)

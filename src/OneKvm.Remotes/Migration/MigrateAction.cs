@@ -43,33 +43,13 @@ internal sealed class MigrateAction : IDriverAction
                 ? changed
                 : throw new OneKvmException(
                     $"Source and destination of {domain} are both {destinationHost} and its VM directory stays the same: there is nothing to migrate.");
-            await new DatastoreMove
-            {
-                Settings = context.Settings,
-                Logger = context.Logger,
-                Time = context.Time,
-                Domain = domain,
-                Host = sourceHost,
-                Virsh = source,
-                Shell = shell,
-                Storage = storage,
-            }.RunAsync(cancellationToken).ConfigureAwait(false);
+            await new DatastoreMove(context.Settings, context.Logger, context.Time, domain, sourceHost, source, shell, storage)
+                .RunAsync(cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        await new LiveMigration
-        {
-            Host = context,
-            Settings = context.Settings,
-            Time = context.Time,
-            Domain = domain,
-            SourceHost = sourceHost,
-            DestinationHost = destinationHost,
-            Source = source,
-            DestinationUri = HypervisorUri.For(protocol, destinationHost),
-            SourceShell = shell,
-            VmId = arguments.Optional(VmId),
-            SourceIsRemote = sourceIsRemote,
-        }.RunAsync(data, cancellationToken).ConfigureAwait(false);
+        await new LiveMigration(context, context.Settings, context.Time, domain, sourceHost, destinationHost, source,
+                HypervisorUri.For(protocol, destinationHost), shell, arguments.Optional(VmId), sourceIsRemote)
+            .RunAsync(data, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -60,19 +60,10 @@ internal sealed record LiveDisk(string Target, string RealPath, string Relative,
     /// <summary>qemu-img create's argv for the empty image on the destination: same format and size, the same backing file when it has one.</summary>
     public IReadOnlyList<string> CreateCommand(string destinationPath)
     {
-        var command = new List<string> { QemuImg.Executable, "create", "-q", "-f", Image.Format };
-        if (Image.Backing is { } backing)
-        {
-            command.AddRange(["-b", backing]);
-            if (Image.BackingFormat is { } format)
-            {
-                command.AddRange(["-F", format]);
-            }
-            // the size is given: the backing file is not opened, so it may arrive after (or beside) the image's creation
-            command.Add("-u");
-        }
-        command.AddRange([destinationPath, Image.VirtualSize.ToString(CultureInfo.InvariantCulture)]);
-        return command;
+        // with a backing file the size is given (-u): it is not opened, so it may arrive after (or beside) the image's creation
+        string[] backing = Image.Backing is null ? [] : ["-b", Image.Backing, .. Image.BackingFormat is { } f ? ["-F", f] : (string[])[], "-u"];
+        return [QemuImg.Executable, "create", "-q", "-f", Image.Format, .. backing, destinationPath,
+            Image.VirtualSize.ToString(CultureInfo.InvariantCulture)];
     }
 }
 
@@ -85,30 +76,20 @@ internal sealed record LiveDisk(string Target, string RealPath, string Relative,
 /// mirrored (--copy-storage-inc). Disks outside the VM directory (network disks, shared
 /// image datastores reached through a symlink) are not copied; neither are block devices.
 /// </summary>
-internal sealed class StorageCopyPlan
+/// <param name="PausedCopy">
+/// Disks whose image holds internal qcow2 snapshots (OpenNebula's system snapshots): QEMU's
+/// mirror copies what the guest sees, never the snapshots, so the image file itself is copied,
+/// once while the VM runs and again (only what changed) while it is paused just before the
+/// switchover; the destination's QEMU then opens that copy. On the same host (another datastore) the file is
+/// copied while the VM is paused, and then mirrored into (block copy into an existing image).
+/// </param>
+/// <param name="ReadOnly">Read-only disks below the VM directory (CD-ROMs, the context ISO): copied with the other files.</param>
+/// <param name="NotCopied">Targets left where they are, with the reason (for the log).</param>
+/// <param name="AfterSwitchover">Files below the VM directory QEMU writes besides the disks (the UEFI variables): copied after the switchover, while the VM is paused.</param>
+internal sealed record StorageCopyPlan(MigrationStorage Storage, IReadOnlyList<LiveDisk> Live, IReadOnlyList<LiveDisk> PausedCopy,
+    IReadOnlyList<(DomainDisk Disk, string Relative)> ReadOnly, IReadOnlyList<(string Target, string Why)> NotCopied,
+    IReadOnlyList<string> AfterSwitchover)
 {
-    public required MigrationStorage Storage { get; init; }
-
-    public required IReadOnlyList<LiveDisk> Live { get; init; }
-
-    /// <summary>Targets left where they are, with the reason (for the log).</summary>
-    public required IReadOnlyList<(string Target, string Why)> NotCopied { get; init; }
-
-    /// <summary>Files below the VM directory QEMU writes besides the disks (the UEFI variables): copied after the switchover, while the VM is paused.</summary>
-    public required IReadOnlyList<string> AfterSwitchover { get; init; }
-
-    /// <summary>
-    /// Disks whose image holds internal qcow2 snapshots (OpenNebula's system snapshots): QEMU's
-    /// mirror copies what the guest sees, never the snapshots, so the image file itself is copied,
-    /// once while the VM runs and again (only what changed) while it is paused just before the
-    /// switchover; the destination's QEMU then opens that copy. On the same host (another datastore) the file is
-    /// copied while the VM is paused, and then mirrored into (block copy into an existing image).
-    /// </summary>
-    public IReadOnlyList<LiveDisk> PausedCopy { get; init; } = [];
-
-    /// <summary>Read-only disks below the VM directory (CD-ROMs, the context ISO): copied with the other files.</summary>
-    public IReadOnlyList<(DomainDisk Disk, string Relative)> ReadOnly { get; init; } = [];
-
     /// <summary>Some live disk has a backing file: only top layers are mirrored.</summary>
     public bool Shallow => Live.Any(d => d.Image.Backing is not null);
 
@@ -185,8 +166,7 @@ internal sealed class StorageCopyPlan
             (images[disk.File].Snapshots > 0 ? paused : live).Add(new LiveDisk(disk.Target, real, relative, images[disk.File]));
         }
         var after = Nvram(domain).Select(n => storage.Relative(realPaths.GetValueOrDefault(n, n))).OfType<string>().ToList();
-        return new StorageCopyPlan { Storage = storage, Live = live, ReadOnly = readOnly, NotCopied = notCopied, AfterSwitchover = after,
-            PausedCopy = paused };
+        return new StorageCopyPlan(storage, live, paused, readOnly, notCopied, after);
     }
 
     /// <summary>The files whose canonical paths and images the plan needs.</summary>
@@ -224,10 +204,7 @@ internal sealed class StorageCopyPlan
             {
                 throw new OneKvmException($"realpath printed {lines.Length} lines for {files.Count + 1} files of {domain}.");
             }
-            for (var i = 0; i < files.Count; i++)
-            {
-                realPaths[files[i]] = lines[i];
-            }
+            realPaths = files.Zip(lines).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
             // the VM directory itself may be reached through a symlink (a datastore mounted elsewhere)
             if (lines[^1] != storage.SourceDirectory)
             {
@@ -244,7 +221,7 @@ internal sealed class StorageCopyPlan
             var json = await infos[disk.File].ConfigureAwait(false);
             images[disk.File] = ImageInfo.Parse(json) ?? throw new OneKvmException($"qemu-img info did not describe {disk.File}.");
         }
-        var plan = StorageCopyPlan.Build(storage, xml, realPaths, images);
+        var plan = Build(storage, xml, realPaths, images);
         foreach (var (target, why) in plan.NotCopied)
         {
             logger.DiskNotCopied(target, domain, why);

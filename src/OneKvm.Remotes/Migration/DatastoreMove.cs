@@ -64,7 +64,14 @@ internal sealed class DatastoreMove(KvmSettings settings, ILogger logger, TimePr
             var problems = new List<string>();
             if (paused)
             {
-                await ResumeAfterFailureAsync(problems).ConfigureAwait(false);
+                try
+                {
+                    await ResumeAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (OneKvmException resume)
+                {
+                    problems.Add(resume.Message.TrimEnd('.'));
+                }
             }
             foreach (var disk in copying)
             {
@@ -130,18 +137,6 @@ internal sealed class DatastoreMove(KvmSettings settings, ILogger logger, TimePr
 
     private Task ResumeAsync(CancellationToken cancellationToken) =>
         virsh.RunOrFailAsync(VirshCommand.Create("resume", "--domain", domain), $"Could not resume {domain}", cancellationToken);
-
-    private async Task ResumeAfterFailureAsync(List<string> problems)
-    {
-        try
-        {
-            await ResumeAsync(CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (OneKvmException e)
-        {
-            problems.Add(e.Message.TrimEnd('.'));
-        }
-    }
 
     private ProgramCommand CopyCommand(LiveDisk disk, MigrationStorage storage, bool persistent)
     {

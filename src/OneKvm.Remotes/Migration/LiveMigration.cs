@@ -161,11 +161,8 @@ internal sealed class LiveMigration(IProgramHost programHost, KvmSettings settin
         {
             Logger.SwitchoverProblem(domain, destinationHost, e.Message.TrimEnd('.'));
         }
-        if (info.State != "running")
-        {
-            return;
-        }
-        if (await PausedAsync(destination.Domain(info.Uuid)).ConfigureAwait(false))
+        // a VM that was paused before stays paused
+        if (info.State == "running" && await PausedAsync(destination.Domain(info.Uuid)).ConfigureAwait(false))
         {
             var problems = new List<string>();
             await ResumeAsync(destination, info, destinationHost, problems).ConfigureAwait(false);

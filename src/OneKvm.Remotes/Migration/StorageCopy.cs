@@ -36,12 +36,12 @@ internal sealed class StorageCopy(IProgramHost host, TimeProvider time, HostShel
     /// </summary>
     public async Task PrepareAsync(CancellationToken cancellationToken)
     {
-        var directory = Quote(Storage.DestinationDirectory);
+        var directory = ShellQuote.Quote(Storage.DestinationDirectory);
         // "made": onekvm created it and removes it on failure; "empty": it was there, empty, and is emptied again
-        var line = $"mkdir -p -- {Quote(PosixPath.Dirname(Storage.DestinationDirectory))} && "
+        var line = $"mkdir -p -- {ShellQuote.Quote(PosixPath.Dirname(Storage.DestinationDirectory))} && "
                    + $"if mkdir -- {directory} 2>/dev/null; then echo made; "
                    + $"elif [ -d {directory} ] && [ -z \"$(ls -A -- {directory})\" ]; then echo empty; "
-                   + $"else echo {Quote($"{Storage.DestinationDirectory} already exists and is not empty")} >&2; exit 1; fi";
+                   + $"else echo {ShellQuote.Quote($"{Storage.DestinationDirectory} already exists and is not empty")} >&2; exit 1; fi";
         // alone, so that onekvm knows what it made there before anything else is made (a signal may come next)
         string made;
         _unanswered = true;
@@ -83,13 +83,8 @@ internal sealed class StorageCopy(IProgramHost host, TimeProvider time, HostShel
     }
 
     /// <summary>After the switchover, while the VM is paused on the destination: the files QEMU wrote besides its disks.</summary>
-    public async Task CopyAfterSwitchoverAsync()
-    {
-        if (Plan.AfterSwitchover.Count > 0)
-        {
-            await CopyFilesAsync(Plan.AfterSwitchover, CancellationToken.None).ConfigureAwait(false);
-        }
-    }
+    public Task CopyAfterSwitchoverAsync() =>
+        Plan.AfterSwitchover.Count > 0 ? CopyFilesAsync(Plan.AfterSwitchover, CancellationToken.None) : Task.CompletedTask;
 
     /// <summary>Removes what <see cref="PrepareAsync"/> made on the destination; a problem is returned, not thrown.</summary>
     public async Task<string?> RemoveFromDestinationAsync()
@@ -98,7 +93,7 @@ internal sealed class StorageCopy(IProgramHost host, TimeProvider time, HostShel
         {
             return null;
         }
-        var directory = Quote(Storage.DestinationDirectory);
+        var directory = ShellQuote.Quote(Storage.DestinationDirectory);
         // unanswered: only an empty directory can be onekvm's (a refused one holds files, and stays)
         var line = _madeDirectory switch
         {
@@ -123,20 +118,16 @@ internal sealed class StorageCopy(IProgramHost host, TimeProvider time, HostShel
     /// domain's migratable XML with every path in the old directory moved to the new one (the
     /// metadata's system_datastore too), for `virsh migrate --xml`; null when it stays the same.
     /// </summary>
-    public async Task<string?> DestinationXmlAsync(VirshRunner source, string domain, CancellationToken cancellationToken)
-    {
-        if (!Storage.ChangesDirectory)
-        {
-            return null;
-        }
-        var xml = await source.Domain(domain).MigratableXmlAsync(cancellationToken).ConfigureAwait(false);
-        return Storage.Relocated(xml).ToString(SaveOptions.DisableFormatting);
-    }
+    public async Task<string?> DestinationXmlAsync(VirshRunner source, string domain, CancellationToken cancellationToken) =>
+        Storage.ChangesDirectory
+            ? Storage.Relocated(await source.Domain(domain).MigratableXmlAsync(cancellationToken).ConfigureAwait(false))
+                .ToString(SaveOptions.DisableFormatting)
+            : null;
 
     private string CreateLine(LiveDisk disk)
     {
         var path = Storage.OnDestination(disk.Relative);
-        return $"mkdir -p -- {Quote(PosixPath.Dirname(path))} && "
+        return $"mkdir -p -- {ShellQuote.Quote(PosixPath.Dirname(path))} && "
                + string.Join(' ', disk.CreateCommand(path).Select(ShellQuote.Quote));
     }
 
@@ -179,6 +170,4 @@ internal sealed class StorageCopy(IProgramHost host, TimeProvider time, HostShel
         var result = await host.Programs.RunAsync(command, cancellationToken).ConfigureAwait(false);
         return result.Succeeded ? result.StandardOutput : throw new OneKvmException($"{what} on {destinationHost} failed: {result.Reason()}");
     }
-
-    private static string Quote(string word) => ShellQuote.Quote(word);
 }

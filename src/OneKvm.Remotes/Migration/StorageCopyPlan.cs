@@ -61,7 +61,9 @@ internal sealed record LiveDisk(string Target, string RealPath, string Relative,
     public IReadOnlyList<string> CreateCommand(string destinationPath)
     {
         // with a backing file the size is given (-u): it is not opened, so it may arrive after (or beside) the image's creation
-        string[] backing = Image.Backing is null ? [] : ["-b", Image.Backing, .. Image.BackingFormat is { } f ? ["-F", f] : (string[])[], "-u"];
+        string[] backing = Image.Backing is null
+            ? []
+            : ["-b", Image.Backing, .. Image.BackingFormat is { } f ? ["-F", f] : (string[])[], "-u"];
         return [QemuImg.Executable, "create", "-q", "-f", Image.Format, .. backing, destinationPath,
             Image.VirtualSize.ToString(CultureInfo.InvariantCulture)];
     }
@@ -212,14 +214,10 @@ internal sealed record StorageCopyPlan(MigrationStorage Storage, IReadOnlyList<L
             }
         }
         var images = new Dictionary<string, ImageInfo>(StringComparer.Ordinal);
-        foreach (var disk in DomainDisk.From(xml))
+        foreach (var (file, info) in infos.Where(i => storage.Relative(realPaths.GetValueOrDefault(i.Key, i.Key)) is not null))
         {
-            if (disk.File is null || disk.IsReadOnly || storage.Relative(realPaths.GetValueOrDefault(disk.File, disk.File)) is null)
-            {
-                continue;
-            }
-            var json = await infos[disk.File].ConfigureAwait(false);
-            images[disk.File] = ImageInfo.Parse(json) ?? throw new OneKvmException($"qemu-img info did not describe {disk.File}.");
+            images[file] = ImageInfo.Parse(await info.ConfigureAwait(false))
+                           ?? throw new OneKvmException($"qemu-img info did not describe {file}.");
         }
         var plan = Build(storage, xml, realPaths, images);
         foreach (var (target, why) in plan.NotCopied)

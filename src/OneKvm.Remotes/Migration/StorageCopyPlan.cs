@@ -95,25 +95,15 @@ internal sealed record StorageCopyPlan(MigrationStorage Storage, IReadOnlyList<L
     /// <summary>Some live disk has a backing file: only top layers are mirrored.</summary>
     public bool Shallow => Live.Any(d => d.Image.Backing is not null);
 
-    public IReadOnlyList<string> MigrateOptions()
-    {
-        var options = new List<string>();
-        if (Live.Count > 0)
-        {
-            options.Add(Shallow ? "--copy-storage-inc" : "--copy-storage-all");
-            options.AddRange(["--migrate-disks", string.Join(',', Live.Select(d => d.Target))]);
-        }
-        if (PausedCopy.Count > 0)
-        {
-            // the images copied while the VM is paused are on the destination already: libvirt would call them unshared
-            options.Add("--unsafe");
-        }
-        if (AfterSwitchover.Count > 0 || PausedCopy.Count > 0)
-        {
-            options.Add("--suspend");
-        }
-        return options;
-    }
+    public IReadOnlyList<string> MigrateOptions() =>
+    [
+        .. Live.Count == 0
+            ? (string[])[]
+            : [Shallow ? "--copy-storage-inc" : "--copy-storage-all", "--migrate-disks", string.Join(',', Live.Select(d => d.Target))],
+        // the images copied while the VM is paused are on the destination already: libvirt would call them unshared
+        .. PausedCopy.Count > 0 ? ["--unsafe"] : (string[])[],
+        .. AfterSwitchover.Count > 0 || PausedCopy.Count > 0 ? ["--suspend"] : (string[])[],
+    ];
 
     /// <summary>
     /// Images with internal snapshots are copied as files while the guest cannot write them: the VM is paused (QEMU

@@ -96,10 +96,7 @@ internal sealed class LiveMigration(IProgramHost programHost, KvmSettings settin
         }
         catch (Exception e) when (e is OneKvmException || e is OperationCanceledException && cancellationToken.IsCancellationRequested)
         {
-            var interrupted = e is OperationCanceledException;
-            var failure = interrupted ? "interrupted by a signal" : Reason(e);
-            await ReconcileAsync(destination, info, definedOnDestination, snapshots, copy, e, failure, pausedHere).ConfigureAwait(false);
-            Logger.MigratedDespiteFailure(failure, domain, destinationHost, sourceHost);
+            await ReconcileAsync(destination, info, definedOnDestination, snapshots, copy, e, pausedHere).ConfigureAwait(false);
         }
         Logger.Migrated(domain, destinationHost, time.GetElapsedTime(started).TotalSeconds);
         if (copy is not null && storageOptions.Contains("--suspend"))
@@ -242,9 +239,10 @@ internal sealed class LiveMigration(IProgramHost programHost, KvmSettings settin
     /// complete); otherwise fails with the sentence that says where the domain is.
     /// </summary>
     private async Task ReconcileAsync(VirshRunner destination, DomainInfo info, bool definedOnDestination,
-        SnapshotCarry snapshots, StorageCopy? copy, Exception cause, string failure, bool pausedHere)
+        SnapshotCarry snapshots, StorageCopy? copy, Exception cause, bool pausedHere)
     {
         var interrupted = cause is OperationCanceledException;
+        var failure = interrupted ? "interrupted by a signal" : Reason(cause);
         // the dispatcher logs what virsh said from the cause; a signal is no virsh failure
         var inner = interrupted ? null : cause;
         if (interrupted)
@@ -301,6 +299,7 @@ internal sealed class LiveMigration(IProgramHost programHost, KvmSettings settin
         switch (outcome.Host)
         {
             case MigratedDomainHost.Destination when problems.Count == 0:
+                Logger.MigratedDespiteFailure(failure, domain, destinationHost, sourceHost);
                 return;
             case MigratedDomainHost.Destination:
                 throw Failure($"Domain {domain} moved to {destinationHost} although virsh migrate failed ({failure}){trouble}.", inner);
@@ -362,18 +361,17 @@ internal sealed class LiveMigration(IProgramHost programHost, KvmSettings settin
     private async Task RemoveAsync(VirshRunner virsh, DomainInfo info, string host, ObservedState? state,
         bool undefine, List<string> problems)
     {
-        var uuid = info.Uuid;
         try
         {
             if (state is { IsActive: true })
             {
                 // the other libvirtd may clean up its half of an aborted migration on its own, meanwhile
-                await virsh.Domain(uuid).DestroyAsync(unbounded: false, CancellationToken.None).ConfigureAwait(false);
+                await virsh.Domain(info.Uuid).DestroyAsync(unbounded: false, CancellationToken.None).ConfigureAwait(false);
             }
             if (undefine)
             {
                 // the NVRAM file lives in the shared VM directory: the domain on the other host uses it
-                var result = await virsh.TryRunAsync(VirshCommand.Create("undefine", "--domain", uuid, "--keep-nvram"), CancellationToken.None)
+                var result = await virsh.TryRunAsync(VirshCommand.Create("undefine", "--domain", info.Uuid, "--keep-nvram"), CancellationToken.None)
                     .ConfigureAwait(false);
                 if (!result.Succeeded && !VirshErrors.IsDomainNotFound(result.StandardError)
                     && !result.StandardError.Contains("transient", StringComparison.Ordinal))

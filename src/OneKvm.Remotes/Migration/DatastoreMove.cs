@@ -13,30 +13,21 @@ namespace OneKvm.Remotes.Migration;
 /// directory removed. Then CD-ROMs are changed to their copies and the system_datastore of
 /// OpenNebula's metadata in the domain is rewritten. The old files stay for the TM driver.
 /// </summary>
-internal sealed class DatastoreMove
+internal sealed class DatastoreMove(KvmSettings settings, ILogger logger, TimeProvider time, string domain, string host, VirshRunner virsh,
+    HostShell shell, MigrationStorage directories)
 {
-    public required string Domain { get; init; }
-
-    public required string Host { get; init; }
-
-    public required VirshRunner Virsh { get; init; }
-
-    public required HostShell Shell { get; init; }
-
-    public required MigrationStorage Storage { get; init; }
-
-    public async Task RunAsync(DriverContext context, CancellationToken cancellationToken)
+    public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var info = await Virsh.Domain(Domain).InfoAsync(cancellationToken).ConfigureAwait(false)
-                   ?? throw new OneKvmException($"Domain {Domain} does not exist on {Host}; nothing was moved.");
+        var info = await virsh.Domain(domain).InfoAsync(cancellationToken).ConfigureAwait(false)
+                   ?? throw new OneKvmException($"Domain {domain} does not exist on {host}; nothing was moved.");
         if (!info.IsActive)
         {
-            throw new OneKvmException($"Domain {Domain} is shut off on {Host}: only a running domain can be moved live.");
+            throw new OneKvmException($"Domain {domain} is shut off on {host}: only a running domain can be moved live.");
         }
-        var plan = await StorageCopyPlan.ReadAsync(context.Settings, context.Logger, Virsh, Shell, Domain, Storage, cancellationToken)
+        var plan = await StorageCopyPlan.ReadAsync(settings.VirshTimeout, logger, virsh, shell, domain, directories, cancellationToken)
             .ConfigureAwait(false);
         var storage = plan.Storage;
-        context.Logger.MovingDatastore(Domain, storage.SourceDirectory, storage.DestinationDirectory);
+        logger.MovingDatastore(domain, storage.SourceDirectory, storage.DestinationDirectory);
 
         var madeDirectory = await MakeDirectoryAsync(storage.DestinationDirectory, cancellationToken).ConfigureAwait(false);
         var copying = new List<LiveDisk>();
@@ -48,23 +39,23 @@ internal sealed class DatastoreMove
             foreach (var disk in plan.Live)
             {
                 var path = storage.OnDestination(disk.Relative);
-                await Shell.RunOrFailAsync(["mkdir", "-p", "--", PosixPath.Dirname(path)], "mkdir", context.Settings.VirshTimeout, cancellationToken)
+                await shell.RunOrFailAsync(["mkdir", "-p", "--", PosixPath.Dirname(path)], "mkdir", settings.VirshTimeout, cancellationToken)
                     .ConfigureAwait(false);
-                await Shell.RunOrFailAsync(disk.CreateCommand(path), $"Creating {path}", context.Settings.VirshTimeout, cancellationToken)
+                await shell.RunOrFailAsync(disk.CreateCommand(path), $"Creating {path}", settings.VirshTimeout, cancellationToken)
                     .ConfigureAwait(false);
             }
-            snapshots = await SnapshotCarry.TakeAsync(context.Logger, Virsh, Domain, Host, cancellationToken).ConfigureAwait(false);
+            snapshots = await SnapshotCarry.TakeAsync(logger, virsh, domain, host, cancellationToken).ConfigureAwait(false);
             if (plan.PausedCopy.Count > 0)
             {
-                paused = await plan.PauseForPausedCopyAsync(context.Logger, Virsh, Domain, info, cancellationToken).ConfigureAwait(false);
-                await CopyPausedAsync(context, plan, cancellationToken).ConfigureAwait(false);
+                paused = await plan.PauseForPausedCopyAsync(logger, virsh, domain, info, cancellationToken).ConfigureAwait(false);
+                await CopyPausedAsync(plan, cancellationToken).ConfigureAwait(false);
                 await ResumeAsync(cancellationToken).ConfigureAwait(false);
                 paused = false;
             }
             foreach (var disk in plan.Live.Concat(plan.PausedCopy))
             {
                 copying.Add(disk);
-                await Virsh.RunOrFailAsync(CopyCommand(disk, storage, info.Persistent), $"Could not copy disk {disk.Target} of {Domain}",
+                await virsh.RunOrFailAsync(CopyCommand(disk, storage, info.Persistent), $"Could not copy disk {disk.Target} of {domain}",
                     cancellationToken).ConfigureAwait(false);
             }
         }
@@ -73,11 +64,18 @@ internal sealed class DatastoreMove
             var problems = new List<string>();
             if (paused)
             {
-                await ResumeAfterFailureAsync(problems).ConfigureAwait(false);
+                try
+                {
+                    await ResumeAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (OneKvmException resume)
+                {
+                    problems.Add(resume.Message.TrimEnd('.'));
+                }
             }
             foreach (var disk in copying)
             {
-                var abort = await Virsh.TryRunAsync(VirshCommand.Create("blockjob", "--domain", Domain, "--path", disk.Target, "--abort"),
+                var abort = await virsh.TryRunAsync(VirshCommand.Create("blockjob", "--domain", domain, "--path", disk.Target, "--abort"),
                     CancellationToken.None).ConfigureAwait(false);
                 // a copy that failed on its own has no job left to abort
                 if (!abort.Succeeded && !abort.StandardError.Contains("does not have an active block job", StringComparison.OrdinalIgnoreCase)
@@ -88,15 +86,15 @@ internal sealed class DatastoreMove
             }
             if (snapshots is not null)
             {
-                await snapshots.PutBackAsync(context.Logger, Virsh, Host).ConfigureAwait(false);
+                await snapshots.PutBackAsync(logger, virsh, host).ConfigureAwait(false);
             }
-            await RemoveAsync(context, storage.DestinationDirectory, madeDirectory, problems).ConfigureAwait(false);
+            await RemoveAsync(storage.DestinationDirectory, madeDirectory, problems).ConfigureAwait(false);
             var trouble = problems.Count > 0 ? "; but " + string.Join("; ", problems) : "";
             throw e is OperationCanceledException
                 ? new OneKvmException(
-                    $"The move of {Domain} to {storage.DestinationDirectory} was interrupted by a signal and aborted; it keeps running on {Host} from {storage.SourceDirectory}{trouble}.")
+                    $"The move of {domain} to {storage.DestinationDirectory} was interrupted by a signal and aborted; it keeps running on {host} from {storage.SourceDirectory}{trouble}.")
                 : new OneKvmException(
-                    $"Could not move {Domain} to {storage.DestinationDirectory}: {e.Message.TrimEnd('.')}; it keeps running on {Host} from {storage.SourceDirectory}{trouble}.",
+                    $"Could not move {domain} to {storage.DestinationDirectory}: {e.Message.TrimEnd('.')}; it keeps running on {host} from {storage.SourceDirectory}{trouble}.",
                     e);
         }
 
@@ -104,23 +102,23 @@ internal sealed class DatastoreMove
         var switched = new List<string>();
         foreach (var disk in plan.Live.Concat(plan.PausedCopy))
         {
-            await Virsh.RunOrFailAsync(VirshCommand.Create("blockjob", "--domain", Domain, "--path", disk.Target, "--pivot"),
-                $"Could not switch disk {disk.Target} of {Domain} to {storage.OnDestination(disk.Relative)} (already switched: {(switched.Count > 0 ? string.Join(", ", switched) : "none")})",
+            await virsh.RunOrFailAsync(VirshCommand.Create("blockjob", "--domain", domain, "--path", disk.Target, "--pivot"),
+                $"Could not switch disk {disk.Target} of {domain} to {storage.OnDestination(disk.Relative)} (already switched: {(switched.Count > 0 ? string.Join(", ", switched) : "none")})",
                 CancellationToken.None).ConfigureAwait(false);
             switched.Add(disk.Target);
         }
         foreach (var (disk, relative) in plan.ReadOnly.Where(r => r.Disk.Device is "cdrom" or "floppy"))
         {
-            await Virsh.RunOrFailAsync(
-                VirshCommand.Create("change-media", "--domain", Domain, "--path", disk.Target, "--source", storage.OnDestination(relative),
+            await virsh.RunOrFailAsync(
+                VirshCommand.Create("change-media", "--domain", domain, "--path", disk.Target, "--source", storage.OnDestination(relative),
                     "--update", "--force"),
-                $"Could not change the medium of {disk.Target} of {Domain} to {storage.OnDestination(relative)}", CancellationToken.None)
+                $"Could not change the medium of {disk.Target} of {domain} to {storage.OnDestination(relative)}", CancellationToken.None)
                 .ConfigureAwait(false);
         }
-        await RewriteMetadataAsync(context, info.Persistent).ConfigureAwait(false);
+        await RewriteMetadataAsync(info.Persistent).ConfigureAwait(false);
         snapshots!.Relocate(storage.Relocated);
-        await snapshots.PutBackAsync(context.Logger, Virsh, Host).ConfigureAwait(false);
-        context.Logger.MovedDatastore(Domain, storage.DestinationDirectory, plan.Live.Count + plan.PausedCopy.Count);
+        await snapshots.PutBackAsync(logger, virsh, host).ConfigureAwait(false);
+        logger.MovedDatastore(domain, storage.DestinationDirectory, plan.Live.Count + plan.PausedCopy.Count);
     }
 
     /// <summary>
@@ -128,45 +126,25 @@ internal sealed class DatastoreMove
     /// paused (QEMU flushes its images when it stops: the copy is a consistent image, snapshots included); once it runs
     /// again each is mirrored into its copy like the other disks, which brings what the guest wrote since.
     /// </summary>
-    private async Task CopyPausedAsync(DriverContext context, StorageCopyPlan plan, CancellationToken cancellationToken)
+    private async Task CopyPausedAsync(StorageCopyPlan plan, CancellationToken cancellationToken)
     {
-        var started = context.Time.GetTimestamp();
-        var command = new List<string> { "rsync", "-a", "-S", "--relative" };
-        command.AddRange(plan.PausedCopy.Select(d => plan.Storage.SourceDirectory + "/./" + d.Relative));
-        command.Add(plan.Storage.DestinationDirectory + "/");
-        var result = await Shell.RunAsync(command, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
-        if (result.ExitCode != 0)
-        {
-            throw new OneKvmException($"rsync of the images with internal snapshots to {plan.Storage.DestinationDirectory} failed: {result.Reason()}");
-        }
-        context.Logger.PausedCopyDone(string.Join(", ", plan.PausedCopy.Select(d => d.Target)), Host, context.Time.GetElapsedTime(started).TotalSeconds);
+        var started = time.GetTimestamp();
+        await StorageCopy.RsyncAsync(shell,
+            ["--relative", .. plan.PausedCopy.Select(d => plan.Storage.SourceDirectory + "/./" + d.Relative), plan.Storage.DestinationDirectory + "/"],
+            $"the images with internal snapshots to {plan.Storage.DestinationDirectory}", cancellationToken).ConfigureAwait(false);
+        logger.PausedCopyDone(string.Join(", ", plan.PausedCopy.Select(d => d.Target)), host, time.GetElapsedTime(started).TotalSeconds);
     }
 
     private Task ResumeAsync(CancellationToken cancellationToken) =>
-        Virsh.RunOrFailAsync(VirshCommand.Create("resume", "--domain", Domain), $"Could not resume {Domain}", cancellationToken);
-
-    private async Task ResumeAfterFailureAsync(List<string> problems)
-    {
-        try
-        {
-            await ResumeAsync(CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (OneKvmException e)
-        {
-            problems.Add(e.Message.TrimEnd('.'));
-        }
-    }
+        virsh.RunOrFailAsync(VirshCommand.Create("resume", "--domain", domain), $"Could not resume {domain}", cancellationToken);
 
     private ProgramCommand CopyCommand(LiveDisk disk, MigrationStorage storage, bool persistent)
     {
         // --wait without --pivot returns once the copy is in step, leaving the job mirroring
-        var command = VirshCommand.Create("blockcopy", "--domain", Domain, "--path", disk.Target, "--dest", storage.OnDestination(disk.Relative),
+        var command = VirshCommand.Create("blockcopy", "--domain", domain, "--path", disk.Target, "--dest", storage.OnDestination(disk.Relative),
                 "--format", disk.Image.Format, "--reuse-external", "--wait")
             .WithoutDeadline();
-        if (disk.Image.Backing is not null)
-        {
-            command = command.WithArguments("--shallow");
-        }
+        command = disk.Image.Backing is null ? command : command.WithArguments("--shallow");
         // libvirt copies a persistent domain's disk only as a job that does not survive a restart
         return persistent ? command.WithArguments("--transient-job") : command;
     }
@@ -175,38 +153,34 @@ internal sealed class DatastoreMove
     private async Task<bool> MakeDirectoryAsync(string directory, CancellationToken cancellationToken)
     {
         var timeout = TimeSpan.FromSeconds(60);
-        await Shell.RunOrFailAsync(["mkdir", "-p", "--", PosixPath.Dirname(directory)], "mkdir", timeout, cancellationToken).ConfigureAwait(false);
-        if ((await Shell.RunAsync(["mkdir", "--", directory], timeout, cancellationToken).ConfigureAwait(false)).ExitCode == 0)
+        await shell.RunOrFailAsync(["mkdir", "-p", "--", PosixPath.Dirname(directory)], "mkdir", timeout, cancellationToken).ConfigureAwait(false);
+        if ((await shell.RunAsync(["mkdir", "--", directory], timeout, cancellationToken).ConfigureAwait(false)).ExitCode == 0)
         {
             return true;
         }
-        var listing = await Shell.RunOrFailAsync(["find", directory, "-mindepth", "1", "-maxdepth", "1"], $"Listing {directory}", timeout,
+        var listing = await shell.RunOrFailAsync(["find", directory, "-mindepth", "1", "-maxdepth", "1"], $"Listing {directory}", timeout,
             cancellationToken).ConfigureAwait(false);
         return listing.Trim().Length == 0
             ? false
-            : throw new OneKvmException($"{directory} already exists on {Host} and is not empty; {Domain} was not moved.");
+            : throw new OneKvmException($"{directory} already exists on {host} and is not empty; {domain} was not moved.");
     }
 
-    private async Task CopyFilesAsync(StorageCopyPlan plan, CancellationToken cancellationToken)
-    {
-        var command = new List<string> { "rsync", "-a", "-S" };
-        // the images with internal snapshots are copied while the VM is paused (a copy of a qcow2 being written is no image)
-        command.AddRange(plan.Excluded.Concat(plan.PausedCopy.Select(d => d.Relative)).Select(f => "--exclude=/" + f));
-        command.AddRange([plan.Storage.SourceDirectory + "/", plan.Storage.DestinationDirectory + "/"]);
-        var result = await Shell.RunAsync(command, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
-        if (result.ExitCode != 0)
-        {
-            throw new OneKvmException($"rsync of {plan.Storage.SourceDirectory} to {plan.Storage.DestinationDirectory} failed: {result.Reason()}");
-        }
-    }
+    private Task CopyFilesAsync(StorageCopyPlan plan, CancellationToken cancellationToken) =>
+        StorageCopy.RsyncAsync(shell,
+            [
+                // the images with internal snapshots are copied while the VM is paused (a copy of a qcow2 being written is no image)
+                .. plan.Excluded.Concat(plan.PausedCopy.Select(d => d.Relative)).Select(f => "--exclude=/" + f),
+                plan.Storage.SourceDirectory + "/", plan.Storage.DestinationDirectory + "/",
+            ],
+            $"{plan.Storage.SourceDirectory} to {plan.Storage.DestinationDirectory}", cancellationToken);
 
-    private async Task RemoveAsync(DriverContext context, string directory, bool made, List<string> problems)
+    private async Task RemoveAsync(string directory, bool made, List<string> problems)
     {
         IReadOnlyList<string> command = made ? ["rm", "-rf", "--", directory] : ["find", directory, "-mindepth", "1", "-delete"];
         try
         {
-            await Shell.RunOrFailAsync(command, $"Removing {directory}", TimeSpan.FromMinutes(5), CancellationToken.None).ConfigureAwait(false);
-            context.Logger.DestinationFilesRemoved(directory, Host);
+            await shell.RunOrFailAsync(command, $"Removing {directory}", TimeSpan.FromMinutes(5), CancellationToken.None).ConfigureAwait(false);
+            logger.DestinationFilesRemoved(directory, host);
         }
         catch (OneKvmException e)
         {
@@ -215,35 +189,30 @@ internal sealed class DatastoreMove
     }
 
     /// <summary>OpenNebula's metadata names the VM directory (system_datastore): it now names the new one.</summary>
-    private async Task RewriteMetadataAsync(DriverContext context, bool persistent)
+    private async Task RewriteMetadataAsync(bool persistent)
     {
-        var settings = context.Settings;
-        var read = await Virsh.TryRunAsync(
-            VirshCommand.Create("metadata", "--domain", Domain, "--uri", settings.LibvirtMetadataUri).WithReadOnly(), CancellationToken.None)
+        var read = await virsh.TryRunAsync(
+            VirshCommand.Create("metadata", "--domain", domain, "--uri", settings.LibvirtMetadataUri).WithReadOnly(), CancellationToken.None)
             .ConfigureAwait(false);
         if (!read.Succeeded || string.IsNullOrWhiteSpace(read.StandardOutput))
         {
-            context.Logger.MetadataNotRewritten(Domain, read.Succeeded ? "the domain has none" : new VirshException(read).Reason());
+            logger.MetadataNotRewritten(domain, read.Succeeded ? "the domain has none" : new VirshException(read).Reason());
             return;
         }
-        var metadata = SafeXml.Parse(read.StandardOutput, $"the OpenNebula metadata of {Domain}").Root!;
+        var metadata = SafeXml.Parse(read.StandardOutput, $"the OpenNebula metadata of {domain}").Root!;
         var element = metadata.Elements().FirstOrDefault(e => e.Name.LocalName == OneMetadata.SystemDatastoreElement);
         if (element is null)
         {
-            context.Logger.MetadataNotRewritten(Domain, $"it has no {OneMetadata.SystemDatastoreElement}");
+            logger.MetadataNotRewritten(domain, $"it has no {OneMetadata.SystemDatastoreElement}");
             return;
         }
-        element.ReplaceNodes(new XCData(Storage.DestinationDirectory));
-        var set = VirshCommand.Create("metadata", "--domain", Domain, "--uri", settings.LibvirtMetadataUri, "--key", settings.LibvirtMetadataKey,
+        element.ReplaceNodes(new XCData(directories.DestinationDirectory));
+        var set = VirshCommand.Create("metadata", "--domain", domain, "--uri", settings.LibvirtMetadataUri, "--key", settings.LibvirtMetadataKey,
             "--set", metadata.ToString(SaveOptions.DisableFormatting), "--live");
-        if (persistent)
-        {
-            set = set.WithArguments("--config");
-        }
-        var result = await Virsh.TryRunAsync(set, CancellationToken.None).ConfigureAwait(false);
+        var result = await virsh.TryRunAsync(persistent ? set.WithArguments("--config") : set, CancellationToken.None).ConfigureAwait(false);
         if (!result.Succeeded)
         {
-            context.Logger.MetadataNotRewritten(Domain, new VirshException(result).Reason());
+            logger.MetadataNotRewritten(domain, new VirshException(result).Reason());
         }
     }
 }

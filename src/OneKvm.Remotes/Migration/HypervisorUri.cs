@@ -27,7 +27,7 @@ internal static class HypervisorUri
     {
         if (host.Length == 0 || host[0] == '-' || host.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '/' or '?' or '#' or '\'' or '"' or '\\'))
         {
-            throw new UsageException($"'{Printable(host)}' is not a host name.");
+            throw new UsageException($"'{OneLogFormatter.Printable(host)}' is not a host name.");
         }
         return host;
     }
@@ -38,9 +38,7 @@ internal static class HypervisorUri
         if (protocol.Length == 0 || !char.IsAsciiLetter(protocol[0]) || !protocol.All(c => char.IsAsciiLetterOrDigit(c) || c is '+' or '-' or '.'))
         {
             throw new OneKvmException(
-                $"QEMU_PROTOCOL=\"{Printable(protocol)}\" is not valid: expected a libvirt transport such as qemu+ssh or qemu+tcp.");
+                $"QEMU_PROTOCOL=\"{OneLogFormatter.Printable(protocol)}\" is not valid: expected a libvirt transport such as qemu+ssh or qemu+tcp.");
         }
     }
-
-    private static string Printable(string s) => Logging.OneLogFormatter.Printable(s);
 }

@@ -9,43 +9,27 @@ namespace OneKvm.Remotes.Migration;
 /// memory is cleaned up. Both hosts are checked before anything changes; a migration that
 /// fails or is interrupted is reconciled so that the domain ends on exactly one host.
 /// </summary>
-internal sealed class LiveMigration
+/// <param name="programHost">Runs the programs (virsh aside) and holds the action's log.</param>
+/// <param name="source">virsh on the source's libvirt (LIBVIRT_URI for migrate, QEMU_PROTOCOL://src/system for migrate_local).</param>
+/// <param name="sourceShell">Runs programs where the VM's files are (this host for migrate, ssh to the source for migrate_local).</param>
+/// <param name="sourceIsRemote">migrate_local: the source is another host too (its memory is cleaned up through ssh).</param>
+/// <param name="vmId">The VM's id (its directory in the system datastore), from the arguments.</param>
+internal sealed class LiveMigration(IProgramHost programHost, KvmSettings settings, TimeProvider time, string domain, string sourceHost,
+    string destinationHost, VirshRunner source, string destinationUri, HostShell sourceShell, string? vmId, bool sourceIsRemote)
 {
     /// <summary>How often the job of an aborted migration is looked at until it is over.</summary>
     public static readonly TimeSpan JobPollInterval = TimeSpan.FromMilliseconds(500);
 
     public const int JobPolls = 40;
 
-    public required string Domain { get; init; }
-
-    public required string SourceHost { get; init; }
-
-    public required string DestinationHost { get; init; }
-
-    /// <summary>virsh on the source's libvirt (LIBVIRT_URI for migrate, QEMU_PROTOCOL://src/system for migrate_local).</summary>
-    public required VirshRunner Source { get; init; }
-
-    public required string DestinationUri { get; init; }
-
-    /// <summary>migrate_local: the source is another host too (its memory is cleaned up through ssh).</summary>
-    public required bool SourceIsRemote { get; init; }
-
-    public IReadOnlyList<string> StorageOptions { get; init; } = [];
-
-    /// <summary>Runs programs where the VM's files are (this host for migrate, ssh to the source for migrate_local).</summary>
-    public required HostShell SourceShell { get; init; }
-
-    /// <summary>The VM's id (its directory in the system datastore), from the arguments.</summary>
-    public string? VmId { get; init; }
-
-    public async Task RunAsync(DriverContext context, ActionData? data, CancellationToken cancellationToken)
+    public async Task RunAsync(ActionData? data, CancellationToken cancellationToken)
     {
         var features = VmMigrationFeatures.From(data);
-        var destination = Source.WithUri(DestinationUri);
+        var destination = source.WithUri(destinationUri);
 
-        var storage = MigrationStorage.From(data, VmId);
+        var storage = MigrationStorage.From(data, vmId);
 
-        var info = await ReadSourceAsync(context, destination, cancellationToken).ConfigureAwait(false);
+        var info = await ReadSourceAsync(destination, cancellationToken).ConfigureAwait(false);
         if (info is null)
         {
             return;
@@ -57,8 +41,8 @@ internal sealed class LiveMigration
         {
             // independent reads, nothing changed yet: the destination's answer, the disks and their images, the snapshot list
             var checking = CheckDestinationAsync(destination, info, cancellationToken);
-            var planning = StorageCopy.PlanAsync(context, Source, SourceShell, Domain, DestinationHost, storage, cancellationToken);
-            snapshotList = SnapshotCarry.ListAsync(Source, Domain, cancellationToken);
+            var planning = StorageCopy.PlanAsync(programHost, time, source, sourceShell, domain, destinationHost, storage, cancellationToken);
+            snapshotList = SnapshotCarry.ListAsync(source, domain, cancellationToken);
             await Task.WhenAll(checking, planning, snapshotList).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             // a failure is told in the order they ran before: the destination, the disks, the snapshots
             definedOnDestination = await checking.ConfigureAwait(false);
@@ -69,16 +53,16 @@ internal sealed class LiveMigration
         {
             definedOnDestination = await CheckDestinationAsync(destination, info, cancellationToken).ConfigureAwait(false);
         }
-        if (context.Settings.CleanupMemoryOnStart)
+        if (settings.CleanupMemoryOnStart)
         {
-            await MemoryCleanup.RunOnAsync(context, DestinationHost, wait: true, cancellationToken).ConfigureAwait(false);
+            await MemoryCleanup.RunOnAsync(programHost, destinationHost, wait: true, cancellationToken).ConfigureAwait(false);
         }
         var destinationXml = copy is null ? null : await PrepareDestinationAsync(copy, cancellationToken).ConfigureAwait(false);
 
         SnapshotCarry snapshots;
         try
         {
-            snapshots = await SnapshotCarry.TakeAsync(context.Logger, Source, Domain, SourceHost, cancellationToken, snapshotList).ConfigureAwait(false);
+            snapshots = await SnapshotCarry.TakeAsync(Logger, source, domain, sourceHost, cancellationToken, snapshotList).ConfigureAwait(false);
         }
         catch (Exception e) when (copy is not null && e is OneKvmException or OperationCanceledException)
         {
@@ -89,59 +73,51 @@ internal sealed class LiveMigration
             }
             throw Failure($"{e.Message.TrimEnd('.')}; {problem}.", e);
         }
-        var storageOptions = copy?.Plan.MigrateOptions() ?? StorageOptions;
+        var storageOptions = copy?.Plan.MigrateOptions() ?? [];
         if (copy is { Plan.Live.Count: > 0 })
         {
-            context.Logger.CopyingDisksLive(copy.Plan.Live.Count, Domain, string.Join(", ", copy.Plan.Live.Select(d => $"{d.Target} {d.RealPath}")));
+            Logger.CopyingDisksLive(copy.Plan.Live.Count, domain, string.Join(", ", copy.Plan.Live.Select(d => $"{d.Target} {d.RealPath}")));
         }
-        var command = new MigrateCommand(Domain, DestinationUri, context.Settings.MigrateOptions, features, info.Persistent, storageOptions)
+        var command = new MigrateCommand(domain, destinationUri, settings.MigrateOptions, features, info.Persistent, storageOptions)
         {
             DestinationXml = destinationXml,
         };
-        context.Logger.Migrating(Domain, info.State, SourceHost, DestinationHost, DestinationUri);
-        var started = context.Time.GetTimestamp();
+        Logger.Migrating(domain, info.State, sourceHost, destinationHost, destinationUri);
+        var started = time.GetTimestamp();
         var pausedHere = false;
         try
         {
             if (copy is { Plan.PausedCopy.Count: > 0 })
             {
-                pausedHere = await copy.Plan.PauseForPausedCopyAsync(context.Logger, Source, Domain, info, cancellationToken).ConfigureAwait(false);
+                pausedHere = await copy.Plan.PauseForPausedCopyAsync(Logger, source, domain, info, cancellationToken).ConfigureAwait(false);
                 await copy.CopyWhilePausedAsync(cancellationToken).ConfigureAwait(false);
             }
-            await BlockJobRetry.Runner(Source).RunAsync(command.ToVirsh(), cancellationToken).ConfigureAwait(false);
+            await BlockJobRetry.Runner(source).RunAsync(command.ToVirsh(), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OneKvmException || e is OperationCanceledException && cancellationToken.IsCancellationRequested)
         {
-            var interrupted = e is OperationCanceledException;
-            var failure = interrupted ? "interrupted by a signal" : Reason(e);
-            await ReconcileAsync(context, destination, info, definedOnDestination, snapshots, copy, e, failure, pausedHere).ConfigureAwait(false);
-            context.Logger.MigratedDespiteFailure(failure, Domain, DestinationHost, SourceHost);
+            await ReconcileAsync(destination, info, definedOnDestination, snapshots, copy, e, pausedHere).ConfigureAwait(false);
         }
-        context.Logger.Migrated(Domain, DestinationHost, context.Time.GetElapsedTime(started).TotalSeconds);
+        Logger.Migrated(domain, destinationHost, time.GetElapsedTime(started).TotalSeconds);
         if (copy is not null && storageOptions.Contains("--suspend"))
         {
-            await FinishSwitchoverAsync(context, destination, copy, info).ConfigureAwait(false);
+            await FinishSwitchoverAsync(destination, copy, info).ConfigureAwait(false);
         }
         if (copy is { Plan.Storage.ChangesDirectory: true })
         {
             snapshots.Relocate(copy.Plan.Storage.Relocated);
         }
-        await snapshots.PutBackAsync(context.Logger, destination, DestinationHost).ConfigureAwait(false);
+        await snapshots.PutBackAsync(Logger, destination, destinationHost).ConfigureAwait(false);
         // upstream's Ruby migrate takes SYNC_TIME=YES, its bash migrate_local only "yes"
-        if (context.Entry.Name == "migrate" ? context.Settings.SyncTimeAfterMigrate : context.Settings.SyncTime)
+        if (sourceIsRemote ? settings.SyncTime : settings.SyncTimeAfterMigrate)
         {
-            GuestClockSync.Start(context, info.Uuid, DestinationUri);
+            GuestClockSync.Start(programHost, info.Uuid, destinationUri);
         }
-        if (context.Settings.CleanupMemoryOnStop)
+        if (settings.CleanupMemoryOnStop)
         {
-            if (SourceIsRemote)
-            {
-                await MemoryCleanup.RunOnAsync(context, SourceHost, wait: false, CancellationToken.None).ConfigureAwait(false);
-            }
-            else
-            {
-                await MemoryCleanup.RunAsync(context, wait: false, CancellationToken.None).ConfigureAwait(false);
-            }
+            await (sourceIsRemote
+                ? MemoryCleanup.RunOnAsync(programHost, sourceHost, wait: false, CancellationToken.None)
+                : MemoryCleanup.RunAsync(programHost, wait: false, CancellationToken.None)).ConfigureAwait(false);
         }
     }
 
@@ -154,15 +130,15 @@ internal sealed class LiveMigration
         try
         {
             await copy.PrepareAsync(cancellationToken).ConfigureAwait(false);
-            return await copy.DestinationXmlAsync(Source, Domain, cancellationToken).ConfigureAwait(false);
+            return await copy.DestinationXmlAsync(source, domain, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OneKvmException || e is OperationCanceledException && cancellationToken.IsCancellationRequested)
         {
             var problem = await copy.RemoveFromDestinationAsync().ConfigureAwait(false);
             var trouble = problem is null ? "" : "; but " + problem;
             throw Failure(e is OperationCanceledException
-                ? $"The migration of {Domain} to {DestinationHost} was interrupted by a signal while its files were copied; it keeps running on {SourceHost}{trouble}."
-                : $"Could not copy the files of {Domain} to {DestinationHost}: {e.Message.TrimEnd('.')}; it keeps running on {SourceHost}{trouble}.",
+                ? $"The migration of {domain} to {destinationHost} was interrupted by a signal while its files were copied; it keeps running on {sourceHost}{trouble}."
+                : $"Could not copy the files of {domain} to {destinationHost}: {e.Message.TrimEnd('.')}; it keeps running on {sourceHost}{trouble}.",
                 e is OperationCanceledException ? null : e);
         }
     }
@@ -172,7 +148,7 @@ internal sealed class LiveMigration
     /// besides its disks can follow; then it runs. The migration is done whatever happens here:
     /// a failure is a warning, never the action's failure.
     /// </summary>
-    private async Task FinishSwitchoverAsync(DriverContext context, VirshRunner destination, StorageCopy copy, DomainInfo info)
+    private async Task FinishSwitchoverAsync(VirshRunner destination, StorageCopy copy, DomainInfo info)
     {
         try
         {
@@ -180,47 +156,44 @@ internal sealed class LiveMigration
         }
         catch (OneKvmException e)
         {
-            context.Logger.SwitchoverProblem(Domain, DestinationHost, e.Message.TrimEnd('.'));
+            Logger.SwitchoverProblem(domain, destinationHost, e.Message.TrimEnd('.'));
         }
-        if (info.State != "running")
-        {
-            return;
-        }
-        if (await PausedAsync(destination.Domain(info.Uuid)).ConfigureAwait(false))
+        // a VM that was paused before stays paused
+        if (info.State == "running" && await PausedAsync(destination.Domain(info.Uuid)).ConfigureAwait(false))
         {
             var problems = new List<string>();
-            await ResumeAsync(context, destination, info, DestinationHost, problems).ConfigureAwait(false);
+            await ResumeAsync(destination, info, destinationHost, problems).ConfigureAwait(false);
             foreach (var problem in problems)
             {
-                context.Logger.SwitchoverProblem(Domain, DestinationHost, problem);
+                Logger.SwitchoverProblem(domain, destinationHost, problem);
             }
         }
     }
 
     /// <summary>The running domain here; null when it is gone from here and runs on the destination (an earlier run was cut off after libvirt moved it).</summary>
-    private async Task<DomainInfo?> ReadSourceAsync(DriverContext context, VirshRunner destination, CancellationToken cancellationToken)
+    private async Task<DomainInfo?> ReadSourceAsync(VirshRunner destination, CancellationToken cancellationToken)
     {
         DomainInfo? info;
         try
         {
-            info = await Source.Domain(Domain).InfoAsync(cancellationToken).ConfigureAwait(false);
+            info = await source.Domain(domain).InfoAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (VirshException e)
         {
-            throw VirshRunnerExtensions.ActionFailure($"Could not read domain {Domain} on {SourceHost}", e);
+            throw VirshRunnerExtensions.ActionFailure($"Could not read domain {domain} on {sourceHost}", e);
         }
         if (info is null)
         {
             if (await RunsOnDestinationAsync(destination, cancellationToken).ConfigureAwait(false))
             {
-                context.Logger.AlreadyMigrated(Domain, DestinationHost, SourceHost);
+                Logger.AlreadyMigrated(domain, destinationHost, sourceHost);
                 return null;
             }
-            throw new OneKvmException($"Domain {Domain} does not exist on {SourceHost}; nothing was migrated.");
+            throw new OneKvmException($"Domain {domain} does not exist on {sourceHost}; nothing was migrated.");
         }
         return info.IsActive
             ? info
-            : throw new OneKvmException($"Domain {Domain} is shut off on {SourceHost}: only a running domain can be live-migrated.");
+            : throw new OneKvmException($"Domain {domain} is shut off on {sourceHost}: only a running domain can be live-migrated.");
     }
 
     /// <summary>Whether the domain runs on the destination; false when that cannot be read.</summary>
@@ -228,7 +201,7 @@ internal sealed class LiveMigration
     {
         try
         {
-            return await ObserveAsync(destination, Domain, cancellationToken).ConfigureAwait(false) is { State: "running" };
+            return await ObserveAsync(destination, domain, cancellationToken).ConfigureAwait(false) is { State: "running" };
         }
         catch (VirshException)
         {
@@ -251,11 +224,11 @@ internal sealed class LiveMigration
         catch (VirshException e)
         {
             throw new OneKvmException(
-                $"Could not reach {DestinationHost} ({DestinationUri}): {Reason(e)}; {Domain} was not migrated and keeps running on {SourceHost}.", e);
+                $"Could not reach {destinationHost} ({destinationUri}): {Reason(e)}; {domain} was not migrated and keeps running on {sourceHost}.", e);
         }
         if (state is { IsActive: true })
         {
-            throw new OneKvmException($"Domain {info.Name} is already {state.State} on {DestinationHost}; nothing was migrated.");
+            throw new OneKvmException($"Domain {info.Name} is already {state.State} on {destinationHost}; nothing was migrated.");
         }
         return state is not null;
     }
@@ -265,36 +238,37 @@ internal sealed class LiveMigration
     /// the domain on exactly one. Returns when it runs on the destination (the migration did
     /// complete); otherwise fails with the sentence that says where the domain is.
     /// </summary>
-    private async Task ReconcileAsync(DriverContext context, VirshRunner destination, DomainInfo info, bool definedOnDestination,
-        SnapshotCarry snapshots, StorageCopy? copy, Exception cause, string failure, bool pausedHere)
+    private async Task ReconcileAsync(VirshRunner destination, DomainInfo info, bool definedOnDestination,
+        SnapshotCarry snapshots, StorageCopy? copy, Exception cause, bool pausedHere)
     {
         var interrupted = cause is OperationCanceledException;
+        var failure = interrupted ? "interrupted by a signal" : Reason(cause);
         // the dispatcher logs what virsh said from the cause; a signal is no virsh failure
         var inner = interrupted ? null : cause;
         if (interrupted)
         {
-            context.Logger.MigrationInterrupted(Domain, SourceHost);
-            await AbortJobAsync(context).ConfigureAwait(false);
+            Logger.MigrationInterrupted(domain, sourceHost);
+            await AbortJobAsync().ConfigureAwait(false);
         }
         else if (LibvirtdComeback.IsLost(cause))
         {
             // a libvirtd restarted under the migration: both must answer before anyone can tell where the domain is
-            await LibvirtdComeback.WaitAsync(Source, context.Time, info.Uuid).ConfigureAwait(false);
-            await LibvirtdComeback.WaitAsync(destination, context.Time, info.Uuid).ConfigureAwait(false);
+            await LibvirtdComeback.WaitAsync(source, time, info.Uuid).ConfigureAwait(false);
+            await LibvirtdComeback.WaitAsync(destination, time, info.Uuid).ConfigureAwait(false);
         }
         ObservedState? onSource, onDestination;
         try
         {
-            onSource = await ObserveAsync(Source, info.Uuid, CancellationToken.None).ConfigureAwait(false);
+            onSource = await ObserveAsync(source, info.Uuid, CancellationToken.None).ConfigureAwait(false);
             onDestination = await ObserveAsync(destination, info.Uuid, CancellationToken.None).ConfigureAwait(false);
         }
         catch (VirshException e)
         {
             throw new OneKvmException(
-                $"Could not migrate {Domain} to {DestinationHost} ({failure}), and where it is now could not be read: {Reason(e)}.", inner ?? e);
+                $"Could not migrate {domain} to {destinationHost} ({failure}), and where it is now could not be read: {Reason(e)}.", inner ?? e);
         }
-        context.Logger.PlacementObserved(Domain, onSource?.ToString() ?? "absent", SourceHost, onDestination?.ToString() ?? "absent",
-            DestinationHost);
+        Logger.PlacementObserved(domain, onSource?.ToString() ?? "absent", sourceHost, onDestination?.ToString() ?? "absent",
+            destinationHost);
 
         var outcome = MigrationOutcome.Decide(onSource, onDestination, wasRunning: info.State == "running");
         if (pausedHere && outcome.Host == MigratedDomainHost.Source && onSource is { State: "paused" })
@@ -305,46 +279,47 @@ internal sealed class LiveMigration
         var problems = new List<string>();
         if (outcome.RemoveFromDestination)
         {
-            await RemoveAsync(context, destination, info, DestinationHost, onDestination, undefine: !definedOnDestination, problems)
+            await RemoveAsync(destination, info, destinationHost, onDestination, undefine: !definedOnDestination, problems)
                 .ConfigureAwait(false);
         }
         if (outcome.RemoveFromSource)
         {
-            await RemoveAsync(context, Source, info, SourceHost, onSource, undefine: true, problems).ConfigureAwait(false);
+            await RemoveAsync(source, info, sourceHost, onSource, undefine: true, problems).ConfigureAwait(false);
         }
         if (outcome.ResumeOnSource)
         {
-            await ResumeAsync(context, Source, info, SourceHost, problems).ConfigureAwait(false);
+            await ResumeAsync(source, info, sourceHost, problems).ConfigureAwait(false);
         }
         if (outcome.ResumeOnDestination)
         {
-            await ResumeAsync(context, destination, info, DestinationHost, problems).ConfigureAwait(false);
+            await ResumeAsync(destination, info, destinationHost, problems).ConfigureAwait(false);
         }
 
         var trouble = problems.Count > 0 ? "; but " + string.Join("; ", problems) : "";
         switch (outcome.Host)
         {
             case MigratedDomainHost.Destination when problems.Count == 0:
+                Logger.MigratedDespiteFailure(failure, domain, destinationHost, sourceHost);
                 return;
             case MigratedDomainHost.Destination:
-                throw Failure($"Domain {Domain} moved to {DestinationHost} although virsh migrate failed ({failure}){trouble}.", inner);
+                throw Failure($"Domain {domain} moved to {destinationHost} although virsh migrate failed ({failure}){trouble}.", inner);
             case MigratedDomainHost.Source:
-                await snapshots.PutBackAsync(context.Logger, Source, SourceHost).ConfigureAwait(false);
+                await snapshots.PutBackAsync(Logger, source, sourceHost).ConfigureAwait(false);
                 if (copy is not null && await copy.RemoveFromDestinationAsync().ConfigureAwait(false) is { } leftover)
                 {
                     trouble += (trouble.Length == 0 ? "; but " : "; ") + leftover;
                 }
                 var stays = outcome.ResumeOnSource || onSource!.State == "running" ? "it keeps running" : $"it stays {onSource.State}";
                 throw Failure(interrupted
-                    ? $"The migration of {Domain} to {DestinationHost} was interrupted by a signal and aborted; {stays} on {SourceHost}{trouble}."
-                    : $"Could not migrate {Domain} to {DestinationHost}: {failure}; {stays} on {SourceHost}{trouble}.", inner);
+                    ? $"The migration of {domain} to {destinationHost} was interrupted by a signal and aborted; {stays} on {sourceHost}{trouble}."
+                    : $"Could not migrate {domain} to {destinationHost}: {failure}; {stays} on {sourceHost}{trouble}.", inner);
             case MigratedDomainHost.Split:
                 throw Failure(
-                    $"Could not migrate {Domain} to {DestinationHost} ({failure}): its post-copy phase failed and its memory is split between {SourceHost} ({onSource?.ToString() ?? "absent"}) and {DestinationHost} ({onDestination?.ToString() ?? "absent"}), so both copies are left for the operator.",
+                    $"Could not migrate {domain} to {destinationHost} ({failure}): its post-copy phase failed and its memory is split between {sourceHost} ({onSource?.ToString() ?? "absent"}) and {destinationHost} ({onDestination?.ToString() ?? "absent"}), so both copies are left for the operator.",
                     inner);
             default:
                 throw Failure(
-                    $"Could not migrate {Domain} to {DestinationHost} ({failure}), and it is now on neither {SourceHost} nor {DestinationHost}{trouble}.",
+                    $"Could not migrate {domain} to {destinationHost} ({failure}), and it is now on neither {sourceHost} nor {destinationHost}{trouble}.",
                     inner);
         }
     }
@@ -353,22 +328,22 @@ internal sealed class LiveMigration
     /// Killing virsh ends a migration it drives, but not a peer-to-peer one (--p2p), which
     /// the source's libvirtd drives on its own: that one is aborted, then waited for.
     /// </summary>
-    private async Task AbortJobAsync(DriverContext context)
+    private async Task AbortJobAsync()
     {
         try
         {
-            await Source.TryRunAsync(VirshCommand.Create("domjobabort", "--domain", Domain), CancellationToken.None).ConfigureAwait(false);
+            await source.TryRunAsync(VirshCommand.Create("domjobabort", "--domain", domain), CancellationToken.None).ConfigureAwait(false);
             for (var poll = 0; poll < JobPolls; poll++)
             {
-                var job = await Source.TryRunAsync(VirshCommand.Create("domjobinfo", "--domain", Domain).WithReadOnly(), CancellationToken.None)
+                var job = await source.TryRunAsync(VirshCommand.Create("domjobinfo", "--domain", domain).WithReadOnly(), CancellationToken.None)
                     .ConfigureAwait(false);
                 if (!job.Succeeded || !IsJobActive(job.StandardOutput))
                 {
                     return;
                 }
-                await context.SleepAsync(JobPollInterval, CancellationToken.None).ConfigureAwait(false);
+                await Task.Delay(JobPollInterval, time, CancellationToken.None).ConfigureAwait(false);
             }
-            context.Logger.MigrationJobStillRunning(Domain, (JobPollInterval * JobPolls).TotalSeconds);
+            Logger.MigrationJobStillRunning(domain, (JobPollInterval * JobPolls).TotalSeconds);
         }
         catch (VirshException)
         {
@@ -383,21 +358,20 @@ internal sealed class LiveMigration
             .FirstOrDefault(l => l.StartsWith("Job type:", StringComparison.Ordinal)) is { } line
         && line["Job type:".Length..].Trim() is "Unbounded" or "Bounded";
 
-    private static async Task RemoveAsync(DriverContext context, VirshRunner virsh, DomainInfo info, string host, ObservedState? state,
+    private async Task RemoveAsync(VirshRunner virsh, DomainInfo info, string host, ObservedState? state,
         bool undefine, List<string> problems)
     {
-        var uuid = info.Uuid;
         try
         {
             if (state is { IsActive: true })
             {
                 // the other libvirtd may clean up its half of an aborted migration on its own, meanwhile
-                await virsh.Domain(uuid).DestroyAsync(unbounded: false, CancellationToken.None).ConfigureAwait(false);
+                await virsh.Domain(info.Uuid).DestroyAsync(unbounded: false, CancellationToken.None).ConfigureAwait(false);
             }
             if (undefine)
             {
                 // the NVRAM file lives in the shared VM directory: the domain on the other host uses it
-                var result = await virsh.TryRunAsync(VirshCommand.Create("undefine", "--domain", uuid, "--keep-nvram"), CancellationToken.None)
+                var result = await virsh.TryRunAsync(VirshCommand.Create("undefine", "--domain", info.Uuid, "--keep-nvram"), CancellationToken.None)
                     .ConfigureAwait(false);
                 if (!result.Succeeded && !VirshErrors.IsDomainNotFound(result.StandardError)
                     && !result.StandardError.Contains("transient", StringComparison.Ordinal))
@@ -405,7 +379,7 @@ internal sealed class LiveMigration
                     throw new VirshException(result);
                 }
             }
-            context.Logger.LeftoverRemoved(info.Name, host);
+            Logger.LeftoverRemoved(info.Name, host);
         }
         catch (VirshException e)
         {
@@ -413,12 +387,12 @@ internal sealed class LiveMigration
         }
     }
 
-    private static async Task ResumeAsync(DriverContext context, VirshRunner virsh, DomainInfo info, string host, List<string> problems)
+    private async Task ResumeAsync(VirshRunner virsh, DomainInfo info, string host, List<string> problems)
     {
         try
         {
             await virsh.RunAsync(VirshCommand.Create("resume", "--domain", info.Uuid), CancellationToken.None).ConfigureAwait(false);
-            context.Logger.ResumedAfterMigration(info.Name, host);
+            Logger.ResumedAfterMigration(info.Name, host);
         }
         catch (VirshException e)
         {
@@ -445,6 +419,8 @@ internal sealed class LiveMigration
             return false;
         }
     }
+
+    private ILogger Logger => programHost.Logger;
 
     private static OneKvmException Failure(string sentence, Exception? inner) =>
         inner is null ? new OneKvmException(sentence) : new OneKvmException(sentence, inner);

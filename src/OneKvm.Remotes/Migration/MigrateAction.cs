@@ -14,35 +14,42 @@ internal sealed class MigrateAction : IDriverAction
     public static readonly ActionEntry Row = ActionEntry.Vmm("migrate", "Live-migrate the domain to another host.",
         [DeployId, DestHost, SrcHost.Optional(), VmId, VmHost], ActionEntry.ActionData, ActionEntry.Nothing, () => new MigrateAction());
 
-    public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
+    public Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken) =>
+        RunAsync(context, arguments, sourceIsRemote: false, cancellationToken);
+
+    /// <summary>
+    /// migrate, or migrate_local (<paramref name="sourceIsRemote"/>: the source's libvirt at
+    /// QEMU_PROTOCOL://&lt;src_host&gt;/system, its files through ssh). With the same host at both
+    /// ends it is a move to another system datastore when the action data names another VM
+    /// directory (DS_LIVE_MIGRATE); otherwise there is nothing to do.
+    /// </summary>
+    public static async Task RunAsync(DriverContext context, ActionArguments arguments, bool sourceIsRemote,
+        CancellationToken cancellationToken)
     {
         var domain = arguments[DeployId];
         var destinationHost = HypervisorUri.CheckHost(arguments[DestHost]);
-        var sourceHost = arguments.Optional(SrcHost) ?? arguments.Optional(VmHost) ?? "this host";
-        var data = await MigrationInput.ReadAsync(context, cancellationToken).ConfigureAwait(false);
-        if (MigrationInput.IsSameHost(sourceHost, destinationHost))
+        var sourceHost = sourceIsRemote
+            ? HypervisorUri.CheckHost(arguments[SrcHost])
+            : arguments.Optional(SrcHost) ?? arguments.Optional(VmHost) ?? "this host";
+        // the action data, when one_vmm_exec sent any (migrate_local's upstream ignores it)
+        var stdin = await context.ReadStdinAsync(cancellationToken).ConfigureAwait(false);
+        var data = string.IsNullOrWhiteSpace(stdin) ? null : ActionData.Parse(stdin);
+        var protocol = context.Settings.QemuProtocol;
+        var source = sourceIsRemote ? context.Virsh.WithUri(HypervisorUri.For(protocol, sourceHost)) : context.Virsh;
+        var shell = sourceIsRemote ? HostShell.Remote(context, sourceHost) : HostShell.Local(context, sourceHost);
+        if (string.Equals(sourceHost, destinationHost, StringComparison.OrdinalIgnoreCase))
         {
-            await new DatastoreMove
-            {
-                Domain = domain,
-                Host = sourceHost,
-                Virsh = context.Virsh,
-                Shell = HostShell.Local(context, sourceHost),
-                Storage = MigrationInput.DatastoreChange(domain, destinationHost, data, arguments.Optional(VmId)),
-            }.RunAsync(context, cancellationToken).ConfigureAwait(false);
+            var storage = MigrationStorage.From(data, arguments.Optional(VmId)) is { ChangesDirectory: true } changed
+                ? changed
+                : throw new OneKvmException(
+                    $"Source and destination of {domain} are both {destinationHost} and its VM directory stays the same: there is nothing to migrate.");
+            await new DatastoreMove(context.Settings, context.Logger, context.Time, domain, sourceHost, source, shell, storage)
+                .RunAsync(cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        await new LiveMigration
-        {
-            Domain = domain,
-            SourceHost = sourceHost,
-            DestinationHost = destinationHost,
-            Source = context.Virsh,
-            DestinationUri = HypervisorUri.For(context.Settings.QemuProtocol, destinationHost),
-            SourceShell = HostShell.Local(context, sourceHost),
-            VmId = arguments.Optional(VmId),
-            SourceIsRemote = false,
-        }.RunAsync(context, data, cancellationToken).ConfigureAwait(false);
+        await new LiveMigration(context, context.Settings, context.Time, domain, sourceHost, destinationHost, source,
+                HypervisorUri.For(protocol, destinationHost), shell, arguments.Optional(VmId), sourceIsRemote)
+            .RunAsync(data, cancellationToken).ConfigureAwait(false);
     }
 }

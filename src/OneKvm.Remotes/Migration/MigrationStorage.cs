@@ -46,16 +46,13 @@ internal sealed record MigrationStorage(bool Shared, string SourceDirectory, str
     /// <summary>The XML with every attribute and text naming the source directory (or a path below it) naming the destination's.</summary>
     public XElement Relocated(XElement xml)
     {
-        foreach (var element in xml.DescendantsAndSelf())
+        foreach (var attribute in xml.DescendantsAndSelf().Attributes())
         {
-            foreach (var attribute in element.Attributes())
-            {
-                attribute.Value = Moved(attribute.Value);
-            }
-            foreach (var text in element.Nodes().OfType<XText>())
-            {
-                text.Value = Moved(text.Value);
-            }
+            attribute.Value = Moved(attribute.Value);
+        }
+        foreach (var text in xml.DescendantNodes().OfType<XText>())
+        {
+            text.Value = Moved(text.Value);
         }
         return xml;
     }

@@ -9,37 +9,25 @@ namespace OneKvm.Remotes.Migration;
 /// the files QEMU wrote besides its disks. Whatever was made on the destination can be
 /// removed again; the source's files are only ever read.
 /// </summary>
-internal sealed class StorageCopy
+internal sealed class StorageCopy(IProgramHost host, TimeProvider time, HostShell source, string destinationHost, StorageCopyPlan plan)
 {
-    private readonly DriverContext _context;
-    private readonly HostShell _source;
-    private readonly string _destinationHost;
-
     /// <summary>What the destination had before: null while nothing was made there, else whether onekvm made the VM directory.</summary>
     private bool? _madeDirectory;
 
     /// <summary>The call that makes the VM directory ended without an answer: it may have made it, empty.</summary>
     private bool _unanswered;
 
-    private StorageCopy(DriverContext context, HostShell source, string destinationHost, StorageCopyPlan plan)
-    {
-        _context = context;
-        _source = source;
-        _destinationHost = destinationHost;
-        Plan = plan;
-    }
+    public StorageCopyPlan Plan => plan;
 
-    public StorageCopyPlan Plan { get; }
-
-    private MigrationStorage Storage => Plan.Storage;
+    private MigrationStorage Storage => plan.Storage;
 
     /// <summary>Reads the domain's disks and their images on the source; nothing changes anywhere.</summary>
-    public static async Task<StorageCopy> PlanAsync(DriverContext context, VirshRunner source, HostShell sourceShell, string domain,
-        string destinationHost, MigrationStorage storage, CancellationToken cancellationToken)
+    public static async Task<StorageCopy> PlanAsync(IProgramHost host, TimeProvider time, VirshRunner source, HostShell sourceShell,
+        string domain, string destinationHost, MigrationStorage storage, CancellationToken cancellationToken)
     {
-        var plan = await StorageCopyPlan.ReadAsync(context.Settings, context.Logger, source, sourceShell, domain, storage, cancellationToken)
+        var plan = await StorageCopyPlan.ReadAsync(host.VirshTimeout, host.Logger, source, sourceShell, domain, storage, cancellationToken)
             .ConfigureAwait(false);
-        return new StorageCopy(context, sourceShell, destinationHost, plan);
+        return new StorageCopy(host, time, sourceShell, destinationHost, plan);
     }
 
     /// <summary>
@@ -48,12 +36,12 @@ internal sealed class StorageCopy
     /// </summary>
     public async Task PrepareAsync(CancellationToken cancellationToken)
     {
-        var directory = Quote(Storage.DestinationDirectory);
+        var directory = ShellQuote.Quote(Storage.DestinationDirectory);
         // "made": onekvm created it and removes it on failure; "empty": it was there, empty, and is emptied again
-        var line = $"mkdir -p -- {Quote(PosixPath.Dirname(Storage.DestinationDirectory))} && "
+        var line = $"mkdir -p -- {ShellQuote.Quote(PosixPath.Dirname(Storage.DestinationDirectory))} && "
                    + $"if mkdir -- {directory} 2>/dev/null; then echo made; "
                    + $"elif [ -d {directory} ] && [ -z \"$(ls -A -- {directory})\" ]; then echo empty; "
-                   + $"else echo {Quote($"{Storage.DestinationDirectory} already exists and is not empty")} >&2; exit 1; fi";
+                   + $"else echo {ShellQuote.Quote($"{Storage.DestinationDirectory} already exists and is not empty")} >&2; exit 1; fi";
         // alone, so that onekvm knows what it made there before anything else is made (a signal may come next)
         string made;
         _unanswered = true;
@@ -71,14 +59,14 @@ internal sealed class StorageCopy
 
         // the copy and the empty images together, each over its own ssh connection: the images name their backing
         // files without opening them (-u), so they need not wait for the copy; whatever fails, the directory is onekvm's to clear
-        var started = _context.Time.GetTimestamp();
-        var copying = CopyFilesAsync(Plan.Excluded.ToList(), only: null, cancellationToken);
+        var started = time.GetTimestamp();
+        var copying = CopyFilesAsync(only: null, cancellationToken);
         var creating = Plan.Live.Count > 0
             ? RunOnDestinationAsync(string.Join(" && ", Plan.Live.Select(CreateLine)), "Creating the disk images", cancellationToken)
             : Task.FromResult("");
         await Task.WhenAll(copying, creating).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await copying.ConfigureAwait(false);
-        _context.Logger.FilesCopied(Storage.SourceDirectory, _destinationHost, _context.Time.GetElapsedTime(started).TotalSeconds);
+        host.Logger.FilesCopied(Storage.SourceDirectory, destinationHost, time.GetElapsedTime(started).TotalSeconds);
         await creating.ConfigureAwait(false);
     }
 
@@ -88,20 +76,15 @@ internal sealed class StorageCopy
     /// </summary>
     public async Task CopyWhilePausedAsync(CancellationToken cancellationToken)
     {
-        var started = _context.Time.GetTimestamp();
-        await CopyFilesAsync([], only: Plan.PausedCopy.Select(d => d.Relative).ToList(), cancellationToken).ConfigureAwait(false);
-        _context.Logger.PausedCopyDone(string.Join(", ", Plan.PausedCopy.Select(d => d.Target)), _destinationHost,
-            _context.Time.GetElapsedTime(started).TotalSeconds);
+        var started = time.GetTimestamp();
+        await CopyFilesAsync(Plan.PausedCopy.Select(d => d.Relative).ToList(), cancellationToken).ConfigureAwait(false);
+        host.Logger.PausedCopyDone(string.Join(", ", Plan.PausedCopy.Select(d => d.Target)), destinationHost,
+            time.GetElapsedTime(started).TotalSeconds);
     }
 
     /// <summary>After the switchover, while the VM is paused on the destination: the files QEMU wrote besides its disks.</summary>
-    public async Task CopyAfterSwitchoverAsync()
-    {
-        if (Plan.AfterSwitchover.Count > 0)
-        {
-            await CopyFilesAsync([], only: Plan.AfterSwitchover, CancellationToken.None).ConfigureAwait(false);
-        }
-    }
+    public Task CopyAfterSwitchoverAsync() =>
+        Plan.AfterSwitchover.Count > 0 ? CopyFilesAsync(Plan.AfterSwitchover, CancellationToken.None) : Task.CompletedTask;
 
     /// <summary>Removes what <see cref="PrepareAsync"/> made on the destination; a problem is returned, not thrown.</summary>
     public async Task<string?> RemoveFromDestinationAsync()
@@ -110,7 +93,7 @@ internal sealed class StorageCopy
         {
             return null;
         }
-        var directory = Quote(Storage.DestinationDirectory);
+        var directory = ShellQuote.Quote(Storage.DestinationDirectory);
         // unanswered: only an empty directory can be onekvm's (a refused one holds files, and stays)
         var line = _madeDirectory switch
         {
@@ -121,12 +104,12 @@ internal sealed class StorageCopy
         try
         {
             await RunOnDestinationAsync(line, "Removing the copied files", CancellationToken.None).ConfigureAwait(false);
-            _context.Logger.DestinationFilesRemoved(Storage.DestinationDirectory, _destinationHost);
+            host.Logger.DestinationFilesRemoved(Storage.DestinationDirectory, destinationHost);
             return null;
         }
         catch (OneKvmException e)
         {
-            return $"its files in {Storage.DestinationDirectory} on {_destinationHost} could not be removed: {e.Message.TrimEnd('.')}";
+            return $"its files in {Storage.DestinationDirectory} on {destinationHost} could not be removed: {e.Message.TrimEnd('.')}";
         }
     }
 
@@ -135,61 +118,56 @@ internal sealed class StorageCopy
     /// domain's migratable XML with every path in the old directory moved to the new one (the
     /// metadata's system_datastore too), for `virsh migrate --xml`; null when it stays the same.
     /// </summary>
-    public async Task<string?> DestinationXmlAsync(VirshRunner source, string domain, CancellationToken cancellationToken)
-    {
-        if (!Storage.ChangesDirectory)
-        {
-            return null;
-        }
-        var xml = await source.Domain(domain).MigratableXmlAsync(cancellationToken).ConfigureAwait(false);
-        return Storage.Relocated(xml).ToString(SaveOptions.DisableFormatting);
-    }
+    public async Task<string?> DestinationXmlAsync(VirshRunner source, string domain, CancellationToken cancellationToken) =>
+        Storage.ChangesDirectory
+            ? Storage.Relocated(await source.Domain(domain).MigratableXmlAsync(cancellationToken).ConfigureAwait(false))
+                .ToString(SaveOptions.DisableFormatting)
+            : null;
 
     private string CreateLine(LiveDisk disk)
     {
         var path = Storage.OnDestination(disk.Relative);
-        return $"mkdir -p -- {Quote(PosixPath.Dirname(path))} && "
+        return $"mkdir -p -- {ShellQuote.Quote(PosixPath.Dirname(path))} && "
                + string.Join(' ', disk.CreateCommand(path).Select(ShellQuote.Quote));
     }
 
     /// <summary>
     /// rsync from the source's VM directory into the destination's, over ssh: everything but
-    /// <paramref name="excluded"/>, or <paramref name="only"/> those files.
+    /// <see cref="StorageCopyPlan.Excluded"/>, or <paramref name="only"/> those files.
     /// </summary>
-    private async Task CopyFilesAsync(IReadOnlyList<string> excluded, IReadOnlyList<string>? only, CancellationToken cancellationToken)
+    private Task CopyFilesAsync(IReadOnlyList<string>? only, CancellationToken cancellationToken)
     {
         var ssh = "ssh -o BatchMode=yes -o ConnectTimeout="
-                  + Math.Max(1, (int)_context.Settings.VirshTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture);
-        // -s: the paths reach the other side as they are, not through its shell; -S: holes stay holes
-        var command = new List<string> { "rsync", "-a", "-S", "-s", "-e", ssh };
-        if (only is not null)
-        {
+                  + Math.Max(1, (int)host.VirshTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+        IEnumerable<string> files = only is null
+            ? [.. Plan.Excluded.Select(f => "--exclude=/" + f), Storage.SourceDirectory + "/"]
             // -I: a file written in the same second as its earlier copy looks unchanged to rsync's quick check
-            command.AddRange(["-I", "--relative"]);
-            command.AddRange(only.Select(f => Storage.SourceDirectory + "/./" + f));
-        }
-        else
-        {
-            command.AddRange(excluded.Select(f => "--exclude=/" + f));
-            command.Add(Storage.SourceDirectory + "/");
-        }
-        command.Add($"{_destinationHost}:{Storage.DestinationDirectory}/");
+            : ["-I", "--relative", .. only.Select(f => Storage.SourceDirectory + "/./" + f)];
+        // -s: the paths reach the other side as they are, not through its shell
+        return RsyncAsync(source, ["-s", "-e", ssh, .. files, $"{destinationHost}:{Storage.DestinationDirectory}/"],
+            $"{Storage.SourceDirectory} to {destinationHost}", cancellationToken);
+    }
+
+    /// <summary>
+    /// rsync -a -S (holes stay holes) with <paramref name="arguments"/>, on the host of <paramref name="shell"/>; a failure
+    /// says "rsync of <paramref name="what"/> failed".
+    /// </summary>
+    public static async Task RsyncAsync(HostShell shell, IEnumerable<string> arguments, string what, CancellationToken cancellationToken)
+    {
         // a copy's length grows with the files, not with a hang: no VIRSH_TIMEOUT
-        var result = await _source.RunAsync(command, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+        var result = await shell.RunAsync(["rsync", "-a", "-S", .. arguments], Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
         if (!result.Succeeded)
         {
-            throw new OneKvmException($"rsync of {Storage.SourceDirectory} to {_destinationHost} failed: {result.Reason()}");
+            throw new OneKvmException($"rsync of {what} failed: {result.Reason()}");
         }
     }
 
     private async Task<string> RunOnDestinationAsync(string line, string what, CancellationToken cancellationToken)
     {
-        var timeout = _context.Settings.VirshTimeout;
-        var command = ProgramCommand.Tool(RemoteShell.Executable, RemoteShell.LineArguments(_destinationHost, line, timeout))
-            .WithLabel($"ssh {_destinationHost}").WithDeadline(timeout);
-        var result = await _context.Programs.RunAsync(command, cancellationToken).ConfigureAwait(false);
-        return result.Succeeded ? result.StandardOutput : throw new OneKvmException($"{what} on {_destinationHost} failed: {result.Reason()}");
+        var timeout = host.VirshTimeout;
+        var command = ProgramCommand.Tool(RemoteShell.Executable, RemoteShell.LineArguments(destinationHost, line, timeout))
+            .WithLabel($"ssh {destinationHost}").WithDeadline(timeout);
+        var result = await host.Programs.RunAsync(command, cancellationToken).ConfigureAwait(false);
+        return result.Succeeded ? result.StandardOutput : throw new OneKvmException($"{what} on {destinationHost} failed: {result.Reason()}");
     }
-
-    private static string Quote(string word) => ShellQuote.Quote(word);
 }

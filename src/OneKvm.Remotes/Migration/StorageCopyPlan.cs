@@ -60,19 +60,12 @@ internal sealed record LiveDisk(string Target, string RealPath, string Relative,
     /// <summary>qemu-img create's argv for the empty image on the destination: same format and size, the same backing file when it has one.</summary>
     public IReadOnlyList<string> CreateCommand(string destinationPath)
     {
-        var command = new List<string> { QemuImg.Executable, "create", "-q", "-f", Image.Format };
-        if (Image.Backing is { } backing)
-        {
-            command.AddRange(["-b", backing]);
-            if (Image.BackingFormat is { } format)
-            {
-                command.AddRange(["-F", format]);
-            }
-            // the size is given: the backing file is not opened, so it may arrive after (or beside) the image's creation
-            command.Add("-u");
-        }
-        command.AddRange([destinationPath, Image.VirtualSize.ToString(CultureInfo.InvariantCulture)]);
-        return command;
+        // with a backing file the size is given (-u): it is not opened, so it may arrive after (or beside) the image's creation
+        string[] backing = Image.Backing is null
+            ? []
+            : ["-b", Image.Backing, .. Image.BackingFormat is { } f ? ["-F", f] : (string[])[], "-u"];
+        return [QemuImg.Executable, "create", "-q", "-f", Image.Format, .. backing, destinationPath,
+            Image.VirtualSize.ToString(CultureInfo.InvariantCulture)];
     }
 }
 
@@ -85,53 +78,32 @@ internal sealed record LiveDisk(string Target, string RealPath, string Relative,
 /// mirrored (--copy-storage-inc). Disks outside the VM directory (network disks, shared
 /// image datastores reached through a symlink) are not copied; neither are block devices.
 /// </summary>
-internal sealed class StorageCopyPlan
+/// <param name="PausedCopy">
+/// Disks whose image holds internal qcow2 snapshots (OpenNebula's system snapshots): QEMU's
+/// mirror copies what the guest sees, never the snapshots, so the image file itself is copied,
+/// once while the VM runs and again (only what changed) while it is paused just before the
+/// switchover; the destination's QEMU then opens that copy. On the same host (another datastore) the file is
+/// copied while the VM is paused, and then mirrored into (block copy into an existing image).
+/// </param>
+/// <param name="ReadOnly">Read-only disks below the VM directory (CD-ROMs, the context ISO): copied with the other files.</param>
+/// <param name="NotCopied">Targets left where they are, with the reason (for the log).</param>
+/// <param name="AfterSwitchover">Files below the VM directory QEMU writes besides the disks (the UEFI variables): copied after the switchover, while the VM is paused.</param>
+internal sealed record StorageCopyPlan(MigrationStorage Storage, IReadOnlyList<LiveDisk> Live, IReadOnlyList<LiveDisk> PausedCopy,
+    IReadOnlyList<(DomainDisk Disk, string Relative)> ReadOnly, IReadOnlyList<(string Target, string Why)> NotCopied,
+    IReadOnlyList<string> AfterSwitchover)
 {
-    public required MigrationStorage Storage { get; init; }
-
-    public required IReadOnlyList<LiveDisk> Live { get; init; }
-
-    /// <summary>Targets left where they are, with the reason (for the log).</summary>
-    public required IReadOnlyList<(string Target, string Why)> NotCopied { get; init; }
-
-    /// <summary>Files below the VM directory QEMU writes besides the disks (the UEFI variables): copied after the switchover, while the VM is paused.</summary>
-    public required IReadOnlyList<string> AfterSwitchover { get; init; }
-
-    /// <summary>
-    /// Disks whose image holds internal qcow2 snapshots (OpenNebula's system snapshots): QEMU's
-    /// mirror copies what the guest sees, never the snapshots, so the image file itself is copied,
-    /// once while the VM runs and again (only what changed) while it is paused just before the
-    /// switchover; the destination's QEMU then opens that copy. On the same host (another datastore) the file is
-    /// copied while the VM is paused, and then mirrored into (block copy into an existing image).
-    /// </summary>
-    public IReadOnlyList<LiveDisk> PausedCopy { get; init; } = [];
-
-    /// <summary>Read-only disks below the VM directory (CD-ROMs, the context ISO): copied with the other files.</summary>
-    public IReadOnlyList<(DomainDisk Disk, string Relative)> ReadOnly { get; init; } = [];
-
     /// <summary>Some live disk has a backing file: only top layers are mirrored.</summary>
     public bool Shallow => Live.Any(d => d.Image.Backing is not null);
 
-    /// <summary>The storage options of virsh migrate.</summary>
-    public IReadOnlyList<string> MigrateOptions()
-    {
-        var options = new List<string>();
-        if (Live.Count > 0)
-        {
-            options.Add(Shallow ? "--copy-storage-inc" : "--copy-storage-all");
-            options.AddRange(["--migrate-disks", string.Join(',', Live.Select(d => d.Target))]);
-        }
-        if (PausedCopy.Count > 0)
-        {
-            // the images copied while the VM is paused are on the destination already: libvirt would call them unshared
-            options.Add("--unsafe");
-        }
-        if (AfterSwitchover.Count > 0 || PausedCopy.Count > 0)
-        {
-            options.Add("--suspend");
-        }
-        return options;
-    }
+    public IReadOnlyList<string> MigrateOptions() =>
+    [
+        .. Live.Count == 0
+            ? (string[])[]
+            : [Shallow ? "--copy-storage-inc" : "--copy-storage-all", "--migrate-disks", string.Join(',', Live.Select(d => d.Target))],
+        // the images copied while the VM is paused are on the destination already: libvirt would call them unshared
+        .. PausedCopy.Count > 0 ? ["--unsafe"] : (string[])[],
+        .. AfterSwitchover.Count > 0 || PausedCopy.Count > 0 ? ["--suspend"] : (string[])[],
+    ];
 
     /// <summary>
     /// Images with internal snapshots are copied as files while the guest cannot write them: the VM is paused (QEMU
@@ -185,52 +157,38 @@ internal sealed class StorageCopyPlan
             }
             (images[disk.File].Snapshots > 0 ? paused : live).Add(new LiveDisk(disk.Target, real, relative, images[disk.File]));
         }
-        var after = new List<string>();
-        if ((string?)domain.Element("os")?.Element("nvram") is { Length: > 0 } nvram
-            && storage.Relative(realPaths.GetValueOrDefault(nvram, nvram)) is { } nvramRelative)
-        {
-            after.Add(nvramRelative);
-        }
-        return new StorageCopyPlan { Storage = storage, Live = live, ReadOnly = readOnly, NotCopied = notCopied, AfterSwitchover = after,
-            PausedCopy = paused };
+        var after = Nvram(domain).Select(n => storage.Relative(realPaths.GetValueOrDefault(n, n))).OfType<string>().ToList();
+        return new StorageCopyPlan(storage, live, paused, readOnly, notCopied, after);
     }
 
     /// <summary>The files whose canonical paths and images the plan needs.</summary>
-    public static IEnumerable<string> FilesOf(XElement domain)
-    {
-        foreach (var disk in DomainDisk.From(domain))
-        {
-            if (disk.File is not null)
-            {
-                yield return disk.File;
-            }
-        }
-        if ((string?)domain.Element("os")?.Element("nvram") is { Length: > 0 } nvram)
-        {
-            yield return nvram;
-        }
-    }
+    public static IEnumerable<string> FilesOf(XElement domain) =>
+        DomainDisk.From(domain).Select(d => d.File).OfType<string>().Concat(Nvram(domain));
+
+    /// <summary>The UEFI variables file, when the domain has one.</summary>
+    private static IEnumerable<string> Nvram(XElement domain) =>
+        (string?)domain.Element("os")?.Element("nvram") is { Length: > 0 } nvram ? [nvram] : [];
 
     /// <summary>
     /// Reads the domain's disks (live XML), their canonical paths and the images QEMU writes, on
     /// the host that has them; nothing changes anywhere.
     /// </summary>
-    public static async Task<StorageCopyPlan> ReadAsync(KvmSettings settings, ILogger logger, VirshRunner source, HostShell sourceShell, string domain,
+    public static async Task<StorageCopyPlan> ReadAsync(TimeSpan timeout, ILogger logger, VirshRunner source, HostShell sourceShell, string domain,
         MigrationStorage storage, CancellationToken cancellationToken)
     {
         var xml = await source.Domain(domain).XmlAsync(cancellationToken, $"Could not read the disks of domain {domain}").ConfigureAwait(false);
-        var files = StorageCopyPlan.FilesOf(xml).Distinct(StringComparer.Ordinal).ToList();
+        var files = FilesOf(xml).Distinct(StringComparer.Ordinal).ToList();
         var realPaths = new Dictionary<string, string>(StringComparer.Ordinal);
         // the images of every writable file disk are read beside realpath; the answers of those outside the VM directory are dropped
         // (-U: QEMU holds the image's lock while the VM runs)
         var infos = DomainDisk.From(xml).Where(d => d.File is not null && !d.IsReadOnly).Select(d => d.File!).Distinct(StringComparer.Ordinal)
             .ToDictionary(f => f, f => sourceShell.RunOrFailAsync([QemuImg.Executable, "info", "-U", "--output=json", "--", f],
-                $"qemu-img info of {f}", settings.VirshTimeout, cancellationToken), StringComparer.Ordinal);
+                $"qemu-img info of {f}", timeout, cancellationToken), StringComparer.Ordinal);
         if (files.Count > 0)
         {
             // one call for every file: -e fails on a missing one, which libvirt would fail on later anyway
             var resolving = sourceShell.RunOrFailAsync(["realpath", "-e", "--", .. files, storage.SourceDirectory],
-                $"Resolving the files of {domain}", settings.VirshTimeout, cancellationToken);
+                $"Resolving the files of {domain}", timeout, cancellationToken);
             await Task.WhenAll((Task[])[resolving, .. infos.Values]).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             var output = await resolving.ConfigureAwait(false);
             var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -238,10 +196,7 @@ internal sealed class StorageCopyPlan
             {
                 throw new OneKvmException($"realpath printed {lines.Length} lines for {files.Count + 1} files of {domain}.");
             }
-            for (var i = 0; i < files.Count; i++)
-            {
-                realPaths[files[i]] = lines[i];
-            }
+            realPaths = files.Zip(lines).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
             // the VM directory itself may be reached through a symlink (a datastore mounted elsewhere)
             if (lines[^1] != storage.SourceDirectory)
             {
@@ -249,16 +204,12 @@ internal sealed class StorageCopyPlan
             }
         }
         var images = new Dictionary<string, ImageInfo>(StringComparer.Ordinal);
-        foreach (var disk in DomainDisk.From(xml))
+        foreach (var (file, info) in infos.Where(i => storage.Relative(realPaths.GetValueOrDefault(i.Key, i.Key)) is not null))
         {
-            if (disk.File is null || disk.IsReadOnly || storage.Relative(realPaths.GetValueOrDefault(disk.File, disk.File)) is null)
-            {
-                continue;
-            }
-            var json = await infos[disk.File].ConfigureAwait(false);
-            images[disk.File] = ImageInfo.Parse(json) ?? throw new OneKvmException($"qemu-img info did not describe {disk.File}.");
+            images[file] = ImageInfo.Parse(await info.ConfigureAwait(false))
+                           ?? throw new OneKvmException($"qemu-img info did not describe {file}.");
         }
-        var plan = StorageCopyPlan.Build(storage, xml, realPaths, images);
+        var plan = Build(storage, xml, realPaths, images);
         foreach (var (target, why) in plan.NotCopied)
         {
             logger.DiskNotCopied(target, domain, why);

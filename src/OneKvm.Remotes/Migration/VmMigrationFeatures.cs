@@ -28,7 +28,6 @@ internal sealed record VmMigrationFeatures(int? AutoConvergeInitial, int? AutoCo
         return new(initial, increment, compressed);
     }
 
-    /// <summary>The virsh migrate options these settings stand for.</summary>
     public IReadOnlyList<string> Arguments()
     {
         var arguments = new List<string>();
@@ -53,5 +52,5 @@ internal sealed record VmMigrationFeatures(int? AutoConvergeInitial, int? AutoCo
             : throw Invalid(whole);
 
     private static OneKvmException Invalid(string value) =>
-        new($"FEATURES/MIGRATE_AUTO_CONVERGE=\"{Logging.OneLogFormatter.Printable(value)}\" is not valid: expected initial[,increment], percentages from 0 to 100.");
+        new($"FEATURES/MIGRATE_AUTO_CONVERGE=\"{OneLogFormatter.Printable(value)}\" is not valid: expected initial[,increment], percentages from 0 to 100.");
 }

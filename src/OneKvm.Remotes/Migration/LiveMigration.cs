@@ -285,8 +285,11 @@ internal sealed class LiveMigration
         ObservedState? onSource, onDestination;
         try
         {
-            onSource = await ObserveAsync(Source, info.Uuid, CancellationToken.None).ConfigureAwait(false);
-            onDestination = await ObserveAsync(destination, info.Uuid, CancellationToken.None).ConfigureAwait(false);
+            // a daemon restarted under a migration that virsh reported as failed for another reason: wait for it too
+            (onSource, onDestination) = await LibvirtdComeback.ReadAfterComebackAsync(async () =>
+                    (await ObserveAsync(Source, info.Uuid, CancellationToken.None).ConfigureAwait(false),
+                        await ObserveAsync(destination, info.Uuid, CancellationToken.None).ConfigureAwait(false)),
+                context.Time, info.Uuid, Source, destination).ConfigureAwait(false);
         }
         catch (VirshException e)
         {

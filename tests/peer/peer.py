@@ -22,10 +22,16 @@ usage:
       kept in DIR/peer.json); exit 1 with the reason on stderr when it does not come up.
   peer.py stop DIR
       removes its domains, stops its daemons, removes its /etc/hosts line and ssh drop-in.
-  peer.py restart DIR [--down SECONDS]
+  peer.py restart DIR [--down SECONDS] [--crash]
       restarts its libvirtd the way an operator or a package upgrade does: SIGTERM, SECONDS
       without a daemon, then a new libvirtd in the same namespaces (its domains' QEMUs run on;
       the new daemon reconnects to them). Prints the description with the new pid once virsh answers.
+      --crash: SIGKILL instead of SIGTERM (a daemon that crashed, and systemd starting it again).
+  --freeze-hook (start): a libvirt qemu hook in the peer's /etc/libvirt that stops (SIGSTOP) a
+      domain's QEMU as it is started (libvirt's "started" hook: before a restore or an incoming
+      migration loads anything) when the file /run/libvirt/onekvm-freeze-<domain> exists in the
+      peer (DIR/run/onekvm-freeze-<domain> here), and removes that file: a spec that restarts the
+      daemon then meets libvirt's job in progress for certain.
 
 The /etc/hosts line and the drop-in name their owner (--owner, default the caller's pid):
 every start first removes the lines, drop-ins and daemons of peers whose owner is dead
@@ -210,7 +216,19 @@ def _answers(peer):
                                         check=False, timeout=30).returncode == 0
 
 
-def start(name, directory, hostname=None, own_host=False, datastore_root=None, owner=None):
+FREEZE_HOOK = """#!/bin/sh
+# peer.py --freeze-hook: stops the QEMU of a domain that is started while its flag file exists
+cat >/dev/null
+flag="/var/run/libvirt/onekvm-freeze-$1"
+if [ "$2" = started ] && [ -e "$flag" ]; then
+  kill -STOP "$(cat "/var/run/libvirt/qemu/$1.pid")"
+  rm -f "$flag"
+fi
+exit 0
+"""
+
+
+def start(name, directory, hostname=None, own_host=False, datastore_root=None, owner=None, freeze_hook=False):
     """Starts a peer (see the module's text) and returns its description once virsh (and ssh) answer."""
     directory = os.path.abspath(directory)
     owner = owner or os.getpid()
@@ -220,6 +238,12 @@ def start(name, directory, hostname=None, own_host=False, datastore_root=None, o
     if os.path.exists(os.path.join(directory, "etc")):
         shutil.rmtree(os.path.join(directory, "etc"))
     _run(["cp", "-a", "/etc/libvirt", os.path.join(directory, "etc")])
+    if freeze_hook:
+        hooks = os.path.join(directory, "etc", "hooks")
+        os.makedirs(hooks, exist_ok=True)
+        with open(os.path.join(hooks, "qemu"), "w") as f:
+            f.write(FREEZE_HOOK)
+        os.chmod(os.path.join(hooks, "qemu"), 0o755)
     peer = {"name": name, "hostname": hostname or name, "directory": directory, "owner": owner, "own_host": own_host,
             "log": os.path.join(directory, "libvirtd.log"), "datastore_root": datastore_root,
             "datastore": os.path.join(directory, "datastores") if datastore_root else None,
@@ -307,12 +331,12 @@ def _read_pid(pid_file):
         return None
 
 
-def _terminate(pid, start_time, wait):
-    """SIGTERM to pid when it is still the process started then; waits `wait` s, then SIGKILL."""
+def _terminate(pid, start_time, wait, first=signal.SIGTERM):
+    """SIGTERM (or `first`) to pid when it is still the process started then; waits `wait` s, then SIGKILL."""
     if not pid or start_time is None or _start_time(pid) != start_time:
         return
     with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
+        os.kill(pid, first)
     deadline = time.monotonic() + wait
     while _start_time(pid) == start_time and time.monotonic() < deadline:
         with contextlib.suppress(ChildProcessError):
@@ -346,14 +370,14 @@ def stop(peer_or_dir):
             _rewrite_hosts(lambda l: l != peer["hosts_line"])
 
 
-def restart(peer_or_dir, down=0.0):
-    """Stops the peer's libvirtd (SIGTERM, SIGKILL after 60 s), waits `down` s, starts another in the same
+def restart(peer_or_dir, down=0.0, crash=False):
+    """Stops the peer's libvirtd (SIGTERM, SIGKILL after 60 s; SIGKILL at once with `crash`), waits `down` s, starts another in the same
     namespaces (entered through virtlogd, which stays) and returns the description once virsh answers."""
     peer = _load(peer_or_dir)
     anchor = peer["pids"]["virtlogd"]
     if _start_time(anchor) != peer["start_times"]["virtlogd"]:
         raise RuntimeError(f"the peer {peer['name']} has no virtlogd left to enter its namespaces through")
-    _terminate(peer["pid"], peer["start_times"]["libvirtd"], 60)
+    _terminate(peer["pid"], peer["start_times"]["libvirtd"], 60, signal.SIGKILL if crash else signal.SIGTERM)
     time.sleep(down)
     with open(peer["log"], "ab") as log:
         # nsenter execs libvirtd (no --fork for mount and UTS namespaces): this pid is the daemon
@@ -397,17 +421,20 @@ def main(argv):
     s.add_argument("--own-host", action="store_true")
     s.add_argument("--datastore-root")
     s.add_argument("--owner", type=int, default=os.getppid())
+    s.add_argument("--freeze-hook", action="store_true")
     t = commands.add_parser("stop")
     t.add_argument("dir")
     r = commands.add_parser("restart")
     r.add_argument("dir")
     r.add_argument("--down", type=float, default=0.0)
+    r.add_argument("--crash", action="store_true")
     args = parser.parse_args(argv)
     try:
         if args.command == "start":
-            print(json.dumps(start(args.name, args.dir, args.hostname, args.own_host, args.datastore_root, args.owner)))
+            print(json.dumps(start(args.name, args.dir, args.hostname, args.own_host, args.datastore_root, args.owner,
+                                   args.freeze_hook)))
         elif args.command == "restart":
-            print(json.dumps(restart(args.dir, args.down)))
+            print(json.dumps(restart(args.dir, args.down, args.crash)))
         else:
             stop(args.dir)
     except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:

@@ -259,8 +259,11 @@ internal sealed class LiveMigration(IProgramHost programHost, KvmSettings settin
         ObservedState? onSource, onDestination;
         try
         {
-            onSource = await ObserveAsync(source, info.Uuid, CancellationToken.None).ConfigureAwait(false);
-            onDestination = await ObserveAsync(destination, info.Uuid, CancellationToken.None).ConfigureAwait(false);
+            // a daemon restarted under a migration that virsh reported as failed for another reason: wait for it too
+            (onSource, onDestination) = await LibvirtdComeback.ReadAfterComebackAsync(async () =>
+                    (await ObserveAsync(source, info.Uuid, CancellationToken.None).ConfigureAwait(false),
+                        await ObserveAsync(destination, info.Uuid, CancellationToken.None).ConfigureAwait(false)),
+                time, info.Uuid, source, destination).ConfigureAwait(false);
         }
         catch (VirshException e)
         {

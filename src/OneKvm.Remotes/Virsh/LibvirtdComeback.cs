@@ -24,6 +24,7 @@ internal static class LibvirtdComeback
         "Cannot recv data",
         "Cannot write data",
         "Connection reset by peer",
+        "client socket is closed",
         "failed to connect to the hypervisor",
     ];
 
@@ -52,6 +53,27 @@ internal static class LibvirtdComeback
             {
                 return false;
             }
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="read"/>; when it fails because a libvirtd does not answer (restarted under an action that
+    /// virsh reported as another failure), waits for each of <paramref name="hosts"/> to answer about
+    /// <paramref name="domain"/> again, within <see cref="Bound"/> each, and reads once more.
+    /// </summary>
+    public static async Task<T> ReadAfterComebackAsync<T>(Func<Task<T>> read, TimeProvider time, string domain, params VirshRunner[] hosts)
+    {
+        try
+        {
+            return await read().ConfigureAwait(false);
+        }
+        catch (VirshException e) when (IsLost(e.Result.StandardError))
+        {
+            foreach (var host in hosts)
+            {
+                await WaitAsync(host, time, domain).ConfigureAwait(false);
+            }
+            return await read().ConfigureAwait(false);
         }
     }
 

@@ -59,10 +59,11 @@ public sealed class PeerLibvirtd
 
     public string? SshdPidFile { get; }
 
-    /// <summary>Starts a peer: <paramref name="ownHost"/> gives it a host name, address and sshd of its own, and
-    /// <paramref name="datastoreRoot"/> its own files behind that path.</summary>
+    /// <summary>Starts a peer: <paramref name="ownHost"/> gives it a host name, address and sshd of its own,
+    /// <paramref name="datastoreRoot"/> its own files behind that path, and <paramref name="freezeHook"/> the hook
+    /// behind <see cref="FreezeWhenStarted"/>.</summary>
     public static async Task<PeerLibvirtd> StartAsync(string name, string directory, string hostname, bool ownHost = false,
-        string? datastoreRoot = null)
+        string? datastoreRoot = null, bool freezeHook = false)
     {
         string[] args =
         [
@@ -70,6 +71,7 @@ public sealed class PeerLibvirtd
             "--owner", Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
             .. ownHost ? ["--own-host"] : Array.Empty<string>(),
             .. datastoreRoot is null ? Array.Empty<string>() : ["--datastore-root", datastoreRoot],
+            .. freezeHook ? ["--freeze-hook"] : Array.Empty<string>(),
         ];
         var r = await ProcessRun.RunAsync("python3", args, timeout: TimeSpan.FromMinutes(3));
         if (r.ExitCode != 0)
@@ -113,13 +115,94 @@ public sealed class PeerLibvirtd
     /// Restarts its libvirtd as an operator or an upgrade does (SIGTERM, <paramref name="down"/> without a daemon,
     /// a new one in the same namespaces); returns once virsh answers again. Its domains' QEMUs run on.
     /// </summary>
-    public async Task RestartAsync(TimeSpan down = default)
+    public async Task RestartAsync(TimeSpan down = default, bool crash = false)
     {
         var r = await ProcessRun.RunAsync("python3", ["-I", "-S", "-B", Script, "restart", Directory, "--down",
-            down.TotalSeconds.ToString(CultureInfo.InvariantCulture)], timeout: TimeSpan.FromMinutes(3));
+            down.TotalSeconds.ToString(CultureInfo.InvariantCulture), .. crash ? ["--crash"] : Array.Empty<string>()],
+            timeout: TimeSpan.FromMinutes(3));
         Assert.True(r.ExitCode == 0, $"the peer {Name}'s libvirtd did not restart: {r}");
         using var json = JsonDocument.Parse(r.Stdout);
         Volatile.Write(ref _pid, json.RootElement.GetProperty("pid").GetInt32());
+    }
+
+    /// <summary>
+    /// The asynchronous job libvirt runs on the domain ("save", "start" for a restore, "migration out",
+    /// "migration in"), from the status file libvirt keeps (and rewrites whole) for each running domain; null without one.
+    /// </summary>
+    public string? AsyncJob(string domain)
+    {
+        try
+        {
+            var status = System.Xml.Linq.XDocument.Load(Path.Combine(Directory, "run", "qemu", domain + ".xml"));
+            var job = (string?)status.Root?.Element("job")?.Attribute("async");
+            return job is null or "none" ? null : job;
+        }
+        catch (Exception e) when (e is IOException or System.Xml.XmlException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Waits until libvirt runs <paramref name="job"/> on the domain; false after <paramref name="timeout"/>.</summary>
+    public async Task<bool> WaitForJobAsync(string domain, string job, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (AsyncJob(domain) != job)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+            await Task.Delay(20);
+        }
+        return true;
+    }
+
+    /// <summary>The pid of the domain's QEMU, from libvirt's pid file.</summary>
+    public int QemuPid(string domain) =>
+        int.Parse(File.ReadAllText(Path.Combine(Directory, "run", "qemu", domain + ".pid")).Trim(), CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Stops (SIGSTOP) or continues (SIGCONT) the domain's QEMU: a job libvirt runs on it cannot end while it is
+    /// stopped, so a daemon restarted meanwhile meets the job for certain. True when the signal was sent.
+    /// </summary>
+    public async Task<bool> SignalQemuAsync(string domain, string signal, int? pid = null)
+    {
+        var r = await ProcessRun.RunAsync("kill", [$"-{signal}", (pid ?? QemuPid(domain)).ToString(CultureInfo.InvariantCulture)]);
+        return r.ExitCode == 0;
+    }
+
+    /// <summary>
+    /// With the peer started with freezeHook: the next QEMU started for <paramref name="domain"/> (a restore, an incoming
+    /// migration) is stopped by libvirt's hook before it loads anything; <see cref="IsFrozenOnStart"/> tells when.
+    /// </summary>
+    public void FreezeWhenStarted(string domain) => File.WriteAllText(FreezeFlag(domain), "");
+
+    /// <summary>The hook stopped the QEMU that <see cref="FreezeWhenStarted"/> asked for (it removes the flag once it has).</summary>
+    public bool IsFrozenOnStart(string domain) => !File.Exists(FreezeFlag(domain));
+
+    public void CancelFreezeWhenStarted(string domain) => File.Delete(FreezeFlag(domain));
+
+    private string FreezeFlag(string domain) => Path.Combine(Directory, "run", "onekvm-freeze-" + domain);
+
+    /// <summary>True once the daemon no longer accepts connections (a restart's old daemon has stopped listening).</summary>
+    public async Task<bool> WaitUntilItStopsListeningAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            using var client = new System.Net.Sockets.TcpClient();
+            try
+            {
+                await client.ConnectAsync(Address, Port);
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                return true;
+            }
+            await Task.Delay(20);
+        }
+        return false;
     }
 
     /// <summary>Removes its domains, stops its daemons (which ends the namespaces), removes its hosts line and drop-in.</summary>

@@ -24,6 +24,8 @@ public sealed class RunningAction : IDisposable
 
     public int Pid => _process.Id;
 
+    public bool HasExited => _process.HasExited;
+
     public static RunningAction Start(Driver driver, string action, params string[] args)
     {
         var psi = ProcessRun.StartInfo(TestPaths.Action(action), args, driver.Environment, cleanEnvironment: true);

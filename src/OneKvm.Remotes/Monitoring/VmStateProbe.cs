@@ -1,5 +1,3 @@
-using OneKvm.Remotes.Monitoring;
-
 namespace OneKvm.Remotes.Monitoring;
 
 /// <summary>
@@ -20,7 +18,7 @@ internal sealed class VmStateProbe : IDriverAction
         var syncSeconds = SyncSeconds(await context.ReadStdinAsync(cancellationToken).ConfigureAwait(false));
         var files = ProbeStateFiles.For(context.Environment, context.Logger, host);
         // from the look at libvirt to the saved states: another probe running meanwhile would report the same changes
-        using var stateLock = await StateLock.TakeAsync(context, files.StatesPath, cancellationToken).ConfigureAwait(false);
+        using var stateLock = await StateLock.TakeAsync(context.Time, files.StatesPath, cancellationToken).ConfigureAwait(false);
         var domains = new HostDomains(context.Virsh.WithAttempts(1), new QemuProcessFinder(ProcFs.Host), NativeDomainStats.For(context));
         var vms = await domains.OneVmsAsync(counters: false, cancellationToken).ConfigureAwait(false);
 

@@ -25,12 +25,8 @@ internal static class Bandwidth
         {
             if (rates[i] is { } rate)
             {
-                yield return (Keys[i], Format(rate));
+                yield return (Keys[i], MonitorFormat.Float(rate));
             }
         }
     }
-
-    /// <summary>Two decimals, as upstream rounds its derived values: 0.0, 1536.5, 20.33.</summary>
-    public static string Format(double value) =>
-        Math.Round(value, 2, MidpointRounding.AwayFromZero).ToString("0.0#", CultureInfo.InvariantCulture);
 }

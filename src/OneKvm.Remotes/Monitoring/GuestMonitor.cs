@@ -302,10 +302,10 @@ internal static partial class GuestMonitor
         }
         double Sum(int column) => rows.Sum(r => Number(r[column]));
         double Average(int column) => Sum(column) / rows.Count;
-        Key(text, "gpu_utilization", Float(Average(1)));
-        Key(text, "gpu_memory_utilization", Float(Average(2)));
-        Key(text, "gpu_memory_free", Float(Sum(4)));
-        Key(text, "gpu_power_usage", Float(Sum(3)));
+        Key(text, "gpu_utilization", MonitorFormat.Float(Average(1)));
+        Key(text, "gpu_memory_utilization", MonitorFormat.Float(Average(2)));
+        Key(text, "gpu_memory_free", MonitorFormat.Float(Sum(4)));
+        Key(text, "gpu_power_usage", MonitorFormat.Float(Sum(3)));
         Key(text, "gpu_count", rows.Count.ToString(CultureInfo.InvariantCulture));
     }
 
@@ -315,10 +315,6 @@ internal static partial class GuestMonitor
         var digits = new string(value.Where(c => char.IsAsciiDigit(c) || c is '.' or '-').ToArray());
         return double.TryParse(digits, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) ? number : 0.0;
     }
-
-    /// <summary>A Ruby float rounded to 2 places: 47.5, 16.0, 173.82.</summary>
-    private static string Float(double value) =>
-        Math.Round(value, 2, MidpointRounding.AwayFromZero).ToString("0.0#", CultureInfo.InvariantCulture);
 
     private static void Key(StringBuilder text, string key, string value) =>
         // quotes already escaped (a Hash answer) stay as they are

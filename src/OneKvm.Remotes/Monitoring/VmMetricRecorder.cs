@@ -93,7 +93,7 @@ internal sealed class VmMetricRecorder(MetricHistory history, ForecastSettings s
                 var y = counter ? Forecaster.Rates(points) : points.Select(p => p.Value).ToList();
                 if (Forecaster.Forecast(y, steps, minimum: counter ? Forecaster.MinimumSamples - 1 : Forecaster.MinimumSamples) is { } value)
                 {
-                    result.Add((key + suffix, Bandwidth.Format(value)));
+                    result.Add((key + suffix, MonitorFormat.Float(value)));
                 }
             }
         }

@@ -34,22 +34,6 @@ internal sealed class VmStateProbe : IDriverAction
     }
 
     /// <summary>PROBES_PERIOD/SYNC_STATE_VM of the monitor configuration; upstream's 180 s when absent or unreadable.</summary>
-    public static int SyncSeconds(string configuration)
-    {
-        if (!configuration.Contains("SYNC_STATE_VM", StringComparison.Ordinal))
-        {
-            return VmStateReport.DefaultSyncSeconds;
-        }
-        try
-        {
-            var text = SafeXml.Parse(configuration, "the probe configuration").Root?.Element("PROBES_PERIOD")?.Element("SYNC_STATE_VM")?.Value.Trim();
-            return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
-                ? seconds
-                : VmStateReport.DefaultSyncSeconds;
-        }
-        catch (OneKvmException)
-        {
-            return VmStateReport.DefaultSyncSeconds;
-        }
-    }
+    public static int SyncSeconds(string configuration) =>
+        ProbeConfigFile.ProbesPeriod(configuration, "SYNC_STATE_VM", "the probe configuration") ?? VmStateReport.DefaultSyncSeconds;
 }

@@ -34,7 +34,8 @@ internal static class KvmrcChecks
         }
         findings.AddRange(notes.Select(note => Finding.Warn(Area, $"{note.Value} {note.Problem}; taken as {note.TakenAs}",
             $"write the value you mean for {note.Value.Name} in {location.KvmrcPath}")));
-        findings.AddRange(document.Effective.Values.Where(a => !KvmrcParameters.IsKnown(a.Name) && !a.Exported).Select(extra => Finding.Warn(Area,
+        var unread = document.Effective.Values.Where(a => !KvmrcParameters.IsKnown(a.Name) && !a.Exported);
+        findings.AddRange(unread.Select(extra => Finding.Warn(Area,
             $"{document.Path}:{extra.Line}: {extra.Name} is not a driver setting and not exported, so nothing reads it",
             "export it if virsh should see it, or remove it")));
         return findings;

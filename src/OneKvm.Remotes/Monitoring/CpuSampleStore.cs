@@ -51,9 +51,11 @@ internal sealed class CpuSampleStore(string? bootId)
     }
 
     /// <summary>Drops samples older than <see cref="MaximumAge"/> at <paramref name="now"/>.</summary>
-    public void Prune(double now)
+    public void Prune(double now) => Drop(s => now - s.Value.At > MaximumAge);
+
+    public void Drop(Func<KeyValuePair<string, CpuSample>, bool> gone)
     {
-        foreach (var (uuid, sample) in Samples.Where(s => now - s.Value.At > MaximumAge).ToList())
+        foreach (var (uuid, _) in Samples.Where(gone).ToList())
         {
             Samples.Remove(uuid);
         }

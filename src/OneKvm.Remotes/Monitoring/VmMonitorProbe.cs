@@ -36,10 +36,7 @@ internal sealed class VmMonitorProbe : IDriverAction
         var cpu = await meter.MeasureAsync(processes, samples, cancellationToken).ConfigureAwait(false);
         // this poll saw every domain: what it did not see is gone, so the file stays small
         var current = vms.Select(v => v.Uuid).ToHashSet(StringComparer.Ordinal);
-        foreach (var gone in samples.Samples.Keys.Where(uuid => !current.Contains(uuid)).ToList())
-        {
-            samples.Samples.Remove(gone);
-        }
+        samples.Drop(s => !current.Contains(s.Key));
         samples.FullPollAt = listedAt;
         files.SaveSamples(samples);
 

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace OneKvm.Remotes.Monitoring;
 
 /// <summary>
@@ -18,19 +20,10 @@ internal sealed class VmMetricRecorder(MetricHistory history, ForecastSettings s
         ("DISKRDIOPS_BW", "DISKRDIOPS", true), ("DISKWRIOPS_BW", "DISKWRIOPS", true),
     ];
 
-    private readonly List<string> _skipped = [];
+    private readonly ConcurrentQueue<string> _skipped = new();
 
     /// <summary>The VMs whose history could not be used this poll, with SQLite's reason.</summary>
-    public IReadOnlyList<string> Skipped
-    {
-        get
-        {
-            lock (_skipped)
-            {
-                return [.. _skipped];
-            }
-        }
-    }
+    public IReadOnlyList<string> Skipped => [.. _skipped];
 
     /// <summary>
     /// <see cref="Record"/> for every VM, on both cores when there are enough of them (each VM
@@ -68,10 +61,7 @@ internal sealed class VmMetricRecorder(MetricHistory history, ForecastSettings s
         }
         catch (Exception e) when (e is SqliteFailure or IOException or UnauthorizedAccessException)
         {
-            lock (_skipped)
-            {
-                _skipped.Add($"{vmId.ToString(CultureInfo.InvariantCulture)} ({e.Message.TrimEnd('.')})");
-            }
+            _skipped.Enqueue($"{vmId.ToString(CultureInfo.InvariantCulture)} ({e.Message.TrimEnd('.')})");
             return [];
         }
         var result = new List<(string, string)>();

@@ -77,8 +77,7 @@ internal sealed class RemoteClient(Socket socket, CancellationToken deadline) : 
     /// <summary>As remoteAuthenticate: the first type the daemon lists decides; SASL is not spoken here.</summary>
     private async Task AuthenticateAsync()
     {
-        var reply = await CallAsync(ProcAuthList, []).ConfigureAwait(false);
-        var first = AuthTypes(reply);
+        var first = AuthTypes(await CallAsync(ProcAuthList, []).ConfigureAwait(false));
         switch (first)
         {
             case null or AuthNone:

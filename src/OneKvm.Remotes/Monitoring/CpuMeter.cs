@@ -32,10 +32,7 @@ internal sealed class CpuMeter(ProcFs proc, Func<TimeSpan, CancellationToken, Ta
                 continue;
             }
             var percent = store.Samples.TryGetValue(process.Uuid, out var before) ? sample.PercentSince(before) : null;
-            if (percent is null && store.FullPollAt is { } full && sample.StartedAt >= full)
-            {
-                percent = sample.PercentSinceStart();
-            }
+            percent ??= store.FullPollAt is { } full && sample.StartedAt >= full ? sample.PercentSinceStart() : null;
             if (percent is { } value)
             {
                 usage[process.Uuid] = value;

@@ -74,12 +74,8 @@ internal static partial class GuestMonitor
         foreach (var section in result.StandardOutput.Split("@@", StringSplitOptions.RemoveEmptyEntries))
         {
             var newline = section.IndexOf('\n', StringComparison.Ordinal);
-            if (newline < 0 || !int.TryParse(section.AsSpan(0, newline), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
-            {
-                continue;
-            }
-            var xml = section[(newline + 1)..].Trim();
-            if (xml.Length == 0)
+            if (newline < 0 || !int.TryParse(section.AsSpan(0, newline), NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+                || section[(newline + 1)..].Trim() is not { Length: > 0 } xml)
             {
                 continue;
             }

@@ -27,10 +27,7 @@ internal sealed class VmStateProbe : IDriverAction
         var rules = ProbeDbSettings.Load(context.Location.Root, context.Logger);
         var (lines, next) = VmStateReport.Compute(files.LoadStates(), observed, now, syncSeconds, rules);
         files.SaveStates(next);
-        foreach (var line in lines)
-        {
-            await context.Stdout.WriteAsync(line + "\n").ConfigureAwait(false);
-        }
+        await context.Stdout.WriteAsync(string.Concat(lines.Select(line => line + "\n"))).ConfigureAwait(false);
     }
 
     /// <summary>PROBES_PERIOD/SYNC_STATE_VM of the monitor configuration; upstream's 180 s when absent or unreadable.</summary>

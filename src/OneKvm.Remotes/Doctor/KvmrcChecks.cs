@@ -19,11 +19,8 @@ internal static class KvmrcChecks
                 : Finding.Warn(Area, $"no kvmrc at {location.KvmrcPath} ({location.How}): upstream's defaults apply",
                     "onehost sync --force puts the front-end's kvmrc there"),
         };
-        foreach (var warning in document.Warnings)
-        {
-            findings.Add(Finding.Warn(Area, warning.ToString() + " (a shell would have run it; onekvm never runs kvmrc)",
-                "write it as NAME=value, or remove it"));
-        }
+        findings.AddRange(document.Warnings.Select(warning => Finding.Warn(Area,
+            warning.ToString() + " (a shell would have run it; onekvm never runs kvmrc)", "write it as NAME=value, or remove it")));
         foreach (var parameter in KvmrcParameters.All)
         {
             try
@@ -35,16 +32,12 @@ internal static class KvmrcChecks
                 findings.Add(Finding.Fail(Area, e.Message, $"fix {parameter.Name} in {location.KvmrcPath}; the actions that read it fail until then"));
             }
         }
-        foreach (var note in notes)
-        {
-            findings.Add(Finding.Warn(Area, $"{note.Value} {note.Problem}; taken as {note.TakenAs}",
-                $"write the value you mean for {note.Value.Name} in {location.KvmrcPath}"));
-        }
-        foreach (var extra in document.Effective.Values.Where(a => !KvmrcParameters.IsKnown(a.Name) && !a.Exported))
-        {
-            findings.Add(Finding.Warn(Area, $"{document.Path}:{extra.Line}: {extra.Name} is not a driver setting and not exported, so nothing reads it",
-                "export it if virsh should see it, or remove it"));
-        }
+        findings.AddRange(notes.Select(note => Finding.Warn(Area, $"{note.Value} {note.Problem}; taken as {note.TakenAs}",
+            $"write the value you mean for {note.Value.Name} in {location.KvmrcPath}")));
+        var unread = document.Effective.Values.Where(a => !KvmrcParameters.IsKnown(a.Name) && !a.Exported);
+        findings.AddRange(unread.Select(extra => Finding.Warn(Area,
+            $"{document.Path}:{extra.Line}: {extra.Name} is not a driver setting and not exported, so nothing reads it",
+            "export it if virsh should see it, or remove it")));
         return findings;
     }
 }

@@ -10,21 +10,16 @@ internal static class LibvirtChecks
 
     public static async Task<IReadOnlyList<Finding>> RunAsync(KvmSettings settings, VirshRunner virsh, CancellationToken cancellationToken)
     {
-        var findings = new List<Finding>();
-        var virshPath = Find("virsh");
-        if (virshPath is null)
-        {
-            findings.Add(Finding.Fail(Area, "no virsh in PATH", "install libvirt-clients (Debian) or libvirt-client (RPM)"));
-        }
-        else
-        {
-            findings.Add(await UriFindingAsync(settings, virsh, cancellationToken).ConfigureAwait(false));
-        }
-        findings.Add(KvmDeviceFinding());
-        findings.Add(Find("qemu-img") is { } qemuImg
-            ? Finding.Ok(Area, $"qemu-img at {qemuImg}")
-            : Finding.Warn(Area, "no qemu-img in PATH: resize_disk and image checks cannot run", "install qemu-utils (Debian) or qemu-img (RPM)"));
-        return findings;
+        return
+        [
+            Find("virsh") is null
+                ? Finding.Fail(Area, "no virsh in PATH", "install libvirt-clients (Debian) or libvirt-client (RPM)")
+                : await UriFindingAsync(settings, virsh, cancellationToken).ConfigureAwait(false),
+            KvmDeviceFinding(),
+            Find("qemu-img") is { } qemuImg
+                ? Finding.Ok(Area, $"qemu-img at {qemuImg}")
+                : Finding.Warn(Area, "no qemu-img in PATH: resize_disk and image checks cannot run", "install qemu-utils (Debian) or qemu-img (RPM)"),
+        ];
     }
 
     private static async Task<Finding> UriFindingAsync(KvmSettings settings, VirshRunner virsh, CancellationToken cancellationToken)
@@ -37,7 +32,7 @@ internal static class LibvirtChecks
             result = await OneDomains.Quick(virsh.WithUri(uri))
                 .TryRunAsync(VirshCommand.Create("version", "--daemon"), cancellationToken).ConfigureAwait(false);
         }
-        catch (OneKvm.Remotes.Errors.OneKvmException e)
+        catch (OneKvmException e)
         {
             return Finding.Fail(Area, $"LIBVIRT_URI {uri}: {e.Message}", "check that libvirtd runs and answers on that URI");
         }

@@ -15,26 +15,22 @@ internal static class TreeChecks
 
     public static async Task<IReadOnlyList<Finding>> RunAsync(string root, IReadOnlyList<ActionEntry> actions, CancellationToken cancellationToken)
     {
-        var findings = new List<Finding>();
         var binary = Path.Combine(root, ActionEntry.BinaryRemotesPath);
         if (!IsExecutable(binary))
         {
-            findings.Add(Finding.Fail(Area, $"no onekvm binary at {binary}", Reinstall));
-            return findings;
+            return [Finding.Fail(Area, $"no onekvm binary at {binary}", Reinstall)];
         }
-        findings.Add(Finding.Ok(Area, $"binary {binary}, onekvm {ToolCommand.Version}"));
+        List<Finding> findings = [Finding.Ok(Area, $"binary {binary}, onekvm {ToolCommand.Version}")];
         var entries = actions.Where(e => e.Kind != EntryKind.Tool).ToList();
-        var broken = 0;
         foreach (var entry in entries)
         {
-            var problem = await EntryProblemAsync(root, binary, entry, cancellationToken).ConfigureAwait(false);
-            if (problem is not null)
+            if (await EntryProblemAsync(root, binary, entry, cancellationToken).ConfigureAwait(false) is { } problem)
             {
-                broken++;
                 findings.Add(Finding.Fail(Area, problem, Reinstall));
             }
         }
-        if (broken == 0)
+        // only the binary's finding: no entry failed
+        if (findings.Count == 1)
         {
             findings.Add(Finding.Ok(Area, $"all {entries.Count} entries are onekvm's entry program and start {binary}"));
         }

@@ -8,7 +8,8 @@ namespace OneKvm.Remotes.Kvmrc;
 /// timeout that is not a number is upstream's default. Only a value that could do harm
 /// (a negative timeout) is refused, and then only by the actions that read it.
 /// </summary>
-internal sealed class KvmSettings
+/// <param name="note">Told once per parameter when a value is taken other than it reads.</param>
+internal sealed class KvmSettings(KvmrcDocument document, Func<string, string?> environment, Action<SettingNote>? note = null)
 {
     /// <summary>The longest wait a .NET timer takes (int.MaxValue ms), about 24.8 days.</summary>
     public const int MaxSeconds = int.MaxValue / 1000;
@@ -17,19 +18,9 @@ internal sealed class KvmSettings
     internal static readonly string[] DiscardModes = ["ignore", "unmap"];
     internal static readonly string[] IoModes = ["native", "threads", "io_uring", "default"];
 
-    private readonly Func<string, string?> _environment;
-    private readonly Action<SettingNote>? _note;
     private readonly HashSet<string> _noted = new(StringComparer.Ordinal);
 
-    /// <param name="note">Told once per parameter when a value is taken other than it reads.</param>
-    public KvmSettings(KvmrcDocument document, Func<string, string?> environment, Action<SettingNote>? note = null)
-    {
-        Document = document;
-        _environment = environment;
-        _note = note;
-    }
-
-    public KvmrcDocument Document { get; }
+    public KvmrcDocument Document { get; } = document;
 
     public string LibvirtUri => Text(KvmrcParameters.LibvirtUri)!;
 
@@ -73,19 +64,13 @@ internal sealed class KvmSettings
     public string? DefaultAttachIo => OneOf(KvmrcParameters.DefaultAttachIo, IoModes);
 
     /// <summary>A queue count, "auto" (one per VCPU) or null.</summary>
-    public string? DefaultAttachVirtioBlkQueues
+    public string? DefaultAttachVirtioBlkQueues => Get(KvmrcParameters.DefaultAttachVirtioBlkQueues) switch
     {
-        get
-        {
-            var value = Get(KvmrcParameters.DefaultAttachVirtioBlkQueues);
-            if (!value.IsSet || value.Text == "auto")
-            {
-                return value.IsSet ? value.Text : null;
-            }
-            // upstream writes queues='0' as it is, and libvirt takes it
-            return Integer(KvmrcParameters.DefaultAttachVirtioBlkQueues, min: 0).ToString(CultureInfo.InvariantCulture);
-        }
-    }
+        { IsSet: false } => null,
+        { Text: "auto" } => "auto",
+        // upstream writes queues='0' as it is, and libvirt takes it
+        _ => Integer(KvmrcParameters.DefaultAttachVirtioBlkQueues, min: 0).ToString(CultureInfo.InvariantCulture),
+    };
 
     public int? DefaultAttachVirtioBlkIothread =>
         Get(KvmrcParameters.DefaultAttachVirtioBlkIothread).IsSet
@@ -97,15 +82,8 @@ internal sealed class KvmSettings
     public string? DefaultAttachNicFilter => Text(KvmrcParameters.DefaultAttachNicFilter);
 
     /// <summary>The kvmrc default of one iotune attribute (e.g. "TOTAL_BYTES_SEC"), or null.</summary>
-    public long? DefaultAttachIoTune(string attribute)
-    {
-        var name = "DEFAULT_ATTACH_" + attribute;
-        if (!Get(name).IsSet)
-        {
-            return null;
-        }
-        return Long(name);
-    }
+    public long? DefaultAttachIoTune(string attribute) =>
+        Get("DEFAULT_ATTACH_" + attribute).IsSet ? Long("DEFAULT_ATTACH_" + attribute) : null;
 
     /// <summary>Variables the kvmrc exports, which reach virsh's environment as they would after `source`.</summary>
     public IEnumerable<KeyValuePair<string, string>> ExportedVariables =>
@@ -119,13 +97,9 @@ internal sealed class KvmSettings
         {
             return new SettingValue(name, assignment.Value, SettingOrigin.Kvmrc, $"{Document.Path}:{assignment.Line}");
         }
-        var env = _environment(name);
-        if (env is not null)
-        {
-            return new SettingValue(name, env, SettingOrigin.Environment, "environment");
-        }
-        var parameter = KvmrcParameters.Get(name);
-        return new SettingValue(name, parameter.Default, SettingOrigin.Default, "default");
+        return environment(name) is { } env
+            ? new SettingValue(name, env, SettingOrigin.Environment, "environment")
+            : new SettingValue(name, KvmrcParameters.Get(name).Default, SettingOrigin.Default, "default");
     }
 
     /// <summary>Reads a parameter as the actions do (notes included); throws <see cref="KvmrcException"/> when refused.</summary>
@@ -205,7 +179,7 @@ internal sealed class KvmSettings
         var value = Effective(name);
         if (!int.TryParse(value.Text, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number < min)
         {
-            throw Invalid(value, min == 0 ? "a whole number of 0 or more" : $"a whole number of {min} or more");
+            throw Invalid(value, $"a whole number of {min} or more");
         }
         return number;
     }
@@ -254,7 +228,7 @@ internal sealed class KvmSettings
     {
         if (_noted.Add(value.Name))
         {
-            _note?.Invoke(new SettingNote(value, problem, takenAs));
+            note?.Invoke(new SettingNote(value, problem, takenAs));
         }
         return result;
     }

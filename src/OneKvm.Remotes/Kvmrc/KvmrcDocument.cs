@@ -10,17 +10,24 @@ internal sealed record KvmrcWarning(string File, int Line, string Reason)
 }
 
 /// <summary>What a kvmrc file says, in file order; later assignments win.</summary>
-internal sealed class KvmrcDocument
+internal sealed class KvmrcDocument(string path, bool exists, IReadOnlyList<KvmrcAssignment> assignments,
+    IReadOnlyList<KvmrcWarning> warnings)
 {
     public static readonly KvmrcDocument Empty = new("(none)", exists: false, [], []);
 
-    public KvmrcDocument(string path, bool exists, IReadOnlyList<KvmrcAssignment> assignments,
-        IReadOnlyList<KvmrcWarning> warnings)
+    public string Path { get; } = path;
+
+    public bool Exists { get; } = exists;
+
+    public IReadOnlyList<KvmrcAssignment> Assignments { get; } = assignments;
+
+    public IReadOnlyList<KvmrcWarning> Warnings { get; } = warnings;
+
+    /// <summary>The final assignment of each name.</summary>
+    public IReadOnlyDictionary<string, KvmrcAssignment> Effective { get; } = LastOfEach(assignments);
+
+    private static Dictionary<string, KvmrcAssignment> LastOfEach(IReadOnlyList<KvmrcAssignment> assignments)
     {
-        Path = path;
-        Exists = exists;
-        Assignments = assignments;
-        Warnings = warnings;
         var last = new Dictionary<string, KvmrcAssignment>(StringComparer.Ordinal);
         foreach (var a in assignments)
         {
@@ -28,17 +35,6 @@ internal sealed class KvmrcDocument
             var exported = a.Exported || (last.TryGetValue(a.Name, out var before) && before.Exported);
             last[a.Name] = a with { Exported = exported };
         }
-        Effective = last;
+        return last;
     }
-
-    public string Path { get; }
-
-    public bool Exists { get; }
-
-    public IReadOnlyList<KvmrcAssignment> Assignments { get; }
-
-    public IReadOnlyList<KvmrcWarning> Warnings { get; }
-
-    /// <summary>The final assignment of each name.</summary>
-    public IReadOnlyDictionary<string, KvmrcAssignment> Effective { get; }
 }

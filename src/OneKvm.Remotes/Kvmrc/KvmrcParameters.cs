@@ -62,7 +62,33 @@ internal static class KvmrcParameters
         "SIZE_IOPS_SEC",
     ];
 
-    public static readonly IReadOnlyList<KvmrcParameter> All = Build();
+    public static readonly IReadOnlyList<KvmrcParameter> All =
+    [
+        new(LibvirtUri, ParameterKind.Text, "qemu:///system", "connection string to libvirtd"),
+        new(QemuProtocol, ParameterKind.Text, "qemu+ssh", "protocol of live migrations"),
+        new(ShutdownTimeout, ParameterKind.Seconds, "120", "seconds to wait for an ACPI shutdown"),
+        new(VirshRetries, ParameterKind.Count, "3", "attempts of a virsh call that failed for a transient reason"),
+        new(VirshTimeout, ParameterKind.Seconds, "60", "seconds before a virsh call that may block is killed"),
+        new(SyncTime, ParameterKind.YesNo, "no", "sync the guest clock from the RTC after restore and migration"),
+        new(ForceDestroy, ParameterKind.YesNo, "no", "destroy the VM when the shutdown times out"),
+        new(CancelNoAcpi, ParameterKind.YesNo, "no", "destroy, instead of shut down, VMs without ACPI"),
+        new(MigrateOptions, ParameterKind.Words, "", "extra options of virsh migrate, split on blanks"),
+        new(CleanupMemoryOnStart, ParameterKind.YesNo, "no", "drop caches and compact memory before a VM starts"),
+        new(CleanupMemoryOnStop, ParameterKind.YesNo, "no", "drop caches and compact memory after a VM stops"),
+        new(LibvirtMdUri, ParameterKind.Text, "http://opennebula.org/xmlns/libvirt/1.0", "namespace of OpenNebula's libvirt metadata"),
+        new(LibvirtMdKey, ParameterKind.Text, "one", "prefix of OpenNebula's libvirt metadata"),
+        new(OvmfNvram, ParameterKind.Text, null, "template of the UEFI variables file"),
+        new(VirtiofsdBinaryPath, ParameterKind.Words, "", "candidate paths of virtiofsd, first found wins"),
+        new(DefaultAttachCache, ParameterKind.DiskCache, null, "cache mode of attached disks that set none"),
+        new(DefaultAttachDiscard, ParameterKind.DiskDiscard, null, "discard mode of attached disks that set none"),
+        new(DefaultAttachIo, ParameterKind.DiskIo, null, "I/O policy of attached disks that set none"),
+        new(DefaultAttachVirtioBlkQueues, ParameterKind.QueuesOrAuto, null, "virtio-blk queues of attached disks (a number or auto)"),
+        new(DefaultAttachVirtioBlkIothread, ParameterKind.IoThread, null, "iothread id of attached virtio-blk disks (0 picks one from the disk id)"),
+        new(DefaultAttachNicModel, ParameterKind.Text, null, "model of attached NICs that set none"),
+        new(DefaultAttachNicFilter, ParameterKind.Text, null, "libvirt network filter of attached NICs that set none"),
+        .. IoTuneAttributes.Select(a =>
+            new KvmrcParameter("DEFAULT_ATTACH_" + a, ParameterKind.IoTune, null, $"{a} throttling of attached disks that set none")),
+    ];
 
     private static readonly Dictionary<string, KvmrcParameter> ByName =
         All.ToDictionary(p => p.Name, StringComparer.Ordinal);
@@ -70,39 +96,4 @@ internal static class KvmrcParameters
     public static KvmrcParameter Get(string name) => ByName[name];
 
     public static bool IsKnown(string name) => ByName.ContainsKey(name);
-
-    private static List<KvmrcParameter> Build()
-    {
-        List<KvmrcParameter> list =
-        [
-            new(LibvirtUri, ParameterKind.Text, "qemu:///system", "connection string to libvirtd"),
-            new(QemuProtocol, ParameterKind.Text, "qemu+ssh", "protocol of live migrations"),
-            new(ShutdownTimeout, ParameterKind.Seconds, "120", "seconds to wait for an ACPI shutdown"),
-            new(VirshRetries, ParameterKind.Count, "3", "attempts of a virsh call that failed for a transient reason"),
-            new(VirshTimeout, ParameterKind.Seconds, "60", "seconds before a virsh call that may block is killed"),
-            new(SyncTime, ParameterKind.YesNo, "no", "sync the guest clock from the RTC after restore and migration"),
-            new(ForceDestroy, ParameterKind.YesNo, "no", "destroy the VM when the shutdown times out"),
-            new(CancelNoAcpi, ParameterKind.YesNo, "no", "destroy, instead of shut down, VMs without ACPI"),
-            new(MigrateOptions, ParameterKind.Words, "", "extra options of virsh migrate, split on blanks"),
-            new(CleanupMemoryOnStart, ParameterKind.YesNo, "no", "drop caches and compact memory before a VM starts"),
-            new(CleanupMemoryOnStop, ParameterKind.YesNo, "no", "drop caches and compact memory after a VM stops"),
-            new(LibvirtMdUri, ParameterKind.Text, "http://opennebula.org/xmlns/libvirt/1.0", "namespace of OpenNebula's libvirt metadata"),
-            new(LibvirtMdKey, ParameterKind.Text, "one", "prefix of OpenNebula's libvirt metadata"),
-            new(OvmfNvram, ParameterKind.Text, null, "template of the UEFI variables file"),
-            new(VirtiofsdBinaryPath, ParameterKind.Words, "", "candidate paths of virtiofsd, first found wins"),
-            new(DefaultAttachCache, ParameterKind.DiskCache, null, "cache mode of attached disks that set none"),
-            new(DefaultAttachDiscard, ParameterKind.DiskDiscard, null, "discard mode of attached disks that set none"),
-            new(DefaultAttachIo, ParameterKind.DiskIo, null, "I/O policy of attached disks that set none"),
-            new(DefaultAttachVirtioBlkQueues, ParameterKind.QueuesOrAuto, null, "virtio-blk queues of attached disks (a number or auto)"),
-            new(DefaultAttachVirtioBlkIothread, ParameterKind.IoThread, null, "iothread id of attached virtio-blk disks (0 picks one from the disk id)"),
-            new(DefaultAttachNicModel, ParameterKind.Text, null, "model of attached NICs that set none"),
-            new(DefaultAttachNicFilter, ParameterKind.Text, null, "libvirt network filter of attached NICs that set none"),
-        ];
-        foreach (var attribute in IoTuneAttributes)
-        {
-            list.Add(new("DEFAULT_ATTACH_" + attribute, ParameterKind.IoTune, null,
-                $"{attribute} throttling of attached disks that set none"));
-        }
-        return list;
-    }
 }

@@ -7,7 +7,7 @@ namespace OneKvm.Remotes.Kvmrc;
 /// Anything else (commands, substitutions, redirections, compound commands) is
 /// reported as a warning and that line is skipped whole; the rest still applies.
 /// </summary>
-internal sealed class KvmrcParser
+internal sealed class KvmrcParser(string file, string text, Func<string, string?> environment)
 {
     private static readonly HashSet<string> BlockOpeners = new(StringComparer.Ordinal)
         { "if", "case", "for", "while", "until", "select", "{", "function" };
@@ -17,22 +17,12 @@ internal sealed class KvmrcParser
 
     private const string UnterminatedBrace = "an unterminated ${...}";
 
-    private readonly string _file;
-    private readonly string _text;
-    private readonly Func<string, string?> _environment;
     private readonly List<KvmrcAssignment> _assignments = [];
     private readonly List<KvmrcWarning> _warnings = [];
     private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _pending = new(StringComparer.Ordinal);
     private int _pos;
     private int _line = 1;
-
-    private KvmrcParser(string file, string text, Func<string, string?> environment)
-    {
-        _file = file;
-        _text = text;
-        _environment = environment;
-    }
 
     public static KvmrcDocument Parse(string file, string text, Func<string, string?> environment)
     {
@@ -51,7 +41,7 @@ internal sealed class KvmrcParser
     {
         var blockDepth = 0;
         var blockStart = 0;
-        while (_pos < _text.Length)
+        while (_pos < text.Length)
         {
             var startLine = _line;
             var words = new List<Word>();
@@ -63,11 +53,11 @@ internal sealed class KvmrcParser
             while (true)
             {
                 SkipBlanks();
-                if (_pos >= _text.Length || _text[_pos] == '\n' || _text[_pos] == ';')
+                if (_pos >= text.Length || text[_pos] == '\n' || text[_pos] == ';')
                 {
                     break;
                 }
-                if (_text[_pos] == '#')
+                if (text[_pos] == '#')
                 {
                     SkipToLineEnd();
                     break;
@@ -78,7 +68,7 @@ internal sealed class KvmrcParser
                 {
                     // every character is consumed by some rule; this guard keeps a future gap from looping forever
                     _pos++;
-                    wordError ??= $"the character '{_text[wordStart]}'";
+                    wordError ??= $"the character '{text[wordStart]}'";
                 }
                 words.Add(word);
                 error ??= wordError;
@@ -88,9 +78,9 @@ internal sealed class KvmrcParser
                 }
                 error = Interpret(word, words.Count == 1, ref exportCommand, pendingAssignments, startLine);
             }
-            if (_pos < _text.Length)
+            if (_pos < text.Length)
             {
-                if (_text[_pos] == '\n')
+                if (text[_pos] == '\n')
                 {
                     _line++;
                 }
@@ -136,7 +126,7 @@ internal sealed class KvmrcParser
         }
         if (_unwarned > 0)
         {
-            _warnings.Add(new KvmrcWarning(_file, _line, $"{_unwarned} more line(s) could not be interpreted either, beyond the first {MaxWarnings} listed"));
+            _warnings.Add(new KvmrcWarning(file, _line, $"{_unwarned} more line(s) could not be interpreted either, beyond the first {MaxWarnings} listed"));
         }
     }
 
@@ -174,7 +164,7 @@ internal sealed class KvmrcParser
     private string? Lookup(string name) =>
         _pending.TryGetValue(name, out var p) ? p
         : _values.TryGetValue(name, out var v) ? v
-        : _environment(name);
+        : environment(name);
 
     /// <summary>Beyond this many, one more warning says how many lines were ignored without one.</summary>
     public const int MaxWarnings = 100;
@@ -185,7 +175,7 @@ internal sealed class KvmrcParser
     {
         if (_warnings.Count < MaxWarnings)
         {
-            _warnings.Add(new KvmrcWarning(_file, line, reason));
+            _warnings.Add(new KvmrcWarning(file, line, reason));
         }
         else
         {
@@ -195,14 +185,14 @@ internal sealed class KvmrcParser
 
     private void SkipBlanks()
     {
-        while (_pos < _text.Length)
+        while (_pos < text.Length)
         {
-            var c = _text[_pos];
+            var c = text[_pos];
             if (c is ' ' or '\t' or '\r')
             {
                 _pos++;
             }
-            else if (c == '\\' && _pos + 1 < _text.Length && _text[_pos + 1] == '\n')
+            else if (c == '\\' && _pos + 1 < text.Length && text[_pos + 1] == '\n')
             {
                 _pos += 2;
                 _line++;
@@ -216,10 +206,8 @@ internal sealed class KvmrcParser
 
     private void SkipToLineEnd()
     {
-        while (_pos < _text.Length && _text[_pos] != '\n')
-        {
-            _pos++;
-        }
+        var end = text.IndexOf('\n', _pos);
+        _pos = end < 0 ? text.Length : end;
     }
 
     private Word ReadWord(out string? error)
@@ -232,9 +220,9 @@ internal sealed class KvmrcParser
         // whether the word so far is plain name characters: only then is a '=' an assignment
         // (tracked, not re-checked at each '=', which made a long word of '=' quadratic)
         var plainName = true;
-        while (_pos < _text.Length)
+        while (_pos < text.Length)
         {
-            var c = _text[_pos];
+            var c = text[_pos];
             if (c is ' ' or '\t' or '\r' or '\n' or ';')
             {
                 break;
@@ -255,14 +243,14 @@ internal sealed class KvmrcParser
                 case '\'':
                     quoted = true;
                     _pos++;
-                    var close = _text.IndexOf('\'', _pos);
+                    var close = text.IndexOf('\'', _pos);
                     if (close < 0)
                     {
                         error = "an unterminated single quote";
                         SkipToLineEnd();
                         break;
                     }
-                    var literal = _text[_pos..close];
+                    var literal = text[_pos..close];
                     _line += literal.Count(ch => ch == '\n');
                     sb.Append(literal);
                     _pos = close + 1;
@@ -274,7 +262,7 @@ internal sealed class KvmrcParser
                     if (ReadDoubleQuoted(sb) is { } quoteError)
                     {
                         error ??= quoteError;
-                        if (_pos >= _text.Length)
+                        if (_pos >= text.Length)
                         {
                             // never closed: only this line is lost, the rest of the file still applies
                             (_pos, _line) = (quoteAt, quoteLine);
@@ -284,15 +272,15 @@ internal sealed class KvmrcParser
                     break;
                 case '\\':
                     _pos++;
-                    if (_pos < _text.Length)
+                    if (_pos < text.Length)
                     {
-                        if (_text[_pos] == '\n')
+                        if (text[_pos] == '\n')
                         {
                             _line++;
                         }
                         else
                         {
-                            sb.Append(_text[_pos]);
+                            sb.Append(text[_pos]);
                         }
                         _pos++;
                     }
@@ -315,29 +303,29 @@ internal sealed class KvmrcParser
                     _pos++;
                     break;
             }
-            if (error is not null && _pos >= _text.Length)
+            if (error is not null && _pos >= text.Length)
             {
                 break;
             }
         }
-        var raw = _text[start.._pos].Replace('\n', ' ');
+        var raw = text[start.._pos].Replace('\n', ' ');
         return new Word(sb.ToString(), raw, quoted, assignment);
     }
 
     private string? ReadDoubleQuoted(StringBuilder sb)
     {
         string? error = null;
-        while (_pos < _text.Length)
+        while (_pos < text.Length)
         {
-            var c = _text[_pos];
+            var c = text[_pos];
             if (c == '"')
             {
                 _pos++;
                 return error;
             }
-            if (c == '\\' && _pos + 1 < _text.Length)
+            if (c == '\\' && _pos + 1 < text.Length)
             {
-                var next = _text[_pos + 1];
+                var next = text[_pos + 1];
                 if (next == '\n')
                 {
                     _line++;
@@ -382,12 +370,12 @@ internal sealed class KvmrcParser
     private string? ReadDollar(StringBuilder sb, bool inDoubleQuotes)
     {
         _pos++;
-        if (_pos >= _text.Length)
+        if (_pos >= text.Length)
         {
             sb.Append('$');
             return null;
         }
-        var c = _text[_pos];
+        var c = text[_pos];
         if (c == '(')
         {
             _pos++;
@@ -404,11 +392,11 @@ internal sealed class KvmrcParser
         if (char.IsAsciiLetter(c) || c == '_')
         {
             var start = _pos;
-            while (_pos < _text.Length && (char.IsAsciiLetterOrDigit(_text[_pos]) || _text[_pos] == '_'))
+            while (_pos < text.Length && (char.IsAsciiLetterOrDigit(text[_pos]) || text[_pos] == '_'))
             {
                 _pos++;
             }
-            sb.Append(Lookup(_text[start.._pos]));
+            sb.Append(Lookup(text[start.._pos]));
             return null;
         }
         if (char.IsAsciiDigit(c) || c is '$' or '?' or '#' or '@' or '*' or '!' or '-')
@@ -423,14 +411,14 @@ internal sealed class KvmrcParser
     private string? ReadBraced(StringBuilder sb)
     {
         // ${...} never spans lines here: an unterminated one loses its own line, not the rest of the file
-        var lineEnd = _text.IndexOf('\n', _pos);
-        var close = _text.IndexOf('}', _pos, (lineEnd < 0 ? _text.Length : lineEnd) - _pos);
+        var lineEnd = text.IndexOf('\n', _pos);
+        var close = text.IndexOf('}', _pos, (lineEnd < 0 ? text.Length : lineEnd) - _pos);
         if (close < 0)
         {
             SkipToLineEnd();
             return UnterminatedBrace;
         }
-        var body = _text[(_pos + 1)..close];
+        var body = text[(_pos + 1)..close];
         _pos = close + 1;
         var nameLength = 0;
         while (nameLength < body.Length && (char.IsAsciiLetterOrDigit(body[nameLength]) || body[nameLength] == '_'))

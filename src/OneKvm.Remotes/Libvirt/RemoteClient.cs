@@ -10,7 +10,7 @@ namespace OneKvm.Remotes.Libvirt;
 /// deadline; a reply that is late, malformed or out of its bounds is a
 /// <see cref="RemoteProtocolException"/>.
 /// </summary>
-internal sealed class RemoteClient : IAsyncDisposable
+internal sealed class RemoteClient(Socket socket, CancellationToken deadline) : IAsyncDisposable
 {
     private const int ProcConnectOpen = 1;
     private const int ProcConnectClose = 2;
@@ -21,16 +21,8 @@ internal sealed class RemoteClient : IAsyncDisposable
     private const int AuthNone = 0;
     private const int AuthPolkit = 2;
 
-    private readonly Socket _socket;
-    private readonly CancellationToken _deadline;
     private uint _serial;
     private bool _open;
-
-    private RemoteClient(Socket socket, CancellationToken deadline)
-    {
-        _socket = socket;
-        _deadline = deadline;
-    }
 
     /// <summary>Connects to <paramref name="socketPath"/> and opens <paramref name="uri"/> read-only.</summary>
     public static async Task<RemoteClient> OpenAsync(string socketPath, string uri, CancellationToken deadline)
@@ -72,32 +64,26 @@ internal sealed class RemoteClient : IAsyncDisposable
                 await CallAsync(ProcConnectClose, []).ConfigureAwait(false);
             }
         }
-        catch (RemoteProtocolException)
+        catch (Exception e) when (e is RemoteProtocolException or RemoteCallException)
         {
             // the answer is in hand: a daemon that does not confirm the close changes nothing
         }
-        catch (RemoteCallException)
-        {
-        }
         finally
         {
-            _socket.Dispose();
+            socket.Dispose();
         }
     }
 
     /// <summary>As remoteAuthenticate: the first type the daemon lists decides; SASL is not spoken here.</summary>
     private async Task AuthenticateAsync()
     {
-        var reply = await CallAsync(ProcAuthList, []).ConfigureAwait(false);
-        var first = AuthTypes(reply);
+        var first = AuthTypes(await CallAsync(ProcAuthList, []).ConfigureAwait(false));
         switch (first)
         {
             case null or AuthNone:
                 return;
             case AuthPolkit:
-                var polkit = await CallAsync(ProcAuthPolkit, []).ConfigureAwait(false);
-                var reader = new XdrReader(polkit);
-                if (reader.ReadInt32() != 1)
+                if (new XdrReader(await CallAsync(ProcAuthPolkit, []).ConfigureAwait(false)).ReadInt32() != 1)
                 {
                     throw new RemoteProtocolException("the daemon did not complete polkit authentication");
                 }
@@ -122,7 +108,7 @@ internal sealed class RemoteClient : IAsyncDisposable
         {
             for (var sent = 0; sent < message.Length;)
             {
-                sent += await _socket.SendAsync(message.AsMemory(sent), SocketFlags.None, _deadline).ConfigureAwait(false);
+                sent += await socket.SendAsync(message.AsMemory(sent), SocketFlags.None, deadline).ConfigureAwait(false);
             }
         }).ConfigureAwait(false);
         var lengthWord = new byte[4];
@@ -136,7 +122,7 @@ internal sealed class RemoteClient : IAsyncDisposable
     {
         for (var received = 0; received < buffer.Length;)
         {
-            var n = await _socket.ReceiveAsync(buffer.AsMemory(received), SocketFlags.None, _deadline).ConfigureAwait(false);
+            var n = await socket.ReceiveAsync(buffer.AsMemory(received), SocketFlags.None, deadline).ConfigureAwait(false);
             if (n == 0)
             {
                 throw new RemoteProtocolException("the daemon closed the connection before its reply ended");
@@ -156,7 +142,7 @@ internal sealed class RemoteClient : IAsyncDisposable
         {
             throw new RemoteProtocolException($"the socket failed: {e.Message}", e);
         }
-        catch (OperationCanceledException e) when (_deadline.IsCancellationRequested)
+        catch (OperationCanceledException e) when (deadline.IsCancellationRequested)
         {
             throw new RemoteProtocolException("the daemon did not answer in time", e);
         }

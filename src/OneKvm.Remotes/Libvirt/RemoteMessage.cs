@@ -20,20 +20,12 @@ internal static class RemoteMessage
     private const int Ok = 0;
     private const int Error = 1;
 
-    public static byte[] Encode(int procedure, uint serial, byte[] payload)
-    {
-        var message = new byte[4 + HeaderBytes + payload.Length];
-        var span = message.AsSpan();
-        BinaryPrimitives.WriteUInt32BigEndian(span, (uint)message.Length);
-        BinaryPrimitives.WriteUInt32BigEndian(span[4..], RemoteProgram);
-        BinaryPrimitives.WriteUInt32BigEndian(span[8..], ProtocolVersion);
-        BinaryPrimitives.WriteInt32BigEndian(span[12..], procedure);
-        BinaryPrimitives.WriteInt32BigEndian(span[16..], Call);
-        BinaryPrimitives.WriteUInt32BigEndian(span[20..], serial);
-        BinaryPrimitives.WriteInt32BigEndian(span[24..], Ok);
-        payload.CopyTo(span[28..]);
-        return message;
-    }
+    public static byte[] Encode(int procedure, uint serial, byte[] payload) =>
+    [
+        .. new XdrWriter().UInt32((uint)(4 + HeaderBytes + payload.Length)).UInt32(RemoteProgram).UInt32(ProtocolVersion)
+            .UInt32((uint)procedure).UInt32(Call).UInt32(serial).UInt32(Ok).ToArray(),
+        .. payload,
+    ];
 
     /// <summary>The total length announced by a message's first 4 bytes, checked against the protocol's bounds.</summary>
     public static int Length(ReadOnlySpan<byte> lengthWord)

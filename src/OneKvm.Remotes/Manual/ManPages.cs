@@ -127,15 +127,10 @@ internal static class ManPages
     private static string Capitalized(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
 
     /// <summary>A man page in roff, with text escaped so that no line starts a request by accident.</summary>
-    private sealed class Roff
+    private sealed class Roff(string title, int section)
     {
-        private readonly StringBuilder _text = new();
-
-        public Roff(string title, int section)
-        {
-            _text.Append(".TH ").Append(title).Append(' ').Append(section)
-                .Append(" \"\" \"onekvm ").Append(ToolCommand.Version).Append("\" \"OneKvm.Remotes\"\n");
-        }
+        private readonly StringBuilder _text = new StringBuilder().Append(".TH ").Append(title).Append(' ').Append(section)
+            .Append(" \"\" \"onekvm ").Append(ToolCommand.Version).Append("\" \"OneKvm.Remotes\"\n");
 
         public Roff Section(string name) => Line(".SH " + name);
 

@@ -13,4 +13,8 @@ internal static class BootBoundFile
         var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         return lines.Length < 2 || lines[0] != header || lines[1] != "boot " + bootId ? null : lines.Skip(2);
     }
+
+    /// <summary>The header and boot lines, for the entry lines to follow.</summary>
+    public static StringBuilder Start(string header, string? bootId) =>
+        new StringBuilder().Append(header).Append('\n').Append("boot ").Append(bootId).Append('\n');
 }

@@ -6,19 +6,14 @@ namespace OneKvm.Remotes.Monitoring;
 /// the file is a consistent (time, CPU time) pair: when probes race and one overwrites
 /// another's newer file, the next poll just averages over a longer interval.
 /// </summary>
-internal sealed class CpuSampleStore
+internal sealed class CpuSampleStore(string? bootId)
 {
     private const string Header = "onekvm-cpu-samples 1";
 
     /// <summary>A VM not polled for a day is gone; its sample goes even when no full poll runs.</summary>
     public const double MaximumAge = 86_400;
 
-    public CpuSampleStore(string? bootId)
-    {
-        BootId = bootId;
-    }
-
-    public string? BootId { get; }
+    public string? BootId { get; } = bootId;
 
     /// <summary>
     /// When the last poll that saw every domain of the host read them (seconds since
@@ -56,9 +51,11 @@ internal sealed class CpuSampleStore
     }
 
     /// <summary>Drops samples older than <see cref="MaximumAge"/> at <paramref name="now"/>.</summary>
-    public void Prune(double now)
+    public void Prune(double now) => Drop(s => now - s.Value.At > MaximumAge);
+
+    public void Drop(Func<KeyValuePair<string, CpuSample>, bool> gone)
     {
-        foreach (var (uuid, sample) in Samples.Where(s => now - s.Value.At > MaximumAge).ToList())
+        foreach (var (uuid, _) in Samples.Where(gone).ToList())
         {
             Samples.Remove(uuid);
         }
@@ -66,9 +63,7 @@ internal sealed class CpuSampleStore
 
     public string Render()
     {
-        var text = new StringBuilder();
-        text.Append(Header).Append('\n');
-        text.Append("boot ").Append(BootId).Append('\n');
+        var text = BootBoundFile.Start(Header, BootId);
         if (FullPollAt is { } full)
         {
             text.Append(CultureInfo.InvariantCulture, $"full {full:0.00}\n");

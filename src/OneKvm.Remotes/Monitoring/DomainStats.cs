@@ -7,13 +7,8 @@ namespace OneKvm.Remotes.Monitoring;
 internal sealed record DomainStats(string Name, int State, int Reason, IoCounters Counters);
 
 /// <summary>Cumulative counters since the domain started: bytes and requests.</summary>
-internal readonly record struct IoCounters(
-    long NetRx,
-    long NetTx,
-    long DiskReadBytes,
-    long DiskWriteBytes,
-    long DiskReadRequests,
-    long DiskWriteRequests)
+internal readonly record struct IoCounters(long NetRx, long NetTx, long DiskReadBytes, long DiskWriteBytes,
+    long DiskReadRequests, long DiskWriteRequests)
 {
     public static readonly IoCounters Zero = default;
 }

@@ -76,27 +76,8 @@ internal sealed record ForecastSettings(double RetentionWeeks, ForecastWindow Ne
     /// </summary>
     private static int MonitorInterval(string metricsDirectory, ILogger log)
     {
-        var path = Path.Combine(metricsDirectory, "config");
-        string? text;
-        try
-        {
-            text = Host.RegularFile.TryReadText(path, "the monitor configuration");
-        }
-        catch (Errors.OneKvmException e)
-        {
-            log.ProbeConfigIgnored(path, e.Message.TrimEnd('.'));
-            return DefaultMonitorInterval;
-        }
-        try
-        {
-            var value = text is null ? null
-                : Xml.SafeXml.Parse(text, "the monitor configuration").Root?.Element("PROBES_PERIOD")?.Element("MONITOR_VM")?.Value.Trim();
-            return int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
-                && seconds > 0 ? seconds : DefaultMonitorInterval;
-        }
-        catch (Errors.OneKvmException)
-        {
-            return DefaultMonitorInterval;
-        }
+        const string what = "the monitor configuration";
+        var text = ProbeConfigFile.Read(Path.Combine(metricsDirectory, "config"), what, log);
+        return ProbeConfigFile.ProbesPeriod(text, "MONITOR_VM", what) is > 0 and var seconds ? seconds : DefaultMonitorInterval;
     }
 }

@@ -49,17 +49,8 @@ internal static partial class GuestMonitor
         var cache = config is { Enabled: true } ? GuestOsCache.Load(host.Environment, hostName) : null;
         var reads = vms.Select(vm => VmAsync(vm, domains.GetValueOrDefault(vm.Id), config, cache?.Find(vm), agent, gate, host.Programs.Time, cancellationToken)).ToList();
         var answers = await Task.WhenAll(reads).ConfigureAwait(false);
-        var texts = answers.Select(a => a.Text).ToList();
         cache?.Save(vms.Zip(answers, (vm, a) => (vm, a.Os)));
-        var result = new Dictionary<int, string>();
-        for (var i = 0; i < vms.Count; i++)
-        {
-            if (texts[i].Length > 0)
-            {
-                result[vms[i].Id] = texts[i];
-            }
-        }
-        return result;
+        return vms.Zip(answers).Where(p => p.Second.Text.Length > 0).ToDictionary(p => p.First.Id, p => p.Second.Text);
     }
 
     /// <summary>The agent channel's state ("connected", "disconnected", or null without one) and the PCI devices of OpenNebula's metadata.</summary>
@@ -83,12 +74,8 @@ internal static partial class GuestMonitor
         foreach (var section in result.StandardOutput.Split("@@", StringSplitOptions.RemoveEmptyEntries))
         {
             var newline = section.IndexOf('\n', StringComparison.Ordinal);
-            if (newline < 0 || !int.TryParse(section.AsSpan(0, newline), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
-            {
-                continue;
-            }
-            var xml = section[(newline + 1)..].Trim();
-            if (xml.Length == 0)
+            if (newline < 0 || !int.TryParse(section.AsSpan(0, newline), NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+                || section[(newline + 1)..].Trim() is not { Length: > 0 } xml)
             {
                 continue;
             }
@@ -228,24 +215,13 @@ internal static partial class GuestMonitor
         {
             return "";
         }
-        var addresses = new List<string>();
-        foreach (var nic in interfaces.EnumerateArray())
-        {
-            if (Text(nic, "name") == "lo" || !nic.TryGetProperty("ip-addresses", out var ips) || ips.ValueKind != JsonValueKind.Array)
-            {
-                continue;
-            }
-            foreach (var ip in ips.EnumerateArray())
-            {
-                var address = Text(ip, "ip-address");
-                if (address is null or "127.0.0.1" or "::1" || Text(ip, "ip-address-type") is not ("ipv4" or "ipv6"))
-                {
-                    continue;
-                }
-                addresses.Add(address);
-            }
-        }
-        return string.Join(',', addresses);
+        var addresses = interfaces.EnumerateArray()
+            .Where(nic => Text(nic, "name") != "lo"
+                && nic.TryGetProperty("ip-addresses", out var ips) && ips.ValueKind == JsonValueKind.Array)
+            .SelectMany(nic => nic.GetProperty("ip-addresses").EnumerateArray())
+            .Select(ip => (Address: Text(ip, "ip-address"), Type: Text(ip, "ip-address-type")))
+            .Where(ip => ip.Address is not (null or "127.0.0.1" or "::1") && ip.Type is ("ipv4" or "ipv6"));
+        return string.Join(',', addresses.Select(ip => ip.Address));
     }
 
     /// <summary>A vfio-pci device on the QEMU command line ("-device vfio-pci,..." or its JSON form).</summary>
@@ -302,10 +278,10 @@ internal static partial class GuestMonitor
         }
         double Sum(int column) => rows.Sum(r => Number(r[column]));
         double Average(int column) => Sum(column) / rows.Count;
-        Key(text, "gpu_utilization", Float(Average(1)));
-        Key(text, "gpu_memory_utilization", Float(Average(2)));
-        Key(text, "gpu_memory_free", Float(Sum(4)));
-        Key(text, "gpu_power_usage", Float(Sum(3)));
+        Key(text, "gpu_utilization", MonitorFormat.Float(Average(1)));
+        Key(text, "gpu_memory_utilization", MonitorFormat.Float(Average(2)));
+        Key(text, "gpu_memory_free", MonitorFormat.Float(Sum(4)));
+        Key(text, "gpu_power_usage", MonitorFormat.Float(Sum(3)));
         Key(text, "gpu_count", rows.Count.ToString(CultureInfo.InvariantCulture));
     }
 
@@ -315,10 +291,6 @@ internal static partial class GuestMonitor
         var digits = new string(value.Where(c => char.IsAsciiDigit(c) || c is '.' or '-').ToArray());
         return double.TryParse(digits, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) ? number : 0.0;
     }
-
-    /// <summary>A Ruby float rounded to 2 places: 47.5, 16.0, 173.82.</summary>
-    private static string Float(double value) =>
-        Math.Round(value, 2, MidpointRounding.AwayFromZero).ToString("0.0#", CultureInfo.InvariantCulture);
 
     private static void Key(StringBuilder text, string key, string value) =>
         // quotes already escaped (a Hash answer) stay as they are

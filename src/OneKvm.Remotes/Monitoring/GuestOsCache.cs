@@ -8,18 +8,16 @@ namespace OneKvm.Remotes.Monitoring;
 /// one agent call less per poll (upstream keeps "an already cached value" the same way).
 /// Lines: uuid pid id type version machine, tab-separated. Losing the file costs one call.
 /// </summary>
-internal sealed class GuestOsCache
+internal sealed class GuestOsCache(string? path)
 {
-    private readonly string? _path;
     private readonly Dictionary<string, GuestOs> _entries = new(StringComparer.Ordinal);
-
-    private GuestOsCache(string? path) => _path = path;
 
     public static GuestOsCache Load(Func<string, string?> environment, string? host)
     {
         var (directory, _) = RuntimeDirectory.Resolve(environment);
-        var cache = new GuestOsCache(directory is null ? null : Path.Combine(directory, RuntimeDirectory.FileName("guestos", host)));
-        if (cache._path is not null && StateFile.Read(cache._path) is { } text)
+        var path = directory is null ? null : Path.Combine(directory, RuntimeDirectory.FileName("guestos", host));
+        var cache = new GuestOsCache(path);
+        if (path is not null && StateFile.Read(path) is { } text)
         {
             foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
             {
@@ -40,7 +38,7 @@ internal sealed class GuestOsCache
     /// <summary>Keeps the answers of the VMs of this poll only.</summary>
     public void Save(IEnumerable<(OneVm Vm, GuestOs Os)> current)
     {
-        if (_path is null)
+        if (path is null)
         {
             return;
         }
@@ -55,7 +53,7 @@ internal sealed class GuestOsCache
         }
         try
         {
-            StateFile.Replace(_path, text.ToString());
+            StateFile.Replace(path, text.ToString());
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

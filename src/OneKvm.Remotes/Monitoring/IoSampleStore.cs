@@ -6,16 +6,11 @@ namespace OneKvm.Remotes.Monitoring;
 /// replaced whole at each poll, and a missing or damaged file only costs one poll
 /// without rates.
 /// </summary>
-internal sealed class IoSampleStore
+internal sealed class IoSampleStore(string? bootId)
 {
     private const string Header = "onekvm-io-samples 1";
 
-    public IoSampleStore(string? bootId)
-    {
-        BootId = bootId;
-    }
-
-    public string? BootId { get; }
+    public string? BootId { get; } = bootId;
 
     public Dictionary<string, IoSample> Samples { get; } = new(StringComparer.Ordinal);
 
@@ -25,20 +20,15 @@ internal sealed class IoSampleStore
         foreach (var line in BootBoundFile.Entries(text, Header, bootId) ?? [])
         {
             var f = line.Split(' ');
-            if (f.Length != 11 || f[0] != "vm" || f[1].Length == 0
+            // -1: not a counter (NumberStyles.None takes no sign)
+            long[] counters =
+                [.. f.Skip(5).Select(v => long.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : -1)];
+            if (f.Length != 11 || f[0] != "vm" || f[1].Length == 0 || counters.Contains(-1)
                 || !int.TryParse(f[2], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
                 || !long.TryParse(f[3], NumberStyles.None, CultureInfo.InvariantCulture, out var start)
                 || !double.TryParse(f[4], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var at))
             {
                 return new IoSampleStore(bootId);
-            }
-            var counters = new long[6];
-            for (var i = 0; i < 6; i++)
-            {
-                if (!long.TryParse(f[5 + i], NumberStyles.None, CultureInfo.InvariantCulture, out counters[i]))
-                {
-                    return new IoSampleStore(bootId);
-                }
             }
             store.Samples[f[1]] = new IoSample(pid, start, at,
                 new IoCounters(counters[0], counters[1], counters[2], counters[3], counters[4], counters[5]));
@@ -48,9 +38,7 @@ internal sealed class IoSampleStore
 
     public string Render()
     {
-        var text = new StringBuilder();
-        text.Append(Header).Append('\n');
-        text.Append("boot ").Append(BootId).Append('\n');
+        var text = BootBoundFile.Start(Header, BootId);
         foreach (var (uuid, s) in Samples.OrderBy(s => s.Key, StringComparer.Ordinal))
         {
             text.Append(CultureInfo.InvariantCulture, $"vm {uuid} {s.Pid} {s.StartTicks} {s.At:0.00}");

@@ -3,22 +3,15 @@ namespace OneKvm.Remotes.Monitoring;
 /// <summary>The lines the probes and the legacy poll print (driver-contract.md, Monitoring).</summary>
 internal static class MonitorFormat
 {
-    /// <summary>A percentage as upstream prints its rounded Ruby floats: 0.0, 12.5, 100.25.</summary>
-    public static string Cpu(double percent) =>
-        Math.Round(percent, 2, MidpointRounding.AwayFromZero).ToString("0.0#", CultureInfo.InvariantCulture);
+    /// <summary>A value as upstream prints its Ruby floats rounded to 2 places (CPU, *_BW, forecasts, GPU): 0.0, 12.5, 100.25.</summary>
+    public static string Float(double value) =>
+        Math.Round(value, 2, MidpointRounding.AwayFromZero).ToString("0.0#", CultureInfo.InvariantCulture);
 
     /// <summary>The decoded MONITOR value: KEY="value" lines; CPU and MEMORY only when the QEMU process was found.</summary>
     /// <param name="extra">Keys after the base ones (bandwidth, forecasts), already formatted.</param>
     public static string MonitorValues(double? cpu, long? memoryKiB, IoCounters counters,
-        IEnumerable<(string Key, string Value)>? extra = null)
-    {
-        var text = new StringBuilder();
-        foreach (var (key, value) in Values(cpu, memoryKiB, counters).Concat(extra ?? []))
-        {
-            text.Append(key).Append("=\"").Append(value).Append("\"\n");
-        }
-        return text.ToString();
-    }
+        IEnumerable<(string Key, string Value)>? extra = null) =>
+        string.Concat(Values(cpu, memoryKiB, counters).Concat(extra ?? []).Select(v => $"{v.Key}=\"{v.Value}\"\n"));
 
     /// <param name="extra">Keys after the base ones (bandwidth, forecasts), already formatted.</param>
     /// <param name="guest">KEY="value" lines of the guest agent, last (Monitoring/GuestMonitor.cs).</param>
@@ -40,7 +33,7 @@ internal static class MonitorFormat
     {
         if (cpu is { } percent)
         {
-            yield return ("CPU", Cpu(percent));
+            yield return ("CPU", Float(percent));
         }
         if (memoryKiB is { } memory)
         {

@@ -1,6 +1,6 @@
 namespace OneKvm.Remotes.Monitoring;
 
-/// <summary>Log lines of the monitoring probes and the legacy poll.</summary>
+/// <summary>Log lines of the monitoring probes and the legacy poll, their configuration files and metric history.</summary>
 internal static partial class MonitorLogMessages
 {
     [LoggerMessage(Level = LogLevel.Warning, Message = "No directory for the probes' state files ({Problem}); every poll starts afresh")]
@@ -14,4 +14,13 @@ internal static partial class MonitorLogMessages
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Statistics read with virsh: {Reason}")]
     public static partial void NativeStatsNotUsed(this ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ignoring {Path} ({Reason}); upstream's defaults apply")]
+    public static partial void ProbeConfigIgnored(this ILogger logger, string path, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Path}: {Problem}; upstream's default {Default} applies")]
+    public static partial void ProbeConfigValueIgnored(this ILogger logger, string path, string problem, double @default);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Metric history of {Count} VM(s) skipped this poll, their other keys are reported: {Vms}")]
+    public static partial void MetricHistorySkipped(this ILogger logger, int count, string vms);
 }

@@ -1,5 +1,3 @@
-using OneKvm.Remotes.Monitoring;
-
 namespace OneKvm.Remotes.Monitoring;
 
 /// <summary>

@@ -14,18 +14,7 @@ internal static class ProbeConfigFile
 
     public static ProbeYaml Load(string path, ILogger log)
     {
-        string? text;
-        try
-        {
-            // a FIFO, a device or a huge file is no configuration: refused at once, never waited on
-            text = RegularFile.TryReadText(path, "the probe configuration");
-        }
-        catch (OneKvmException e)
-        {
-            log.ProbeConfigIgnored(path, e.Message.TrimEnd('.'));
-            return ProbeYaml.Empty;
-        }
-        if (text is null)
+        if (Read(path, "the probe configuration", log) is not { } text)
         {
             return ProbeYaml.Empty;
         }
@@ -37,6 +26,40 @@ internal static class ProbeConfigFile
         {
             log.ProbeConfigIgnored(path, e.Message);
             return ProbeYaml.Empty;
+        }
+    }
+
+    /// <summary>The file's text; null when it is missing, or refused with one WARN line.</summary>
+    public static string? Read(string path, string what, ILogger log)
+    {
+        try
+        {
+            // a FIFO, a device or a huge file is no configuration: refused at once, never waited on
+            return RegularFile.TryReadText(path, what);
+        }
+        catch (OneKvmException e)
+        {
+            log.ProbeConfigIgnored(path, e.Message.TrimEnd('.'));
+            return null;
+        }
+    }
+
+    /// <summary>PROBES_PERIOD/&lt;name&gt; of a monitor configuration (XML), a whole number; null when absent or unreadable.</summary>
+    public static int? ProbesPeriod(string? configuration, string name, string what)
+    {
+        // most configurations have no such element: no XML parsed for them
+        if (configuration is null || !configuration.Contains(name, StringComparison.Ordinal))
+        {
+            return null;
+        }
+        try
+        {
+            var text = SafeXml.Parse(configuration, what).Root?.Element("PROBES_PERIOD")?.Element(name)?.Value.Trim();
+            return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) ? seconds : null;
+        }
+        catch (OneKvmException)
+        {
+            return null;
         }
     }
 }

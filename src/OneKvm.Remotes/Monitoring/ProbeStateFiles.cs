@@ -6,19 +6,8 @@ namespace OneKvm.Remotes.Monitoring;
 /// states. Losing either only costs a fresh start, so failing to save one is a
 /// warning, never a failed probe.
 /// </summary>
-internal sealed class ProbeStateFiles
+internal sealed class ProbeStateFiles(ILogger logger, string? directory, string? host)
 {
-    private readonly ILogger _logger;
-    private readonly string? _directory;
-    private readonly string? _host;
-
-    private ProbeStateFiles(ILogger logger, string? directory, string? host)
-    {
-        _logger = logger;
-        _directory = directory;
-        _host = host;
-    }
-
     public static ProbeStateFiles For(Func<string, string?> environment, ILogger logger, string? host)
     {
         var (directory, problem) = RuntimeDirectory.Resolve(environment);
@@ -29,28 +18,24 @@ internal sealed class ProbeStateFiles
         return new ProbeStateFiles(logger, directory, host);
     }
 
-    public string? SamplesPath => PathOf("cpu");
-
     public string? StatesPath => PathOf("states");
 
-    public CpuSampleStore LoadSamples(ProcFs proc) =>
-        CpuSampleStore.Parse(SamplesPath is { } path ? StateFile.Read(path) : null, proc.BootId());
+    public CpuSampleStore LoadSamples(ProcFs proc) => CpuSampleStore.Parse(Read("cpu"), proc.BootId());
 
-    public void SaveSamples(CpuSampleStore store) => Save(SamplesPath, store.Render());
+    public void SaveSamples(CpuSampleStore store) => Save(PathOf("cpu"), store.Render());
 
-    public string? IoSamplesPath => PathOf("io");
+    public IoSampleStore LoadIoSamples(ProcFs proc) => IoSampleStore.Parse(Read("io"), proc.BootId());
 
-    public IoSampleStore LoadIoSamples(ProcFs proc) =>
-        IoSampleStore.Parse(IoSamplesPath is { } path ? StateFile.Read(path) : null, proc.BootId());
+    public void SaveIoSamples(IoSampleStore store) => Save(PathOf("io"), store.Render());
 
-    public void SaveIoSamples(IoSampleStore store) => Save(IoSamplesPath, store.Render());
-
-    public VmStateStore LoadStates() => VmStateStore.Parse(StatesPath is { } path ? StateFile.Read(path) : null);
+    public VmStateStore LoadStates() => VmStateStore.Parse(Read("states"));
 
     public void SaveStates(VmStateStore store) => Save(StatesPath, store.Render());
 
     private string? PathOf(string kind) =>
-        _directory is null ? null : Path.Combine(_directory, RuntimeDirectory.FileName(kind, _host));
+        directory is null ? null : Path.Combine(directory, RuntimeDirectory.FileName(kind, host));
+
+    private string? Read(string kind) => PathOf(kind) is { } path ? StateFile.Read(path) : null;
 
     private void Save(string? path, string content)
     {
@@ -64,7 +49,7 @@ internal sealed class ProbeStateFiles
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            _logger.StateNotSaved(path, e.Message);
+            logger.StateNotSaved(path, e.Message);
         }
     }
 }

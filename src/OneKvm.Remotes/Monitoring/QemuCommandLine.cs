@@ -30,22 +30,13 @@ internal static class QemuCommandLine
     private static string GuestName(string value)
     {
         const string GuestKey = "guest=";
-        var start = value.StartsWith(GuestKey, StringComparison.Ordinal) ? GuestKey.Length : 0;
-        var name = new System.Text.StringBuilder();
-        for (var i = start; i < value.Length; i++)
+        var name = value.StartsWith(GuestKey, StringComparison.Ordinal) ? value[GuestKey.Length..] : value;
+        // the first comma that is not doubled ends the name
+        var end = name.IndexOf(',', StringComparison.Ordinal);
+        while (end >= 0 && end + 1 < name.Length && name[end + 1] == ',')
         {
-            if (value[i] == ',')
-            {
-                if (i + 1 < value.Length && value[i + 1] == ',')
-                {
-                    name.Append(',');
-                    i++;
-                    continue;
-                }
-                break;
-            }
-            name.Append(value[i]);
+            end = name.IndexOf(',', end + 2);
         }
-        return name.ToString();
+        return (end < 0 ? name : name[..end]).Replace(",,", ",", StringComparison.Ordinal);
     }
 }

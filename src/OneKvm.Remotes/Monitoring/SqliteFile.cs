@@ -43,8 +43,6 @@ internal sealed class SqliteFile : IDisposable
         return file;
     }
 
-    public static string Version => raw.sqlite3_libversion().utf8_to_string();
-
     public void Execute(string sql) => Check(raw.sqlite3_exec(_db, sql));
 
     public Statement Prepare(string sql)
@@ -94,12 +92,6 @@ internal sealed class SqliteFile : IDisposable
 
         /// <summary>True when the column holds a number (history written by others may hold text).</summary>
         public bool IsNumber(int column) => raw.sqlite3_column_type(statement, column) is raw.SQLITE_INTEGER or raw.SQLITE_FLOAT;
-
-        public void Reset()
-        {
-            raw.sqlite3_reset(statement);
-            raw.sqlite3_clear_bindings(statement);
-        }
 
         public void Dispose() => statement.Dispose();
     }

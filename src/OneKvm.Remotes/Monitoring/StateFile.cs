@@ -20,42 +20,10 @@ internal static class StateFile
         }
     }
 
-    /// <summary>Throws IOException or UnauthorizedAccessException when the directory refuses the file.</summary>
-    public static void Replace(string path, string content)
-    {
-        // a link another user planted in a parent directory (the state directory's parent) is not followed
-        TrustedPath.CheckDirectoryOf(path);
-        var temporary = $"{path}.{Environment.ProcessId}.{Random.Shared.Next():x8}.tmp";
-        try
-        {
-            // CreateNew: never write through a link someone left under the temporary name
-            using (var stream = new FileStream(temporary, new FileStreamOptions
-                   {
-                       Mode = FileMode.CreateNew,
-                       Access = FileAccess.Write,
-                       UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-                   }))
-            {
-                stream.Write(Encoding.UTF8.GetBytes(content));
-            }
-            File.Move(temporary, path, overwrite: true);
-        }
-        catch
-        {
-            TryDelete(temporary);
-            throw;
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // nothing else to do: the next writer uses another temporary name
-        }
-    }
+    /// <summary>
+    /// Written whole (<see cref="AtomicFile"/>), readable by its owner only; throws IOException or
+    /// UnauthorizedAccessException when the directory refuses the file.
+    /// </summary>
+    public static void Replace(string path, string content) =>
+        AtomicFile.WriteAllText(path, content, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 }

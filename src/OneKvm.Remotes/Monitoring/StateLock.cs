@@ -23,7 +23,7 @@ internal sealed class StateLock : IDisposable
     private StateLock(SafeFileHandle? handle) => _handle = handle;
 
     /// <summary>Holds the lock of <paramref name="statesPath"/> (none when it is null or cannot be opened) until disposed.</summary>
-    public static async Task<StateLock> TakeAsync(DriverContext context, string? statesPath, CancellationToken cancellationToken)
+    public static async Task<StateLock> TakeAsync(TimeProvider time, string? statesPath, CancellationToken cancellationToken)
     {
         if (statesPath is null)
         {
@@ -35,15 +35,15 @@ internal sealed class StateLock : IDisposable
             return new StateLock(null);
         }
         var handle = new SafeFileHandle(fd, ownsHandle: true);
-        var deadline = context.Time.GetUtcNow() + Patience;
+        var deadline = time.GetUtcNow() + Patience;
         while (Flock(fd, ExclusiveNonBlocking) != 0)
         {
-            if (context.Time.GetUtcNow() >= deadline)
+            if (time.GetUtcNow() >= deadline)
             {
                 handle.Dispose();
                 return new StateLock(null);
             }
-            await context.SleepAsync(Poll, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(Poll, time, cancellationToken).ConfigureAwait(false);
         }
         return new StateLock(handle);
     }

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace OneKvm.Remotes.Monitoring;
 
 /// <summary>
@@ -18,19 +20,10 @@ internal sealed class VmMetricRecorder(MetricHistory history, ForecastSettings s
         ("DISKRDIOPS_BW", "DISKRDIOPS", true), ("DISKWRIOPS_BW", "DISKWRIOPS", true),
     ];
 
-    private readonly List<string> _skipped = [];
+    private readonly ConcurrentQueue<string> _skipped = new();
 
     /// <summary>The VMs whose history could not be used this poll, with SQLite's reason.</summary>
-    public IReadOnlyList<string> Skipped
-    {
-        get
-        {
-            lock (_skipped)
-            {
-                return [.. _skipped];
-            }
-        }
-    }
+    public IReadOnlyList<string> Skipped => [.. _skipped];
 
     /// <summary>
     /// <see cref="Record"/> for every VM, on both cores when there are enough of them (each VM
@@ -38,15 +31,11 @@ internal sealed class VmMetricRecorder(MetricHistory history, ForecastSettings s
     /// </summary>
     public IReadOnlyList<(string Key, string Value)>[] RecordAll(IReadOnlyList<(int VmId, IReadOnlyList<(string Key, double Value)> Values)> vms)
     {
-        var results = new IReadOnlyList<(string Key, string Value)>[vms.Count];
         if (vms.Count < ParallelFrom)
         {
-            for (var i = 0; i < vms.Count; i++)
-            {
-                results[i] = Record(vms[i].VmId, vms[i].Values);
-            }
-            return results;
+            return [.. vms.Select(vm => Record(vm.VmId, vm.Values))];
         }
+        var results = new IReadOnlyList<(string Key, string Value)>[vms.Count];
         Parallel.For(0, vms.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(Environment.ProcessorCount, 4) },
             i => results[i] = Record(vms[i].VmId, vms[i].Values));
         return results;
@@ -68,10 +57,7 @@ internal sealed class VmMetricRecorder(MetricHistory history, ForecastSettings s
         }
         catch (Exception e) when (e is SqliteFailure or IOException or UnauthorizedAccessException)
         {
-            lock (_skipped)
-            {
-                _skipped.Add($"{vmId.ToString(CultureInfo.InvariantCulture)} ({e.Message.TrimEnd('.')})");
-            }
+            _skipped.Enqueue($"{vmId.ToString(CultureInfo.InvariantCulture)} ({e.Message.TrimEnd('.')})");
             return [];
         }
         var result = new List<(string, string)>();
@@ -93,7 +79,7 @@ internal sealed class VmMetricRecorder(MetricHistory history, ForecastSettings s
                 var y = counter ? Forecaster.Rates(points) : points.Select(p => p.Value).ToList();
                 if (Forecaster.Forecast(y, steps, minimum: counter ? Forecaster.MinimumSamples - 1 : Forecaster.MinimumSamples) is { } value)
                 {
-                    result.Add((key + suffix, Bandwidth.Format(value)));
+                    result.Add((key + suffix, MonitorFormat.Float(value)));
                 }
             }
         }

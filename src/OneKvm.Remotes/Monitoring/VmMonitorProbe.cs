@@ -36,10 +36,7 @@ internal sealed class VmMonitorProbe : IDriverAction
         var cpu = await meter.MeasureAsync(processes, samples, cancellationToken).ConfigureAwait(false);
         // this poll saw every domain: what it did not see is gone, so the file stays small
         var current = vms.Select(v => v.Uuid).ToHashSet(StringComparer.Ordinal);
-        foreach (var gone in samples.Samples.Keys.Where(uuid => !current.Contains(uuid)).ToList())
-        {
-            samples.Samples.Remove(gone);
-        }
+        samples.Drop(s => !current.Contains(s.Key));
         samples.FullPollAt = listedAt;
         files.SaveSamples(samples);
 
@@ -98,11 +95,7 @@ internal sealed class VmMonitorProbe : IDriverAction
         {
             values.Add(("MEMORY", m));
         }
-        var io = IoSample.Values(counters);
-        for (var i = 0; i < io.Length; i++)
-        {
-            values.Add((MetricHistory.Keys[2 + i], io[i]));
-        }
+        values.AddRange(IoSample.Values(counters).Select((value, i) => (MetricHistory.Keys[2 + i], (double)value)));
         return values;
     }
 

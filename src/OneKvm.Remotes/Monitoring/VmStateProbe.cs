@@ -1,5 +1,3 @@
-using OneKvm.Remotes.Monitoring;
-
 namespace OneKvm.Remotes.Monitoring;
 
 /// <summary>
@@ -20,7 +18,7 @@ internal sealed class VmStateProbe : IDriverAction
         var syncSeconds = SyncSeconds(await context.ReadStdinAsync(cancellationToken).ConfigureAwait(false));
         var files = ProbeStateFiles.For(context.Environment, context.Logger, host);
         // from the look at libvirt to the saved states: another probe running meanwhile would report the same changes
-        using var stateLock = await StateLock.TakeAsync(context, files.StatesPath, cancellationToken).ConfigureAwait(false);
+        using var stateLock = await StateLock.TakeAsync(context.Time, files.StatesPath, cancellationToken).ConfigureAwait(false);
         var domains = new HostDomains(context.Virsh.WithAttempts(1), new QemuProcessFinder(ProcFs.Host), NativeDomainStats.For(context));
         var vms = await domains.OneVmsAsync(counters: false, cancellationToken).ConfigureAwait(false);
 
@@ -29,29 +27,10 @@ internal sealed class VmStateProbe : IDriverAction
         var rules = ProbeDbSettings.Load(context.Location.Root, context.Logger);
         var (lines, next) = VmStateReport.Compute(files.LoadStates(), observed, now, syncSeconds, rules);
         files.SaveStates(next);
-        foreach (var line in lines)
-        {
-            await context.Stdout.WriteAsync(line + "\n").ConfigureAwait(false);
-        }
+        await context.Stdout.WriteAsync(string.Concat(lines.Select(line => line + "\n"))).ConfigureAwait(false);
     }
 
     /// <summary>PROBES_PERIOD/SYNC_STATE_VM of the monitor configuration; upstream's 180 s when absent or unreadable.</summary>
-    public static int SyncSeconds(string configuration)
-    {
-        if (!configuration.Contains("SYNC_STATE_VM", StringComparison.Ordinal))
-        {
-            return VmStateReport.DefaultSyncSeconds;
-        }
-        try
-        {
-            var text = SafeXml.Parse(configuration, "the probe configuration").Root?.Element("PROBES_PERIOD")?.Element("SYNC_STATE_VM")?.Value.Trim();
-            return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
-                ? seconds
-                : VmStateReport.DefaultSyncSeconds;
-        }
-        catch (OneKvmException)
-        {
-            return VmStateReport.DefaultSyncSeconds;
-        }
-    }
+    public static int SyncSeconds(string configuration) =>
+        ProbeConfigFile.ProbesPeriod(configuration, "SYNC_STATE_VM", "the probe configuration") ?? VmStateReport.DefaultSyncSeconds;
 }

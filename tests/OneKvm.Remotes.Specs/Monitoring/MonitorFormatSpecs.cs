@@ -35,7 +35,7 @@ public sealed class MonitorFormatSpecs
     [InlineData(100.254, "100.25")]
     [InlineData(199.995, "200.0")]
     public void Cpu_is_printed_like_upstreams_rounded_floats(double value, string text) =>
-        Assert.Equal(text, MonitorFormat.Cpu(value));
+        Assert.Equal(text, MonitorFormat.Float(value));
 
     [Fact]
     public void The_legacy_poll_line_has_the_keys_of_OpenNebula_5() =>

@@ -33,6 +33,22 @@ internal sealed class DatastoreMove
         {
             throw new OneKvmException($"Domain {Domain} is shut off on {Host}: only a running domain can be moved live.");
         }
+        var journal = new SnapshotJournal(context, Shell, Storage.SourceDirectory);
+        var moved = false;
+        // a run cut off between dropping the snapshot metadata and redefining it: back first, naming the files the domain runs from
+        await SnapshotCarry.RecoverAsync(context.Logger, Virsh, Domain, Host, journal, cancellationToken, async () =>
+        {
+            var xml = await Virsh.Domain(Domain).XmlAsync(cancellationToken, $"Could not read the disks of domain {Domain}").ConfigureAwait(false);
+            moved = DomainDisk.From(xml).Any(d => d.File?.StartsWith(Storage.DestinationDirectory + "/", StringComparison.Ordinal) == true);
+            return moved ? Storage.Relocated : null;
+        }).ConfigureAwait(false);
+        if (moved)
+        {
+            // its disks were switched before the run was cut off: what was left is the metadata
+            await RewriteMetadataAsync(context, info.Persistent).ConfigureAwait(false);
+            context.Logger.MovedDatastore(Domain, Storage.DestinationDirectory, 0);
+            return;
+        }
         var plan = await StorageCopyPlan.ReadAsync(context.Settings, context.Logger, Virsh, Shell, Domain, Storage, cancellationToken)
             .ConfigureAwait(false);
         var storage = plan.Storage;
@@ -53,7 +69,7 @@ internal sealed class DatastoreMove
                 await Shell.RunOrFailAsync(disk.CreateCommand(path), $"Creating {path}", context.Settings.VirshTimeout, cancellationToken)
                     .ConfigureAwait(false);
             }
-            snapshots = await SnapshotCarry.TakeAsync(context.Logger, Virsh, Domain, Host, cancellationToken).ConfigureAwait(false);
+            snapshots = await SnapshotCarry.TakeAsync(context.Logger, Virsh, Domain, Host, journal, cancellationToken).ConfigureAwait(false);
             if (plan.PausedCopy.Count > 0)
             {
                 paused = await plan.PauseForPausedCopyAsync(context.Logger, Virsh, Domain, info, cancellationToken).ConfigureAwait(false);

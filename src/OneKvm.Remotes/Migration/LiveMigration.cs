@@ -45,7 +45,15 @@ internal sealed class LiveMigration
 
         var storage = MigrationStorage.From(data, VmId);
 
+        var journal = storage is null ? null : new SnapshotJournal(context, SourceShell, storage.SourceDirectory);
         var info = await ReadSourceAsync(context, destination, cancellationToken).ConfigureAwait(false);
+        if (journal is not null)
+        {
+            // a run cut off between dropping the snapshot metadata and redefining it: back where the domain runs first
+            await SnapshotCarry.RecoverAsync(context.Logger, info is null ? destination : Source, Domain, info is null ? DestinationHost : SourceHost,
+                journal, cancellationToken, () => Task.FromResult<Func<string, string, string>?>(info is null && storage!.ChangesDirectory ? storage.Relocated : null))
+                .ConfigureAwait(false);
+        }
         if (info is null)
         {
             return;
@@ -78,7 +86,7 @@ internal sealed class LiveMigration
         SnapshotCarry snapshots;
         try
         {
-            snapshots = await SnapshotCarry.TakeAsync(context.Logger, Source, Domain, SourceHost, cancellationToken, snapshotList).ConfigureAwait(false);
+            snapshots = await SnapshotCarry.TakeAsync(context.Logger, Source, Domain, SourceHost, journal, cancellationToken, snapshotList).ConfigureAwait(false);
         }
         catch (Exception e) when (copy is not null && e is OneKvmException or OperationCanceledException)
         {

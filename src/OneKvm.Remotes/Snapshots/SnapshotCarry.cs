@@ -10,11 +10,13 @@ namespace OneKvm.Remotes.Snapshots;
 internal sealed class SnapshotCarry
 {
     private readonly List<(string Name, string Xml)> _dropped = [];
+    private readonly SnapshotJournal? _journal;
 
-    private SnapshotCarry(string domain, string? current)
+    private SnapshotCarry(string domain, string? current, SnapshotJournal? journal = null)
     {
         Domain = domain;
         Current = current;
+        _journal = journal;
     }
 
     public string Domain { get; }
@@ -35,7 +37,7 @@ internal sealed class SnapshotCarry
     /// caller started <see cref="ListAsync"/> already); on failure puts back what it dropped.
     /// </summary>
     public static async Task<SnapshotCarry> TakeAsync(ILogger logger, VirshRunner virsh, string domain, string host,
-        CancellationToken cancellationToken, Task<ProgramResult>? listing = null)
+        SnapshotJournal? journal, CancellationToken cancellationToken, Task<ProgramResult>? listing = null)
     {
         var list = await (listing ?? ListAsync(virsh, domain, cancellationToken)).ConfigureAwait(false);
         var names = list.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -45,7 +47,7 @@ internal sealed class SnapshotCarry
         }
         var current = await virsh.TryRunAsync(VirshCommand.Create("snapshot-current", "--domain", domain, "--name").WithReadOnly(),
             cancellationToken).ConfigureAwait(false);
-        var carry = new SnapshotCarry(domain, current.Succeeded && current.StandardOutput.Trim() is { Length: > 0 } c ? c : null);
+        var carry = new SnapshotCarry(domain, current.Succeeded && current.StandardOutput.Trim() is { Length: > 0 } c ? c : null, journal);
         var xmls = new List<(string, string)>();
         foreach (var name in names)
         {
@@ -53,6 +55,11 @@ internal sealed class SnapshotCarry
                 VirshCommand.Create("snapshot-dumpxml", "--domain", domain, "--snapshotname", name, "--security-info"),
                 $"Could not read snapshot {name} of domain {domain}", cancellationToken).ConfigureAwait(false);
             xmls.Add((name, dump.StandardOutput));
+        }
+        if (journal is not null)
+        {
+            // a SIGKILL between the drop and the redefinition runs no cleanup: what is dropped must be on disk first
+            await journal.WriteAsync(domain, carry.Current, xmls, cancellationToken).ConfigureAwait(false);
         }
         try
         {
@@ -88,9 +95,13 @@ internal sealed class SnapshotCarry
         }
     }
 
-    /// <summary>Redefines the dropped snapshots through <paramref name="virsh"/>; a failure is a warning, as upstream.</summary>
+    /// <summary>
+    /// Redefines the dropped snapshots through <paramref name="virsh"/>; a failure is a warning, as upstream. The journal goes
+    /// once all are back.
+    /// </summary>
     public async Task PutBackAsync(ILogger logger, VirshRunner virsh, string host)
     {
+        var all = true;
         foreach (var (name, xml) in _dropped)
         {
             var redefine = VirshCommand.Create("snapshot-create", "--domain", Domain, "--xmlfile", "/dev/stdin", "--redefine")
@@ -108,7 +119,124 @@ internal sealed class SnapshotCarry
             catch (VirshException e)
             {
                 logger.SnapshotNotCarried(name, Domain, host, e is VirshTimeoutException ? e.Message : e.Reason());
+                all = false;
             }
+        }
+        if (!all || _journal is null)
+        {
+            return;
+        }
+        try
+        {
+            await _journal.RemoveAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OneKvmException)
+        {
+            logger.SnapshotJournalNotRemoved(_journal.Path, e.Message.TrimEnd('.'));
+        }
+    }
+
+    /// <summary>
+    /// A journal left by a move that was cut off (onekvm killed between the drop and the redefinition): the snapshots of it
+    /// that libvirt lacks where the domain runs (<paramref name="virsh"/>) are redefined, rewritten by <paramref name="relocate"/>
+    /// when the domain now runs from other files; then the journal goes. A journal whose snapshots are all there (a copy
+    /// that travelled with the VM directory) is only removed.
+    /// </summary>
+    public static async Task RecoverAsync(ILogger logger, VirshRunner virsh, string domain, string host, SnapshotJournal journal,
+        CancellationToken cancellationToken, Func<Task<Func<string, string, string>?>>? relocation = null)
+    {
+        if (await journal.ReadAsync(cancellationToken).ConfigureAwait(false) is not { } text)
+        {
+            return;
+        }
+        var root = SafeXml.Parse(text, $"the snapshot journal {journal.Path}").Root!;
+        var present = (await ListAsync(virsh, domain, cancellationToken).ConfigureAwait(false)).StandardOutput
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var carry = new SnapshotCarry(domain, (string?)root.Attribute("current"), journal);
+        foreach (var snapshot in root.Elements())
+        {
+            if ((string?)snapshot.Element("name") is { } name && !present.Contains(name))
+            {
+                carry._dropped.Add((name, snapshot.ToString(SaveOptions.DisableFormatting)));
+            }
+        }
+        logger.SnapshotJournalFound(journal.Path, domain, carry.Count, host);
+        if (relocation is not null && await relocation().ConfigureAwait(false) is { } relocate)
+        {
+            carry.Relocate(relocate);
+        }
+        await carry.PutBackAsync(logger, virsh, host).ConfigureAwait(false);
+    }
+
+    /// <summary>For the snapshot actions, run where the domain runs: a journal in its VM directory is recovered first.</summary>
+    public static Task RecoverHereAsync(DriverContext context, string domain, string directory, CancellationToken cancellationToken) =>
+        RecoverAsync(context.Logger, context.Virsh, domain, "this host",
+            new SnapshotJournal(context, HostShell.Local(context, "this host"), directory), cancellationToken);
+}
+
+/// <summary>
+/// The XML of the snapshots whose metadata a move drops, written in the VM directory (<paramref name="Directory"/>, reached
+/// through <paramref name="Shell"/>) before the drop and removed once they are redefined where the VM runs.
+/// </summary>
+internal sealed record SnapshotJournal(IProgramHost Host, HostShell Shell, string Directory)
+{
+    public const string FileName = "onekvm-snapshot-journal.xml";
+
+    public string Path => Directory + "/" + FileName;
+
+    /// <exception cref="OneKvmException">It could not be written: nothing may be dropped then.</exception>
+    public async Task WriteAsync(string domain, string? current, IEnumerable<(string Name, string Xml)> snapshots,
+        CancellationToken cancellationToken)
+    {
+        var text = new XElement("snapshots", new XAttribute("domain", domain), current is null ? null : new XAttribute("current", current),
+            snapshots.Select(s => SafeXml.Parse(s.Xml, $"snapshot {s.Name} of domain {domain}").Root)).ToString();
+        try
+        {
+            if (Shell.RemoteHost is null)
+            {
+                AtomicFile.WriteAllText(Path, text, SnapshotMetadata.FileMode);
+                return;
+            }
+            var temporary = $"{Directory}/.{FileName}.onekvm-new";
+            await RunAsync(["install", "-m", "600", "/dev/stdin", temporary], text, cancellationToken).ConfigureAwait(false);
+            await RunAsync(["mv", "-f", "--", temporary, Path], null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OneKvmException)
+        {
+            throw new OneKvmException($"Could not write the snapshot journal {Path} on {Shell.Name}: {e.Message.TrimEnd('.')}; nothing was dropped.", e);
+        }
+    }
+
+    /// <summary>Its text, or null when there is none.</summary>
+    public async Task<string?> ReadAsync(CancellationToken cancellationToken)
+    {
+        if (Shell.RemoteHost is null)
+        {
+            return RegularFile.TryReadText(Path, "the snapshot journal", 64 << 20);
+        }
+        var result = await Host.Programs.RunAsync(Shell.Command(["cat", "--", Path], Host.VirshTimeout), cancellationToken).ConfigureAwait(false);
+        return result.Succeeded ? result.StandardOutput
+            : result.StandardError.Contains("No such file", StringComparison.Ordinal) ? null
+            : throw new OneKvmException($"Could not read the snapshot journal {Path} on {Shell.Name}: {result.Reason()}");
+    }
+
+    public async Task RemoveAsync()
+    {
+        if (Shell.RemoteHost is null)
+        {
+            File.Delete(Path);
+            return;
+        }
+        await RunAsync(["rm", "-f", "--", Path], null, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private async Task RunAsync(IReadOnlyList<string> command, string? input, CancellationToken cancellationToken)
+    {
+        var call = Shell.Command(command, Host.VirshTimeout);
+        var result = await Host.Programs.RunAsync(input is null ? call : call.WithStandardInput(input), cancellationToken).ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            throw new OneKvmException($"{command[0]} failed on {Shell.Name}: {result.Reason()}");
         }
     }
 }

@@ -16,7 +16,24 @@ internal sealed class SnapshotRevertAction : IDriverAction
         var name = arguments[SnapshotName];
         var revert = VirshCommand.Create("snapshot-revert", "--domain", domain, "--snapshotname", name, "--force")
             .WithoutDeadline().RetriedWhileBlockJob();
-        await BlockJobRetry.Runner(context.Virsh)
-            .RunOrFailAsync(revert, $"Could not revert domain {domain} to snapshot {name}", cancellationToken).ConfigureAwait(false);
+        var failure = $"Could not revert domain {domain} to snapshot {name}";
+        try
+        {
+            await BlockJobRetry.Runner(context.Virsh).RunAsync(revert, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        catch (VirshException e) when (SnapshotActions.IsNoSuchSnapshot(e))
+        {
+            // a move cut off between dropping the snapshot metadata and redefining it may have left a journal in the VM directory
+        }
+        catch (VirshException e)
+        {
+            throw VirshRunnerExtensions.ActionFailure(failure, e);
+        }
+        if (await SnapshotActions.SystemDatastoreAsync(context, domain, failure, cancellationToken).ConfigureAwait(false) is { } directory)
+        {
+            await SnapshotCarry.RecoverHereAsync(context, domain, directory, cancellationToken).ConfigureAwait(false);
+        }
+        await BlockJobRetry.Runner(context.Virsh).RunOrFailAsync(revert, failure, cancellationToken).ConfigureAwait(false);
     }
 }

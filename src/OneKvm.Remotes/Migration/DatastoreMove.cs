@@ -34,17 +34,16 @@ internal sealed class DatastoreMove
             throw new OneKvmException($"Domain {Domain} is shut off on {Host}: only a running domain can be moved live.");
         }
         var journal = new SnapshotJournal(context, Shell, Storage.SourceDirectory);
-        var moved = false;
+        var disks = DomainDisk.From(await Virsh.Domain(Domain).XmlAsync(cancellationToken, $"Could not read the disks of domain {Domain}")
+            .ConfigureAwait(false)).Where(d => !d.IsReadOnly && d.File is not null).Select(d => d.File!).ToList();
+        // a run cut off after its last switch: the domain runs from the new directory
+        var moved = disks.Any(f => f.StartsWith(Storage.DestinationDirectory + "/", StringComparison.Ordinal))
+            && !disks.Any(f => f.StartsWith(Storage.SourceDirectory + "/", StringComparison.Ordinal));
         // a run cut off between dropping the snapshot metadata and redefining it: back first, naming the files the domain runs from
-        await SnapshotCarry.RecoverAsync(context.Logger, Virsh, Domain, Host, journal, cancellationToken, async () =>
-        {
-            var xml = await Virsh.Domain(Domain).XmlAsync(cancellationToken, $"Could not read the disks of domain {Domain}").ConfigureAwait(false);
-            moved = DomainDisk.From(xml).Any(d => d.File?.StartsWith(Storage.DestinationDirectory + "/", StringComparison.Ordinal) == true);
-            return moved ? Storage.Relocated : null;
-        }).ConfigureAwait(false);
+        await SnapshotCarry.RecoverAsync(context.Logger, Virsh, Domain, Host, journal, cancellationToken, moved ? Storage.Relocated : null)
+            .ConfigureAwait(false);
         if (moved)
         {
-            // its disks were switched before the run was cut off: what was left is the metadata
             await RewriteMetadataAsync(context, info.Persistent).ConfigureAwait(false);
             context.Logger.MovedDatastore(Domain, Storage.DestinationDirectory, 0);
             return;

@@ -51,7 +51,7 @@ internal sealed class LiveMigration
         {
             // a run cut off between dropping the snapshot metadata and redefining it: back where the domain runs first
             await SnapshotCarry.RecoverAsync(context.Logger, info is null ? destination : Source, Domain, info is null ? DestinationHost : SourceHost,
-                journal, cancellationToken, () => Task.FromResult<Func<string, string, string>?>(info is null && storage!.ChangesDirectory ? storage.Relocated : null))
+                journal, cancellationToken, info is null && storage!.ChangesDirectory ? storage.Relocated : null)
                 .ConfigureAwait(false);
         }
         if (info is null)

@@ -143,7 +143,7 @@ internal sealed class SnapshotCarry
     /// that travelled with the VM directory) is only removed.
     /// </summary>
     public static async Task RecoverAsync(ILogger logger, VirshRunner virsh, string domain, string host, SnapshotJournal journal,
-        CancellationToken cancellationToken, Func<Task<Func<string, string, string>?>>? relocation = null)
+        CancellationToken cancellationToken, Func<string, string, string>? relocate = null)
     {
         if (await journal.ReadAsync(cancellationToken).ConfigureAwait(false) is not { } text)
         {
@@ -161,7 +161,7 @@ internal sealed class SnapshotCarry
             }
         }
         logger.SnapshotJournalFound(journal.Path, domain, carry.Count, host);
-        if (relocation is not null && await relocation().ConfigureAwait(false) is { } relocate)
+        if (relocate is not null)
         {
             carry.Relocate(relocate);
         }

@@ -22,6 +22,9 @@ public sealed class KilledMigrationSpecs(NonSharedHosts hosts, ITestOutputHelper
 {
     private static readonly Driver Driver = Driver.Staged.WithKvmrc("QEMU_PROTOCOL=qemu+tcp\nSYNC_TIME=no\n");
 
+    /// <summary>libvirt calls a disk on a local file system unshared even when both hosts see it: --unsafe, as an operator would.</summary>
+    private static readonly Driver UnsafeDriver = Driver.Staged.WithKvmrc("QEMU_PROTOCOL=qemu+tcp\nSYNC_TIME=no\nMIGRATE_OPTIONS=--unsafe\n");
+
     /// <summary>The calls that last: killed while they run too.</summary>
     private static readonly string[] LongVerbs = ["migrate", "rsync", "ssh"];
 
@@ -49,7 +52,7 @@ public sealed class KilledMigrationSpecs(NonSharedHosts hosts, ITestOutputHelper
         await using (var dry = await PrepareWithSnapshotAsync("km-snap-dry"))
         {
             using var wrapper = new KillingVirsh(0, KillMoment.Never, ["virsh", "ssh", "rsync"]);
-            ProtocolAssert.Succeeded(await RunAsync(dry, shared: true, wrapper));
+            ProtocolAssert.Succeeded(await RunAsync(dry, shared: true, wrapper, UnsafeDriver));
             await AssertSnapshotWhereItRunsAsync(dry, here: false);
             labels = [.. wrapper.Calls.Select(Label)];
         }
@@ -66,7 +69,7 @@ public sealed class KilledMigrationSpecs(NonSharedHosts hosts, ITestOutputHelper
             var label = $"migrate with a snapshot killed {moment} call {n} ({labels[n - 1]})";
             await using var vm = await PrepareWithSnapshotAsync($"km-snap-{n}{moment.ToString()[0]}");
             using var wrapper = new KillingVirsh(n, moment, ["virsh", "ssh", "rsync"]);
-            var killed = await RunAsync(vm, shared: true, wrapper);
+            var killed = await RunAsync(vm, shared: true, wrapper, UnsafeDriver);
             ProcessResult? next = null;
             try
             {
@@ -81,7 +84,7 @@ public sealed class KilledMigrationSpecs(NonSharedHosts hosts, ITestOutputHelper
                     ProtocolAssert.Succeeded(next);
                     await AssertSnapshotWhereItRunsAsync(vm, here: true);
                 }
-                next = await RunAsync(vm, shared: true, null);
+                next = await RunAsync(vm, shared: true, null, UnsafeDriver);
                 ProtocolAssert.Succeeded(next);
                 Assert.Equal("running", await B.StateAsync(vm.Name));
                 await AssertSnapshotWhereItRunsAsync(vm, here: false);
@@ -101,10 +104,7 @@ public sealed class KilledMigrationSpecs(NonSharedHosts hosts, ITestOutputHelper
     {
         var image = Path.Combine(TestPaths.NewScratchDirectory("km-snap"), "disk.0");
         Assert.Equal(0, (await ProcessRun.RunAsync("qemu-img", ["create", "-q", "-f", "qcow2", image, "16M"])).ExitCode);
-        var disk = LifecycleXml.FileDisk(image, "qcow2", "vda");
-        // no host cache: libvirt migrates a disk on a local file system only then (the peer sees the same file)
-        disk.Element("driver")!.SetAttributeValue("cache", "none");
-        var vm = await LocalVm.CreateAsync(hosts, purpose, xml: DomainXml.Diskless("x").WithDevice(disk));
+        var vm = await LocalVm.CreateAsync(hosts, purpose, xml: DomainXml.Diskless("x").WithDevice(LifecycleXml.FileDisk(image, "qcow2", "vda")));
         await vm.StartAsync();
         ProtocolAssert.Succeeded(await Driver.RunWithStdinAsync("snapshot_create", "<VMM_DRIVER_ACTION_DATA/>", vm.Name, "0", vm.Id, "localhost"));
         return vm;
@@ -193,14 +193,15 @@ public sealed class KilledMigrationSpecs(NonSharedHosts hosts, ITestOutputHelper
         return vm;
     }
 
-    private Task<ProcessResult> RunAsync(LocalVm vm, bool shared, KillingVirsh? wrapper)
+    private Task<ProcessResult> RunAsync(LocalVm vm, bool shared, KillingVirsh? wrapper, Driver? driver = null)
     {
+        driver ??= Driver;
         var data = vm.ActionData();
         if (shared)
         {
             data = data.Replace("<SHARED>NO</SHARED>", "<SHARED>YES</SHARED>", StringComparison.Ordinal);
         }
-        return (wrapper is null ? Driver : Driver.WithPathFirst(wrapper.Directory))
+        return (wrapper is null ? driver : driver.WithPathFirst(wrapper.Directory))
             .RunWithStdinAsync("migrate", data, vm.Name, B.Name, "localhost", vm.Id, "localhost");
     }
 

@@ -95,10 +95,7 @@ internal sealed class SnapshotCarry
         }
     }
 
-    /// <summary>
-    /// Redefines the dropped snapshots through <paramref name="virsh"/>; a failure is a warning, as upstream. The journal goes
-    /// once all are back.
-    /// </summary>
+    /// <summary>Redefines the dropped snapshots through <paramref name="virsh"/>, then removes the journal; a failure is a warning, as upstream.</summary>
     public async Task PutBackAsync(ILogger logger, VirshRunner virsh, string host)
     {
         var all = true;
@@ -137,10 +134,8 @@ internal sealed class SnapshotCarry
     }
 
     /// <summary>
-    /// A journal left by a move that was cut off (onekvm killed between the drop and the redefinition): the snapshots of it
-    /// that libvirt lacks where the domain runs (<paramref name="virsh"/>) are redefined, rewritten by <paramref name="relocate"/>
-    /// when the domain now runs from other files; then the journal goes. A journal whose snapshots are all there (a copy
-    /// that travelled with the VM directory) is only removed.
+    /// A journal left by a move cut off between the drop and the redefinition: what of it libvirt lacks where the domain runs
+    /// (<paramref name="virsh"/>) is redefined (rewritten by <paramref name="relocate"/> when it runs from other files), then it goes.
     /// </summary>
     public static async Task RecoverAsync(ILogger logger, VirshRunner virsh, string domain, string host, SnapshotJournal journal,
         CancellationToken cancellationToken, Func<string, string, string>? relocate = null)
@@ -175,12 +170,12 @@ internal sealed class SnapshotCarry
 }
 
 /// <summary>
-/// The XML of the snapshots whose metadata a move drops, written in the VM directory (<paramref name="Directory"/>, reached
-/// through <paramref name="Shell"/>) before the drop and removed once they are redefined where the VM runs.
+/// The XML of the snapshots whose metadata a move drops, in the VM directory (reached through <paramref name="Shell"/>):
+/// written before the drop, removed once they are back where the VM runs.
 /// </summary>
 internal sealed record SnapshotJournal(IProgramHost Host, HostShell Shell, string Directory)
 {
-    public const string FileName = "onekvm-snapshot-journal.xml";
+    private const string FileName = "onekvm-snapshot-journal.xml";
 
     public string Path => Directory + "/" + FileName;
 
@@ -188,7 +183,7 @@ internal sealed record SnapshotJournal(IProgramHost Host, HostShell Shell, strin
     public async Task WriteAsync(string domain, string? current, IEnumerable<(string Name, string Xml)> snapshots,
         CancellationToken cancellationToken)
     {
-        var text = new XElement("snapshots", new XAttribute("domain", domain), current is null ? null : new XAttribute("current", current),
+        var text = new XElement("snapshots", current is null ? null : new XAttribute("current", current),
             snapshots.Select(s => SafeXml.Parse(s.Xml, $"snapshot {s.Name} of domain {domain}").Root)).ToString();
         try
         {
@@ -197,9 +192,10 @@ internal sealed record SnapshotJournal(IProgramHost Host, HostShell Shell, strin
                 AtomicFile.WriteAllText(Path, text, SnapshotMetadata.FileMode);
                 return;
             }
-            var temporary = $"{Directory}/.{FileName}.onekvm-new";
-            await RunAsync(["install", "-m", "600", "/dev/stdin", temporary], text, cancellationToken).ConfigureAwait(false);
-            await RunAsync(["mv", "-f", "--", temporary, Path], null, cancellationToken).ConfigureAwait(false);
+            var written = await Host.Programs.RunAsync(Shell.Command(["install", "-m", "600", "/dev/stdin", Path + ".new"], Host.VirshTimeout)
+                .WithStandardInput(text), cancellationToken).ConfigureAwait(false);
+            _ = written.Succeeded ? 0 : throw new OneKvmException(written.Reason());
+            await Shell.RunOrFailAsync(["mv", "-f", "--", Path + ".new", Path], "mv", Host.VirshTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or OneKvmException)
         {
@@ -208,17 +204,10 @@ internal sealed record SnapshotJournal(IProgramHost Host, HostShell Shell, strin
     }
 
     /// <summary>Its text, or null when there is none.</summary>
-    public async Task<string?> ReadAsync(CancellationToken cancellationToken)
-    {
-        if (Shell.RemoteHost is null)
-        {
-            return RegularFile.TryReadText(Path, "the snapshot journal", 64 << 20);
-        }
-        var result = await Host.Programs.RunAsync(Shell.Command(["cat", "--", Path], Host.VirshTimeout), cancellationToken).ConfigureAwait(false);
-        return result.Succeeded ? result.StandardOutput
-            : result.StandardError.Contains("No such file", StringComparison.Ordinal) ? null
-            : throw new OneKvmException($"Could not read the snapshot journal {Path} on {Shell.Name}: {result.Reason()}");
-    }
+    public async Task<string?> ReadAsync(CancellationToken cancellationToken) => Shell.RemoteHost is null
+        ? RegularFile.TryReadText(Path, "the snapshot journal", 64 << 20)
+        : await Shell.RunOrFailAsync(["find", Directory, "-maxdepth", "1", "-type", "f", "-name", FileName, "-exec", "cat", "{}", "+"],
+            "Reading the snapshot journal", Host.VirshTimeout, cancellationToken).ConfigureAwait(false) is { Length: > 0 } text ? text : null;
 
     public async Task RemoveAsync()
     {
@@ -227,16 +216,6 @@ internal sealed record SnapshotJournal(IProgramHost Host, HostShell Shell, strin
             File.Delete(Path);
             return;
         }
-        await RunAsync(["rm", "-f", "--", Path], null, CancellationToken.None).ConfigureAwait(false);
-    }
-
-    private async Task RunAsync(IReadOnlyList<string> command, string? input, CancellationToken cancellationToken)
-    {
-        var call = Shell.Command(command, Host.VirshTimeout);
-        var result = await Host.Programs.RunAsync(input is null ? call : call.WithStandardInput(input), cancellationToken).ConfigureAwait(false);
-        if (!result.Succeeded)
-        {
-            throw new OneKvmException($"{command[0]} failed on {Shell.Name}: {result.Reason()}");
-        }
+        await Shell.RunOrFailAsync(["rm", "-f", "--", Path], "rm", Host.VirshTimeout, CancellationToken.None).ConfigureAwait(false);
     }
 }

@@ -20,20 +20,18 @@ internal sealed class SnapshotRevertAction : IDriverAction
         try
         {
             await BlockJobRetry.Runner(context.Virsh).RunAsync(revert, cancellationToken).ConfigureAwait(false);
-            return;
         }
         catch (VirshException e) when (SnapshotActions.IsNoSuchSnapshot(e))
         {
-            // a move cut off between dropping the snapshot metadata and redefining it may have left a journal in the VM directory
+            // a move cut off between dropping the snapshot metadata and redefining it left them in a journal in the VM directory
+            var directory = await SnapshotActions.SystemDatastoreAsync(context, domain, failure, cancellationToken).ConfigureAwait(false)
+                ?? throw VirshRunnerExtensions.ActionFailure(failure, e);
+            await SnapshotCarry.RecoverHereAsync(context, domain, directory, cancellationToken).ConfigureAwait(false);
+            await BlockJobRetry.Runner(context.Virsh).RunOrFailAsync(revert, failure, cancellationToken).ConfigureAwait(false);
         }
         catch (VirshException e)
         {
             throw VirshRunnerExtensions.ActionFailure(failure, e);
         }
-        if (await SnapshotActions.SystemDatastoreAsync(context, domain, failure, cancellationToken).ConfigureAwait(false) is { } directory)
-        {
-            await SnapshotCarry.RecoverHereAsync(context, domain, directory, cancellationToken).ConfigureAwait(false);
-        }
-        await BlockJobRetry.Runner(context.Virsh).RunOrFailAsync(revert, failure, cancellationToken).ConfigureAwait(false);
     }
 }

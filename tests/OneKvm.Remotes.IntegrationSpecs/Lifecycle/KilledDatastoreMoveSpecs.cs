@@ -8,7 +8,7 @@ namespace OneKvm.Remotes.IntegrationSpecs.Lifecycle;
 /// <summary>
 /// A running VM moved to another system datastore of its host (the same-host move of migrate_local, DS_LIVE_MIGRATE), with
 /// onekvm killed with SIGKILL at the steps that matter: for a VM with a system snapshot, right after its metadata is dropped,
-/// while the VM is paused for the copy of the image holding the snapshot, and right before the metadata is redefined (after
+/// right after the VM is paused for the copy of the image holding the snapshot, and right before the metadata is redefined (after
 /// the switch to the new files); for a VM without one, before the first mirror and after the last switch. Each point on a fresh
 /// diskless domain with a qcow2 disk. After the kill the VM runs (or is paused by the copy it was killed in) on its old files
 /// or on its new ones, never a mix; then what oned runs next (while it is on its old files, the removal of the new directory
@@ -26,7 +26,7 @@ public sealed class KilledDatastoreMoveSpecs(NonSharedHosts hosts, ITestOutputHe
         KillAtAsync("dsk-snap", snapshot: true, labels =>
         [
             (Array.LastIndexOf(labels, "snapshot-delete") + 1, KillMoment.AfterCall),
-            (Array.IndexOf(labels, "rsync --relative") + 1, KillMoment.DuringCall),
+            (Array.IndexOf(labels, "suspend") + 1, KillMoment.AfterCall),
             (Array.IndexOf(labels, "snapshot-create") + 1, KillMoment.BeforeCall),
         ]);
 

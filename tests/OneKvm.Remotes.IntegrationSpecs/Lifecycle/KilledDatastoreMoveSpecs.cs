@@ -75,6 +75,12 @@ public sealed class KilledDatastoreMoveSpecs(NonSharedHosts hosts, ITestOutputHe
                 again = await RunAsync(vm, null);
                 ProtocolAssert.Succeeded(again);
                 await AssertMovedAsync(vm, snapshot);
+                if (snapshot)
+                {
+                    // each point is after the drop: the run again says it found the journal, and leaves none
+                    Assert.Contains("Found the snapshot journal", again.Stderr);
+                    Assert.False(File.Exists(Path.Combine(vm.Directory, "onekvm-snapshot-journal.xml")), "the journal was left");
+                }
                 output.WriteLine($"{label}: held (on its {(onNew ? "new" : "old")} files after the kill); run again: {again.Stderr.Trim().Split('\n')[^1]}");
             }
             catch (XunitException e)

@@ -84,8 +84,12 @@ public sealed class KilledMigrationSpecs(NonSharedHosts hosts, ITestOutputHelper
                     ProtocolAssert.Succeeded(next);
                     await AssertSnapshotWhereItRunsAsync(vm, here: true);
                 }
+                var found = next?.Stderr.Contains("Found the snapshot journal", StringComparison.Ordinal) == true;
                 next = await RunAsync(vm, shared: true, null, UnsafeDriver);
                 ProtocolAssert.Succeeded(next);
+                // each point is after the drop: the revert or the migrate run again says it found the journal, and none is left
+                Assert.True(found || next.Stderr.Contains("Found the snapshot journal", StringComparison.Ordinal), "no journal was found");
+                Assert.False(File.Exists(vm.File("onekvm-snapshot-journal.xml")), "the journal was left");
                 Assert.Equal("running", await B.StateAsync(vm.Name));
                 await AssertSnapshotWhereItRunsAsync(vm, here: false);
                 output.WriteLine($"{label}: held ({(here ? "here" : "there")} after the kill); run again: {FirstInfo(next)}");

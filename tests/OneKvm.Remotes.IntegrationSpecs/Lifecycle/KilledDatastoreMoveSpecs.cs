@@ -38,6 +38,57 @@ public sealed class KilledDatastoreMoveSpecs(NonSharedHosts hosts, ITestOutputHe
             (Array.LastIndexOf(labels, "blockjob") + 1, KillMoment.AfterCall),
         ]);
 
+    /// <summary>
+    /// migrate_local run on the front-end for a move on another host (reached by ssh and libvirt over TCP): the journal is
+    /// written there through ssh before the drop, read there by the run again after a kill right after the drop.
+    /// </summary>
+    [Fact]
+    public async Task Migrate_local_from_the_front_end_killed_after_dropping_the_snapshot_metadata_leaves_the_journal_on_the_host_and_the_run_again_puts_it_back()
+    {
+        var b = hosts.B;
+        string[] labels;
+        await using (var dry = await PrepareOnAsync("dsk-local-dry"))
+        {
+            using var wrapper = new KillingVirsh(0, KillMoment.Never, ["virsh", "ssh", "rsync"]);
+            ProtocolAssert.Succeeded(await RunLocalAsync(dry, wrapper));
+            labels = [.. wrapper.Calls.Select(KilledMigrationSpecs.Label)];
+        }
+        var drop = Array.LastIndexOf(labels, "snapshot-delete") + 1;
+        Assert.True(drop > 0, string.Join(" | ", labels));
+        await using var vm = await PrepareOnAsync("dsk-local");
+        using (var wrapper = new KillingVirsh(drop, KillMoment.AfterCall, ["virsh", "ssh", "rsync"]))
+        {
+            var killed = await RunLocalAsync(vm, wrapper);
+            Assert.True(wrapper.Killed, killed.ToString());
+        }
+        Assert.Equal("", (await b.CheckedAsync("snapshot-list", "--domain", vm.Name, "--name")).Trim());
+        Assert.True(File.Exists(vm.File("onekvm-snapshot-journal.xml")), $"no journal on {b.Name}");
+        Directory.Delete(b.Own(vm.In(100)), recursive: true);
+
+        var again = await RunLocalAsync(vm, null);
+
+        ProtocolAssert.Succeeded(again);
+        Assert.Contains("Found the snapshot journal", again.Stderr);
+        Assert.Contains(Path.Combine(vm.In(100), "disk.0"), await b.CheckedAsync("domblklist", vm.Name));
+        Assert.Equal("snap-0", (await b.CheckedAsync("snapshot-list", "--domain", vm.Name, "--name")).Trim());
+        Assert.DoesNotContain(vm.Directory + "/", await b.CheckedAsync("snapshot-dumpxml", "--domain", vm.Name, "--snapshotname", "snap-0"));
+        Assert.False(File.Exists(vm.File("onekvm-snapshot-journal.xml")), "the journal was left");
+    }
+
+    /// <summary>A diskless domain on the peer with a qcow2 disk and a snapshot snap-0.</summary>
+    private async Task<LocalVm> PrepareOnAsync(string purpose)
+    {
+        var vm = await LocalVm.CreateAsync(hosts, purpose, on: hosts.B);
+        await vm.AddQcow2DiskAsync("vda", 0, "16M", written: "2M");
+        await vm.StartAsync();
+        await hosts.B.CheckedAsync("snapshot-create-as", "--domain", vm.Name, "--name", "snap-0");
+        return vm;
+    }
+
+    private Task<ProcessResult> RunLocalAsync(LocalVm vm, KillingVirsh? wrapper) =>
+        (wrapper is null ? Driver : Driver.WithPathFirst(wrapper.Directory))
+        .RunWithStdinAsync("migrate_local", vm.ActionData(targetDatastore: 100), vm.Name, hosts.B.Name, hosts.B.Name, vm.Id, hosts.B.Name);
+
     private async Task KillAtAsync(string purpose, bool snapshot, Func<string[], (int N, KillMoment Moment)[]> points)
     {
         string[] labels;

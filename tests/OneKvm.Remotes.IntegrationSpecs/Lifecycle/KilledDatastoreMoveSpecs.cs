@@ -62,15 +62,15 @@ public sealed class KilledDatastoreMoveSpecs(NonSharedHosts hosts, ITestOutputHe
             Assert.True(wrapper.Killed, killed.ToString());
         }
         Assert.Equal("", (await b.CheckedAsync("snapshot-list", "--domain", vm.Name, "--name")).Trim());
-        Assert.True(File.Exists(vm.File("onekvm-snapshot-journal.xml")), $"no journal on {b.Name}");
         Directory.Delete(b.Own(vm.In(100)), recursive: true);
 
         var again = await RunLocalAsync(vm, null);
 
         ProtocolAssert.Succeeded(again);
-        Assert.Contains("Found the snapshot journal", again.Stderr);
         Assert.Contains(Path.Combine(vm.In(100), "disk.0"), await b.CheckedAsync("domblklist", vm.Name));
         Assert.Equal("snap-0", (await b.CheckedAsync("snapshot-list", "--domain", vm.Name, "--name")).Trim());
+        // it was on the host, read there through ssh
+        Assert.Contains("Found the snapshot journal", again.Stderr);
         Assert.DoesNotContain(vm.Directory + "/", await b.CheckedAsync("snapshot-dumpxml", "--domain", vm.Name, "--snapshotname", "snap-0"));
         Assert.False(File.Exists(vm.File("onekvm-snapshot-journal.xml")), "the journal was left");
     }

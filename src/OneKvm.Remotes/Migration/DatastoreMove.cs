@@ -24,6 +24,21 @@ internal sealed class DatastoreMove(KvmSettings settings, ILogger logger, TimePr
         {
             throw new OneKvmException($"Domain {domain} is shut off on {host}: only a running domain can be moved live.");
         }
+        var journal = new SnapshotJournal(shell, directories.SourceDirectory);
+        var disks = DomainDisk.From(await virsh.Domain(domain).XmlAsync(cancellationToken, $"Could not read the disks of domain {domain}")
+            .ConfigureAwait(false)).Where(d => !d.IsReadOnly && d.File is not null).Select(d => d.File!).ToList();
+        // a run cut off after its last switch: the domain runs from the new directory
+        var moved = disks.Any(f => f.StartsWith(directories.DestinationDirectory + "/", StringComparison.Ordinal))
+            && !disks.Any(f => f.StartsWith(directories.SourceDirectory + "/", StringComparison.Ordinal));
+        // a run cut off between dropping the snapshot metadata and redefining it: back first, naming the files the domain runs from
+        await SnapshotCarry.RecoverAsync(logger, virsh, domain, host, journal, cancellationToken, moved ? directories.Relocated : null)
+            .ConfigureAwait(false);
+        if (moved)
+        {
+            await RewriteMetadataAsync(info.Persistent).ConfigureAwait(false);
+            logger.MovedDatastore(domain, directories.DestinationDirectory, 0);
+            return;
+        }
         var plan = await StorageCopyPlan.ReadAsync(settings.VirshTimeout, logger, virsh, shell, domain, directories, cancellationToken)
             .ConfigureAwait(false);
         var storage = plan.Storage;
@@ -44,7 +59,7 @@ internal sealed class DatastoreMove(KvmSettings settings, ILogger logger, TimePr
                 await shell.RunOrFailAsync(disk.CreateCommand(path), $"Creating {path}", settings.VirshTimeout, cancellationToken)
                     .ConfigureAwait(false);
             }
-            snapshots = await SnapshotCarry.TakeAsync(logger, virsh, domain, host, cancellationToken).ConfigureAwait(false);
+            snapshots = await SnapshotCarry.TakeAsync(logger, virsh, domain, host, journal, cancellationToken).ConfigureAwait(false);
             if (plan.PausedCopy.Count > 0)
             {
                 paused = await plan.PauseForPausedCopyAsync(logger, virsh, domain, info, cancellationToken).ConfigureAwait(false);

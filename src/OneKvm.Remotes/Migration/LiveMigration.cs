@@ -29,7 +29,15 @@ internal sealed class LiveMigration(IProgramHost programHost, KvmSettings settin
 
         var storage = MigrationStorage.From(data, vmId);
 
+        var journal = storage is null ? null : new SnapshotJournal(sourceShell, storage.SourceDirectory);
         var info = await ReadSourceAsync(destination, cancellationToken).ConfigureAwait(false);
+        if (journal is not null)
+        {
+            // a run cut off between dropping the snapshot metadata and redefining it: back where the domain runs first
+            await SnapshotCarry.RecoverAsync(Logger, info is null ? destination : source, domain, info is null ? destinationHost : sourceHost,
+                journal, cancellationToken, info is null && storage!.ChangesDirectory ? storage.Relocated : null)
+                .ConfigureAwait(false);
+        }
         if (info is null)
         {
             return;
@@ -62,7 +70,7 @@ internal sealed class LiveMigration(IProgramHost programHost, KvmSettings settin
         SnapshotCarry snapshots;
         try
         {
-            snapshots = await SnapshotCarry.TakeAsync(Logger, source, domain, sourceHost, cancellationToken, snapshotList).ConfigureAwait(false);
+            snapshots = await SnapshotCarry.TakeAsync(Logger, source, domain, sourceHost, journal, cancellationToken, snapshotList).ConfigureAwait(false);
         }
         catch (Exception e) when (copy is not null && e is OneKvmException or OperationCanceledException)
         {

@@ -10,11 +10,13 @@ namespace OneKvm.Remotes.Snapshots;
 internal sealed class SnapshotCarry
 {
     private readonly List<(string Name, string Xml)> _dropped = [];
+    private readonly SnapshotJournal? _journal;
 
-    private SnapshotCarry(string domain, string? current)
+    private SnapshotCarry(string domain, string? current, SnapshotJournal? journal = null)
     {
         Domain = domain;
         Current = current;
+        _journal = journal;
     }
 
     public string Domain { get; }
@@ -35,7 +37,7 @@ internal sealed class SnapshotCarry
     /// caller started <see cref="ListAsync"/> already); on failure puts back what it dropped.
     /// </summary>
     public static async Task<SnapshotCarry> TakeAsync(ILogger logger, VirshRunner virsh, string domain, string host,
-        CancellationToken cancellationToken, Task<ProgramResult>? listing = null)
+        SnapshotJournal? journal, CancellationToken cancellationToken, Task<ProgramResult>? listing = null)
     {
         var list = await (listing ?? ListAsync(virsh, domain, cancellationToken)).ConfigureAwait(false);
         var names = list.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -45,7 +47,7 @@ internal sealed class SnapshotCarry
         }
         var current = await virsh.TryRunAsync(VirshCommand.Create("snapshot-current", "--domain", domain, "--name").WithReadOnly(),
             cancellationToken).ConfigureAwait(false);
-        var carry = new SnapshotCarry(domain, current.Succeeded && current.StandardOutput.Trim() is { Length: > 0 } c ? c : null);
+        var carry = new SnapshotCarry(domain, current.Succeeded && current.StandardOutput.Trim() is { Length: > 0 } c ? c : null, journal);
         var xmls = new List<(string, string)>();
         foreach (var name in names)
         {
@@ -53,6 +55,11 @@ internal sealed class SnapshotCarry
                 VirshCommand.Create("snapshot-dumpxml", "--domain", domain, "--snapshotname", name, "--security-info"),
                 $"Could not read snapshot {name} of domain {domain}", cancellationToken).ConfigureAwait(false);
             xmls.Add((name, dump.StandardOutput));
+        }
+        if (journal is not null)
+        {
+            // a SIGKILL between the drop and the redefinition runs no cleanup: what is dropped must be on disk first
+            await journal.WriteAsync(domain, carry.Current, xmls, cancellationToken).ConfigureAwait(false);
         }
         try
         {
@@ -88,9 +95,10 @@ internal sealed class SnapshotCarry
         }
     }
 
-    /// <summary>Redefines the dropped snapshots through <paramref name="virsh"/>; a failure is a warning, as upstream.</summary>
+    /// <summary>Redefines the dropped snapshots through <paramref name="virsh"/>, then removes the journal; a failure is a warning, as upstream.</summary>
     public async Task PutBackAsync(ILogger logger, VirshRunner virsh, string host)
     {
+        var all = true;
         foreach (var (name, xml) in _dropped)
         {
             var redefine = VirshCommand.Create("snapshot-create", "--domain", Domain, "--xmlfile", "/dev/stdin", "--redefine")
@@ -108,7 +116,106 @@ internal sealed class SnapshotCarry
             catch (VirshException e)
             {
                 logger.SnapshotNotCarried(name, Domain, host, e is VirshTimeoutException ? e.Message : e.Reason());
+                all = false;
             }
         }
+        if (!all || _journal is null)
+        {
+            return;
+        }
+        try
+        {
+            await _journal.RemoveAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OneKvmException)
+        {
+            logger.SnapshotJournalNotRemoved(_journal.Path, e.Message.TrimEnd('.'));
+        }
+    }
+
+    /// <summary>
+    /// A journal left by a move cut off between the drop and the redefinition: what of it libvirt lacks where the domain runs
+    /// (<paramref name="virsh"/>) is redefined (rewritten by <paramref name="relocate"/> when it runs from other files), then it goes.
+    /// </summary>
+    public static async Task RecoverAsync(ILogger logger, VirshRunner virsh, string domain, string host, SnapshotJournal journal,
+        CancellationToken cancellationToken, Func<string, string, string>? relocate = null)
+    {
+        if (await journal.ReadAsync(cancellationToken).ConfigureAwait(false) is not { } text)
+        {
+            return;
+        }
+        var root = SafeXml.Parse(text, $"the snapshot journal {journal.Path}").Root!;
+        var present = (await ListAsync(virsh, domain, cancellationToken).ConfigureAwait(false)).StandardOutput
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var carry = new SnapshotCarry(domain, (string?)root.Attribute("current"), journal);
+        foreach (var snapshot in root.Elements())
+        {
+            if ((string?)snapshot.Element("name") is { } name && !present.Contains(name))
+            {
+                carry._dropped.Add((name, snapshot.ToString(SaveOptions.DisableFormatting)));
+            }
+        }
+        logger.SnapshotJournalFound(journal.Path, domain, carry.Count, host);
+        if (relocate is not null)
+        {
+            carry.Relocate(relocate);
+        }
+        await carry.PutBackAsync(logger, virsh, host).ConfigureAwait(false);
+    }
+
+    /// <summary>For the snapshot actions, run where the domain runs: a journal in its VM directory is recovered first.</summary>
+    public static Task RecoverHereAsync(DriverContext context, string domain, string directory, CancellationToken cancellationToken) =>
+        RecoverAsync(context.Logger, context.Virsh, domain, "this host",
+            new SnapshotJournal(HostShell.Local(context, "this host"), directory), cancellationToken);
+}
+
+/// <summary>
+/// The XML of the snapshots whose metadata a move drops, in the VM directory (reached through <paramref name="Shell"/>):
+/// written before the drop, removed once they are back where the VM runs.
+/// </summary>
+internal sealed record SnapshotJournal(HostShell Shell, string Directory)
+{
+    private const string FileName = "onekvm-snapshot-journal.xml";
+
+    public string Path => Directory + "/" + FileName;
+
+    /// <exception cref="OneKvmException">It could not be written: nothing may be dropped then.</exception>
+    public async Task WriteAsync(string domain, string? current, IEnumerable<(string Name, string Xml)> snapshots,
+        CancellationToken cancellationToken)
+    {
+        var text = new XElement("snapshots", current is null ? null : new XAttribute("current", current),
+            snapshots.Select(s => SafeXml.Parse(s.Xml, $"snapshot {s.Name} of domain {domain}").Root)).ToString();
+        try
+        {
+            if (Shell.RemoteHost is null)
+            {
+                AtomicFile.WriteAllText(Path, text, SnapshotMetadata.FileMode);
+                return;
+            }
+            var written = await Shell.Host.Programs.RunAsync(Shell.Command(["install", "-m", "600", "/dev/stdin", Path + ".new"], Shell.Host.VirshTimeout)
+                .WithStandardInput(text), cancellationToken).ConfigureAwait(false);
+            _ = written.Succeeded ? 0 : throw new OneKvmException(written.Reason());
+            await Shell.RunOrFailAsync(["mv", "-f", "--", Path + ".new", Path], "mv", Shell.Host.VirshTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OneKvmException)
+        {
+            throw new OneKvmException($"Could not write the snapshot journal {Path} on {Shell.Name}: {e.Message.TrimEnd('.')}; nothing was dropped.", e);
+        }
+    }
+
+    /// <summary>Its text, or null when there is none.</summary>
+    public async Task<string?> ReadAsync(CancellationToken cancellationToken) => Shell.RemoteHost is null
+        ? RegularFile.TryReadText(Path, "the snapshot journal", 64 << 20)
+        : await Shell.RunOrFailAsync(["find", Directory, "-maxdepth", "1", "-type", "f", "-name", FileName, "-exec", "cat", "{}", "+"],
+            "Reading the snapshot journal", Shell.Host.VirshTimeout, cancellationToken).ConfigureAwait(false) is { Length: > 0 } text ? text : null;
+
+    public async Task RemoveAsync()
+    {
+        if (Shell.RemoteHost is null)
+        {
+            File.Delete(Path);
+            return;
+        }
+        await Shell.RunOrFailAsync(["rm", "-f", "--", Path], "rm", Shell.Host.VirshTimeout, CancellationToken.None).ConfigureAwait(false);
     }
 }

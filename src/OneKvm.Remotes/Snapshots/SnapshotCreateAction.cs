@@ -23,6 +23,10 @@ internal sealed class SnapshotCreateAction : IDriverAction
         var failure = $"Could not create snapshot {name} of domain {domain}";
 
         var directory = await SnapshotActions.SystemDatastoreAsync(context, domain, failure, cancellationToken).ConfigureAwait(false);
+        if (directory is not null)
+        {
+            await SnapshotCarry.RecoverHereAsync(context, domain, directory, cancellationToken).ConfigureAwait(false);
+        }
         // no VIRSH_TIMEOUT: it writes the guest's memory; a killed virsh would not stop libvirtd anyway
         var create = VirshCommand.Create("snapshot-create-as", "--domain", domain, "--name", name).WithoutDeadline().RetriedWhileBlockJob();
         try

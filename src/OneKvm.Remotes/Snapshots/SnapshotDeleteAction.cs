@@ -21,6 +21,7 @@ internal sealed class SnapshotDeleteAction : IDriverAction
         var failure = $"Could not delete snapshot {name} of domain {domain}";
         var directory = await SnapshotActions.SystemDatastoreAsync(context, domain, failure, cancellationToken).ConfigureAwait(false)
             ?? throw new OneKvmException($"{failure}: the domain has no OpenNebula system_datastore metadata.");
+        await SnapshotCarry.RecoverHereAsync(context, domain, directory, cancellationToken).ConfigureAwait(false);
 
         try
         {

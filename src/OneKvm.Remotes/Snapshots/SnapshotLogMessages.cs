@@ -31,4 +31,10 @@ internal static partial class SnapshotLogMessages
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Domain {Domain} has no snapshot {Name} (an interrupted snapshot_delete deleted it); removing what is left of it")]
     public static partial void SnapshotAlreadyDeleted(this ILogger logger, string domain, string name);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Found the snapshot journal {Path} of {Domain}, left by a move that was cut off: redefining the {Count} snapshot(s) of it libvirt lacks on {Host}")]
+    public static partial void SnapshotJournalFound(this ILogger logger, string path, string domain, int count, string host);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not remove the snapshot journal {Path}: {Reason}")]
+    public static partial void SnapshotJournalNotRemoved(this ILogger logger, string path, string reason);
 }

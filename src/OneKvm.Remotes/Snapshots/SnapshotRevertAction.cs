@@ -16,7 +16,22 @@ internal sealed class SnapshotRevertAction : IDriverAction
         var name = arguments[SnapshotName];
         var revert = VirshCommand.Create("snapshot-revert", "--domain", domain, "--snapshotname", name, "--force")
             .WithoutDeadline().RetriedWhileBlockJob();
-        await BlockJobRetry.Runner(context.Virsh)
-            .RunOrFailAsync(revert, $"Could not revert domain {domain} to snapshot {name}", cancellationToken).ConfigureAwait(false);
+        var failure = $"Could not revert domain {domain} to snapshot {name}";
+        try
+        {
+            await BlockJobRetry.Runner(context.Virsh).RunAsync(revert, cancellationToken).ConfigureAwait(false);
+        }
+        catch (VirshException e) when (SnapshotActions.IsNoSuchSnapshot(e))
+        {
+            // a move cut off between dropping the snapshot metadata and redefining it left them in a journal in the VM directory
+            var directory = await SnapshotActions.SystemDatastoreAsync(context, domain, failure, cancellationToken).ConfigureAwait(false)
+                ?? throw VirshRunnerExtensions.ActionFailure(failure, e);
+            await SnapshotCarry.RecoverHereAsync(context, domain, directory, cancellationToken).ConfigureAwait(false);
+            await BlockJobRetry.Runner(context.Virsh).RunOrFailAsync(revert, failure, cancellationToken).ConfigureAwait(false);
+        }
+        catch (VirshException e)
+        {
+            throw VirshRunnerExtensions.ActionFailure(failure, e);
+        }
     }
 }

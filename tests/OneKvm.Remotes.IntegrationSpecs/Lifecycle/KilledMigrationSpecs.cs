@@ -22,6 +22,9 @@ public sealed class KilledMigrationSpecs(NonSharedHosts hosts, ITestOutputHelper
 {
     private static readonly Driver Driver = Driver.Staged.WithKvmrc("QEMU_PROTOCOL=qemu+tcp\nSYNC_TIME=no\n");
 
+    /// <summary>libvirt calls a disk on a local file system unshared even when both hosts see it: --unsafe, as an operator would.</summary>
+    private static readonly Driver UnsafeDriver = Driver.Staged.WithKvmrc("QEMU_PROTOCOL=qemu+tcp\nSYNC_TIME=no\nMIGRATE_OPTIONS=--unsafe\n");
+
     /// <summary>The calls that last: killed while they run too.</summary>
     private static readonly string[] LongVerbs = ["migrate", "rsync", "ssh"];
 
@@ -34,6 +37,92 @@ public sealed class KilledMigrationSpecs(NonSharedHosts hosts, ITestOutputHelper
     [Fact]
     public Task A_migration_copying_its_disks_to_another_host_killed_at_any_step_leaves_the_vm_on_one_host_and_succeeds_when_run_again() =>
         KillAtEveryStepAsync("nonshared", shared: false);
+
+    /// <summary>
+    /// A VM with a system snapshot (a qcow2 disk outside the system datastore, on storage both hosts see) migrated on a shared
+    /// datastore: libvirt refuses a domain with snapshots, so their metadata is dropped before and redefined after. onekvm killed
+    /// right after the drop, during and after virsh migrate, and right before the redefinition: the VM runs on one host, and
+    /// after oned's next step (here a snapshot revert then the migrate run again, there the migrate run again) the snapshot is
+    /// in libvirt where the VM runs and a revert to it works.
+    /// </summary>
+    [Fact]
+    public async Task A_migration_of_a_vm_with_a_snapshot_killed_between_dropping_and_redefining_its_metadata_loses_no_snapshot()
+    {
+        string[] labels;
+        await using (var dry = await PrepareWithSnapshotAsync("km-snap-dry"))
+        {
+            using var wrapper = new KillingVirsh(0, KillMoment.Never, ["virsh", "ssh", "rsync"]);
+            ProtocolAssert.Succeeded(await RunAsync(dry, shared: true, wrapper, UnsafeDriver));
+            await AssertSnapshotWhereItRunsAsync(dry, here: false);
+            labels = [.. wrapper.Calls.Select(Label)];
+        }
+        output.WriteLine($"with a snapshot: {labels.Length} calls: {string.Join(" | ", labels)}");
+        var drop = Array.LastIndexOf(labels, "snapshot-delete") + 1;
+        var migrate = Array.IndexOf(labels, "migrate") + 1;
+        var redefine = Array.IndexOf(labels, "snapshot-create") + 1;
+        Assert.True(drop > 0 && migrate > drop && redefine > migrate, string.Join(" | ", labels));
+
+        var failures = new List<string>();
+        foreach (var (n, moment) in new[] { (drop, KillMoment.AfterCall), (migrate, KillMoment.DuringCall), (migrate, KillMoment.AfterCall),
+                     (redefine, KillMoment.BeforeCall) })
+        {
+            var label = $"migrate with a snapshot killed {moment} call {n} ({labels[n - 1]})";
+            await using var vm = await PrepareWithSnapshotAsync($"km-snap-{n}{moment.ToString()[0]}");
+            using var wrapper = new KillingVirsh(n, moment, ["virsh", "ssh", "rsync"]);
+            var killed = await RunAsync(vm, shared: true, wrapper, UnsafeDriver);
+            ProcessResult? next = null;
+            try
+            {
+                Assert.True(wrapper.Killed, $"the call was not reached; calls: {string.Join(" | ", wrapper.Calls.Select(Label))}");
+                label += await wrapper.AssertKilledAsync(killed, moment);
+                Assert.Empty(await LeftProcessesAfterAsync(vm, TimeSpan.FromSeconds(60)));
+                var here = await AssertOnOneHostAsync(vm);
+                if (here)
+                {
+                    // oned's next step may be a revert to the snapshot, on the host where the VM runs
+                    next = await Driver.RunWithStdinAsync("snapshot_revert", "<VMM_DRIVER_ACTION_DATA/>", vm.Name, "snap-0", vm.Id, "localhost");
+                    ProtocolAssert.Succeeded(next);
+                    await AssertSnapshotWhereItRunsAsync(vm, here: true);
+                }
+                var found = next?.Stderr.Contains("Found the snapshot journal", StringComparison.Ordinal) == true;
+                next = await RunAsync(vm, shared: true, null, UnsafeDriver);
+                ProtocolAssert.Succeeded(next);
+                // each point is after the drop: the revert or the migrate run again says it found the journal, and none is left
+                Assert.True(found || next.Stderr.Contains("Found the snapshot journal", StringComparison.Ordinal), "no journal was found");
+                Assert.False(File.Exists(vm.File("onekvm-snapshot-journal.xml")), "the journal was left");
+                Assert.Equal("running", await B.StateAsync(vm.Name));
+                await AssertSnapshotWhereItRunsAsync(vm, here: false);
+                output.WriteLine($"{label}: held ({(here ? "here" : "there")} after the kill); run again: {FirstInfo(next)}");
+            }
+            catch (XunitException e)
+            {
+                failures.Add($"{label}: {e.Message}\nkilled: {killed}\nnext: {next?.ToString() ?? "(not run)"}");
+                output.WriteLine($"{label}: FAILED");
+            }
+        }
+        Assert.True(failures.Count == 0, string.Join("\n\n", failures));
+    }
+
+    /// <summary>A diskless domain with a qcow2 disk on storage both hosts see, and snap-0 taken by snapshot_create.</summary>
+    private async Task<LocalVm> PrepareWithSnapshotAsync(string purpose)
+    {
+        var image = Path.Combine(TestPaths.NewScratchDirectory("km-snap"), "disk.0");
+        Assert.Equal(0, (await ProcessRun.RunAsync("qemu-img", ["create", "-q", "-f", "qcow2", image, "16M"])).ExitCode);
+        var vm = await LocalVm.CreateAsync(hosts, purpose, xml: DomainXml.Diskless("x").WithDevice(LifecycleXml.FileDisk(image, "qcow2", "vda")));
+        await vm.StartAsync();
+        ProtocolAssert.Succeeded(await Driver.RunWithStdinAsync("snapshot_create", "<VMM_DRIVER_ACTION_DATA/>", vm.Name, "0", vm.Id, "localhost"));
+        return vm;
+    }
+
+    /// <summary>snap-0 is in libvirt where the VM runs (the current one), and a revert to it works there.</summary>
+    private async Task AssertSnapshotWhereItRunsAsync(LocalVm vm, bool here)
+    {
+        Func<string[], Task<string>> virsh = here ? TestVirsh.CheckedAsync : B.CheckedAsync;
+        Assert.Equal("snap-0", (await virsh(["snapshot-list", "--domain", vm.Name, "--name"])).Trim());
+        Assert.Equal("snap-0", (await virsh(["snapshot-current", "--domain", vm.Name, "--name"])).Trim());
+        await virsh(["snapshot-revert", "--domain", vm.Name, "--snapshotname", "snap-0", "--force"]);
+        Assert.Equal("running", here ? await TestVirsh.StateAsync(vm.Name) : await B.StateAsync(vm.Name));
+    }
 
     private async Task KillAtEveryStepAsync(string purpose, bool shared)
     {
@@ -108,14 +197,15 @@ public sealed class KilledMigrationSpecs(NonSharedHosts hosts, ITestOutputHelper
         return vm;
     }
 
-    private Task<ProcessResult> RunAsync(LocalVm vm, bool shared, KillingVirsh? wrapper)
+    private Task<ProcessResult> RunAsync(LocalVm vm, bool shared, KillingVirsh? wrapper, Driver? driver = null)
     {
+        driver ??= Driver;
         var data = vm.ActionData();
         if (shared)
         {
             data = data.Replace("<SHARED>NO</SHARED>", "<SHARED>YES</SHARED>", StringComparison.Ordinal);
         }
-        return (wrapper is null ? Driver : Driver.WithPathFirst(wrapper.Directory))
+        return (wrapper is null ? driver : driver.WithPathFirst(wrapper.Directory))
             .RunWithStdinAsync("migrate", data, vm.Name, B.Name, "localhost", vm.Id, "localhost");
     }
 
@@ -155,7 +245,7 @@ public sealed class KilledMigrationSpecs(NonSharedHosts hosts, ITestOutputHelper
     }
 
     /// <summary>The processes of <see cref="LeftProcesses"/> still there once they all ended or <paramref name="limit"/> passed.</summary>
-    private static async Task<string[]> LeftProcessesAfterAsync(LocalVm vm, TimeSpan limit)
+    internal static async Task<string[]> LeftProcessesAfterAsync(LocalVm vm, TimeSpan limit)
     {
         var deadline = DateTime.UtcNow + limit;
         var left = LeftProcesses(vm);
@@ -194,7 +284,7 @@ public sealed class KilledMigrationSpecs(NonSharedHosts hosts, ITestOutputHelper
     }
 
     /// <summary>"virsh-verb", "rsync", or "ssh" with the first word of its remote command line.</summary>
-    private static string Label(string call)
+    internal static string Label(string call)
     {
         var words = call.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         if (words.Length == 0)
@@ -208,7 +298,7 @@ public sealed class KilledMigrationSpecs(NonSharedHosts hosts, ITestOutputHelper
         }
         if (words[0] == "rsync")
         {
-            return words.Contains("-I") ? "rsync -I" : "rsync";
+            return words.Contains("--relative") ? "rsync --relative" : words.Contains("-I") ? "rsync -I" : "rsync";
         }
         return words.FirstOrDefault(w => !w.StartsWith('-') && !w.Contains("://", StringComparison.Ordinal)) ?? call;
     }

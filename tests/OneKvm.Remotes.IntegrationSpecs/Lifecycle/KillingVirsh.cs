@@ -52,7 +52,8 @@ internal sealed class KillingVirsh : IDisposable
             d='{Directory}'
             exec 9>>"$d/lock"; flock 9
             n=$(( $(cat "$d/count" 2>/dev/null || echo 0) + 1 )); echo $n > "$d/count"
-            echo "{logged}" >> '{Log}'
+            # one line a call, whatever newlines its arguments hold (virsh metadata --set)
+            (printf '%s' "{logged}" | tr '\n' ' '; echo) >> '{Log}'
             exec 9>&-
             if [ $n = {at} ] && [ {before} = 1 ]; then echo killed > "$d/killed"; kill -KILL $PPID; exit 137; fi
             if [ $n = {at} ] && [ {during} = 1 ]; then

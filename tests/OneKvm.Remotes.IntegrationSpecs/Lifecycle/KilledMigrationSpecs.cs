@@ -103,6 +103,57 @@ public sealed class KilledMigrationSpecs(NonSharedHosts hosts, ITestOutputHelper
         Assert.True(failures.Count == 0, string.Join("\n\n", failures));
     }
 
+    /// <summary>
+    /// A VM whose disk holds an internal snapshot, on a datastore that is not shared: its image is copied while it is paused
+    /// and libvirt leaves it paused on the destination (--suspend) until onekvm resumes it. onekvm killed right after virsh
+    /// migrate returned: the VM is paused there and gone from here; migrate run again finishes the switchover, and the VM
+    /// runs there on a disk (and snapshot) with what the source's held.
+    /// </summary>
+    [Fact]
+    public async Task A_migration_killed_while_the_vm_waits_paused_on_the_destination_resumes_it_there_when_run_again()
+    {
+        int migrate;
+        await using (var dry = await PrepareWithInternalSnapshotAsync("km-paused-dry"))
+        {
+            using var wrapper = new KillingVirsh(0, KillMoment.Never, ["virsh", "ssh", "rsync"]);
+            ProtocolAssert.Succeeded(await RunAsync(dry, shared: false, wrapper));
+            migrate = Array.IndexOf([.. wrapper.Calls.Select(Label)], "migrate") + 1;
+            Assert.True(migrate > 0 && wrapper.Calls[migrate - 1].Contains("--suspend", StringComparison.Ordinal),
+                string.Join(" | ", wrapper.Calls));
+        }
+        await using var vm = await PrepareWithInternalSnapshotAsync("km-paused");
+        using (var wrapper = new KillingVirsh(migrate, KillMoment.AfterCall, ["virsh", "ssh", "rsync"]))
+        {
+            var killed = await RunAsync(vm, shared: false, wrapper);
+            Assert.True(wrapper.Killed, $"virsh migrate was not reached; calls: {string.Join(" | ", wrapper.Calls.Select(Label))}; {killed}");
+            await wrapper.AssertKilledAsync(killed, KillMoment.AfterCall);
+        }
+        Assert.Empty(await LeftProcessesAfterAsync(vm, TimeSpan.FromSeconds(60)));
+        Assert.Equal("paused", await B.StateAsync(vm.Name));
+        Assert.Null(await TestVirsh.StateAsync(vm.Name));
+
+        var again = await RunAsync(vm, shared: false, null);
+
+        ProtocolAssert.Succeeded(again);
+        Assert.Contains($"{vm.Name} is gone from localhost and paused on {B.Name}: an earlier migration was cut off", again.Stderr);
+        Assert.Equal("running", await B.StateAsync(vm.Name));
+        Assert.Null(await TestVirsh.StateAsync(vm.Name));
+        Assert.Equal("snap-0", (await B.CheckedAsync("snapshot-list", "--domain", vm.Name, "--name")).Trim());
+        var there = B.Own(vm.Named("disk.0"));
+        Assert.Equal(await MigrateStorageSpecs.RawMd5Async(vm.File("disk.0"), null), await MigrateStorageSpecs.RawMd5Async(there, null));
+        Assert.Equal(await MigrateStorageSpecs.RawMd5Async(vm.File("disk.0"), "snap-0"), await MigrateStorageSpecs.RawMd5Async(there, "snap-0"));
+    }
+
+    /// <summary>A diskless domain running here with a qcow2 disk in its (not shared) directory holding the internal snapshot snap-0.</summary>
+    private async Task<LocalVm> PrepareWithInternalSnapshotAsync(string purpose)
+    {
+        var vm = await LocalVm.CreateAsync(hosts, purpose);
+        await vm.AddQcow2DiskAsync("vda", 0, "16M", written: "2M");
+        await vm.StartAsync();
+        await TestVirsh.CheckedAsync("snapshot-create-as", "--domain", vm.Name, "--name", "snap-0");
+        return vm;
+    }
+
     /// <summary>A diskless domain with a qcow2 disk on storage both hosts see, and snap-0 taken by snapshot_create.</summary>
     private async Task<LocalVm> PrepareWithSnapshotAsync(string purpose)
     {

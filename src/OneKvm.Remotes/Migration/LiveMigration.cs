@@ -30,7 +30,7 @@ internal sealed class LiveMigration(IProgramHost programHost, KvmSettings settin
         var storage = MigrationStorage.From(data, vmId);
 
         var journal = storage is null ? null : new SnapshotJournal(sourceShell, storage.SourceDirectory);
-        var info = await ReadSourceAsync(destination, cancellationToken).ConfigureAwait(false);
+        var (info, pausedThere) = await ReadSourceAsync(destination, cancellationToken).ConfigureAwait(false);
         if (journal is not null)
         {
             // a run cut off between dropping the snapshot metadata and redefining it: back where the domain runs first
@@ -40,6 +40,10 @@ internal sealed class LiveMigration(IProgramHost programHost, KvmSettings settin
         }
         if (info is null)
         {
+            if (pausedThere)
+            {
+                await FinishCutOffSwitchoverAsync(destination, storage, cancellationToken).ConfigureAwait(false);
+            }
             return;
         }
         bool definedOnDestination;
@@ -156,11 +160,11 @@ internal sealed class LiveMigration(IProgramHost programHost, KvmSettings settin
     /// besides its disks can follow; then it runs. The migration is done whatever happens here:
     /// a failure is a warning, never the action's failure.
     /// </summary>
-    private async Task FinishSwitchoverAsync(VirshRunner destination, StorageCopy copy, DomainInfo info)
+    private async Task FinishSwitchoverAsync(VirshRunner destination, StorageCopy? copy, DomainInfo info)
     {
         try
         {
-            await copy.CopyAfterSwitchoverAsync().ConfigureAwait(false);
+            await (copy?.CopyAfterSwitchoverAsync() ?? Task.CompletedTask).ConfigureAwait(false);
         }
         catch (OneKvmException e)
         {
@@ -178,8 +182,32 @@ internal sealed class LiveMigration(IProgramHost programHost, KvmSettings settin
         }
     }
 
-    /// <summary>The running domain here; null when it is gone from here and runs on the destination (an earlier run was cut off after libvirt moved it).</summary>
-    private async Task<DomainInfo?> ReadSourceAsync(VirshRunner destination, CancellationToken cancellationToken)
+    /// <summary>
+    /// An earlier run was cut off after `virsh migrate --suspend` left the domain paused on the destination: its
+    /// switchover is finished as that run would have, the files QEMU writes besides the disks copied again (the
+    /// source's are still there: the TM driver removes them only after success) and the domain resumed. OpenNebula
+    /// live-migrates only RUNNING VMs, so it was running. On a shared datastore (--suspend from MIGRATE_OPTIONS) only the resume.
+    /// </summary>
+    private async Task FinishCutOffSwitchoverAsync(VirshRunner destination, MigrationStorage? storage, CancellationToken cancellationToken)
+    {
+        var xml = await destination.Domain(domain).XmlAsync(cancellationToken, $"Could not read domain {domain} on {destinationHost}")
+            .ConfigureAwait(false);
+        StorageCopy? copy = null;
+        if (storage is { Shared: false })
+        {
+            var underDestination = storage with { SourceDirectory = storage.DestinationDirectory };
+            var after = StorageCopyPlan.Nvram(xml).Select(underDestination.Relative).OfType<string>().ToList();
+            copy = new StorageCopy(programHost, time, sourceShell, destinationHost, new StorageCopyPlan(storage, [], [], [], [], after));
+        }
+        var there = new DomainInfo(domain, (string?)xml.Element("uuid") ?? domain, "running", Persistent: true);
+        await FinishSwitchoverAsync(destination, copy, there).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The running domain here; null when it is gone from here and runs on the destination (an earlier run was cut off
+    /// after libvirt moved it), with whether it is paused there (cut off before its resume).
+    /// </summary>
+    private async Task<(DomainInfo? Info, bool PausedThere)> ReadSourceAsync(VirshRunner destination, CancellationToken cancellationToken)
     {
         DomainInfo? info;
         try
@@ -192,28 +220,34 @@ internal sealed class LiveMigration(IProgramHost programHost, KvmSettings settin
         }
         if (info is null)
         {
-            if (await RunsOnDestinationAsync(destination, cancellationToken).ConfigureAwait(false))
+            var there = await StateOnDestinationAsync(destination, cancellationToken).ConfigureAwait(false);
+            if (there == "running")
             {
                 Logger.AlreadyMigrated(domain, destinationHost, sourceHost);
-                return null;
+                return (null, false);
+            }
+            if (there == "paused")
+            {
+                Logger.SwitchoverCutOff(domain, sourceHost, destinationHost);
+                return (null, true);
             }
             throw new OneKvmException($"Domain {domain} does not exist on {sourceHost}; nothing was migrated.");
         }
         return info.IsActive
-            ? info
+            ? (info, false)
             : throw new OneKvmException($"Domain {domain} is shut off on {sourceHost}: only a running domain can be live-migrated.");
     }
 
-    /// <summary>Whether the domain runs on the destination; false when that cannot be read.</summary>
-    private async Task<bool> RunsOnDestinationAsync(VirshRunner destination, CancellationToken cancellationToken)
+    /// <summary>The domain's state on the destination; null when it is not there or that cannot be read.</summary>
+    private async Task<string?> StateOnDestinationAsync(VirshRunner destination, CancellationToken cancellationToken)
     {
         try
         {
-            return await ObserveAsync(destination, domain, cancellationToken).ConfigureAwait(false) is { State: "running" };
+            return (await ObserveAsync(destination, domain, cancellationToken).ConfigureAwait(false))?.State;
         }
         catch (VirshException)
         {
-            return false;
+            return null;
         }
     }
 

@@ -31,6 +31,9 @@ internal static partial class MigrationLogMessages
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Domain} is gone from {Source} and runs on {Destination}: an earlier migration completed, nothing to do")]
     public static partial void AlreadyMigrated(this ILogger logger, string domain, string destination, string source);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Domain} is gone from {Source} and paused on {Destination}: an earlier migration was cut off before its switchover ended; finishing it")]
+    public static partial void SwitchoverCutOff(this ILogger logger, string domain, string source, string destination);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Disk {Target} of {Domain} is not copied: {Why}")]
     public static partial void DiskNotCopied(this ILogger logger, string target, string domain, string why);
 

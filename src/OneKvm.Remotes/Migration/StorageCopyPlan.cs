@@ -166,7 +166,7 @@ internal sealed record StorageCopyPlan(MigrationStorage Storage, IReadOnlyList<L
         DomainDisk.From(domain).Select(d => d.File).OfType<string>().Concat(Nvram(domain));
 
     /// <summary>The UEFI variables file, when the domain has one.</summary>
-    private static IEnumerable<string> Nvram(XElement domain) =>
+    public static IEnumerable<string> Nvram(XElement domain) =>
         (string?)domain.Element("os")?.Element("nvram") is { Length: > 0 } nvram ? [nvram] : [];
 
     /// <summary>

@@ -103,6 +103,78 @@ public sealed class KilledMigrationSpecs(NonSharedHosts hosts, ITestOutputHelper
         Assert.True(failures.Count == 0, string.Join("\n\n", failures));
     }
 
+    /// <summary>
+    /// On a datastore that is not shared, a VM whose disk holds an internal snapshot (its image is copied while it is paused)
+    /// or with UEFI variables (copied after the switchover): libvirt leaves it paused on the destination (--suspend) until
+    /// onekvm resumes it. onekvm killed right after virsh migrate returned: the VM is paused there and gone from here;
+    /// migrate run again finishes the switchover, and the VM runs there with the disk (and snapshot) or the variables the
+    /// source's files hold.
+    /// </summary>
+    [Theory]
+    [InlineData("snapshot")]
+    [InlineData("nvram")]
+    public async Task A_migration_killed_while_the_vm_waits_paused_on_the_destination_resumes_it_there_when_run_again(string kind)
+    {
+        int migrate;
+        await using (var dry = await PreparePausedOnArrivalAsync($"km-{kind}-dry", kind))
+        {
+            using var wrapper = new KillingVirsh(0, KillMoment.Never, ["virsh", "ssh", "rsync"]);
+            ProtocolAssert.Succeeded(await RunAsync(dry, shared: false, wrapper));
+            migrate = Array.IndexOf([.. wrapper.Calls.Select(Label)], "migrate") + 1;
+            Assert.True(migrate > 0 && wrapper.Calls[migrate - 1].Contains("--suspend", StringComparison.Ordinal),
+                string.Join(" | ", wrapper.Calls));
+        }
+        await using var vm = await PreparePausedOnArrivalAsync($"km-{kind}", kind);
+        using (var wrapper = new KillingVirsh(migrate, KillMoment.AfterCall, ["virsh", "ssh", "rsync"]))
+        {
+            var killed = await RunAsync(vm, shared: false, wrapper);
+            Assert.True(wrapper.Killed, $"virsh migrate was not reached; calls: {string.Join(" | ", wrapper.Calls.Select(Label))}; {killed}");
+            await wrapper.AssertKilledAsync(killed, KillMoment.AfterCall);
+        }
+        Assert.Empty(await LeftProcessesAfterAsync(vm, TimeSpan.FromSeconds(60)));
+        Assert.Equal("paused", await B.StateAsync(vm.Name));
+        Assert.Null(await TestVirsh.StateAsync(vm.Name));
+
+        var again = await RunAsync(vm, shared: false, null);
+
+        ProtocolAssert.Succeeded(again);
+        Assert.Contains($"{vm.Name} is gone from localhost and paused on {B.Name}: an earlier migration was cut off", again.Stderr);
+        Assert.Equal("running", await B.StateAsync(vm.Name));
+        Assert.Null(await TestVirsh.StateAsync(vm.Name));
+        if (kind == "nvram")
+        {
+            // OVMF wrote them: a copy of the template (what libvirt makes there when the file is missing) would not do
+            Assert.NotEqual(await MigrateStorageSpecs.Md5Async("/usr/share/OVMF/OVMF_VARS_4M.fd"), await MigrateStorageSpecs.Md5Async(vm.File("VARS.fd")));
+            Assert.Equal(await MigrateStorageSpecs.Md5Async(vm.File("VARS.fd")), await MigrateStorageSpecs.Md5Async(B.Own(vm.Named("VARS.fd"))));
+            return;
+        }
+        Assert.Equal("snap-0", (await B.CheckedAsync("snapshot-list", "--domain", vm.Name, "--name")).Trim());
+        var there = B.Own(vm.Named("disk.0"));
+        Assert.Equal(await MigrateStorageSpecs.RawMd5Async(vm.File("disk.0"), null), await MigrateStorageSpecs.RawMd5Async(there, null));
+        Assert.Equal(await MigrateStorageSpecs.RawMd5Async(vm.File("disk.0"), "snap-0"), await MigrateStorageSpecs.RawMd5Async(there, "snap-0"));
+    }
+
+    /// <summary>
+    /// A diskless domain running here with, in its (not shared) directory, a qcow2 disk holding the internal snapshot snap-0
+    /// or its UEFI variables VARS.fd.
+    /// </summary>
+    private async Task<LocalVm> PreparePausedOnArrivalAsync(string purpose, string kind)
+    {
+        var vm = await LocalVm.CreateAsync(hosts, purpose);
+        if (kind == "nvram")
+        {
+            vm.AddUefiVariables("VARS.fd");
+            await vm.StartAsync();
+            // OVMF writes its variables as it boots: done by then
+            await Task.Delay(TimeSpan.FromSeconds(5));
+            return vm;
+        }
+        await vm.AddQcow2DiskAsync("vda", 0, "16M", written: "2M");
+        await vm.StartAsync();
+        await TestVirsh.CheckedAsync("snapshot-create-as", "--domain", vm.Name, "--name", "snap-0");
+        return vm;
+    }
+
     /// <summary>A diskless domain with a qcow2 disk on storage both hosts see, and snap-0 taken by snapshot_create.</summary>
     private async Task<LocalVm> PrepareWithSnapshotAsync(string purpose)
     {

@@ -833,6 +833,20 @@ internal sealed class LocalVm : IAsyncDisposable
         Xml = Xml.WithDevice(LifecycleXml.FileDisk(Named($"disk.{id}.snap/1"), "qcow2", target));
     }
 
+    /// <summary>UEFI firmware (OVMF, under TCG: it stops under this machine's nested KVM) with its variables in <paramref name="name"/>.</summary>
+    public void AddUefiVariables(string name)
+    {
+        System.IO.File.Copy("/usr/share/OVMF/OVMF_VARS_4M.fd", File(name));
+        Xml = Xml.Transform(d =>
+        {
+            d.SetAttributeValue("type", "qemu");
+            var os = d.Element("os")!;
+            os.Element("type")!.SetAttributeValue("machine", "q35");
+            os.Add(new XElement("loader", new XAttribute("readonly", "yes"), new XAttribute("type", "pflash"), "/usr/share/OVMF/OVMF_CODE_4M.fd"),
+                new XElement("nvram", Named(name)));
+        });
+    }
+
     /// <summary>A read-only CD-ROM (as the context ISO is).</summary>
     public async Task AddCdromAsync(string target, int id)
     {

@@ -147,6 +147,22 @@ public sealed class MigrateActionSpecs : IDisposable
     }
 
     [Fact]
+    public async Task Run_again_after_onekvm_was_killed_while_the_vm_waited_paused_on_the_destination_it_resumes_it_there()
+    {
+        // virsh migrate --suspend (MIGRATE_OPTIONS on a shared datastore) left it paused there, and onekvm died before its resume
+        _host.Virsh.On("dominfo", exit: 1, stderr: NotFound).On("domstate", stdout: "paused (migration)\n", call: 1)
+            .On("dumpxml", stdout: $"<domain type='kvm'><name>one-7</name><uuid>{Uuid}</uuid></domain>\n")
+            .On("domstate", stdout: "paused\n", call: 2);
+
+        var code = await _host.RunAsync("migrate", "one-7", "node2", "node1", "7", "node1");
+
+        Assert.Equal(0, code);
+        Assert.Equal(["dominfo", "domstate", "dumpxml", "domstate", "resume"], _host.Virsh.Verbs);
+        Assert.Contains(_host.Host.LogLines, l => l.StartsWith("WARN: ", StringComparison.Ordinal)
+            && l.Contains("one-7 is gone from node1 and paused on node2: an earlier migration was cut off", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_vm_on_neither_host_is_still_refused_before_anything_changes()
     {
         _host.Virsh.On("dominfo", exit: 1, stderr: NotFound);

@@ -116,7 +116,11 @@ internal static class DomStatsOutput
             }
             var rest = key.AsSpan(prefix.Length);
             var dot = rest.IndexOf('.');
-            return dot > 0 && int.TryParse(rest[..dot], NumberStyles.None, CultureInfo.InvariantCulture, out _) ? rest[(dot + 1)..].ToString() : null;
+            if (dot <= 0 || !int.TryParse(rest[..dot], NumberStyles.None, CultureInfo.InvariantCulture, out _))
+            {
+                return null;
+            }
+            return rest[(dot + 1)..].ToString();
         }
     }
 }

@@ -23,15 +23,18 @@ internal sealed class QemuProcessFinder(ProcFs proc, string pidDirectory = QemuP
                 found[name] = process;
             }
         }
-        var missing = names.Where(n => !found.ContainsKey(n)).ToHashSet(StringComparer.Ordinal);
-        foreach (var pid in missing.Count > 0 ? proc.ProcessIds() : [])
+        if (found.Count < names.Count)
         {
-            if (Identify(pid) is { } process && missing.Remove(process.Name))
+            var missing = names.Where(n => !found.ContainsKey(n)).ToHashSet(StringComparer.Ordinal);
+            foreach (var pid in proc.ProcessIds())
             {
-                found[process.Name] = process;
-                if (missing.Count == 0)
+                if (Identify(pid) is { } process && missing.Remove(process.Name))
                 {
-                    break;
+                    found[process.Name] = process;
+                    if (missing.Count == 0)
+                    {
+                        break;
+                    }
                 }
             }
         }

@@ -60,7 +60,10 @@ internal static class ActionCommandLine
             Description = p.Description,
             Arity = p.Required ? ArgumentArity.ExactlyOne : ArgumentArity.ZeroOrOne,
         }).ToList();
-        arguments.ForEach(command.Arguments.Add);
+        foreach (var argument in arguments)
+        {
+            command.Arguments.Add(argument);
+        }
         return (command, arguments);
     }
 }

@@ -9,7 +9,7 @@ internal static class PosixPath
 {
     public static string Dirname(string path)
     {
-        var end = path.TrimEnd('/').Length;
+        var end = TrimTrailingSlashes(path);
         if (end == 0)
         {
             return path.Length > 0 ? "/" : ".";
@@ -19,13 +19,13 @@ internal static class PosixPath
         {
             return ".";
         }
-        var parent = path[..(slash + 1)].TrimEnd('/').Length;
+        var parent = TrimTrailingSlashes(path[..(slash + 1)]);
         return parent == 0 ? "/" : path[..parent];
     }
 
     public static string Basename(string path)
     {
-        var end = path.TrimEnd('/').Length;
+        var end = TrimTrailingSlashes(path);
         if (end == 0)
         {
             return path.Length > 0 ? "/" : "";
@@ -34,6 +34,17 @@ internal static class PosixPath
         return path[(slash + 1)..end];
     }
 
-    public static string CollapseSlashes(string path) =>
-        string.Concat(path.Where((c, i) => c != '/' || i == 0 || path[i - 1] != '/'));
+    /// <summary>The path with every run of slashes made one.</summary>
+    public static string CollapseSlashes(string path)
+    {
+        var chars = new List<char>(path.Length);
+        foreach (var c in path)
+        {
+            if (c != '/' || chars.Count == 0 || chars[^1] != '/')
+            {
+                chars.Add(c);
+            }
+        }
+        return new string([.. chars]);
+    }
 }

@@ -85,9 +85,12 @@ internal static class TrustedPath
 
     private static void Push(Stack<string> pending, string path)
     {
-        foreach (var name in path.Split('/', StringSplitOptions.RemoveEmptyEntries).Reverse().Where(n => n != "."))
+        foreach (var name in path.Split('/', StringSplitOptions.RemoveEmptyEntries).Reverse())
         {
-            pending.Push(name);
+            if (name != ".")
+            {
+                pending.Push(name);
+            }
         }
     }
 

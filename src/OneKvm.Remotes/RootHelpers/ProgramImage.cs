@@ -30,12 +30,15 @@ internal static class ProgramImage
         }
     }
 
-    /// <summary>The strings as C strings (kept in <paramref name="strings"/> to be freed), then a null pointer.</summary>
     private static nint[] Terminated(IReadOnlyList<string> values, List<nint> strings)
     {
-        var pointers = values.Select(Marshal.StringToCoTaskMemUTF8).ToArray();
-        strings.AddRange(pointers);
-        return [.. pointers, 0];
+        var pointers = new nint[values.Count + 1];
+        for (var i = 0; i < values.Count; i++)
+        {
+            pointers[i] = Marshal.StringToCoTaskMemUTF8(values[i]);
+            strings.Add(pointers[i]);
+        }
+        return pointers;
     }
 
     private const int BrokenPipe = 13;

@@ -31,11 +31,15 @@ internal sealed class VmMetricRecorder(MetricHistory history, ForecastSettings s
     /// </summary>
     public IReadOnlyList<(string Key, string Value)>[] RecordAll(IReadOnlyList<(int VmId, IReadOnlyList<(string Key, double Value)> Values)> vms)
     {
+        var results = new IReadOnlyList<(string Key, string Value)>[vms.Count];
         if (vms.Count < ParallelFrom)
         {
-            return [.. vms.Select(vm => Record(vm.VmId, vm.Values))];
+            for (var i = 0; i < vms.Count; i++)
+            {
+                results[i] = Record(vms[i].VmId, vms[i].Values);
+            }
+            return results;
         }
-        var results = new IReadOnlyList<(string Key, string Value)>[vms.Count];
         Parallel.For(0, vms.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(Environment.ProcessorCount, 4) },
             i => results[i] = Record(vms[i].VmId, vms[i].Values));
         return results;

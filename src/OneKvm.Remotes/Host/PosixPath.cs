@@ -47,4 +47,15 @@ internal static class PosixPath
         }
         return new string([.. chars]);
     }
+
+    /// <summary>The length of <paramref name="path"/> without its trailing slashes.</summary>
+    private static int TrimTrailingSlashes(string path)
+    {
+        var end = path.Length;
+        while (end > 0 && path[end - 1] == '/')
+        {
+            end--;
+        }
+        return end;
+    }
 }

@@ -9,8 +9,13 @@ internal static class CheckpointSetAside
 {
     public const int MaxCandidates = 1000;
 
-    public static IEnumerable<string> Candidates(string file, long epoch) =>
-        Enumerable.Range(0, MaxCandidates).Select(n => n == 0 ? $"{file}.{epoch}" : $"{file}.{epoch}.{n}");
+    public static IEnumerable<string> Candidates(string file, long epoch)
+    {
+        for (var n = 0; n < MaxCandidates; n++)
+        {
+            yield return n == 0 ? $"{file}.{epoch}" : $"{file}.{epoch}.{n}";
+        }
+    }
 
     public static string Move(string file, long epoch)
     {

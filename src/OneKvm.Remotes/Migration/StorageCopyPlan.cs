@@ -196,7 +196,11 @@ internal sealed record StorageCopyPlan(MigrationStorage Storage, IReadOnlyList<L
             {
                 throw new OneKvmException($"realpath printed {lines.Length} lines for {files.Count + 1} files of {domain}.");
             }
-            realPaths = files.Zip(lines).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
+            realPaths = new Dictionary<string, string>(StringComparer.Ordinal);
+            for (var i = 0; i < files.Count; i++)
+            {
+                realPaths[files[i]] = lines[i];
+            }
             // the VM directory itself may be reached through a symlink (a datastore mounted elsewhere)
             if (lines[^1] != storage.SourceDirectory)
             {
@@ -204,8 +208,12 @@ internal sealed record StorageCopyPlan(MigrationStorage Storage, IReadOnlyList<L
             }
         }
         var images = new Dictionary<string, ImageInfo>(StringComparer.Ordinal);
-        foreach (var (file, info) in infos.Where(i => storage.Relative(realPaths.GetValueOrDefault(i.Key, i.Key)) is not null))
+        foreach (var (file, info) in infos)
         {
+            if (storage.Relative(realPaths.GetValueOrDefault(file, file)) is null)
+            {
+                continue;
+            }
             images[file] = ImageInfo.Parse(await info.ConfigureAwait(false))
                            ?? throw new OneKvmException($"qemu-img info did not describe {file}.");
         }

@@ -55,9 +55,12 @@ internal sealed class CpuSampleStore(string? bootId)
 
     public void Drop(Func<KeyValuePair<string, CpuSample>, bool> gone)
     {
-        foreach (var (uuid, _) in Samples.Where(gone).ToList())
+        foreach (var uuid in Samples.Keys.ToList())
         {
-            Samples.Remove(uuid);
+            if (gone(new(uuid, Samples[uuid])))
+            {
+                Samples.Remove(uuid);
+            }
         }
     }
 

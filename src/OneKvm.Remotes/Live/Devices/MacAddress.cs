@@ -6,8 +6,17 @@ namespace OneKvm.Remotes.Live.Devices;
 /// </summary>
 internal static class MacAddress
 {
-    public static bool IsValid(string? text) =>
-        text is { Length: 17 } && text.Select((c, i) => i % 3 == 2 ? c == ':' : char.IsAsciiHexDigit(c)).All(ok => ok);
+    public static bool IsValid(string? text)
+    {
+        for (var i = 0; text is { Length: 17 } && i < 17; i++)
+        {
+            if (i % 3 == 2 ? text[i] != ':' : !char.IsAsciiHexDigit(text[i]))
+            {
+                return false;
+            }
+        }
+        return text is { Length: 17 };
+    }
 
     /// <param name="where">Where the MAC came from, for the error ("given as argument").</param>
     public static string Require(string? text, string where) =>

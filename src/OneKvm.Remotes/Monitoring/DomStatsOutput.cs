@@ -116,11 +116,7 @@ internal static class DomStatsOutput
             }
             var rest = key.AsSpan(prefix.Length);
             var dot = rest.IndexOf('.');
-            if (dot <= 0 || !int.TryParse(rest[..dot], NumberStyles.None, CultureInfo.InvariantCulture, out _))
-            {
-                return null;
-            }
-            return rest[(dot + 1)..].ToString();
+            return dot > 0 && int.TryParse(rest[..dot], NumberStyles.None, CultureInfo.InvariantCulture, out _) ? rest[(dot + 1)..].ToString() : null;
         }
     }
 }

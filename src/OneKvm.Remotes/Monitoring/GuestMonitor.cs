@@ -49,17 +49,8 @@ internal static partial class GuestMonitor
         var cache = config is { Enabled: true } ? GuestOsCache.Load(host.Environment, hostName) : null;
         var reads = vms.Select(vm => VmAsync(vm, domains.GetValueOrDefault(vm.Id), config, cache?.Find(vm), agent, gate, host.Programs.Time, cancellationToken)).ToList();
         var answers = await Task.WhenAll(reads).ConfigureAwait(false);
-        var texts = answers.Select(a => a.Text).ToList();
         cache?.Save(vms.Zip(answers, (vm, a) => (vm, a.Os)));
-        var result = new Dictionary<int, string>();
-        for (var i = 0; i < vms.Count; i++)
-        {
-            if (texts[i].Length > 0)
-            {
-                result[vms[i].Id] = texts[i];
-            }
-        }
-        return result;
+        return vms.Zip(answers).Where(p => p.Second.Text.Length > 0).ToDictionary(p => p.First.Id, p => p.Second.Text);
     }
 
     /// <summary>The agent channel's state ("connected", "disconnected", or null without one) and the PCI devices of OpenNebula's metadata.</summary>
@@ -224,24 +215,12 @@ internal static partial class GuestMonitor
         {
             return "";
         }
-        var addresses = new List<string>();
-        foreach (var nic in interfaces.EnumerateArray())
-        {
-            if (Text(nic, "name") == "lo" || !nic.TryGetProperty("ip-addresses", out var ips) || ips.ValueKind != JsonValueKind.Array)
-            {
-                continue;
-            }
-            foreach (var ip in ips.EnumerateArray())
-            {
-                var address = Text(ip, "ip-address");
-                if (address is null or "127.0.0.1" or "::1" || Text(ip, "ip-address-type") is not ("ipv4" or "ipv6"))
-                {
-                    continue;
-                }
-                addresses.Add(address);
-            }
-        }
-        return string.Join(',', addresses);
+        var addresses = interfaces.EnumerateArray()
+            .Where(nic => Text(nic, "name") != "lo" && nic.TryGetProperty("ip-addresses", out var ips) && ips.ValueKind == JsonValueKind.Array)
+            .SelectMany(nic => nic.GetProperty("ip-addresses").EnumerateArray())
+            .Select(ip => (Address: Text(ip, "ip-address"), Type: Text(ip, "ip-address-type")))
+            .Where(ip => ip.Address is not (null or "127.0.0.1" or "::1") && ip.Type is ("ipv4" or "ipv6"));
+        return string.Join(',', addresses.Select(ip => ip.Address));
     }
 
     /// <summary>A vfio-pci device on the QEMU command line ("-device vfio-pci,..." or its JSON form).</summary>

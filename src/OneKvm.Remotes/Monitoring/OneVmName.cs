@@ -12,22 +12,9 @@ internal static class OneVmName
     /// </summary>
     public static int? IdOf(string domainName)
     {
-        if (!domainName.StartsWith(Prefix, StringComparison.Ordinal) || domainName.Length == Prefix.Length)
-        {
-            return null;
-        }
-        var digits = domainName.AsSpan(Prefix.Length);
-        if (digits.Length > 1 && digits[0] == '0')
-        {
-            return null;
-        }
-        foreach (var c in digits)
-        {
-            if (!char.IsAsciiDigit(c))
-            {
-                return null;
-            }
-        }
-        return int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;
+        var digits = domainName.StartsWith(Prefix, StringComparison.Ordinal) ? domainName.AsSpan(Prefix.Length) : [];
+        // ASCII digits only checked apart: int.TryParse also takes trailing NULs
+        return digits is not ([] or ['0', _, ..]) && !digits.ContainsAnyExceptInRange('0', '9')
+            && int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;
     }
 }

@@ -23,18 +23,15 @@ internal sealed class QemuProcessFinder(ProcFs proc, string pidDirectory = QemuP
                 found[name] = process;
             }
         }
-        if (found.Count < names.Count)
+        var missing = names.Where(n => !found.ContainsKey(n)).ToHashSet(StringComparer.Ordinal);
+        foreach (var pid in missing.Count > 0 ? proc.ProcessIds() : [])
         {
-            var missing = names.Where(n => !found.ContainsKey(n)).ToHashSet(StringComparer.Ordinal);
-            foreach (var pid in proc.ProcessIds())
+            if (Identify(pid) is { } process && missing.Remove(process.Name))
             {
-                if (Identify(pid) is { } process && missing.Remove(process.Name))
+                found[process.Name] = process;
+                if (missing.Count == 0)
                 {
-                    found[process.Name] = process;
-                    if (missing.Count == 0)
-                    {
-                        break;
-                    }
+                    break;
                 }
             }
         }

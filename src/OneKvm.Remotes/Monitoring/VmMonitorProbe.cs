@@ -95,11 +95,7 @@ internal sealed class VmMonitorProbe : IDriverAction
         {
             values.Add(("MEMORY", m));
         }
-        var io = IoSample.Values(counters);
-        for (var i = 0; i < io.Length; i++)
-        {
-            values.Add((MetricHistory.Keys[2 + i], io[i]));
-        }
+        values.AddRange(IoSample.Values(counters).Select((value, i) => (MetricHistory.Keys[2 + i], (double)value)));
         return values;
     }
 

@@ -14,19 +14,9 @@ internal static class Bandwidth
     /// The keys with a value: none for the first poll, a restarted QEMU, a counter that went
     /// backwards, or a domain whose counters do not apply (paused for a migration, stopped).
     /// </summary>
-    public static IEnumerable<(string Key, string Value)> Values(IoSample now, IoSample? before, bool countersApply)
-    {
-        if (!countersApply || before is not { } previous)
-        {
-            yield break;
-        }
-        var rates = now.RatesSince(previous);
-        for (var i = 0; i < Keys.Length; i++)
-        {
-            if (rates[i] is { } rate)
-            {
-                yield return (Keys[i], MonitorFormat.Float(rate));
-            }
-        }
-    }
+    public static IEnumerable<(string Key, string Value)> Values(IoSample now, IoSample? before, bool countersApply) =>
+        countersApply && before is { } previous
+            ? Keys.Zip(now.RatesSince(previous)).Where(r => r.Second is not null)
+                .Select(r => (r.First, MonitorFormat.Float(r.Second!.Value)))
+            : [];
 }

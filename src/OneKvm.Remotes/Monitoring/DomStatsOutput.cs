@@ -13,47 +13,28 @@ internal static class DomStatsOutput
 
     public static IReadOnlyList<DomainStats> Parse(string text)
     {
-        var domains = new List<DomainStats>();
-        Builder? current = null;
+        var domains = new List<Builder>();
         foreach (var raw in text.Split('\n'))
         {
             var line = raw.TrimEnd('\r');
             if (line.StartsWith(DomainPrefix, StringComparison.Ordinal) && line.EndsWith('\'') && line.Length > DomainPrefix.Length)
             {
-                if (current is not null)
-                {
-                    domains.Add(current.Build());
-                }
-                current = new Builder(line[DomainPrefix.Length..^1]);
-                continue;
+                domains.Add(new Builder(line[DomainPrefix.Length..^1]));
             }
-            current?.AddField(line);
+            else if (domains.Count > 0)
+            {
+                domains[^1].AddField(line);
+            }
         }
-        if (current is not null)
-        {
-            domains.Add(current.Build());
-        }
-        return domains;
+        return [.. domains.Select(d => d.Build())];
     }
 
     /// <summary>
     /// The same records from libvirt's typed parameters (the native client's answer): each parameter
     /// taken as virsh prints it, <c>field=value</c>, so both paths keep and skip the same fields.
     /// </summary>
-    public static IReadOnlyList<DomainStats> FromRecords(IEnumerable<DomainStatsRecord> records)
-    {
-        var domains = new List<DomainStats>();
-        foreach (var record in records)
-        {
-            var builder = new Builder(record.Name);
-            foreach (var parameter in record.Parameters)
-            {
-                builder.AddField(parameter.Field + "=" + parameter.Value);
-            }
-            domains.Add(builder.Build());
-        }
-        return domains;
-    }
+    public static IReadOnlyList<DomainStats> FromRecords(IEnumerable<DomainStatsRecord> records) =>
+        [.. records.Select(r => r.Parameters.Aggregate(new Builder(r.Name), (b, p) => b.AddField(p.Field + "=" + p.Value)).Build())];
 
     private sealed class Builder(string name)
     {
@@ -62,7 +43,7 @@ internal static class DomStatsOutput
         private long _netRx, _netTx, _rdBytes, _wrBytes, _rdReqs, _wrReqs;
 
         /// <summary>One <c>key=value</c> line; one whose value is not a non-negative integer is skipped.</summary>
-        public void AddField(string line)
+        public Builder AddField(string line)
         {
             var field = line.Trim();
             var equals = field.IndexOf('=', StringComparison.Ordinal);
@@ -70,6 +51,7 @@ internal static class DomStatsOutput
             {
                 Add(field[..equals], value);
             }
+            return this;
         }
 
         public void Add(string key, long value)
@@ -116,7 +98,9 @@ internal static class DomStatsOutput
             }
             var rest = key.AsSpan(prefix.Length);
             var dot = rest.IndexOf('.');
-            return dot > 0 && int.TryParse(rest[..dot], NumberStyles.None, CultureInfo.InvariantCulture, out _) ? rest[(dot + 1)..].ToString() : null;
+            return dot > 0 && int.TryParse(rest[..dot], NumberStyles.None, CultureInfo.InvariantCulture, out _)
+                ? rest[(dot + 1)..].ToString()
+                : null;
         }
     }
 }

@@ -216,7 +216,8 @@ internal static partial class GuestMonitor
             return "";
         }
         var addresses = interfaces.EnumerateArray()
-            .Where(nic => Text(nic, "name") != "lo" && nic.TryGetProperty("ip-addresses", out var ips) && ips.ValueKind == JsonValueKind.Array)
+            .Where(nic => Text(nic, "name") != "lo"
+                && nic.TryGetProperty("ip-addresses", out var ips) && ips.ValueKind == JsonValueKind.Array)
             .SelectMany(nic => nic.GetProperty("ip-addresses").EnumerateArray())
             .Select(ip => (Address: Text(ip, "ip-address"), Type: Text(ip, "ip-address-type")))
             .Where(ip => ip.Address is not (null or "127.0.0.1" or "::1") && ip.Type is ("ipv4" or "ipv6"));

@@ -21,21 +21,12 @@ internal readonly record struct IoSample(int Pid, long StartTicks, double At, Io
     /// </summary>
     public double?[] RatesSince(IoSample before)
     {
-        var rates = new double?[Bandwidth.Keys.Length];
         var seconds = At - before.At;
         var sameProcess = Pid == 0 || before.Pid == 0 || (Pid == before.Pid && StartTicks == before.StartTicks);
-        if (!sameProcess || seconds < MinimumInterval || seconds > MaximumInterval)
-        {
-            return rates;
-        }
-        var now = Values(Counters);
-        var then = Values(before.Counters);
-        for (var i = 0; i < rates.Length; i++)
-        {
-            var delta = now[i] - then[i];
-            rates[i] = delta >= 0 ? delta / seconds : null;
-        }
-        return rates;
+        return !sameProcess || seconds < MinimumInterval || seconds > MaximumInterval
+            ? new double?[Bandwidth.Keys.Length]
+            : [.. Values(Counters).Zip(Values(before.Counters),
+                (now, then) => now - then >= 0 ? (now - then) / seconds : (double?)null)];
     }
 
     public static long[] Values(IoCounters c) =>

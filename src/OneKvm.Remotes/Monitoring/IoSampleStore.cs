@@ -21,7 +21,8 @@ internal sealed class IoSampleStore(string? bootId)
         {
             var f = line.Split(' ');
             // -1: not a counter (NumberStyles.None takes no sign)
-            long[] counters = [.. f.Skip(5).Select(v => long.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : -1)];
+            long[] counters =
+                [.. f.Skip(5).Select(v => long.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : -1)];
             if (f.Length != 11 || f[0] != "vm" || f[1].Length == 0 || counters.Contains(-1)
                 || !int.TryParse(f[2], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
                 || !long.TryParse(f[3], NumberStyles.None, CultureInfo.InvariantCulture, out var start)

@@ -10,15 +10,8 @@ internal static class MonitorFormat
     /// <summary>The decoded MONITOR value: KEY="value" lines; CPU and MEMORY only when the QEMU process was found.</summary>
     /// <param name="extra">Keys after the base ones (bandwidth, forecasts), already formatted.</param>
     public static string MonitorValues(double? cpu, long? memoryKiB, IoCounters counters,
-        IEnumerable<(string Key, string Value)>? extra = null)
-    {
-        var text = new StringBuilder();
-        foreach (var (key, value) in Values(cpu, memoryKiB, counters).Concat(extra ?? []))
-        {
-            text.Append(key).Append("=\"").Append(value).Append("\"\n");
-        }
-        return text.ToString();
-    }
+        IEnumerable<(string Key, string Value)>? extra = null) =>
+        string.Concat(Values(cpu, memoryKiB, counters).Concat(extra ?? []).Select(v => $"{v.Key}=\"{v.Value}\"\n"));
 
     /// <param name="extra">Keys after the base ones (bandwidth, forecasts), already formatted.</param>
     /// <param name="guest">KEY="value" lines of the guest agent, last (Monitoring/GuestMonitor.cs).</param>

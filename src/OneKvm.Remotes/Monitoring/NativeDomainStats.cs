@@ -36,12 +36,9 @@ internal sealed class NativeDomainStats(string uri, TimeSpan deadline, TimeProvi
     /// <summary>The statistics of every active domain, or null where virsh must be asked.</summary>
     public async Task<IReadOnlyList<DomainStats>?> TryReadAsync(bool counters, CancellationToken cancellationToken)
     {
-        if (string.Equals(setting(ClientVariable), "virsh", StringComparison.Ordinal))
-        {
-            return null;
-        }
-        // another URI, or no socket: the configuration says virsh, every poll, so no line about it
-        if (uri != SystemUri || SocketPath() is not { } socket)
+        // virsh asked for, another URI, or no socket: the configuration says virsh, every poll, so no line about it
+        if (string.Equals(setting(ClientVariable), "virsh", StringComparison.Ordinal)
+            || uri != SystemUri || SocketPath() is not { } socket)
         {
             return null;
         }

@@ -70,16 +70,10 @@ internal sealed class ProbeYaml
     public string? Text(string path) => _values.GetValueOrDefault(path);
 
     /// <summary>A number, or null when absent; a <see cref="FormatException"/> naming the key when it is not one.</summary>
-    public double? Number(string path)
-    {
-        if (Text(path) is not { } text)
-        {
-            return null;
-        }
-        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value)
-            ? value
-            : throw new FormatException($"{path} is '{text}', not a number");
-    }
+    public double? Number(string path) =>
+        Text(path) is not { } text ? null
+        : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value) ? value
+        : throw new FormatException($"{path} is '{text}', not a number");
 
     /// <summary>YAML 1.1 booleans (Ruby's Psych and Python's PyYAML read yes/no/on/off too); null when absent.</summary>
     public bool? Flag(string path) => Text(path)?.ToLowerInvariant() switch

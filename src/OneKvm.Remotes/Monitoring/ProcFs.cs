@@ -57,28 +57,8 @@ internal sealed class ProcFs(string root = "/proc")
     }
 
     /// <summary>Resident plus swapped-out memory in KiB (VmRSS + VmSwap), what upstream reports as MEMORY.</summary>
-    public long? MemoryKiB(int pid)
-    {
-        var text = Read($"{pid}/status");
-        if (text is null)
-        {
-            return null;
-        }
-        long? rss = null;
-        long swap = 0;
-        foreach (var line in text.Split('\n'))
-        {
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-            {
-                rss = KiB(line);
-            }
-            else if (line.StartsWith("VmSwap:", StringComparison.Ordinal))
-            {
-                swap = KiB(line) ?? 0;
-            }
-        }
-        return rss + swap;
-    }
+    public long? MemoryKiB(int pid) =>
+        Read($"{pid}/status")?.Split('\n') is { } lines ? KiB(lines, "VmRSS:") + (KiB(lines, "VmSwap:") ?? 0) : null;
 
     /// <summary>The arguments a process was started with; null when it is gone or unreadable.</summary>
     public IReadOnlyList<string>? CommandLine(int pid) =>
@@ -116,11 +96,12 @@ internal sealed class ProcFs(string root = "/proc")
         }
     }
 
-    /// <summary>"VmRSS:	   41040 kB" -> 41040.</summary>
-    private static long? KiB(string line)
+    /// <summary>"VmRSS:	   41040 kB" -> 41040, from the last line with that label; null without one.</summary>
+    private static long? KiB(string[] lines, string label)
     {
-        var parts = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
-        return parts.Length >= 2 && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var kib) ? kib : null;
+        var parts = lines.LastOrDefault(l => l.StartsWith(label, StringComparison.Ordinal))
+            ?.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+        return parts?.Length >= 2 && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var kib) ? kib : null;
     }
 }
 

@@ -31,11 +31,9 @@ internal static class RuntimeDirectory
         {
             var info = Directory.CreateDirectory(fallback, Private);
             // /var/tmp is shared: a link or a directory others may write is not ours to trust
-            if (info.LinkTarget is not null || (info.UnixFileMode & ~Private) != 0)
-            {
-                return (null, $"{fallback} is a link or open to other users");
-            }
-            return (fallback, null);
+            return info.LinkTarget is not null || (info.UnixFileMode & ~Private) != 0
+                ? (null, $"{fallback} is a link or open to other users")
+                : (fallback, null);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

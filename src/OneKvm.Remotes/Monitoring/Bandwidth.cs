@@ -14,9 +14,15 @@ internal static class Bandwidth
     /// The keys with a value: none for the first poll, a restarted QEMU, a counter that went
     /// backwards, or a domain whose counters do not apply (paused for a migration, stopped).
     /// </summary>
-    public static IEnumerable<(string Key, string Value)> Values(IoSample now, IoSample? before, bool countersApply) =>
-        countersApply && before is { } previous
-            ? Keys.Zip(now.RatesSince(previous)).Where(r => r.Second is not null)
-                .Select(r => (r.First, MonitorFormat.Float(r.Second!.Value)))
-            : [];
+    public static IEnumerable<(string Key, string Value)> Values(IoSample now, IoSample? before, bool countersApply)
+    {
+        double?[] rates = countersApply && before is { } previous ? now.RatesSince(previous) : [];
+        for (var i = 0; i < rates.Length; i++)
+        {
+            if (rates[i] is { } rate)
+            {
+                yield return (Keys[i], MonitorFormat.Float(rate));
+            }
+        }
+    }
 }

@@ -50,7 +50,15 @@ internal static partial class GuestMonitor
         var reads = vms.Select(vm => VmAsync(vm, domains.GetValueOrDefault(vm.Id), config, cache?.Find(vm), agent, gate, host.Programs.Time, cancellationToken)).ToList();
         var answers = await Task.WhenAll(reads).ConfigureAwait(false);
         cache?.Save(vms.Zip(answers, (vm, a) => (vm, a.Os)));
-        return vms.Zip(answers).Where(p => p.Second.Text.Length > 0).ToDictionary(p => p.First.Id, p => p.Second.Text);
+        var texts = new Dictionary<int, string>();
+        for (var i = 0; i < vms.Count; i++)
+        {
+            if (answers[i].Text.Length > 0)
+            {
+                texts[vms[i].Id] = answers[i].Text;
+            }
+        }
+        return texts;
     }
 
     /// <summary>The agent channel's state ("connected", "disconnected", or null without one) and the PCI devices of OpenNebula's metadata.</summary>
@@ -215,13 +223,22 @@ internal static partial class GuestMonitor
         {
             return "";
         }
-        var addresses = interfaces.EnumerateArray()
-            .Where(nic => Text(nic, "name") != "lo"
-                && nic.TryGetProperty("ip-addresses", out var ips) && ips.ValueKind == JsonValueKind.Array)
-            .SelectMany(nic => nic.GetProperty("ip-addresses").EnumerateArray())
-            .Select(ip => (Address: Text(ip, "ip-address"), Type: Text(ip, "ip-address-type")))
-            .Where(ip => ip.Address is not (null or "127.0.0.1" or "::1") && ip.Type is ("ipv4" or "ipv6"));
-        return string.Join(',', addresses.Select(ip => ip.Address));
+        var addresses = new List<string>();
+        foreach (var nic in interfaces.EnumerateArray())
+        {
+            if (Text(nic, "name") == "lo" || !nic.TryGetProperty("ip-addresses", out var ips) || ips.ValueKind != JsonValueKind.Array)
+            {
+                continue;
+            }
+            foreach (var ip in ips.EnumerateArray())
+            {
+                if (Text(ip, "ip-address") is { } address and not ("127.0.0.1" or "::1") && Text(ip, "ip-address-type") is "ipv4" or "ipv6")
+                {
+                    addresses.Add(address);
+                }
+            }
+        }
+        return string.Join(',', addresses);
     }
 
     /// <summary>A vfio-pci device on the QEMU command line ("-device vfio-pci,..." or its JSON form).</summary>

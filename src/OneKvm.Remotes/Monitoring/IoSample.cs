@@ -25,8 +25,17 @@ internal readonly record struct IoSample(int Pid, long StartTicks, double At, Io
         var sameProcess = Pid == 0 || before.Pid == 0 || (Pid == before.Pid && StartTicks == before.StartTicks);
         return !sameProcess || seconds < MinimumInterval || seconds > MaximumInterval
             ? new double?[Bandwidth.Keys.Length]
-            : [.. Values(Counters).Zip(Values(before.Counters),
-                (now, then) => now - then >= 0 ? (now - then) / seconds : (double?)null)];
+            : Rates(Values(Counters), Values(before.Counters), seconds);
+    }
+
+    private static double?[] Rates(long[] now, long[] then, double seconds)
+    {
+        var rates = new double?[now.Length];
+        for (var i = 0; i < now.Length; i++)
+        {
+            rates[i] = now[i] - then[i] >= 0 ? (now[i] - then[i]) / seconds : null;
+        }
+        return rates;
     }
 
     public static long[] Values(IoCounters c) =>

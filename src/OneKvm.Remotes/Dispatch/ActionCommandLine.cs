@@ -60,10 +60,7 @@ internal static class ActionCommandLine
             Description = p.Description,
             Arity = p.Required ? ArgumentArity.ExactlyOne : ArgumentArity.ZeroOrOne,
         }).ToList();
-        foreach (var argument in arguments)
-        {
-            command.Arguments.Add(argument);
-        }
+        arguments.ForEach(command.Arguments.Add);
         return (command, arguments);
     }
 }

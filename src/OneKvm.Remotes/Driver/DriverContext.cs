@@ -101,16 +101,8 @@ internal sealed class DriverContext : IVirshHost
         return new KvmSettings(document, _host.Environment, note => Logger.KvmrcValueTaken(note.ToString()));
     }
 
-    private VirshRunner CreateVirsh()
-    {
-        var settings = Settings;
-        return _host.Virsh
-            .WithRunner(Programs)
-            .WithUri(settings.LibvirtUri)
-            .WithTimeout(settings.VirshTimeout)
-            .WithAttempts(settings.VirshAttempts)
-            .WithEnvironment(settings.ExportedVariables);
-    }
+    private VirshRunner CreateVirsh() => _host.Virsh.WithRunner(Programs).WithUri(Settings.LibvirtUri)
+        .WithTimeout(Settings.VirshTimeout).WithAttempts(Settings.VirshAttempts).WithEnvironment(Settings.ExportedVariables);
 
     private void OnProgramEvent(ProgramEvent e)
     {

@@ -85,12 +85,9 @@ internal static class TrustedPath
 
     private static void Push(Stack<string> pending, string path)
     {
-        foreach (var name in path.Split('/', StringSplitOptions.RemoveEmptyEntries).Reverse())
+        foreach (var name in path.Split('/', StringSplitOptions.RemoveEmptyEntries).Reverse().Where(n => n != "."))
         {
-            if (name != ".")
-            {
-                pending.Push(name);
-            }
+            pending.Push(name);
         }
     }
 

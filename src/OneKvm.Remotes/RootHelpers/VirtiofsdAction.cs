@@ -72,28 +72,9 @@ internal sealed class VirtiofsdAction : IDriverAction
         }
     }
 
-    private static IEnumerable<string> SplitOptions(string options)
-    {
-        var current = new System.Text.StringBuilder();
-        for (var i = 0; i < options.Length; i++)
-        {
-            if (options[i] != ',')
-            {
-                current.Append(options[i]);
-            }
-            else if (i + 1 < options.Length && options[i + 1] == ',')
-            {
-                current.Append(',');
-                i++;
-            }
-            else
-            {
-                yield return current.ToString();
-                current.Clear();
-            }
-        }
-        yield return current.ToString();
-    }
+    /// <summary>The options of a -o list: a comma separates them, a doubled comma is a comma in a value (libvirt's).</summary>
+    private static IEnumerable<string> SplitOptions(string options) =>
+        options.Replace(",,", "\0", StringComparison.Ordinal).Split(',').Select(o => o.Replace('\0', ','));
 
     /// <summary>The binary and its directory (after symlinks) belong to root and only root may change them.</summary>
     private static void TrustedBinary(string binary)

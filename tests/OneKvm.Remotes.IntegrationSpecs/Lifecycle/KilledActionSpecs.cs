@@ -196,7 +196,7 @@ public sealed class KilledActionSpecs(ITestOutputHelper output)
         Assert.NotEmpty(steps);
         output.WriteLine($"{c.Action}: {steps.Length} virsh calls: {string.Join(" | ", steps.Select(Verb))}");
 
-        var failures = new List<string>();
+        var failures = new KillPointFailures(output);
         foreach (var (n, verb, moment, when) in KillingVirsh.Points([.. steps.Select(Verb)], LongVerbs))
         {
             var label = $"{c.Action} killed {when} call {n} ({verb})";
@@ -206,7 +206,7 @@ public sealed class KilledActionSpecs(ITestOutputHelper output)
             var killed = await RunAsync(c.Action, run, virsh);
             if (!virsh.Killed)
             {
-                failures.Add($"{label}: the call was not reached this time; calls: {string.Join(" | ", virsh.Calls.Select(Verb))}; {killed}");
+                failures.Add(label, $"the call was not reached this time; calls: {string.Join(" | ", virsh.Calls.Select(Verb))}; {killed}");
                 continue;
             }
             ProcessResult? again = null;
@@ -222,11 +222,10 @@ public sealed class KilledActionSpecs(ITestOutputHelper output)
             }
             catch (XunitException e)
             {
-                failures.Add($"{label}: {e.Message}\nrun again: {again?.ToString() ?? "(not run)"}");
-                output.WriteLine($"{label}: FAILED");
+                failures.Add(label, e, killed, "run again", again);
             }
         }
-        Assert.True(failures.Count == 0, string.Join("\n\n", failures));
+        failures.AssertNone();
     }
 
     /// <summary>The calls that last (libvirt writes or reads the guest's memory or disks, or waits on QEMU): killed while they run too.</summary>

@@ -100,7 +100,7 @@ public sealed class KilledDatastoreMoveSpecs(NonSharedHosts hosts, ITestOutputHe
             labels = [.. wrapper.Calls.Select(KilledMigrationSpecs.Label)];
         }
         output.WriteLine($"{purpose}: {labels.Length} calls: {string.Join(" | ", labels)}");
-        var failures = new List<string>();
+        var failures = new KillPointFailures(output);
         foreach (var (n, moment) in points(labels))
         {
             Assert.True(n > 0, $"a kill point is not among the calls: {string.Join(" | ", labels)}");
@@ -136,11 +136,10 @@ public sealed class KilledDatastoreMoveSpecs(NonSharedHosts hosts, ITestOutputHe
             }
             catch (XunitException e)
             {
-                failures.Add($"{label}: {e.Message}\nkilled: {killed}\nrun again: {again?.ToString() ?? "(not run)"}");
-                output.WriteLine($"{label}: FAILED");
+                failures.Add(label, e, killed, "run again", again);
             }
         }
-        Assert.True(failures.Count == 0, string.Join("\n\n", failures));
+        failures.AssertNone();
     }
 
     /// <summary>A diskless domain with a qcow2 disk in its directory; with <paramref name="snapshot"/>, snap-0 taken by snapshot_create.</summary>

@@ -62,7 +62,7 @@ public sealed class KilledMigrationSpecs(NonSharedHosts hosts, ITestOutputHelper
         var redefine = Array.IndexOf(labels, "snapshot-create") + 1;
         Assert.True(drop > 0 && migrate > drop && redefine > migrate, string.Join(" | ", labels));
 
-        var failures = new List<string>();
+        var failures = new KillPointFailures(output);
         foreach (var (n, moment) in new[] { (drop, KillMoment.AfterCall), (migrate, KillMoment.DuringCall), (migrate, KillMoment.AfterCall),
                      (redefine, KillMoment.BeforeCall) })
         {
@@ -96,11 +96,10 @@ public sealed class KilledMigrationSpecs(NonSharedHosts hosts, ITestOutputHelper
             }
             catch (XunitException e)
             {
-                failures.Add($"{label}: {e.Message}\nkilled: {killed}\nnext: {next?.ToString() ?? "(not run)"}");
-                output.WriteLine($"{label}: FAILED");
+                failures.Add(label, e, killed, "next", next);
             }
         }
-        Assert.True(failures.Count == 0, string.Join("\n\n", failures));
+        failures.AssertNone();
     }
 
     /// <summary>
@@ -210,7 +209,7 @@ public sealed class KilledMigrationSpecs(NonSharedHosts hosts, ITestOutputHelper
         Assert.NotEmpty(steps);
         output.WriteLine($"{purpose}: {steps.Length} calls: {string.Join(" | ", steps.Select(Label))}");
 
-        var failures = new List<string>();
+        var failures = new KillPointFailures(output);
         foreach (var (n, verb, moment, when) in KillingVirsh.Points([.. steps.Select(Label)], LongVerbs))
         {
             var label = $"migrate ({purpose}) killed {when} call {n} ({verb})";
@@ -220,7 +219,7 @@ public sealed class KilledMigrationSpecs(NonSharedHosts hosts, ITestOutputHelper
             var killed = await RunAsync(vm, shared, wrapper);
             if (!wrapper.Killed)
             {
-                failures.Add($"{label}: the call was not reached this time; calls: {string.Join(" | ", wrapper.Calls.Select(Label))}; {killed}");
+                failures.Add(label, $"the call was not reached this time; calls: {string.Join(" | ", wrapper.Calls.Select(Label))}; {killed}");
                 continue;
             }
             ProcessResult? again = null;
@@ -249,11 +248,10 @@ public sealed class KilledMigrationSpecs(NonSharedHosts hosts, ITestOutputHelper
             }
             catch (XunitException e)
             {
-                failures.Add($"{label}: {e.Message}\nkilled: {killed}\nrun again: {again?.ToString() ?? "(not run)"}");
-                output.WriteLine($"{label}: FAILED");
+                failures.Add(label, e, killed, "run again", again);
             }
         }
-        Assert.True(failures.Count == 0, string.Join("\n\n", failures));
+        failures.AssertNone();
     }
 
     /// <summary>A diskless domain running here; on a datastore that is not shared, with a raw disk and a CD-ROM in its directory.</summary>

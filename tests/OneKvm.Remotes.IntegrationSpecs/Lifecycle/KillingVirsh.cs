@@ -1,5 +1,8 @@
 using OneKvm.Remotes.IntegrationSpecs.Infrastructure;
 using OneKvm.Remotes.TestDocuments;
+using Xunit;
+using Xunit.Abstractions;
+using Xunit.Sdk;
 
 namespace OneKvm.Remotes.IntegrationSpecs.Lifecycle;
 
@@ -157,3 +160,24 @@ internal sealed class KillingVirsh : IDisposable
         }
     }
 }
+
+/// <summary>
+/// The kill points of one spec that failed: each is written down and the spec goes on to the next point, so one run names
+/// every failing point; the spec fails at the end with all of them.
+/// </summary>
+internal sealed class KillPointFailures(ITestOutputHelper output)
+{
+    private readonly List<string> _failures = [];
+
+    public void Add(string label, string why) => _failures.Add($"{label}: {why}");
+
+    /// <param name="step">what ran after the kill ("run again", "next"), with <paramref name="result"/>, null when it did not run</param>
+    public void Add(string label, XunitException e, ProcessResult killed, string step, ProcessResult? result)
+    {
+        Add(label, $"{e.Message}\nkilled: {killed}\n{step}: {result?.ToString() ?? "(not run)"}");
+        output.WriteLine($"{label}: FAILED");
+    }
+
+    public void AssertNone() => Assert.True(_failures.Count == 0, string.Join("\n\n", _failures));
+}
+

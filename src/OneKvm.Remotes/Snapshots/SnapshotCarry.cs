@@ -164,9 +164,9 @@ internal sealed class SnapshotCarry
     }
 
     /// <summary>For the snapshot actions, run where the domain runs: a journal in its VM directory is recovered first.</summary>
-    public static Task RecoverHereAsync(DriverContext context, string domain, string directory, CancellationToken cancellationToken) =>
-        RecoverAsync(context.Logger, context.Virsh, domain, "this host",
-            new SnapshotJournal(HostShell.Local(context, "this host"), directory), cancellationToken);
+    public static Task RecoverHereAsync(IVirshHost host, string domain, string directory, CancellationToken cancellationToken) =>
+        RecoverAsync(host.Logger, host.Virsh, domain, "this host",
+            new SnapshotJournal(HostShell.Local(host, "this host"), directory), cancellationToken);
 }
 
 /// <summary>

@@ -83,7 +83,7 @@ internal sealed class LiveMigration(IProgramHost programHost, KvmSettings settin
             {
                 throw;
             }
-            throw Failure($"{e.Message.TrimEnd('.')}; {problem}.", e);
+            throw new OneKvmException($"{e.Message.TrimEnd('.')}; {problem}.", e);
         }
         var storageOptions = copy?.Plan.MigrateOptions() ?? [];
         if (copy is { Plan.Live.Count: > 0 })
@@ -148,7 +148,7 @@ internal sealed class LiveMigration(IProgramHost programHost, KvmSettings settin
         {
             var problem = await copy.RemoveFromDestinationAsync().ConfigureAwait(false);
             var trouble = problem is null ? "" : "; but " + problem;
-            throw Failure(e is OperationCanceledException
+            throw new OneKvmException(e is OperationCanceledException
                 ? $"The migration of {domain} to {destinationHost} was interrupted by a signal while its files were copied; it keeps running on {sourceHost}{trouble}."
                 : $"Could not copy the files of {domain} to {destinationHost}: {e.Message.TrimEnd('.')}; it keeps running on {sourceHost}{trouble}.",
                 e is OperationCanceledException ? null : e);
@@ -347,7 +347,8 @@ internal sealed class LiveMigration(IProgramHost programHost, KvmSettings settin
                 Logger.MigratedDespiteFailure(failure, domain, destinationHost, sourceHost);
                 return;
             case MigratedDomainHost.Destination:
-                throw Failure($"Domain {domain} moved to {destinationHost} although virsh migrate failed ({failure}){trouble}.", inner);
+                throw new OneKvmException(
+                    $"Domain {domain} moved to {destinationHost} although virsh migrate failed ({failure}){trouble}.", inner);
             case MigratedDomainHost.Source:
                 await snapshots.PutBackAsync(Logger, source, sourceHost).ConfigureAwait(false);
                 if (copy is not null && await copy.RemoveFromDestinationAsync().ConfigureAwait(false) is { } leftover)
@@ -355,15 +356,15 @@ internal sealed class LiveMigration(IProgramHost programHost, KvmSettings settin
                     trouble += (trouble.Length == 0 ? "; but " : "; ") + leftover;
                 }
                 var stays = outcome.ResumeOnSource || onSource!.State == "running" ? "it keeps running" : $"it stays {onSource.State}";
-                throw Failure(interrupted
+                throw new OneKvmException(interrupted
                     ? $"The migration of {domain} to {destinationHost} was interrupted by a signal and aborted; {stays} on {sourceHost}{trouble}."
                     : $"Could not migrate {domain} to {destinationHost}: {failure}; {stays} on {sourceHost}{trouble}.", inner);
             case MigratedDomainHost.Split:
-                throw Failure(
+                throw new OneKvmException(
                     $"Could not migrate {domain} to {destinationHost} ({failure}): its post-copy phase failed and its memory is split between {sourceHost} ({onSource?.ToString() ?? "absent"}) and {destinationHost} ({onDestination?.ToString() ?? "absent"}), so both copies are left for the operator.",
                     inner);
             default:
-                throw Failure(
+                throw new OneKvmException(
                     $"Could not migrate {domain} to {destinationHost} ({failure}), and it is now on neither {sourceHost} nor {destinationHost}{trouble}.",
                     inner);
         }
@@ -466,9 +467,6 @@ internal sealed class LiveMigration(IProgramHost programHost, KvmSettings settin
     }
 
     private ILogger Logger => programHost.Logger;
-
-    private static OneKvmException Failure(string sentence, Exception? inner) =>
-        inner is null ? new OneKvmException(sentence) : new OneKvmException(sentence, inner);
 
     private static string Reason(Exception e) => e is VirshException v and not VirshTimeoutException ? v.Reason() : e.Message.TrimEnd('.');
 }

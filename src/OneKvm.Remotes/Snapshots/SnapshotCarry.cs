@@ -7,25 +7,9 @@ namespace OneKvm.Remotes.Snapshots;
 /// destination after a migration, back on the source after a failed one (upstream lost
 /// it there), parents before children, the current one marked current again.
 /// </summary>
-internal sealed class SnapshotCarry
+internal sealed class SnapshotCarry(string domain, string? current, SnapshotJournal? journal = null)
 {
     private readonly List<(string Name, string Xml)> _dropped = [];
-    private readonly SnapshotJournal? _journal;
-
-    private SnapshotCarry(string domain, string? current, SnapshotJournal? journal = null)
-    {
-        Domain = domain;
-        Current = current;
-        _journal = journal;
-    }
-
-    public string Domain { get; }
-
-    public string? Current { get; }
-
-    public int Count => _dropped.Count;
-
-    public IEnumerable<string> Names => _dropped.Select(s => s.Name);
 
     /// <summary>The names of the domain's snapshots, parents first: a read that may start before <see cref="TakeAsync"/>, beside others.</summary>
     public static Task<ProgramResult> ListAsync(VirshRunner virsh, string domain, CancellationToken cancellationToken) =>
@@ -47,7 +31,8 @@ internal sealed class SnapshotCarry
         }
         var current = await virsh.TryRunAsync(VirshCommand.Create("snapshot-current", "--domain", domain, "--name").WithReadOnly(),
             cancellationToken).ConfigureAwait(false);
-        var carry = new SnapshotCarry(domain, current.Succeeded && current.StandardOutput.Trim() is { Length: > 0 } c ? c : null, journal);
+        var currentName = current.Succeeded && current.StandardOutput.Trim() is { Length: > 0 } c ? c : null;
+        var carry = new SnapshotCarry(domain, currentName, journal);
         var xmls = new List<(string, string)>();
         foreach (var name in names)
         {
@@ -59,7 +44,7 @@ internal sealed class SnapshotCarry
         if (journal is not null)
         {
             // a SIGKILL between the drop and the redefinition runs no cleanup: what is dropped must be on disk first
-            await journal.WriteAsync(domain, carry.Current, xmls, cancellationToken).ConfigureAwait(false);
+            await journal.WriteAsync(domain, currentName, xmls, cancellationToken).ConfigureAwait(false);
         }
         try
         {
@@ -78,7 +63,7 @@ internal sealed class SnapshotCarry
             await carry.PutBackAsync(logger, virsh, host).ConfigureAwait(false);
             throw;
         }
-        logger.SnapshotsSetAside(carry.Count, domain);
+        logger.SnapshotsSetAside(carry._dropped.Count, domain);
         return carry;
     }
 
@@ -91,7 +76,7 @@ internal sealed class SnapshotCarry
         for (var i = 0; i < _dropped.Count; i++)
         {
             var (name, xml) = _dropped[i];
-            _dropped[i] = (name, relocate(xml, $"snapshot {name} of domain {Domain}"));
+            _dropped[i] = (name, relocate(xml, $"snapshot {name} of domain {domain}"));
         }
     }
 
@@ -101,9 +86,9 @@ internal sealed class SnapshotCarry
         var all = true;
         foreach (var (name, xml) in _dropped)
         {
-            var redefine = VirshCommand.Create("snapshot-create", "--domain", Domain, "--xmlfile", "/dev/stdin", "--redefine")
+            var redefine = VirshCommand.Create("snapshot-create", "--domain", domain, "--xmlfile", "/dev/stdin", "--redefine")
                 .WithStandardInput(xml);
-            if (name == Current)
+            if (name == current)
             {
                 redefine = redefine.WithArguments("--current");
             }
@@ -111,25 +96,25 @@ internal sealed class SnapshotCarry
             {
                 // whatever interrupted the migration: the metadata must not be lost
                 await virsh.RunAsync(redefine, CancellationToken.None).ConfigureAwait(false);
-                logger.SnapshotCarried(name, Domain, host);
+                logger.SnapshotCarried(name, domain, host);
             }
             catch (VirshException e)
             {
-                logger.SnapshotNotCarried(name, Domain, host, e is VirshTimeoutException ? e.Message : e.Reason());
+                logger.SnapshotNotCarried(name, domain, host, e is VirshTimeoutException ? e.Message : e.Reason());
                 all = false;
             }
         }
-        if (!all || _journal is null)
+        if (!all || journal is null)
         {
             return;
         }
         try
         {
-            await _journal.RemoveAsync().ConfigureAwait(false);
+            await journal.RemoveAsync().ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or OneKvmException)
         {
-            logger.SnapshotJournalNotRemoved(_journal.Path, e.Message.TrimEnd('.'));
+            logger.SnapshotJournalNotRemoved(journal.Path, e.Message.TrimEnd('.'));
         }
     }
 
@@ -155,7 +140,7 @@ internal sealed class SnapshotCarry
                 carry._dropped.Add((name, snapshot.ToString(SaveOptions.DisableFormatting)));
             }
         }
-        logger.SnapshotJournalFound(journal.Path, domain, carry.Count, host);
+        logger.SnapshotJournalFound(journal.Path, domain, carry._dropped.Count, host);
         if (relocate is not null)
         {
             carry.Relocate(relocate);

@@ -67,7 +67,7 @@ internal sealed class DeployAction : IDriverAction
             await DestroyAsync(context, name).ConfigureAwait(false);
             throw e is OperationCanceledException
                 ? e
-                : new OneKvmException($"Domain {name} was created but its UUID could not be read ({Reason(e)}); it was destroyed again.", e);
+                : new OneKvmException($"Domain {name} was created but its UUID could not be read ({VirshException.ReasonOf(e)}); it was destroyed again.", e);
         }
         await context.Stdout.WriteLineAsync(uuid).ConfigureAwait(false);
     }
@@ -148,8 +148,6 @@ internal sealed class DeployAction : IDriverAction
             // a hung virsh again: the timeout already said so in the log
         }
     }
-
-    private static string Reason(Exception e) => e is VirshException v and not VirshTimeoutException ? v.Reason() : e.Message.TrimEnd('.');
 
     private static string Printable(string s) => s.Length > 60 ? OneLogFormatter.Printable(s[..60]) + "..." : OneLogFormatter.Printable(s);
 }

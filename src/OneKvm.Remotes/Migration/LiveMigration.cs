@@ -266,7 +266,7 @@ internal sealed class LiveMigration(IProgramHost programHost, KvmSettings settin
         catch (VirshException e)
         {
             throw new OneKvmException(
-                $"Could not reach {destinationHost} ({destinationUri}): {Reason(e)}; {domain} was not migrated and keeps running on {sourceHost}.", e);
+                $"Could not reach {destinationHost} ({destinationUri}): {VirshException.ReasonOf(e)}; {domain} was not migrated and keeps running on {sourceHost}.", e);
         }
         if (state is { IsActive: true })
         {
@@ -284,7 +284,7 @@ internal sealed class LiveMigration(IProgramHost programHost, KvmSettings settin
         SnapshotCarry snapshots, StorageCopy? copy, Exception cause, bool pausedHere)
     {
         var interrupted = cause is OperationCanceledException;
-        var failure = interrupted ? "interrupted by a signal" : Reason(cause);
+        var failure = interrupted ? "interrupted by a signal" : VirshException.ReasonOf(cause);
         // the dispatcher logs what virsh said from the cause; a signal is no virsh failure
         var inner = interrupted ? null : cause;
         if (interrupted)
@@ -310,7 +310,7 @@ internal sealed class LiveMigration(IProgramHost programHost, KvmSettings settin
         catch (VirshException e)
         {
             throw new OneKvmException(
-                $"Could not migrate {domain} to {destinationHost} ({failure}), and where it is now could not be read: {Reason(e)}.", inner ?? e);
+                $"Could not migrate {domain} to {destinationHost} ({failure}), and where it is now could not be read: {VirshException.ReasonOf(e)}.", inner ?? e);
         }
         Logger.PlacementObserved(domain, onSource?.ToString() ?? "absent", sourceHost, onDestination?.ToString() ?? "absent",
             destinationHost);
@@ -429,7 +429,7 @@ internal sealed class LiveMigration(IProgramHost programHost, KvmSettings settin
         }
         catch (VirshException e)
         {
-            problems.Add($"its copy on {host} could not be removed: {Reason(e)}");
+            problems.Add($"its copy on {host} could not be removed: {VirshException.ReasonOf(e)}");
         }
     }
 
@@ -442,7 +442,7 @@ internal sealed class LiveMigration(IProgramHost programHost, KvmSettings settin
         }
         catch (VirshException e)
         {
-            problems.Add($"it could not be resumed on {host}: {Reason(e)}");
+            problems.Add($"it could not be resumed on {host}: {VirshException.ReasonOf(e)}");
         }
     }
 
@@ -467,6 +467,4 @@ internal sealed class LiveMigration(IProgramHost programHost, KvmSettings settin
     }
 
     private ILogger Logger => programHost.Logger;
-
-    private static string Reason(Exception e) => e is VirshException v and not VirshTimeoutException ? v.Reason() : e.Message.TrimEnd('.');
 }

@@ -100,7 +100,7 @@ internal sealed class SnapshotCarry(string domain, string? current, SnapshotJour
             }
             catch (VirshException e)
             {
-                logger.SnapshotNotCarried(name, domain, host, e is VirshTimeoutException ? e.Message : e.Reason());
+                logger.SnapshotNotCarried(name, domain, host, VirshException.ReasonOf(e));
                 all = false;
             }
         }

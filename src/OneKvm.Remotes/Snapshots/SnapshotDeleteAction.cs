@@ -47,7 +47,7 @@ internal sealed class SnapshotDeleteAction : IDriverAction
         }
         catch (VirshException e)
         {
-            context.Logger.SnapshotsNotListed(domain, e is VirshTimeoutException ? e.Message : e.Reason());
+            context.Logger.SnapshotsNotListed(domain, VirshException.ReasonOf(e));
             return;
         }
         foreach (var other in list.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)

@@ -49,7 +49,7 @@ internal static class SnapshotMetadata
             }
             catch (Exception e) when (e is OneKvmException or IOException or UnauthorizedAccessException)
             {
-                logger.SnapshotNotRedefined(file, domain, Reason(e));
+                logger.SnapshotNotRedefined(file, domain, VirshException.ReasonOf(e));
             }
         }
     }
@@ -69,10 +69,8 @@ internal static class SnapshotMetadata
         }
         catch (Exception e) when (e is OneKvmException or IOException or UnauthorizedAccessException)
         {
-            logger.SnapshotNotDumped(name, path, Reason(e));
+            logger.SnapshotNotDumped(name, path, VirshException.ReasonOf(e));
             return false;
         }
     }
-
-    private static string Reason(Exception e) => e is VirshException v and not VirshTimeoutException ? v.Reason() : e.Message.TrimEnd('.');
 }

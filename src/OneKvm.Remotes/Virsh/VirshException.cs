@@ -9,6 +9,9 @@ internal class VirshException(ProgramResult result, string? message = null)
     /// <summary>virsh's own explanation in one line, without its "error: " prefixes.</summary>
     public string Reason() => Result.Reason();
 
+    /// <summary>What a failed step says in a sentence: virsh's reason, or the message (a timeout's, or another failure's) without its full stop.</summary>
+    public static string ReasonOf(Exception e) => e is VirshException v and not VirshTimeoutException ? v.Reason() : e.Message.TrimEnd('.');
+
     public bool IsDomainNotFound => VirshErrors.IsDomainNotFound(Result.StandardError);
 }
 

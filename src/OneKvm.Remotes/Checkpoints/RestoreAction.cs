@@ -18,8 +18,6 @@ internal sealed class RestoreAction : IDriverAction
     public static readonly ActionEntry Row = ActionEntry.Vmm("restore", "Restore the domain from a checkpoint file.",
         [CheckpointFile, ThisHost, DeployId.Optional(), VmId, VmHost], ActionEntry.ActionData, ActionEntry.Nothing, () => new RestoreAction());
 
-    public static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
-
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
         var file = arguments[CheckpointFile];
@@ -132,7 +130,7 @@ internal sealed class RestoreAction : IDriverAction
         var runsFrom = false;
         // the XML on stdin: it holds display passwords, which must not sit in a file
         var restore = VirshCommand.Create("restore", "--file", file, "--xml", "/dev/stdin").WithStandardInput(xml).WithoutDeadline()
-            .WithRetry(RetryPolicy.Unset.WithDelay(RetryDelay)
+            .WithRetry(RetryPolicy.Unset.WithDelay(TimeSpan.FromSeconds(1))
                 .WithRetryWhen(async (failed, ct) => !(runsFrom = await RunsFromCheckpointAsync(context, domain, file, failed, ct).ConfigureAwait(false))));
         var result = await context.Virsh.TryRunAsync(restore, cancellationToken).ConfigureAwait(false);
         if (result.Succeeded)

@@ -12,10 +12,6 @@ internal sealed class CancelAction : IDriverAction
     public static readonly ActionEntry Row = ActionEntry.Vmm("cancel", "Destroy the domain and wait until it is gone; a missing domain is success.",
         [DeployId, ThisHost.Optional(), VmId, VmHost], ActionEntry.ActionData, ActionEntry.Nothing, () => new CancelAction());
 
-    public int MaxAttempts { get; init; } = 60;
-
-    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
-
     /// <summary>What shutdown already read of the domain, when it ends in a cancel.</summary>
     public DomainReadings? Readings { get; init; }
 
@@ -24,7 +20,7 @@ internal sealed class CancelAction : IDriverAction
         var domain = arguments[DeployId];
         var readings = Readings ?? new DomainReadings(context.Virsh, context.Settings, domain);
         var vgpuVmDirectory = await VmHostDevices.VgpuVmDirectoryAsync(context, readings, cancellationToken).ConfigureAwait(false);
-        if (!await context.Virsh.Domain(domain).DestroyUntilGoneAsync(MaxAttempts, PollInterval, context.Time, cancellationToken)
+        if (!await context.Virsh.Domain(domain).DestroyUntilGoneAsync(60, TimeSpan.FromSeconds(1), context.Time, cancellationToken)
                 .ConfigureAwait(false))
         {
             context.Logger.LogInformation("Domain {Domain} is not running; nothing to cancel", domain);

@@ -154,10 +154,9 @@ internal static class VmHostDevices
     /// </summary>
     private static bool RequestsVgpu(string vmDirectory)
     {
-        var vmXml = Path.Combine(vmDirectory, "vm.xml");
         try
         {
-            return VmXml(vmXml) is { } root && RootHelpers.MediatedDevice.Requested(root).Any();
+            return VmXml(Path.Combine(vmDirectory, "vm.xml")) is { } root && RootHelpers.MediatedDevice.Requested(root).Any();
         }
         catch (Exception e) when (e is OneKvmException or IOException or UnauthorizedAccessException)
         {

@@ -12,8 +12,6 @@ internal sealed class ResizeDiskAction : IDriverAction
     public static readonly ActionEntry Row = ActionEntry.Vmm("resize_disk", "Grow a disk of a running domain.",
         [DeployId, DiskId, Size, ActionDataBase64, ThisHost.Optional(), VmId, VmHost], ActionEntry.ActionData, ActionEntry.Nothing, () => new ResizeDiskAction());
 
-    public static readonly TimeSpan InUseDelay = TimeSpan.FromSeconds(5);
-
     public async Task RunAsync(DriverContext context, ActionArguments arguments, CancellationToken cancellationToken)
     {
         var domain = arguments[DeployId];
@@ -32,8 +30,8 @@ internal sealed class ResizeDiskAction : IDriverAction
             $"Could not resize disk {diskId} ({target}) of {domain} to {mib} MiB", cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>virsh blockresize to a size in MiB, tried again <see cref="InUseDelay"/> apart while QEMU says the image "is in use".</summary>
+    /// <summary>virsh blockresize to a size in MiB, tried again 5 s apart while QEMU says the image "is in use".</summary>
     public static ProgramCommand BlockResize(string domain, string target, long mib) =>
         VirshCommand.Create("blockresize", "--domain", domain, "--path", target, "--size", $"{mib}M").WithoutDeadline()
-            .WithRetry(RetryPolicy.Unset.WithRetryOn("is in use").WithDelay(InUseDelay));
+            .WithRetry(RetryPolicy.Unset.WithRetryOn("is in use").WithDelay(TimeSpan.FromSeconds(5)));
 }

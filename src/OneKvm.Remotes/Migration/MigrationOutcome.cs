@@ -12,9 +12,6 @@ internal sealed record ObservedState(string State, string Reason)
     /// </summary>
     public bool IsPausedByMigration => State == "paused" && Reason is "migrating" or "post-copy";
 
-    /// <summary>A post-copy migration failed: each host holds part of the guest's memory.</summary>
-    public bool IsPostCopyFailed => Reason == "post-copy failed";
-
     public override string ToString() => Reason.Length > 0 ? $"{State} ({Reason})" : State;
 
     /// <summary>"running (migrated)" -> running, migrated.</summary>
@@ -55,7 +52,7 @@ internal sealed record MigrationOutcome(
 {
     public static MigrationOutcome Decide(ObservedState? source, ObservedState? destination, bool wasRunning)
     {
-        if (source is { IsPostCopyFailed: true } || destination is { IsPostCopyFailed: true })
+        if (source is { Reason: "post-copy failed" } || destination is { Reason: "post-copy failed" })
         {
             return new(MigratedDomainHost.Split, false, false, false, false);
         }

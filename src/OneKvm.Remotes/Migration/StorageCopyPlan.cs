@@ -92,14 +92,13 @@ internal sealed record StorageCopyPlan(MigrationStorage Storage, IReadOnlyList<L
     IReadOnlyList<(DomainDisk Disk, string Relative)> ReadOnly, IReadOnlyList<(string Target, string Why)> NotCopied,
     IReadOnlyList<string> AfterSwitchover)
 {
-    /// <summary>Some live disk has a backing file: only top layers are mirrored.</summary>
-    public bool Shallow => Live.Any(d => d.Image.Backing is not null);
-
     public IReadOnlyList<string> MigrateOptions() =>
     [
         .. Live.Count == 0
             ? (string[])[]
-            : [Shallow ? "--copy-storage-inc" : "--copy-storage-all", "--migrate-disks", string.Join(',', Live.Select(d => d.Target))],
+            // some live disk has a backing file: only top layers are mirrored
+            : [Live.Any(d => d.Image.Backing is not null) ? "--copy-storage-inc" : "--copy-storage-all", "--migrate-disks",
+                string.Join(',', Live.Select(d => d.Target))],
         // the images copied while the VM is paused are on the destination already: libvirt would call them unshared
         .. PausedCopy.Count > 0 ? ["--unsafe"] : (string[])[],
         .. AfterSwitchover.Count > 0 || PausedCopy.Count > 0 ? ["--suspend"] : (string[])[],
@@ -196,7 +195,6 @@ internal sealed record StorageCopyPlan(MigrationStorage Storage, IReadOnlyList<L
             {
                 throw new OneKvmException($"realpath printed {lines.Length} lines for {files.Count + 1} files of {domain}.");
             }
-            realPaths = new Dictionary<string, string>(StringComparer.Ordinal);
             for (var i = 0; i < files.Count; i++)
             {
                 realPaths[files[i]] = lines[i];

@@ -9,23 +9,17 @@ namespace OneKvm.Remotes.Checkpoints;
 /// escaping stay intact), and a path that ends at the VM directory (the
 /// system_datastore metadata) follows the migration too.
 /// </summary>
-internal sealed class DatastorePathRewriter
+internal sealed class DatastorePathRewriter(CheckpointLocation location, string vmId)
 {
-    private readonly string[] _prefixes;
-    private readonly string _vmSegment;
-    private readonly string _replacement;
-
-    public DatastorePathRewriter(CheckpointLocation location, string vmId)
-    {
-        var datastores = location.DatastoresDirectory;
-        _prefixes = new[] { datastores, PosixPath.CollapseSlashes(datastores) }
+    private readonly string[] _prefixes =
+        new[] { location.DatastoresDirectory, PosixPath.CollapseSlashes(location.DatastoresDirectory) }
             .Distinct(StringComparer.Ordinal)
             .OrderByDescending(p => p.Length)
             .Select(p => p + "/")
             .ToArray();
-        _vmSegment = "/" + vmId;
-        _replacement = $"{datastores}/{location.DatastoreId}/{vmId}";
-    }
+
+    private readonly string _vmSegment = "/" + vmId;
+    private readonly string _replacement = $"{location.DatastoresDirectory}/{location.DatastoreId}/{vmId}";
 
     /// <summary>Rewrites the domain in place; answers how many values changed.</summary>
     public int Rewrite(XElement domain)

@@ -90,10 +90,8 @@ internal sealed class LiveMigration(IProgramHost programHost, KvmSettings settin
         {
             Logger.CopyingDisksLive(copy.Plan.Live.Count, domain, string.Join(", ", copy.Plan.Live.Select(d => $"{d.Target} {d.RealPath}")));
         }
-        var command = new MigrateCommand(domain, destinationUri, settings.MigrateOptions, features, info.Persistent, storageOptions)
-        {
-            DestinationXml = destinationXml,
-        };
+        var command = new MigrateCommand(domain, destinationUri, settings.MigrateOptions, features, info.Persistent,
+            storageOptions, destinationXml);
         Logger.Migrating(domain, info.State, sourceHost, destinationHost, destinationUri);
         var started = time.GetTimestamp();
         var pausedHere = false;

@@ -8,13 +8,15 @@ namespace OneKvm.Remotes.Migration;
 /// options, then the domain and the destination URI by name. An option is never given
 /// twice: virsh refuses "option --compressed already seen".
 /// </summary>
+/// <param name="DestinationXml">The domain XML for the destination when it differs from the source's (another VM directory).</param>
 internal sealed record MigrateCommand(
     string Domain,
     string DestinationUri,
     IReadOnlyList<string> KvmrcOptions,
     VmMigrationFeatures Vm,
     bool Persistent,
-    IReadOnlyList<string> StorageOptions)
+    IReadOnlyList<string> StorageOptions,
+    string? DestinationXml = null)
 {
     /// <summary>Options of the VM's features that carry a value in the next word.</summary>
     private static readonly string[] ValuedFeatureOptions = ["--auto-converge-initial", "--auto-converge-increment"];
@@ -67,9 +69,6 @@ internal sealed record MigrateCommand(
         // the domain as the destination starts it (its files in another directory), with its secrets: never written to a file
         return DestinationXml is null ? command : command.WithArguments("--xml", "/dev/stdin").WithStandardInput(DestinationXml);
     }
-
-    /// <summary>The domain XML for the destination when it differs from the source's (another VM directory), else null.</summary>
-    public string? DestinationXml { get; init; }
 
     private static void AddAbsent(List<string> arguments, string option)
     {

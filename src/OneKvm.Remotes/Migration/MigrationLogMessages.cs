@@ -1,6 +1,5 @@
 namespace OneKvm.Remotes.Migration;
 
-/// <summary>The log lines of migrate and migrate_local.</summary>
 internal static partial class MigrationLogMessages
 {
     [LoggerMessage(Level = LogLevel.Information, Message = "Migrating {Domain} ({State}) from {Source} to {Destination} ({Uri})")]

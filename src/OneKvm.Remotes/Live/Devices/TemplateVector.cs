@@ -5,15 +5,13 @@ namespace OneKvm.Remotes.Live.Devices;
 /// upstream leaves to bash arithmetic: a number that is not one is an error that names
 /// the attribute before anything reaches libvirt.
 /// </summary>
+/// <param name="description">What the vector is, for error sentences ("the DISK being attached").</param>
 internal sealed class TemplateVector(XElement element, string description)
 {
     public XElement Element { get; } = element;
 
-    /// <summary>What the vector is, for error sentences ("the DISK being attached").</summary>
-    public string Description { get; } = description;
-
     /// <summary>The description as the start of a sentence.</summary>
-    public string Subject => char.ToUpperInvariant(Description[0]) + Description[1..];
+    public string Subject => char.ToUpperInvariant(description[0]) + description[1..];
 
     /// <summary>The trimmed value, or null when the attribute is absent or empty (as upstream's [ -n ] tests see it).</summary>
     public string? Text(string name) => ActionData.Text(Element, name);

@@ -28,12 +28,9 @@ internal static class RestoreMarker
 
     /// <summary>
     /// True when the live domain XML says it was restored from <paramref name="file"/> as it is now,
-    /// or from that name when no file is left there.
+    /// or from that name when no file is left there (the restore that wrote this marker removed it, after the domain ran).
     /// </summary>
-    public static bool RunsFrom(XElement liveDomain, string file)
-    {
-        // a file gone: the restore that wrote this marker already removed it, after the domain ran
-        return liveDomain.Element("metadata")?.Element(Element) is { } marker && (string?)marker.Attribute("checkpoint") == file
-            && (RegularFile.IdentityOf(file) is not { } identity || (string?)marker.Attribute("identity") == identity);
-    }
+    public static bool RunsFrom(XElement liveDomain, string file) =>
+        liveDomain.Element("metadata")?.Element(Element) is { } marker && (string?)marker.Attribute("checkpoint") == file
+        && (RegularFile.IdentityOf(file) is not { } identity || (string?)marker.Attribute("identity") == identity);
 }

@@ -13,7 +13,12 @@ internal static class HypervisorUri
 {
     public static string For(string protocol, string host)
     {
-        CheckProtocol(protocol);
+        // a libvirt transport such as qemu+ssh, qemu+tcp or qemu+tls
+        if (protocol.Length == 0 || !char.IsAsciiLetter(protocol[0]) || !protocol.All(c => char.IsAsciiLetterOrDigit(c) || c is '+' or '-' or '.'))
+        {
+            throw new OneKvmException(
+                $"QEMU_PROTOCOL=\"{OneLogFormatter.Printable(protocol)}\" is not valid: expected a libvirt transport such as qemu+ssh or qemu+tcp.");
+        }
         CheckHost(host);
         // an IPv6 literal needs brackets in a URI (upstream left it bare, which libvirt cannot parse)
         var authority = IPAddress.TryParse(host, out var address) && address.AddressFamily == AddressFamily.InterNetworkV6
@@ -30,15 +35,5 @@ internal static class HypervisorUri
             throw new UsageException($"'{OneLogFormatter.Printable(host)}' is not a host name.");
         }
         return host;
-    }
-
-    /// <summary>A libvirt transport such as qemu+ssh, qemu+tcp or qemu+tls.</summary>
-    private static void CheckProtocol(string protocol)
-    {
-        if (protocol.Length == 0 || !char.IsAsciiLetter(protocol[0]) || !protocol.All(c => char.IsAsciiLetterOrDigit(c) || c is '+' or '-' or '.'))
-        {
-            throw new OneKvmException(
-                $"QEMU_PROTOCOL=\"{OneLogFormatter.Printable(protocol)}\" is not valid: expected a libvirt transport such as qemu+ssh or qemu+tcp.");
-        }
     }
 }

@@ -7,8 +7,6 @@ namespace OneKvm.Remotes.Migration;
 /// </summary>
 internal sealed record VmMigrationFeatures(int? AutoConvergeInitial, int? AutoConvergeIncrement, bool Compressed)
 {
-    public static readonly VmMigrationFeatures None = new(null, null, false);
-
     public static VmMigrationFeatures From(ActionData? data)
     {
         var features = data?.Template?.Element("FEATURES");

@@ -16,7 +16,7 @@ public sealed class MigrationPartsSpecs
     [Fact]
     public void A_persistent_domain_is_migrated_live_and_its_definition_moves_with_it()
     {
-        var command = new MigrateCommand("one-7", Uri, [], VmMigrationFeatures.None, Persistent: true, []);
+        var command = new MigrateCommand("one-7", Uri, [], new VmMigrationFeatures(null, null, false), Persistent: true, []);
 
         Assert.Equal(["--live", "--persistent", "--undefinesource", "--domain", "one-7", "--desturi", Uri], command.Arguments());
     }
@@ -24,7 +24,7 @@ public sealed class MigrationPartsSpecs
     [Fact]
     public void A_transient_domain_as_opennebula_deploys_them_leaves_no_definition_anywhere()
     {
-        var command = new MigrateCommand("one-7", Uri, ["--unsafe"], VmMigrationFeatures.None, Persistent: false, []);
+        var command = new MigrateCommand("one-7", Uri, ["--unsafe"], new VmMigrationFeatures(null, null, false), Persistent: false, []);
 
         Assert.Equal(["--live", "--unsafe", "--domain", "one-7", "--desturi", Uri], command.Arguments());
     }
@@ -54,7 +54,7 @@ public sealed class MigrationPartsSpecs
     [Fact]
     public void The_migration_has_no_virsh_timeout_because_it_lasts_as_long_as_the_memory_copy()
     {
-        var virsh = new MigrateCommand("one-7", Uri, [], VmMigrationFeatures.None, true, []).ToVirsh();
+        var virsh = new MigrateCommand("one-7", Uri, [], new VmMigrationFeatures(null, null, false), true, []).ToVirsh();
 
         Assert.Equal(Timeout.InfiniteTimeSpan, virsh.Deadline);
     }

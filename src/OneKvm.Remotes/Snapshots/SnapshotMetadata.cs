@@ -55,7 +55,7 @@ internal static class SnapshotMetadata
     }
 
     /// <summary>Writes the snapshot's metadata to &lt;directory&gt;/&lt;name&gt;.xml; a failure is a warning, as upstream.</summary>
-    public static async Task<bool> DumpAsync(VirshRunner virsh, ILogger logger, string domain, string name, string directory,
+    public static async Task DumpAsync(VirshRunner virsh, ILogger logger, string domain, string name, string directory,
         CancellationToken cancellationToken)
     {
         var path = SnapshotFiles.PathOf(directory, name);
@@ -65,12 +65,10 @@ internal static class SnapshotMetadata
                 .RetriedWhileBlockJob();
             var result = await BlockJobRetry.Runner(virsh).RunAsync(command, cancellationToken).ConfigureAwait(false);
             AtomicFile.WriteAllText(path, result.StandardOutput, FileMode);
-            return true;
         }
         catch (Exception e) when (e is OneKvmException or IOException or UnauthorizedAccessException)
         {
             logger.SnapshotNotDumped(name, path, VirshException.ReasonOf(e));
-            return false;
         }
     }
 }

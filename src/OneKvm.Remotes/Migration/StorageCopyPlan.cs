@@ -1,6 +1,5 @@
 namespace OneKvm.Remotes.Migration;
 
-/// <summary>What `qemu-img info` says about one image.</summary>
 internal sealed record ImageInfo(string Format, long VirtualSize, string? Backing, string? BackingFormat, int Snapshots)
 {
     /// <summary>Reads `qemu-img info --output=json`; null when it is not that.</summary>

@@ -188,7 +188,6 @@ internal sealed record SnapshotJournal(HostShell Shell, string Directory)
         }
     }
 
-    /// <summary>Its text, or null when there is none.</summary>
     public async Task<string?> ReadAsync(CancellationToken cancellationToken) => Shell.RemoteHost is null
         ? RegularFile.TryReadText(Path, "the snapshot journal", 64 << 20)
         : await Shell.RunOrFailAsync(["find", Directory, "-maxdepth", "1", "-type", "f", "-name", FileName, "-exec", "cat", "{}", "+"],

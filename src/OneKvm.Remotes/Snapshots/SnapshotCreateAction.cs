@@ -63,7 +63,6 @@ internal static class SnapshotActions
     public static ProgramCommand DeleteCommand(string domain, string name) =>
         VirshCommand.Create("snapshot-delete", "--domain", domain, "--snapshotname", name).WithoutDeadline();
 
-    /// <summary>libvirt's answer when the domain has no snapshot of that name.</summary>
     public static bool IsNoSuchSnapshot(VirshException e) =>
         e.Result.StandardError.Contains("no domain snapshot with matching name", StringComparison.Ordinal);
 

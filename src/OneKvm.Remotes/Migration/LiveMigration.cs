@@ -218,7 +218,16 @@ internal sealed class LiveMigration(IProgramHost programHost, KvmSettings settin
         }
         if (info is null)
         {
-            var there = await StateOnDestinationAsync(destination, cancellationToken).ConfigureAwait(false);
+            string? there;
+            try
+            {
+                there = (await ObserveAsync(destination, domain, cancellationToken).ConfigureAwait(false))?.State;
+            }
+            catch (VirshException)
+            {
+                // unreadable there: as if it were not there
+                there = null;
+            }
             if (there == "running")
             {
                 Logger.AlreadyMigrated(domain, destinationHost, sourceHost);
@@ -234,19 +243,6 @@ internal sealed class LiveMigration(IProgramHost programHost, KvmSettings settin
         return info.IsActive
             ? (info, false)
             : throw new OneKvmException($"Domain {domain} is shut off on {sourceHost}: only a running domain can be live-migrated.");
-    }
-
-    /// <summary>The domain's state on the destination; null when it is not there or that cannot be read.</summary>
-    private async Task<string?> StateOnDestinationAsync(VirshRunner destination, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return (await ObserveAsync(destination, domain, cancellationToken).ConfigureAwait(false))?.State;
-        }
-        catch (VirshException)
-        {
-            return null;
-        }
     }
 
     /// <summary>

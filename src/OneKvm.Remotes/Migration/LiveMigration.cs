@@ -53,12 +53,13 @@ internal sealed class LiveMigration(IProgramHost programHost, KvmSettings settin
         {
             // independent reads, nothing changed yet: the destination's answer, the disks and their images, the snapshot list
             var checking = CheckDestinationAsync(destination, info, cancellationToken);
-            var planning = StorageCopy.PlanAsync(programHost, time, source, sourceShell, domain, destinationHost, storage, cancellationToken);
+            var planning = StorageCopyPlan.ReadAsync(programHost.VirshTimeout, Logger, source, sourceShell, domain, storage,
+                cancellationToken);
             snapshotList = SnapshotCarry.ListAsync(source, domain, cancellationToken);
             await Task.WhenAll(checking, planning, snapshotList).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             // a failure is told in the order they ran before: the destination, the disks, the snapshots
             definedOnDestination = await checking.ConfigureAwait(false);
-            copy = await planning.ConfigureAwait(false);
+            copy = new StorageCopy(programHost, time, sourceShell, destinationHost, await planning.ConfigureAwait(false));
             await snapshotList.ConfigureAwait(false);
         }
         else

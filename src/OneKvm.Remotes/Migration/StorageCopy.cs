@@ -21,15 +21,6 @@ internal sealed class StorageCopy(IProgramHost host, TimeProvider time, HostShel
 
     private MigrationStorage Storage => plan.Storage;
 
-    /// <summary>Reads the domain's disks and their images on the source; nothing changes anywhere.</summary>
-    public static async Task<StorageCopy> PlanAsync(IProgramHost host, TimeProvider time, VirshRunner source, HostShell sourceShell,
-        string domain, string destinationHost, MigrationStorage storage, CancellationToken cancellationToken)
-    {
-        var plan = await StorageCopyPlan.ReadAsync(host.VirshTimeout, host.Logger, source, sourceShell, domain, storage, cancellationToken)
-            .ConfigureAwait(false);
-        return new StorageCopy(host, time, sourceShell, destinationHost, plan);
-    }
-
     /// <summary>
     /// Makes the VM directory on the destination (refusing one that holds files already),
     /// the empty images of the live disks and a copy of every other file.

@@ -11,8 +11,6 @@ internal static class InterruptedJob
     /// <summary>How long an interrupted action waits for libvirt (well within <see cref="Interruption.Grace"/>).</summary>
     public static readonly TimeSpan SettleTime = TimeSpan.FromSeconds(10);
 
-    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(200);
-
     /// <summary>
     /// Polls the domain's state, without the cancelled token, while it is paused (the job runs) and
     /// <see cref="SettleTime"/> lasts; then answers what <paramref name="happened"/> makes of the state
@@ -31,7 +29,7 @@ internal static class InterruptedJob
                 {
                     return await happened(state).ConfigureAwait(false);
                 }
-                await Task.Delay(Poll, time, CancellationToken.None).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromMilliseconds(200), time, CancellationToken.None).ConfigureAwait(false);
             }
         }
         catch (OneKvmException)

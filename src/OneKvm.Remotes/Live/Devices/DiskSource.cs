@@ -12,7 +12,9 @@ internal sealed record DiskSource(string Type, string Device, XElement Source, X
         {
             "block" => Block(path, "disk"),
             "block_cdrom" => Block(path, "cdrom"),
-            "cdrom" => IsDiskType(disk, "BLOCK") ? Block(path, "cdrom") : File(path, "cdrom"),
+            "cdrom" => string.Equals(disk.Text("DISK_TYPE"), "BLOCK", StringComparison.OrdinalIgnoreCase)
+                ? Block(path, "cdrom")
+                : File(path, "cdrom"),
             "iscsi" => Iscsi(disk),
             "rbd" or "rbd_cdrom" => Rbd(disk, vmId, DeviceOf(type)),
             "sheepdog" or "sheepdog_cdrom" => Sheepdog(disk, vmId, DeviceOf(type)),
@@ -33,9 +35,6 @@ internal sealed record DiskSource(string Type, string Device, XElement Source, X
     }
 
     private static string DeviceOf(string type) => type.EndsWith("_cdrom", StringComparison.Ordinal) ? "cdrom" : "disk";
-
-    private static bool IsDiskType(TemplateVector disk, string value) =>
-        string.Equals(disk.Text("DISK_TYPE"), value, StringComparison.OrdinalIgnoreCase);
 
     // a disk.N link is handed to libvirt as the file it points to, as deploy does
     private static DiskSource File(string path, string device) =>

@@ -19,7 +19,7 @@ public sealed class DiskMappingSpecs
     [InlineData("vdb", null)]
     [InlineData("hda", null)]
     public void A_scsi_target_letter_is_its_target_number(string target, int? expected) =>
-        Assert.Equal(expected, DiskTargets.ScsiTargetNumber(target));
+        Assert.Equal(expected, DiskDefinition.ScsiTargetNumber(target));
 
     [Theory]
     [InlineData(0, 2L, 3L, null)]

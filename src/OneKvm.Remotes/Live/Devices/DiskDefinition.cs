@@ -88,7 +88,7 @@ internal sealed class DiskDefinition
                 : new XElement("encryption", new XAttribute("format", "luks"),
                     new XElement("secret", new XAttribute("type", "passphrase"), new XAttribute("uuid", _luksSecret))),
             _iotune,
-            DiskTargets.ScsiTargetNumber(Target) is { } scsi
+            ScsiTargetNumber(Target) is { } scsi
                 ? new XElement("address", new XAttribute("type", "drive"), new XAttribute("controller", 0),
                     new XAttribute("bus", 0), new XAttribute("target", scsi), new XAttribute("unit", 0))
                 : null,
@@ -103,6 +103,33 @@ internal sealed class DiskDefinition
         domainIoThreads <= 0
             ? null
             : Math.Min(wanted > 0 ? wanted.Value : diskId is { } d ? d % domainIoThreads + 1 : 1, domainIoThreads);
+
+    /// <summary>
+    /// The SCSI target number of an sd* name, counted like spreadsheet columns
+    /// (sda = 0, sdz = 25, sdaa = 26), so that a hot-plugged SCSI disk lands where its
+    /// name says; null for other names and numbers outside 0-255.
+    /// </summary>
+    public static int? ScsiTargetNumber(string target)
+    {
+        if (!target.StartsWith("sd", StringComparison.Ordinal) || target.Length == 2)
+        {
+            return null;
+        }
+        var number = 0;
+        foreach (var c in target.AsSpan(2))
+        {
+            if (c is < 'a' or > 'z')
+            {
+                return null;
+            }
+            number = number * 26 + (c - 'a' + 1);
+            if (number > 256)
+            {
+                return null;
+            }
+        }
+        return number - 1 < 256 ? number - 1 : null;
+    }
 
     /// <summary>Upstream keeps letters, digits, '-', '.' and '_' of SERIAL.</summary>
     public static string? Sanitize(string? serial) =>

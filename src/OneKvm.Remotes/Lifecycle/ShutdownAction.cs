@@ -44,7 +44,8 @@ internal sealed class ShutdownAction : IDriverAction
                 context.Logger.NothingToShutDown(domain);
                 return;
             }
-            if (!HasAcpi(xml))
+            // read from the domain XML, not grep'd for "acpi" anywhere in it as upstream does
+            if (xml.Element("features")?.Element("acpi") is null)
             {
                 // before anything stops it: libvirt deletes a transient domain's TPM state when it does
                 await VmHostDevices.BackUpTpmAsync(context, readings, cancellationToken).ConfigureAwait(false);
@@ -120,9 +121,6 @@ internal sealed class ShutdownAction : IDriverAction
         // cancel destroys, waits until the domain is gone and cleans memory up (CLEANUP_MEMORY_ON_STOP)
         await cancel.RunAsync(context, arguments, cancellationToken).ConfigureAwait(false);
     }
-
-    /// <summary>CANCEL_NO_ACPI: read from the domain XML, not grep'd for "acpi" anywhere in it as upstream does.</summary>
-    private static bool HasAcpi(XElement domain) => domain.Element("features")?.Element("acpi") is not null;
 
     /// <summary>Sends the ACPI request; false when the domain turned out to be gone already.</summary>
     private static async Task<bool> RequestAsync(DriverContext context, string domain, CancellationToken cancellationToken)

@@ -108,7 +108,7 @@ internal static class VmHostDevices
         }
         var domain = readings.Domain;
         var root = await readings.XmlAsync(cancellationToken).ConfigureAwait(false);
-        if (!HasEmulatedTpm(root))
+        if (root.Element("devices")?.Elements("tpm").Any(t => (string?)t.Element("backend")?.Attribute("type") == "emulator") != true)
         {
             return;
         }
@@ -171,9 +171,6 @@ internal static class VmHostDevices
     internal static string? ReadVmXml(string vmXml) => RegularFile.TryReadText(vmXml, "vm.xml", RootHelpers.VgpuAction.VmFileLimit);
 
     private static XElement? VmXml(string vmXml) => ReadVmXml(vmXml) is { } text ? SafeXml.Parse(text, vmXml).Root! : null;
-
-    public static bool HasEmulatedTpm(XElement domain) =>
-        domain.Element("devices")?.Elements("tpm").Any(t => (string?)t.Element("backend")?.Attribute("type") == "emulator") == true;
 
     private static async Task RunAsync(RootHelper helper, string[] arguments, string failure, CancellationToken cancellationToken)
     {

@@ -102,6 +102,10 @@ internal sealed class KvmSettings(KvmrcDocument document, Func<string, string?> 
             : new SettingValue(name, KvmrcParameters.Get(name).Default, SettingOrigin.Default, "default");
     }
 
+    /// <summary>A kvmrc assignment first, then the environment, as every kvmrc parameter; no default (onekvm's own variables).</summary>
+    public string? Assigned(string name) =>
+        Document.Effective.TryGetValue(name, out var assignment) ? assignment.Value : environment(name);
+
     /// <summary>Reads a parameter as the actions do (notes included); throws <see cref="KvmrcException"/> when refused.</summary>
     public void Validate(KvmrcParameter parameter)
     {

@@ -20,7 +20,8 @@ internal sealed class VmMonitorProbe : IDriverAction
         var (_, host) = ProbeArguments.Of(arguments);
         var proc = ProcFs.Host;
         // the monitor daemon runs the probe again within seconds: retrying here only delays its report
-        var domains = new HostDomains(context.Virsh.WithAttempts(1), new QemuProcessFinder(proc), NativeDomainStats.For(context));
+        var domains = new HostDomains(context.Virsh.WithAttempts(1), new QemuProcessFinder(proc),
+            NativeDomainStats.For(context.Virsh, context.Settings, context.Time, context.Logger));
 
         var listedAt = proc.Uptime();
         var vms = await domains.OneVmsAsync(counters: true, cancellationToken).ConfigureAwait(false);

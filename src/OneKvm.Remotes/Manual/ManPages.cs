@@ -116,9 +116,8 @@ internal static class ManPages
         ParameterKind.DiskCache => "One of " + string.Join(", ", KvmSettings.CacheModes) + OtherModes,
         ParameterKind.DiskDiscard => "One of " + string.Join(", ", KvmSettings.DiscardModes) + OtherModes,
         ParameterKind.DiskIo => "One of " + string.Join(", ", KvmSettings.IoModes) + OtherModes,
-        ParameterKind.IoTune => "A whole number, 0 or more; anything else is an error (libvirt refuses it too).",
+        ParameterKind.IoTune or ParameterKind.IoThread => "A whole number, 0 or more; anything else is an error (libvirt refuses it too).",
         ParameterKind.QueuesOrAuto => "A whole number, 0 or more, or auto; anything else is an error (libvirt refuses it too).",
-        ParameterKind.IoThread => "A whole number, 0 or more; anything else is an error (libvirt refuses it too).",
         _ => "",
     };
 

@@ -102,7 +102,7 @@ internal sealed class KvmSettings(KvmrcDocument document, Func<string, string?> 
             : new SettingValue(name, KvmrcParameters.Get(name).Default, "default");
     }
 
-    /// <summary>A kvmrc assignment first, then the environment, as every kvmrc parameter; no default (onekvm's own variables).</summary>
+    /// <summary>onekvm's own variables (no default): a kvmrc assignment first, then the environment.</summary>
     public string? Assigned(string name) =>
         Document.Effective.TryGetValue(name, out var assignment) ? assignment.Value : environment(name);
 

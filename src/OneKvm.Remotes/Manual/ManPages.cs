@@ -105,11 +105,10 @@ internal static class ManPages
     private static string Reading(KvmrcParameter parameter) => parameter.Kind switch
     {
         ParameterKind.Text => "Taken as written, after quotes and $NAME expansions.",
-        ParameterKind.Seconds when parameter.Name == KvmrcParameters.VirshTimeout =>
-            "A whole number of seconds, 1 or more. Not a whole number, or 0: the default, with a WARN line; beyond 2147483 (24.8 days): 2147483; "
-            + "negative: an error for the actions that read it.",
-        ParameterKind.Seconds => "A whole number of seconds, 0 or more. Not a whole number: the default, with a WARN line; beyond 2147483 (24.8 days): 2147483; "
-            + "negative: an error for the actions that read it.",
+        ParameterKind.Seconds => (parameter.Name == KvmrcParameters.VirshTimeout
+            ? "A whole number of seconds, 1 or more. Not a whole number, or 0"
+            : "A whole number of seconds, 0 or more. Not a whole number")
+            + ": the default, with a WARN line; beyond 2147483 (24.8 days): 2147483; negative: an error for the actions that read it.",
         ParameterKind.Count => "A whole number, 0 or more (0 and 1 both mean one attempt); anything else is the default, with a WARN line.",
         ParameterKind.YesNo => "yes, or anything else for no (a WARN line for a value other than yes and no).",
         ParameterKind.Words => "Split on blanks into separate arguments; no globbing, and no shell runs them.",

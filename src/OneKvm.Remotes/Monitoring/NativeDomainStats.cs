@@ -46,8 +46,7 @@ internal sealed class NativeDomainStats(string uri, TimeSpan deadline, TimeProvi
             await using (client.ConfigureAwait(false))
             {
                 var stats = counters ? StatState | StatInterface | StatBlock : StatState;
-                var records = await client.AllDomainStatsAsync(stats, ListActive | NoWait).ConfigureAwait(false);
-                return DomStatsOutput.FromRecords(records);
+                return DomStatsOutput.FromRecords(await client.AllDomainStatsAsync(stats, ListActive | NoWait).ConfigureAwait(false));
             }
         }
         // the socket path too long for an address, a socket closed under the client: virsh as well

@@ -94,7 +94,8 @@ internal static class ManPages
                 "" => "Empty by default.",
                 var d => $"Default: {d}.",
             };
-            page.Item(parameter.Name, $"{Capitalized(parameter.Description)}. {unset} {Reading(parameter)}");
+            var description = char.ToUpperInvariant(parameter.Description[0]) + parameter.Description[1..];
+            page.Item(parameter.Name, $"{description}. {unset} {Reading(parameter)}");
         }
         page.Section("EXAMPLES").Text("onekvm kvmrc prints the value of each parameter and where it comes from; onekvm doctor reports every skipped line.");
         page.Section("FILES").Item("/usr/share/doc/onekvm-remotes/examples/kvmrc", "an annotated example");
@@ -121,8 +122,6 @@ internal static class ManPages
     };
 
     private const string OtherModes = "; another value goes into the disk XML as it is, as upstream writes it, for libvirt to take or refuse (a WARN line).";
-
-    private static string Capitalized(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
 
     /// <summary>A man page in roff, with text escaped so that no line starts a request by accident.</summary>
     private sealed class Roff(string title, int section)

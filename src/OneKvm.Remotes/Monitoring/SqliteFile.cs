@@ -28,10 +28,9 @@ internal sealed class SqliteFile(sqlite3 db) : IDisposable
             db?.Dispose();
             throw new SqliteFailure(rc, message);
         }
-        var file = new SqliteFile(db);
         raw.sqlite3_extended_result_codes(db, 1);
         raw.sqlite3_busy_timeout(db, (int)busyTimeout.TotalMilliseconds);
-        return file;
+        return new SqliteFile(db);
     }
 
     public void Execute(string sql) => Check(raw.sqlite3_exec(db, sql));

@@ -21,11 +21,7 @@ internal sealed class StateLock(SafeFileHandle? handle) : IDisposable
     /// <summary>Holds the lock of <paramref name="statesPath"/> (none when it is null or cannot be opened) until disposed.</summary>
     public static async Task<StateLock> TakeAsync(TimeProvider time, string? statesPath, CancellationToken cancellationToken)
     {
-        if (statesPath is null)
-        {
-            return new StateLock(null);
-        }
-        var fd = Open(statesPath + ".lock", ReadWriteCreateNoFollow, OwnerReadWrite);
+        var fd = statesPath is null ? -1 : Open(statesPath + ".lock", ReadWriteCreateNoFollow, OwnerReadWrite);
         if (fd < 0)
         {
             return new StateLock(null);

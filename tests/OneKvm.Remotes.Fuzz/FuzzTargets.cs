@@ -250,7 +250,7 @@ internal static class FuzzTargets
     }
 
     private static void Forecast(byte[] input) =>
-        _ = ForecastSettings.From(ProbeConfiguration(input, "forecast.conf"), "forecast.conf", NullLogger.Instance).AnyForecast;
+        _ = ForecastSettings.From(ProbeConfiguration(input, "forecast.conf"), "forecast.conf", NullLogger.Instance).Near.Enabled;
 
     private static void ProbeDb(byte[] input) =>
         _ = ProbeDbSettings.From(ProbeConfiguration(input, "probe_db.conf"), "probe_db.conf", NullLogger.Instance).ObsoleteSeconds;

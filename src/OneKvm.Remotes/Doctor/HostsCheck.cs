@@ -31,14 +31,13 @@ internal static class HostsCheck
                 findings.Add(Unreachable(host, e.Message));
                 continue;
             }
-            var report = Parse(result.StandardOutput);
-            if (report is null)
+            if (Parse(result.StandardOutput) is not { } report)
             {
                 findings.Add(Unreachable(host, $"no report from onekvm doctor (exit {result.ExitCode}): {result.Reason()}"));
                 continue;
             }
-            versions.Add((host, report.Value.Version));
-            findings.AddRange(report.Value.Findings.Select(f => f with { Area = $"{host} {f.Area}" }));
+            versions.Add((host, report.Version));
+            findings.AddRange(report.Findings.Select(f => f with { Area = $"{host} {f.Area}" }));
         }
         findings.Add(CompareVersions(ToolCommand.Version, versions));
         return findings;

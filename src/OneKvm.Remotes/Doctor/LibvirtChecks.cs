@@ -28,8 +28,7 @@ internal static class LibvirtChecks
         ProgramResult result;
         try
         {
-            // one attempt, a short bound: the doctor reports, it does not wait for libvirtd
-            result = await OneDomains.Quick(virsh.WithUri(uri))
+            result = await OneDomains.Quick(virsh)
                 .TryRunAsync(VirshCommand.Create("version", "--daemon"), cancellationToken).ConfigureAwait(false);
         }
         catch (OneKvmException e)

@@ -15,11 +15,7 @@ internal static class StorageChecks
         VirshRunner virsh, CancellationToken cancellationToken)
     {
         var findings = new List<Finding> { StateDirectory(environment), HistoryDirectory(MetricHistory.DirectoryFrom(environment)) };
-        IReadOnlyList<string> paths = given;
-        if (paths.Count == 0)
-        {
-            paths = await OfDomainsAsync(settings, virsh, cancellationToken).ConfigureAwait(false);
-        }
+        var paths = given.Count > 0 ? given : await OfDomainsAsync(settings, virsh, cancellationToken).ConfigureAwait(false);
         if (paths.Count == 0 && Directory.Exists(Datastores))
         {
             paths = Directory.GetDirectories(Datastores).Order(StringComparer.Ordinal).ToList();

@@ -62,8 +62,7 @@ internal static class TreeChecks
         {
             return $"{entry.RemotesPath} is not executable";
         }
-        var target = ExecTarget(path);
-        if (target != binary)
+        if (ExecTarget(path) is var target && target != binary)
         {
             return $"{entry.RemotesPath} starts {target ?? "nothing (no onekvm beside or above it)"} instead of {binary}";
         }

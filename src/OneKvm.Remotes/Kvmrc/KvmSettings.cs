@@ -95,12 +95,16 @@ internal sealed class KvmSettings(KvmrcDocument document, Func<string, string?> 
     {
         if (Document.Effective.TryGetValue(name, out var assignment))
         {
-            return new SettingValue(name, assignment.Value, SettingOrigin.Kvmrc, $"{Document.Path}:{assignment.Line}");
+            return new SettingValue(name, assignment.Value, $"{Document.Path}:{assignment.Line}");
         }
         return environment(name) is { } env
-            ? new SettingValue(name, env, SettingOrigin.Environment, "environment")
-            : new SettingValue(name, KvmrcParameters.Get(name).Default, SettingOrigin.Default, "default");
+            ? new SettingValue(name, env, "environment")
+            : new SettingValue(name, KvmrcParameters.Get(name).Default, "default");
     }
+
+    /// <summary>onekvm's own variables (no default): a kvmrc assignment first, then the environment.</summary>
+    public string? Assigned(string name) =>
+        Document.Effective.TryGetValue(name, out var assignment) ? assignment.Value : environment(name);
 
     /// <summary>Reads a parameter as the actions do (notes included); throws <see cref="KvmrcException"/> when refused.</summary>
     public void Validate(KvmrcParameter parameter)
@@ -237,9 +241,9 @@ internal sealed class KvmSettings(KvmrcDocument document, Func<string, string?> 
     private SettingValue Effective(string name)
     {
         var value = Get(name);
-        return value.IsSet ? value : value with { Text = KvmrcParameters.Get(name).Default, Origin = SettingOrigin.Default, Where = "default" };
+        return value.IsSet ? value : value with { Text = KvmrcParameters.Get(name).Default, Where = "default" };
     }
 
     private static KvmrcException Invalid(SettingValue value, string expected) =>
-        new(value.Name, $"{value} is not valid: expected {expected}.");
+        new($"{value} is not valid: expected {expected}.");
 }

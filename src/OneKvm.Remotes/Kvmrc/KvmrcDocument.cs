@@ -9,17 +9,13 @@ internal sealed record KvmrcWarning(string File, int Line, string Reason)
     public override string ToString() => $"{File}:{Line}: {Reason}; line ignored";
 }
 
-/// <summary>What a kvmrc file says, in file order; later assignments win.</summary>
+/// <summary>What a kvmrc file says; later assignments win.</summary>
 internal sealed class KvmrcDocument(string path, bool exists, IReadOnlyList<KvmrcAssignment> assignments,
     IReadOnlyList<KvmrcWarning> warnings)
 {
-    public static readonly KvmrcDocument Empty = new("(none)", exists: false, [], []);
-
     public string Path { get; } = path;
 
     public bool Exists { get; } = exists;
-
-    public IReadOnlyList<KvmrcAssignment> Assignments { get; } = assignments;
 
     public IReadOnlyList<KvmrcWarning> Warnings { get; } = warnings;
 

@@ -426,29 +426,17 @@ internal sealed class KvmrcParser(string file, string text, Func<string, string?
             nameLength++;
         }
         var name = body[..nameLength];
-        if (!IsName(name))
-        {
-            return $"the expansion ${{{body}}}";
-        }
         var op = body[nameLength..];
-        var value = Lookup(name);
-        if (op.Length == 0)
-        {
-            sb.Append(value);
-            return null;
-        }
         var colon = op.StartsWith(":-", StringComparison.Ordinal);
-        if (!colon && !op.StartsWith('-'))
+        // ${NAME}, or ${NAME:-word} / ${NAME-word} with a word of plain characters
+        var fallback = op.Length == 0 ? null : op[(colon ? 2 : 1)..];
+        if (!IsName(name) || (fallback is not null && !colon && op[0] != '-')
+            || fallback?.IndexOfAny(['$', '`', '\'', '"', '\\']) >= 0)
         {
             return $"the expansion ${{{body}}}";
         }
-        var fallback = op[(colon ? 2 : 1)..];
-        if (fallback.IndexOfAny(['$', '`', '\'', '"', '\\']) >= 0)
-        {
-            return $"the expansion ${{{body}}}";
-        }
-        var useFallback = value is null || (colon && value.Length == 0);
-        sb.Append(useFallback ? fallback : value);
+        var value = Lookup(name);
+        sb.Append(fallback is not null && (value is null || (colon && value.Length == 0)) ? fallback : value);
         return null;
     }
 

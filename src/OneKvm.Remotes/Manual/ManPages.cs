@@ -94,7 +94,8 @@ internal static class ManPages
                 "" => "Empty by default.",
                 var d => $"Default: {d}.",
             };
-            page.Item(parameter.Name, $"{Capitalized(parameter.Description)}. {unset} {Reading(parameter)}");
+            var description = char.ToUpperInvariant(parameter.Description[0]) + parameter.Description[1..];
+            page.Item(parameter.Name, $"{description}. {unset} {Reading(parameter)}");
         }
         page.Section("EXAMPLES").Text("onekvm kvmrc prints the value of each parameter and where it comes from; onekvm doctor reports every skipped line.");
         page.Section("FILES").Item("/usr/share/doc/onekvm-remotes/examples/kvmrc", "an annotated example");
@@ -105,26 +106,22 @@ internal static class ManPages
     private static string Reading(KvmrcParameter parameter) => parameter.Kind switch
     {
         ParameterKind.Text => "Taken as written, after quotes and $NAME expansions.",
-        ParameterKind.Seconds when parameter.Name == KvmrcParameters.VirshTimeout =>
-            "A whole number of seconds, 1 or more. Not a whole number, or 0: the default, with a WARN line; beyond 2147483 (24.8 days): 2147483; "
-            + "negative: an error for the actions that read it.",
-        ParameterKind.Seconds => "A whole number of seconds, 0 or more. Not a whole number: the default, with a WARN line; beyond 2147483 (24.8 days): 2147483; "
-            + "negative: an error for the actions that read it.",
+        ParameterKind.Seconds => (parameter.Name == KvmrcParameters.VirshTimeout
+            ? "A whole number of seconds, 1 or more. Not a whole number, or 0"
+            : "A whole number of seconds, 0 or more. Not a whole number")
+            + ": the default, with a WARN line; beyond 2147483 (24.8 days): 2147483; negative: an error for the actions that read it.",
         ParameterKind.Count => "A whole number, 0 or more (0 and 1 both mean one attempt); anything else is the default, with a WARN line.",
         ParameterKind.YesNo => "yes, or anything else for no (a WARN line for a value other than yes and no).",
         ParameterKind.Words => "Split on blanks into separate arguments; no globbing, and no shell runs them.",
         ParameterKind.DiskCache => "One of " + string.Join(", ", KvmSettings.CacheModes) + OtherModes,
         ParameterKind.DiskDiscard => "One of " + string.Join(", ", KvmSettings.DiscardModes) + OtherModes,
         ParameterKind.DiskIo => "One of " + string.Join(", ", KvmSettings.IoModes) + OtherModes,
-        ParameterKind.IoTune => "A whole number, 0 or more; anything else is an error (libvirt refuses it too).",
+        ParameterKind.IoTune or ParameterKind.IoThread => "A whole number, 0 or more; anything else is an error (libvirt refuses it too).",
         ParameterKind.QueuesOrAuto => "A whole number, 0 or more, or auto; anything else is an error (libvirt refuses it too).",
-        ParameterKind.IoThread => "A whole number, 0 or more; anything else is an error (libvirt refuses it too).",
         _ => "",
     };
 
     private const string OtherModes = "; another value goes into the disk XML as it is, as upstream writes it, for libvirt to take or refuse (a WARN line).";
-
-    private static string Capitalized(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
 
     /// <summary>A man page in roff, with text escaped so that no line starts a request by accident.</summary>
     private sealed class Roff(string title, int section)

@@ -12,9 +12,6 @@ internal sealed class CpuMeter(ProcFs proc, Func<TimeSpan, CancellationToken, Ta
     /// <summary>Long enough for 10 ms ticks to give a usable first value, short beside upstream's 1 s on every run.</summary>
     public static readonly TimeSpan ShortSample = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>How many processes the last call measured with a short sample (0 when the stored samples sufficed).</summary>
-    public int ShortSampled { get; private set; }
-
     /// <summary>
     /// The CPU of each process (by UUID) that could be measured; <paramref name="store"/>
     /// receives the new samples (and keeps every other one).
@@ -42,7 +39,6 @@ internal sealed class CpuMeter(ProcFs proc, Func<TimeSpan, CancellationToken, Ta
                 pending.Add(process);
             }
         }
-        ShortSampled = pending.Count;
         if (pending.Count > 0)
         {
             // on stderr, which the monitor daemon shows only when a probe fails

@@ -13,8 +13,6 @@ internal sealed class CpuSampleStore(string? bootId)
     /// <summary>A VM not polled for a day is gone; its sample goes even when no full poll runs.</summary>
     public const double MaximumAge = 86_400;
 
-    public string? BootId { get; } = bootId;
-
     /// <summary>
     /// When the last poll that saw every domain of the host read them (seconds since
     /// boot). A VM whose process started later has been measured over its whole life.
@@ -66,7 +64,7 @@ internal sealed class CpuSampleStore(string? bootId)
 
     public string Render()
     {
-        var text = BootBoundFile.Start(Header, BootId);
+        var text = BootBoundFile.Start(Header, bootId);
         if (FullPollAt is { } full)
         {
             text.Append(CultureInfo.InvariantCulture, $"full {full:0.00}\n");

@@ -47,43 +47,34 @@ internal static class DomStatsOutput
         {
             var field = line.Trim();
             var equals = field.IndexOf('=', StringComparison.Ordinal);
-            if (equals > 0 && long.TryParse(field.AsSpan(equals + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var value))
+            if (equals <= 0 || !long.TryParse(field.AsSpan(equals + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var value))
             {
-                Add(field[..equals], value);
+                return this;
             }
-            return this;
-        }
-
-        public void Add(string key, long value)
-        {
+            var key = field[..equals];
             switch (key)
             {
                 case "state.state":
                     _state = (int)Math.Clamp(value, int.MinValue, int.MaxValue);
-                    return;
+                    break;
                 case "state.reason":
                     _reason = (int)Math.Clamp(value, int.MinValue, int.MaxValue);
-                    return;
+                    break;
             }
             // net.<i>.rx.bytes, block.<i>.rd.reqs, ...: summed over every device
-            if (Indexed(key, "net.") is { } net)
+            switch (Indexed(key, "net."))
             {
-                switch (net)
-                {
-                    case "rx.bytes": _netRx += value; break;
-                    case "tx.bytes": _netTx += value; break;
-                }
+                case "rx.bytes": _netRx += value; break;
+                case "tx.bytes": _netTx += value; break;
             }
-            else if (Indexed(key, "block.") is { } block)
+            switch (Indexed(key, "block."))
             {
-                switch (block)
-                {
-                    case "rd.bytes": _rdBytes += value; break;
-                    case "wr.bytes": _wrBytes += value; break;
-                    case "rd.reqs": _rdReqs += value; break;
-                    case "wr.reqs": _wrReqs += value; break;
-                }
+                case "rd.bytes": _rdBytes += value; break;
+                case "wr.bytes": _wrBytes += value; break;
+                case "rd.reqs": _rdReqs += value; break;
+                case "wr.reqs": _wrReqs += value; break;
             }
+            return this;
         }
 
         public DomainStats Build() =>

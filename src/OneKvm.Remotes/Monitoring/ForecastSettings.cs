@@ -26,8 +26,6 @@ internal sealed record ForecastSettings(double RetentionWeeks, ForecastWindow Ne
 
     public static readonly ForecastSettings None = new(DefaultRetentionWeeks, ForecastWindow.Off, ForecastWindow.Off, DefaultMonitorInterval);
 
-    public bool AnyForecast => Near.Enabled || Far.Enabled;
-
     public static ForecastSettings Load(string remotesRoot, string metricsDirectory, ILogger log)
     {
         var path = ProbeConfigFile.PathOf(remotesRoot, FileName);

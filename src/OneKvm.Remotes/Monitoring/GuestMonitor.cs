@@ -195,12 +195,10 @@ internal static partial class GuestMonitor
         {
             return $"Cannot read the command of {command.Key}: {e.Message}";
         }
-        var agentTimeout = CallTimeout;
         var at = words.ToList().IndexOf("--timeout");
-        if (at >= 0 && at + 1 < words.Count && int.TryParse(words[at + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
-        {
-            agentTimeout = TimeSpan.FromSeconds(seconds);
-        }
+        var agentTimeout = at >= 0 && at + 1 < words.Count
+            && int.TryParse(words[at + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+            ? TimeSpan.FromSeconds(seconds) : CallTimeout;
         var reply = await GatedAsync(gate, () => agent.CallWordsAsync(words, agentTimeout + GuestAgent.ProcessSlack, cancellationToken),
             cancellationToken).ConfigureAwait(false);
         return reply.Problem is { } problem ? "error: " + problem : RubyText.TopLevel(reply.Return!.Value);

@@ -23,15 +23,14 @@ internal readonly record struct IoSample(int Pid, long StartTicks, double At, Io
     {
         var seconds = At - before.At;
         var sameProcess = Pid == 0 || before.Pid == 0 || (Pid == before.Pid && StartTicks == before.StartTicks);
-        return !sameProcess || seconds < MinimumInterval || seconds > MaximumInterval
-            ? new double?[Bandwidth.Keys.Length]
-            : Rates(Values(Counters), Values(before.Counters), seconds);
-    }
-
-    private static double?[] Rates(long[] now, long[] then, double seconds)
-    {
-        var rates = new double?[now.Length];
-        for (var i = 0; i < now.Length; i++)
+        var rates = new double?[Bandwidth.Keys.Length];
+        if (!sameProcess || seconds < MinimumInterval || seconds > MaximumInterval)
+        {
+            return rates;
+        }
+        var now = Values(Counters);
+        var then = Values(before.Counters);
+        for (var i = 0; i < rates.Length; i++)
         {
             rates[i] = now[i] - then[i] >= 0 ? (now[i] - then[i]) / seconds : null;
         }

@@ -25,12 +25,10 @@ internal sealed class MetricHistory(string directory, double retentionWeeks)
     /// <summary>The metrics vm_monitor records, by their monitor key.</summary>
     public static readonly string[] Keys = ["CPU", "MEMORY", "NETRX", "NETTX", "DISKRDBYTES", "DISKWRBYTES", "DISKRDIOPS", "DISKWRIOPS"];
 
-    public string Directory { get; } = directory;
-
     public static string DirectoryFrom(Func<string, string?> environment) =>
         environment(DirectoryVariable) is { Length: > 0 } configured ? configured : DefaultDirectory;
 
-    public string PathOf(int vmId) => Path.Combine(Directory, vmId.ToString(CultureInfo.InvariantCulture) + ".db");
+    public string PathOf(int vmId) => Path.Combine(directory, vmId.ToString(CultureInfo.InvariantCulture) + ".db");
 
     public static string Table(int vmId, string key) =>
         $"virtualmachine_{vmId.ToString(CultureInfo.InvariantCulture)}_{key.Replace("_", "", StringComparison.Ordinal).ToLowerInvariant()}_monitoring";
@@ -45,9 +43,9 @@ internal sealed class MetricHistory(string directory, double retentionWeeks)
         IReadOnlyCollection<string> read, long readSince)
     {
         // /var/tmp is everyone's: /var/tmp/one_db planted as a link or a directory of another user is not used
-        Host.TrustedPath.Check(Directory);
-        System.IO.Directory.CreateDirectory(Directory);
-        Host.TrustedPath.CheckOwnDirectory(Directory);
+        Host.TrustedPath.Check(directory);
+        Directory.CreateDirectory(directory);
+        Host.TrustedPath.CheckOwnDirectory(directory);
         using var db = SqliteFile.Open(PathOf(vmId), BusyTimeout);
         // history, not records: a power cut may lose the last polls, never a whole file to a torn journal
         // (rollback journal kept, as upstream's files have it, so every reader opens them as before)

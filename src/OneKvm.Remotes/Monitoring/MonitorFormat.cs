@@ -13,7 +13,6 @@ internal static class MonitorFormat
         IEnumerable<(string Key, string Value)>? extra = null) =>
         string.Concat(Values(cpu, memoryKiB, counters).Concat(extra ?? []).Select(v => $"{v.Key}=\"{v.Value}\"\n"));
 
-    /// <param name="extra">Keys after the base ones (bandwidth, forecasts), already formatted.</param>
     /// <param name="guest">KEY="value" lines of the guest agent, last (Monitoring/GuestMonitor.cs).</param>
     public static string MonitorLine(int id, string uuid, double? cpu, long? memoryKiB, IoCounters counters,
         IEnumerable<(string Key, string Value)>? extra = null, string? guest = null)

@@ -26,12 +26,8 @@ internal sealed class NativeDomainStats(string uri, TimeSpan deadline, TimeProvi
     private const uint ListActive = 1;         // VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE (--list-active)
     private const uint NoWait = 1u << 29;      // VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT (--nowait)
 
-    public static NativeDomainStats For(DriverContext context) =>
-        new(context.Virsh.Uri, context.Virsh.Timeout, context.Time, name => Setting(context, name), context.Logger);
-
-    /// <summary>A kvmrc assignment first, then the environment, as every kvmrc parameter.</summary>
-    private static string? Setting(DriverContext context, string name) =>
-        context.Settings.Document.Effective.TryGetValue(name, out var assignment) ? assignment.Value : context.Environment(name);
+    public static NativeDomainStats For(VirshRunner virsh, KvmSettings settings, TimeProvider time, ILogger logger) =>
+        new(virsh.Uri, virsh.Timeout, time, settings.Assigned, logger);
 
     /// <summary>The statistics of every active domain, or null where virsh must be asked.</summary>
     public async Task<IReadOnlyList<DomainStats>?> TryReadAsync(bool counters, CancellationToken cancellationToken)
@@ -50,8 +46,7 @@ internal sealed class NativeDomainStats(string uri, TimeSpan deadline, TimeProvi
             await using (client.ConfigureAwait(false))
             {
                 var stats = counters ? StatState | StatInterface | StatBlock : StatState;
-                var records = await client.AllDomainStatsAsync(stats, ListActive | NoWait).ConfigureAwait(false);
-                return DomStatsOutput.FromRecords(records);
+                return DomStatsOutput.FromRecords(await client.AllDomainStatsAsync(stats, ListActive | NoWait).ConfigureAwait(false));
             }
         }
         // the socket path too long for an address, a socket closed under the client: virsh as well

@@ -8,12 +8,8 @@ namespace OneKvm.Remotes.Monitoring;
 /// <c>a.b.c</c> paths. What it cannot read is a <see cref="FormatException"/>: upstream's
 /// YAML loader fails on the same files, and its probes then fall back to their defaults.
 /// </summary>
-internal sealed class ProbeYaml
+internal sealed class ProbeYaml(Dictionary<string, string> values)
 {
-    private readonly Dictionary<string, string> _values;
-
-    private ProbeYaml(Dictionary<string, string> values) => _values = values;
-
     public static ProbeYaml Empty { get; } = new(new Dictionary<string, string>(StringComparer.Ordinal));
 
     public static ProbeYaml Parse(string text)
@@ -67,7 +63,7 @@ internal sealed class ProbeYaml
         return new ProbeYaml(values);
     }
 
-    public string? Text(string path) => _values.GetValueOrDefault(path);
+    public string? Text(string path) => values.GetValueOrDefault(path);
 
     /// <summary>A number, or null when absent; a <see cref="FormatException"/> naming the key when it is not one.</summary>
     public double? Number(string path) =>
@@ -84,7 +80,7 @@ internal sealed class ProbeYaml
         var other => throw new FormatException($"{path} is '{other}', not true or false"),
     };
 
-    public bool Has(string path) => _values.ContainsKey(path) || _values.Keys.Any(k => k.StartsWith(path + ".", StringComparison.Ordinal));
+    public bool Has(string path) => values.ContainsKey(path) || values.Keys.Any(k => k.StartsWith(path + ".", StringComparison.Ordinal));
 
     /// <summary>Where the key ends: the first ':' followed by a space or the end of the line, after a leading ':' of a symbol.</summary>
     private static int KeyEnd(string content)

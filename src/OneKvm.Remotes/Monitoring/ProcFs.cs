@@ -11,8 +11,6 @@ internal sealed class ProcFs(string root = "/proc")
 
     public static readonly ProcFs Host = new();
 
-    public string Root { get; } = root;
-
     /// <summary>Seconds since boot (/proc/uptime): the clock process start times are measured on, shared by every process.</summary>
     public double? Uptime()
     {
@@ -69,7 +67,7 @@ internal sealed class ProcFs(string root = "/proc")
         IEnumerable<string> entries;
         try
         {
-            entries = Directory.EnumerateDirectories(Root);
+            entries = Directory.EnumerateDirectories(root);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -88,7 +86,7 @@ internal sealed class ProcFs(string root = "/proc")
     {
         try
         {
-            return File.ReadAllText(Path.Combine(Root, relative));
+            return File.ReadAllText(Path.Combine(root, relative));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -5,10 +5,8 @@ namespace OneKvm.Remotes.Monitoring;
 /// <summary>An SQLite error with its result code (SQLITE_BUSY, SQLITE_CORRUPT, SQLITE_FULL...) and SQLite's message.</summary>
 internal sealed class SqliteFailure(int code, string message) : Exception(message)
 {
-    public int Code { get; } = code;
-
     /// <summary>The primary result code (the low byte of an extended one).</summary>
-    public int Primary => Code & 0xff;
+    public int Primary => code & 0xff;
 }
 
 /// <summary>
@@ -16,16 +14,9 @@ internal sealed class SqliteFailure(int code, string message) : Exception(messag
 /// needs, each failure an <see cref="SqliteFailure"/>. SQLite itself is linked into the
 /// binary (see OneKvm.Remotes.csproj).
 /// </summary>
-internal sealed class SqliteFile : IDisposable
+internal sealed class SqliteFile(sqlite3 db) : IDisposable
 {
-    private readonly sqlite3 _db;
-
-    static SqliteFile()
-    {
-        raw.SetProvider(new SQLite3Provider_sqlite3());
-    }
-
-    private SqliteFile(sqlite3 db) => _db = db;
+    static SqliteFile() => raw.SetProvider(new SQLite3Provider_sqlite3());
 
     /// <param name="busyTimeout">How long to wait for a lock another process holds before SQLITE_BUSY.</param>
     public static SqliteFile Open(string path, TimeSpan busyTimeout)
@@ -37,27 +28,26 @@ internal sealed class SqliteFile : IDisposable
             db?.Dispose();
             throw new SqliteFailure(rc, message);
         }
-        var file = new SqliteFile(db);
         raw.sqlite3_extended_result_codes(db, 1);
         raw.sqlite3_busy_timeout(db, (int)busyTimeout.TotalMilliseconds);
-        return file;
+        return new SqliteFile(db);
     }
 
-    public void Execute(string sql) => Check(raw.sqlite3_exec(_db, sql));
+    public void Execute(string sql) => Check(raw.sqlite3_exec(db, sql));
 
     public Statement Prepare(string sql)
     {
-        Check(raw.sqlite3_prepare_v2(_db, sql, out var statement));
+        Check(raw.sqlite3_prepare_v2(db, sql, out var statement));
         return new Statement(this, statement);
     }
 
-    public void Dispose() => _db.Dispose();
+    public void Dispose() => db.Dispose();
 
     private void Check(int rc)
     {
         if (rc is not (raw.SQLITE_OK or raw.SQLITE_ROW or raw.SQLITE_DONE))
         {
-            throw new SqliteFailure(rc, raw.sqlite3_errmsg(_db).utf8_to_string());
+            throw new SqliteFailure(rc, raw.sqlite3_errmsg(db).utf8_to_string());
         }
     }
 

@@ -9,7 +9,7 @@ namespace OneKvm.Remotes.Monitoring;
 /// An advisory lock (flock) on &lt;states file&gt;.lock, opened without following a link; waited for
 /// at most <see cref="Patience"/>, after which the probe runs unlocked rather than not at all.
 /// </summary>
-internal sealed class StateLock : IDisposable
+internal sealed class StateLock(SafeFileHandle? handle) : IDisposable
 {
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(20);
@@ -18,18 +18,10 @@ internal sealed class StateLock : IDisposable
     private const int OwnerReadWrite = 0x180; // 0600
     private const int ExclusiveNonBlocking = 2 | 4; // LOCK_EX | LOCK_NB
 
-    private readonly SafeFileHandle? _handle;
-
-    private StateLock(SafeFileHandle? handle) => _handle = handle;
-
     /// <summary>Holds the lock of <paramref name="statesPath"/> (none when it is null or cannot be opened) until disposed.</summary>
     public static async Task<StateLock> TakeAsync(TimeProvider time, string? statesPath, CancellationToken cancellationToken)
     {
-        if (statesPath is null)
-        {
-            return new StateLock(null);
-        }
-        var fd = Open(statesPath + ".lock", ReadWriteCreateNoFollow, OwnerReadWrite);
+        var fd = statesPath is null ? -1 : Open(statesPath + ".lock", ReadWriteCreateNoFollow, OwnerReadWrite);
         if (fd < 0)
         {
             return new StateLock(null);
@@ -48,7 +40,7 @@ internal sealed class StateLock : IDisposable
         return new StateLock(handle);
     }
 
-    public void Dispose() => _handle?.Dispose();
+    public void Dispose() => handle?.Dispose();
 
     [DllImport("libc", EntryPoint = "open", SetLastError = true)]
     private static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, int mode);

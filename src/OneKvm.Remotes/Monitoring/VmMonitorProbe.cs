@@ -20,7 +20,8 @@ internal sealed class VmMonitorProbe : IDriverAction
         var (_, host) = ProbeArguments.Of(arguments);
         var proc = ProcFs.Host;
         // the monitor daemon runs the probe again within seconds: retrying here only delays its report
-        var domains = new HostDomains(context.Virsh.WithAttempts(1), new QemuProcessFinder(proc), NativeDomainStats.For(context));
+        var domains = new HostDomains(context.Virsh.WithAttempts(1), new QemuProcessFinder(proc),
+            NativeDomainStats.For(context.Virsh, context.Settings, context.Time, context.Logger));
 
         var listedAt = proc.Uptime();
         var vms = await domains.OneVmsAsync(counters: true, cancellationToken).ConfigureAwait(false);
@@ -43,7 +44,10 @@ internal sealed class VmMonitorProbe : IDriverAction
         var guestKeys = await guest.ConfigureAwait(false);
         var ioBefore = files.LoadIoSamples(proc);
         var ioNow = new IoSampleStore(ioBefore.BootId);
-        var recorder = MetricRecorder(context);
+        var historyDirectory = MetricHistory.DirectoryFrom(context.Environment);
+        var forecasts = ForecastSettings.Load(context.Location.Root, historyDirectory, context.Logger);
+        var recorder = new VmMetricRecorder(new MetricHistory(historyDirectory, forecasts.RetentionWeeks), forecasts,
+            context.Time.GetUtcNow().ToUnixTimeSeconds());
 
         var reports = vms.Select(vm =>
         {
@@ -73,14 +77,6 @@ internal sealed class VmMonitorProbe : IDriverAction
             context.Logger.MetricHistorySkipped(recorder.Skipped.Count, string.Join(", ", recorder.Skipped));
         }
         await context.Stdout.WriteAsync(output.ToString()).ConfigureAwait(false);
-    }
-
-    private static VmMetricRecorder MetricRecorder(DriverContext context)
-    {
-        var directory = MetricHistory.DirectoryFrom(context.Environment);
-        var settings = ForecastSettings.Load(context.Location.Root, directory, context.Logger);
-        return new VmMetricRecorder(new MetricHistory(directory, settings.RetentionWeeks), settings,
-            context.Time.GetUtcNow().ToUnixTimeSeconds());
     }
 
     /// <summary>The values upstream writes to the history: the reported ones (counters 0 when they do not apply).</summary>

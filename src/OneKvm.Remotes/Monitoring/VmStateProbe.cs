@@ -19,7 +19,8 @@ internal sealed class VmStateProbe : IDriverAction
         var files = ProbeStateFiles.For(context.Environment, context.Logger, host);
         // from the look at libvirt to the saved states: another probe running meanwhile would report the same changes
         using var stateLock = await StateLock.TakeAsync(context.Time, files.StatesPath, cancellationToken).ConfigureAwait(false);
-        var domains = new HostDomains(context.Virsh.WithAttempts(1), new QemuProcessFinder(ProcFs.Host), NativeDomainStats.For(context));
+        var domains = new HostDomains(context.Virsh.WithAttempts(1), new QemuProcessFinder(ProcFs.Host),
+            NativeDomainStats.For(context.Virsh, context.Settings, context.Time, context.Logger));
         var vms = await domains.OneVmsAsync(counters: false, cancellationToken).ConfigureAwait(false);
 
         var observed = vms.Select(v => new ObservedVm(v.Id, v.Uuid, VmState.OpenNebulaState(v.Stats.State, v.Stats.Reason))).ToList();

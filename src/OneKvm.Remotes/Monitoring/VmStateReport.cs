@@ -44,7 +44,6 @@ internal static class VmStateReport
             }
         }
 
-        // what is left was not seen this time
         foreach (var gone in entries)
         {
             // :times_missing: a VM briefly absent (a migration) is not powered off

@@ -119,7 +119,6 @@ public sealed class KvmSettingsSpecs
 
         var error = Assert.Throws<KvmrcException>(() => s.Validate(definition));
 
-        Assert.Equal(parameter, error.Parameter);
         Assert.StartsWith($"{parameter}=\"", error.Message);
         Assert.Contains("kvmrc:2", error.Message);
         Assert.Contains("expected", error.Message);
@@ -152,9 +151,9 @@ public sealed class KvmSettingsSpecs
 
         Assert.Equal(TimeSpan.FromSeconds(30), s.ShutdownTimeout);
         Assert.Equal(TimeSpan.FromSeconds(9), s.VirshTimeout);
-        Assert.Equal(SettingOrigin.Kvmrc, s.Get("SHUTDOWN_TIMEOUT").Origin);
-        Assert.Equal(SettingOrigin.Environment, s.Get("VIRSH_TIMEOUT").Origin);
-        Assert.Equal(SettingOrigin.Default, s.Get("VIRSH_RETRIES").Origin);
+        Assert.Equal("/remotes/etc/vmm/kvm/kvmrc:1", s.Get("SHUTDOWN_TIMEOUT").Where);
+        Assert.Equal("environment", s.Get("VIRSH_TIMEOUT").Where);
+        Assert.Equal("default", s.Get("VIRSH_RETRIES").Where);
     }
 
     [Fact]

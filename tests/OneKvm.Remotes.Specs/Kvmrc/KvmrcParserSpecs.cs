@@ -178,7 +178,7 @@ public sealed class KvmrcParserSpecs
         var doc = KvmrcParser.Load("/nonexistent/kvmrc", NoEnvironment);
 
         Assert.False(doc.Exists);
-        Assert.Empty(doc.Assignments);
+        Assert.Empty(doc.Effective);
     }
 
     internal static string RepositoryRoot() => ReferenceDocuments.RepositoryRoot;

@@ -14,7 +14,7 @@ public sealed class ForecastSettingsSpecs
         Assert.Equal(ForecastSettings.None, Read(""));
         Assert.Equal(ForecastSettings.None, Read("host:\n  db_retention: 1\n  forecast:\n    enabled: true\n"));
         Assert.Equal(4, ForecastSettings.None.RetentionWeeks);
-        Assert.False(ForecastSettings.None.AnyForecast);
+        Assert.False(ForecastSettings.None.Near.Enabled || ForecastSettings.None.Far.Enabled);
     }
 
     [Fact]

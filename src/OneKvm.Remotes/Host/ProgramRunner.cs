@@ -13,10 +13,6 @@ internal sealed record ProgramRunner
 {
     public static readonly ProgramRunner Default = new();
 
-    private ProgramRunner()
-    {
-    }
-
     public TimeProvider Time { get; private init; } = TimeProvider.System;
 
     /// <summary>Told about each failed attempt that will be retried (and the delay), and each run killed at its deadline.</summary>

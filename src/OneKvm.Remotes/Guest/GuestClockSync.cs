@@ -21,10 +21,9 @@ internal static class GuestClockSync
     /// <summary>The background clock sync of restore and migrate (SYNC_TIME=yes), which outlives the action.</summary>
     private static async Task<int> SyncTimeAsync(Driver.ToolCall call)
     {
-        var context = new DriverContext(call.Tool, call.Location(), call.Host);
         try
         {
-            return await RunAsync(context.Virsh, call.Args[1], call.Args.Count == 3 ? call.Args[2] : null, call.CancellationToken).ConfigureAwait(false)
+            return await RunAsync(call.Virsh(), call.Args[1], call.Args.Count == 3 ? call.Args[2] : null, call.CancellationToken).ConfigureAwait(false)
                 ? ExitCodes.Success
                 : ExitCodes.Failure;
         }

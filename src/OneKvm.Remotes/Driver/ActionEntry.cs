@@ -40,7 +40,6 @@ internal sealed record ActionEntry(
     /// <summary>The directory of the entry inside the remotes tree, e.g. "vmm/kvm"; "" at its top (vtpm_setup).</summary>
     public string RemotesDirectory => RemotesPath.Contains('/', StringComparison.Ordinal) ? RemotesPath[..RemotesPath.LastIndexOf('/')] : "";
 
-    /// <summary>A VMM driver action under vmm/kvm, run by one_vmm_exec.</summary>
     public static ActionEntry Vmm(string name, string summary, ActionParameter[] parameters, string stdin, string answer,
         Func<IDriverAction>? create) =>
         new(name, EntryKind.VmmAction, VmmDir + name, summary, parameters, stdin, answer, create);

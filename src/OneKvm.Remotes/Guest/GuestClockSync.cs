@@ -18,7 +18,6 @@ internal static class GuestClockSync
         Manual = [("sync-time DOMAIN [URI]", "Syncs a guest's clock through its agent (what restore and migrate start when SYNC_TIME=yes).")],
     };
 
-    /// <summary>The background clock sync of restore and migrate (SYNC_TIME=yes), which outlives the action.</summary>
     private static async Task<int> SyncTimeAsync(Driver.ToolCall call)
     {
         try

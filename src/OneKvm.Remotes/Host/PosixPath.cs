@@ -34,7 +34,6 @@ internal static class PosixPath
         return path[(slash + 1)..end];
     }
 
-    /// <summary>The path with every run of slashes made one.</summary>
     public static string CollapseSlashes(string path)
     {
         var chars = new List<char>(path.Length);
@@ -48,7 +47,6 @@ internal static class PosixPath
         return new string([.. chars]);
     }
 
-    /// <summary>The length of <paramref name="path"/> without its trailing slashes.</summary>
     private static int TrimTrailingSlashes(string path)
     {
         var end = path.Length;

@@ -30,8 +30,7 @@ internal static class PosixPath
         {
             return path.Length > 0 ? "/" : "";
         }
-        var slash = path.LastIndexOf('/', end - 1);
-        return path[(slash + 1)..end];
+        return path[(path.LastIndexOf('/', end - 1) + 1)..end];
     }
 
     public static string CollapseSlashes(string path)

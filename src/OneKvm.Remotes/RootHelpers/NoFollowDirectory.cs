@@ -78,6 +78,9 @@ internal sealed class NoFollowDirectory : IDisposable
         return fd >= 0 ? fd : errno == NoSuchFile ? null : throw Failure(path, errno, "open");
     }
 
+    /// <summary>The descriptor an open with O_CREAT of <paramref name="name"/> just returned.</summary>
+    private int Created(int fd, string name) => fd >= 0 ? fd : throw Failure(Child(name), Marshal.GetLastPInvokeError(), "create");
+
     public NoFollowDirectory OpenDirectory(string name, UnixFileMode? createMode = null) =>
         TryOpenDirectory(name, createMode) ?? throw new OneKvmException($"{Child(name)} does not exist");
 
@@ -108,11 +111,7 @@ internal sealed class NoFollowDirectory : IDisposable
     public void WriteFile(string name, byte[] content, UnixFileMode mode, (int Uid, int Gid) owner)
     {
         var temporary = $".{name}.onekvm-{Environment.ProcessId}";
-        var fd = OpenAt(_fd, temporary, WriteOnly | Create | Exclusive | NoFollow | CloseOnExec, (uint)mode);
-        if (fd < 0)
-        {
-            throw Failure(Child(temporary), Marshal.GetLastPInvokeError(), "create");
-        }
+        var fd = Created(OpenAt(_fd, temporary, WriteOnly | Create | Exclusive | NoFollow | CloseOnExec, (uint)mode), temporary);
         try
         {
             using (var handle = new SafeFileHandle((nint)fd, ownsHandle: true))
@@ -135,11 +134,7 @@ internal sealed class NoFollowDirectory : IDisposable
     /// <summary>Creates the file if need be (never through a symlink) and sets its mode and owner.</summary>
     public void Touch(string name, UnixFileMode mode, (int Uid, int Gid) owner)
     {
-        var fd = OpenAt(_fd, name, WriteOnly | Create | NoFollow | CloseOnExec, (uint)mode);
-        if (fd < 0)
-        {
-            throw Failure(Child(name), Marshal.GetLastPInvokeError(), "create");
-        }
+        var fd = Created(OpenAt(_fd, name, WriteOnly | Create | NoFollow | CloseOnExec, (uint)mode), name);
         using var handle = new SafeFileHandle((nint)fd, ownsHandle: true);
         OwnFile(fd, Child(name));
         Check(ChangeMode(fd, (uint)mode), Child(name), "chmod");

@@ -9,8 +9,6 @@ namespace OneKvm.Remotes.Guest;
 internal static class GuestClockSync
 {
     public const string ToolCommand = "sync-time";
-    public const int Attempts = 4;
-    public static readonly TimeSpan Delay = TimeSpan.FromSeconds(5);
 
     public static readonly Driver.ToolCommand Row = new([ToolCommand], args => args.Count is 2 or 3, SyncTimeAsync)
     {
@@ -55,7 +53,7 @@ internal static class GuestClockSync
     {
         virsh = uri is null ? virsh : virsh.WithUri(uri);
         var sync = VirshCommand.Create("domtime", "--domain", domain, "--sync")
-            .WithRetry(RetryPolicy.Unset.WithAttempts(Attempts).WithDelay(Delay).WithRetryWhen((_, ct) => RunsAsync(virsh, domain, ct)));
+            .WithRetry(RetryPolicy.Unset.WithAttempts(4).WithDelay(TimeSpan.FromSeconds(5)).WithRetryWhen((_, ct) => RunsAsync(virsh, domain, ct)));
         return await RunsAsync(virsh, domain, cancellationToken).ConfigureAwait(false)
             && (await virsh.TryRunAsync(sync, cancellationToken).ConfigureAwait(false)).Succeeded;
     }

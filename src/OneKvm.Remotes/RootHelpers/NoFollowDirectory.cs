@@ -46,7 +46,6 @@ internal sealed class NoFollowDirectory : IDisposable
     {
         try
         {
-            // the administrator's links above it are followed, another user's are not
             Host.TrustedPath.Check(path);
         }
         catch (UnauthorizedAccessException e)

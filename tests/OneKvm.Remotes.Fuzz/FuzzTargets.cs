@@ -105,7 +105,7 @@ internal static class FuzzTargets
             return;
         }
         var data = ActionData.Parse(text);
-        _ = (data.DeployId, data.CheckpointFile, data.VmId, data.SystemTmMad);
+        _ = (data.VmId, data.SystemTmMad);
         _ = (data.Attaching("DISK"), data.Attaching("NIC"), data.Marked("DISK", "RESIZE"), data.Marked("NIC", "ACTIVE"));
         _ = MigrationStorage.From(data, data.VmId);
         _ = VmMigrationFeatures.From(data);

@@ -9,9 +9,7 @@ namespace OneKvm.Remotes.Dispatch;
 /// </summary>
 internal static class ActionCommandLine
 {
-    private static readonly string[] HelpTokens = ["--help", "-h", "-?"];
-
-    public static bool IsHelpRequest(IReadOnlyList<string> args) => args.Count == 1 && HelpTokens.Contains(args[0]);
+    public static bool IsHelpRequest(IReadOnlyList<string> args) => args is ["--help" or "-h" or "-?"];
 
     public static ActionArguments Parse(ActionEntry entry, IReadOnlyList<string> args)
     {

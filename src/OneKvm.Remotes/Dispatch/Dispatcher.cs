@@ -92,8 +92,9 @@ internal static class Dispatcher
         }
         catch (Exception e)
         {
-            // no stack trace in the VM log: one sentence, and the detail for whoever debugs
-            context.Logger.UnexpectedDetail(Describe(e));
+            // no stack trace in the VM log: one sentence, and the exception chain for whoever debugs (the AOT build carries
+            // no stack trace data, only addresses)
+            context.Logger.UnexpectedDetail(string.Join('\n', Chain(e).Select(x => $"{x.GetType().FullName}: {x.Message}")));
             sentence = $"{entry.Name} failed unexpectedly: {e.GetType().Name}: {e.Message}";
             code = ExitCodes.Internal;
         }
@@ -114,9 +115,6 @@ internal static class Dispatcher
             context.Logger.CommandFailed(r.Command.Render(), r.ExitCode, stderr);
         }
     }
-
-    /// <summary>The exception chain; the AOT build carries no stack trace data, only addresses.</summary>
-    private static string Describe(Exception e) => string.Join('\n', Chain(e).Select(x => $"{x.GetType().FullName}: {x.Message}"));
 
     private static IEnumerable<Exception> Chain(Exception e)
     {

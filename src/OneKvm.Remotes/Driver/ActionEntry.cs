@@ -40,10 +40,6 @@ internal sealed record ActionEntry(
     /// <summary>The directory of the entry inside the remotes tree, e.g. "vmm/kvm"; "" at its top (vtpm_setup).</summary>
     public string RemotesDirectory => RemotesPath.Contains('/', StringComparison.Ordinal) ? RemotesPath[..RemotesPath.LastIndexOf('/')] : "";
 
-    /// <summary>The file of OpenNebula's source tree this entry takes the place of, when it is not a driver action of the same name.</summary>
-    public string? Replaces { get; init; }
-
-    /// <summary>A VMM driver action under vmm/kvm, run by one_vmm_exec.</summary>
     public static ActionEntry Vmm(string name, string summary, ActionParameter[] parameters, string stdin, string answer,
         Func<IDriverAction>? create) =>
         new(name, EntryKind.VmmAction, VmmDir + name, summary, parameters, stdin, answer, create);
@@ -51,12 +47,9 @@ internal sealed record ActionEntry(
     public static ActionEntry Hook(string name, string summary, ActionParameter[] parameters, Func<IDriverAction>? create) =>
         new(name, EntryKind.DatastoreHook, VmmDir + name, summary, parameters, ActionData, Nothing, create);
 
-    /// <summary>Runs as root: its row names the upstream file the package diverts for it; a path without a directory sits at the top of the tree.</summary>
+    /// <summary>Runs as root; a path without a directory sits at the top of the tree.</summary>
     public static ActionEntry RootHelper(string name, bool inVmmDir, string summary, ActionParameter[] parameters, Func<IDriverAction> create) =>
-        new(name, EntryKind.RootHelper, (inVmmDir ? VmmDir : "") + name, summary, parameters, Nothing, Nothing, create)
-        {
-            Replaces = "src/vmm_mad/remotes/kvm/" + name,
-        };
+        new(name, EntryKind.RootHelper, (inVmmDir ? VmmDir : "") + name, summary, parameters, Nothing, Nothing, create);
 
     /// <summary>The monitor client puts its own arguments first: probes take the last two (Monitoring/ProbeArguments.cs).</summary>
     public static ActionEntry Probe(string name, string path, string summary, string answer, Func<IDriverAction>? create) =>

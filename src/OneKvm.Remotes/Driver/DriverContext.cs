@@ -13,7 +13,6 @@ internal sealed class DriverContext : IVirshHost
 
     public DriverContext(ActionEntry entry, RemotesLocation location, DriverHost host)
     {
-        Entry = entry;
         Location = location;
         _host = host;
         Logger = new OneLogger(entry.Name, LogLevel.Debug, new OneLogFormatter(), host.Stderr);
@@ -21,8 +20,6 @@ internal sealed class DriverContext : IVirshHost
         _virsh = new Lazy<VirshRunner>(CreateVirsh);
         Programs = ProgramRunner.Default.WithTime(host.Time).WithObserver(OnProgramEvent);
     }
-
-    public ActionEntry Entry { get; }
 
     public RemotesLocation Location { get; }
 

@@ -1,6 +1,5 @@
 namespace OneKvm.Remotes.Driver;
 
-/// <summary>The foundation's log lines, source-generated (AOT-clean, no boxing).</summary>
 internal static partial class DriverLogMessages
 {
     [LoggerMessage(Level = LogLevel.Warning, Message = "kvmrc not found at {Path}; using upstream's defaults")]

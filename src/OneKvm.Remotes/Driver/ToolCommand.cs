@@ -34,4 +34,7 @@ internal sealed record ToolCall(string InvokedAs, IReadOnlyList<string> Args, Dr
 
     /// <summary>The remotes tree of the binary, and its kvmrc.</summary>
     public RemotesLocation Location() => RemotesLocation.Resolve(InvokedAs, Tool, Host.ProcessPath, Host.Environment);
+
+    /// <summary>The virsh preset from the binary's kvmrc, logging its retries and timeouts as an action's does.</summary>
+    public VirshRunner Virsh() => new DriverContext(Tool, Location(), Host).Virsh;
 }

@@ -9,7 +9,6 @@ internal static class ExitCodes
     public const int NotImplemented = 3;
     public const int Internal = 4;
 
-    /// <summary>The code one_vmm_exec reserves; an action must never exit with it.</summary>
     public const int ReservedByDriver = 42;
 
     public static int Safe(int code) => code == ReservedByDriver ? Failure : code;

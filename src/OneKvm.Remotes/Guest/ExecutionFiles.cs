@@ -9,7 +9,6 @@ namespace OneKvm.Remotes.Guest;
 internal sealed class ExecutionFiles(string directory, Func<TimeSpan, CancellationToken, Task> sleep)
 {
     public const string OverrideVariable = "ONEKVM_EXEC_DIR";
-    public const string DefaultDirectory = "/var/run/one";
     public const string LockName = ".exec-lock";
 
     /// <summary>A pid and a newline take a few bytes; anything past this is not a pid file.</summary>
@@ -18,7 +17,7 @@ internal sealed class ExecutionFiles(string directory, Func<TimeSpan, Cancellati
     public string Directory { get; } = directory;
 
     public static ExecutionFiles For(Func<string, string?> environment, Func<TimeSpan, CancellationToken, Task> sleep) =>
-        new(environment(OverrideVariable) is { Length: > 0 } configured ? configured : DefaultDirectory, sleep);
+        new(environment(OverrideVariable) is { Length: > 0 } configured ? configured : "/var/run/one", sleep);
 
     public string PidFile(int vmId) => Path.Combine(Directory, "one-" + vmId.ToString(CultureInfo.InvariantCulture));
 

@@ -9,8 +9,6 @@ namespace OneKvm.Remotes.Guest;
 internal static class GuestClockSync
 {
     public const string ToolCommand = "sync-time";
-    public const int Attempts = 4;
-    public static readonly TimeSpan Delay = TimeSpan.FromSeconds(5);
 
     public static readonly Driver.ToolCommand Row = new([ToolCommand], args => args.Count is 2 or 3, SyncTimeAsync)
     {
@@ -18,13 +16,11 @@ internal static class GuestClockSync
         Manual = [("sync-time DOMAIN [URI]", "Syncs a guest's clock through its agent (what restore and migrate start when SYNC_TIME=yes).")],
     };
 
-    /// <summary>The background clock sync of restore and migrate (SYNC_TIME=yes), which outlives the action.</summary>
     private static async Task<int> SyncTimeAsync(Driver.ToolCall call)
     {
-        var context = new DriverContext(call.Tool, call.Location(), call.Host);
         try
         {
-            return await RunAsync(context.Virsh, call.Args[1], call.Args.Count == 3 ? call.Args[2] : null, call.CancellationToken).ConfigureAwait(false)
+            return await RunAsync(call.Virsh(), call.Args[1], call.Args.Count == 3 ? call.Args[2] : null, call.CancellationToken).ConfigureAwait(false)
                 ? ExitCodes.Success
                 : ExitCodes.Failure;
         }
@@ -57,7 +53,7 @@ internal static class GuestClockSync
     {
         virsh = uri is null ? virsh : virsh.WithUri(uri);
         var sync = VirshCommand.Create("domtime", "--domain", domain, "--sync")
-            .WithRetry(RetryPolicy.Unset.WithAttempts(Attempts).WithDelay(Delay).WithRetryWhen((_, ct) => RunsAsync(virsh, domain, ct)));
+            .WithRetry(RetryPolicy.Unset.WithAttempts(4).WithDelay(TimeSpan.FromSeconds(5)).WithRetryWhen((_, ct) => RunsAsync(virsh, domain, ct)));
         return await RunsAsync(virsh, domain, cancellationToken).ConfigureAwait(false)
             && (await virsh.TryRunAsync(sync, cancellationToken).ConfigureAwait(false)).Succeeded;
     }

@@ -22,6 +22,9 @@ internal readonly record struct FileStatus(int Links, int Uid, int Gid, int Mode
 
     public (int Uid, int Gid) Owner => (Uid, Gid);
 
+    /// <summary>Whether a path is a block device (following links), as `test -b` tells upstream.</summary>
+    public static bool IsBlockDevice(string path) => Of(path)?.Type == BlockDevice;
+
     /// <summary>
     /// The file at <paramref name="path"/> (relative to the directory open at <paramref name="directoryFd"/>, if given),
     /// of a last symlink itself unless <paramref name="followLink"/>; null when statx fails (its errno: Marshal.GetLastPInvokeError).

@@ -1,6 +1,5 @@
 namespace OneKvm.Remotes.Host;
 
-/// <summary>The log lines of the host utilities (the datastore hooks, the memory cleanup).</summary>
 internal static partial class HostLogMessages
 {
     [LoggerMessage(Level = LogLevel.Information, Message = "Running the {Hook} hook")]

@@ -30,11 +30,9 @@ internal static class PosixPath
         {
             return path.Length > 0 ? "/" : "";
         }
-        var slash = path.LastIndexOf('/', end - 1);
-        return path[(slash + 1)..end];
+        return path[(path.LastIndexOf('/', end - 1) + 1)..end];
     }
 
-    /// <summary>The path with every run of slashes made one.</summary>
     public static string CollapseSlashes(string path)
     {
         var chars = new List<char>(path.Length);
@@ -48,7 +46,6 @@ internal static class PosixPath
         return new string([.. chars]);
     }
 
-    /// <summary>The length of <paramref name="path"/> without its trailing slashes.</summary>
     private static int TrimTrailingSlashes(string path)
     {
         var end = path.Length;

@@ -13,21 +13,12 @@ internal sealed record ProgramRunner
 {
     public static readonly ProgramRunner Default = new();
 
-    private ProgramRunner()
-    {
-    }
-
     public TimeProvider Time { get; private init; } = TimeProvider.System;
-
-    /// <summary>How the runner waits between attempts; null: a delay on <see cref="Time"/>.</summary>
-    public Func<TimeSpan, CancellationToken, Task>? Sleep { get; private init; }
 
     /// <summary>Told about each failed attempt that will be retried (and the delay), and each run killed at its deadline.</summary>
     public Action<ProgramEvent>? Observer { get; private init; }
 
     public ProgramRunner WithTime(TimeProvider time) => this with { Time = time };
-
-    public ProgramRunner WithSleep(Func<TimeSpan, CancellationToken, Task>? sleep) => this with { Sleep = sleep };
 
     public ProgramRunner WithObserver(Action<ProgramEvent>? observer) => this with { Observer = observer };
 
@@ -47,7 +38,7 @@ internal sealed record ProgramRunner
             }
             var delay = retry.Delay ?? TimeSpan.Zero;
             Observer?.Invoke(new ProgramEvent(false, result, delay));
-            await (Sleep ?? ((d, ct) => Task.Delay(d, Time, ct)))(delay, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(delay, Time, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -6,11 +6,9 @@ internal static class QemuImg
     public const string Executable = "qemu-img";
 
     /// <summary>The image format qemu-img detects ("raw", "qcow2", ...).</summary>
-    public static async Task<string> FormatAsync(ProgramRunner programs, string path, CancellationToken cancellationToken)
-    {
-        var json = await RunAsync(programs, ["info", "-U", "--output=json", path], cancellationToken).ConfigureAwait(false);
-        return FormatOf(json) ?? throw new OneKvmException($"qemu-img info did not report the format of {path}.");
-    }
+    public static async Task<string> FormatAsync(ProgramRunner programs, string path, CancellationToken cancellationToken) =>
+        FormatOf(await RunAsync(programs, ["info", "-U", "--output=json", path], cancellationToken).ConfigureAwait(false))
+            ?? throw new OneKvmException($"qemu-img info did not report the format of {path}.");
 
     /// <summary>The top-level "format" of `qemu-img info --output=json`.</summary>
     public static string? FormatOf(string json)

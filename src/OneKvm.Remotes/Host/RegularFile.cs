@@ -22,7 +22,6 @@ internal static class RegularFile
 
     /// <summary>The text of <paramref name="path"/> (UTF-8, invalid bytes replaced), or null when it does not exist.</summary>
     /// <param name="what">What the file is, for the sentence ("kvmrc").</param>
-    /// <param name="limit">The most bytes such a file may have.</param>
     /// <exception cref="OneKvmException">It exists but is no regular file, is too large or cannot be read.</exception>
     public static string? TryReadText(string path, string what, int limit = Limit)
     {

@@ -20,7 +20,7 @@ internal sealed class ReconfigureAction : IDriverAction
             return;
         }
         var command = VirshCommand.Create("change-media", "--domain", domain, "--path", target, "--source", iso, "--update", "--force");
-        await context.Virsh.RunOrFailAsync(BlockDevices.IsBlockDevice(iso) ? command.WithArguments("--block") : command,
+        await context.Virsh.RunOrFailAsync(FileStatus.IsBlockDevice(iso) ? command.WithArguments("--block") : command,
             $"Could not insert {iso} into the CD-ROM {target} of {domain}", cancellationToken).ConfigureAwait(false);
     }
 }

@@ -8,10 +8,8 @@ namespace OneKvm.Remotes.Logging;
 /// <c>LEVEL: &lt;action&gt;: message</c>, one prefix per line, so that no log text
 /// can be mistaken for the plain error sentence that ends a failed action.
 /// </summary>
-internal sealed class OneLogFormatter() : ConsoleFormatter(FormatterName)
+internal sealed class OneLogFormatter() : ConsoleFormatter("one")
 {
-    public const string FormatterName = "one";
-
     public static string Tag(LogLevel level) => level switch
     {
         LogLevel.Trace or LogLevel.Debug => "DEBUG",
@@ -28,10 +26,11 @@ internal sealed class OneLogFormatter() : ConsoleFormatter(FormatterName)
         {
             message = string.IsNullOrEmpty(message) ? e.Message : $"{message}: {e.Message}";
         }
+        // not in this method: it is compiled once per message's state type
         WriteLines(Tag(logEntry.LogLevel), logEntry.Category, message, textWriter);
     }
 
-    public static void WriteLines(string tag, string category, string message, TextWriter writer)
+    private static void WriteLines(string tag, string category, string message, TextWriter writer)
     {
         foreach (var line in message.Split('\n'))
         {

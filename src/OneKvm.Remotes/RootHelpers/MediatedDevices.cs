@@ -27,8 +27,7 @@ internal sealed partial record MediatedDevice(string Uuid, string Address, strin
         var legacy = mode is "" or "legacy";
         // SR-IOV: the type ID is the profile's first word, as upstream takes it
         var profile = legacy ? Field("PROFILE") : Field("PROFILE").Split(' ', 2)[0];
-        var form = legacy ? MdevTypeForm() : TypeIdForm();
-        if (profile.Length > 0 && !form.IsMatch(profile))
+        if (profile.Length > 0 && !(legacy ? MdevTypeForm() : TypeIdForm()).IsMatch(profile))
         {
             throw new RefusedException(legacy
                 ? $"{helper} refused the profile '{profile}' of vGPU {uuid}: an mdev type is one name of letters, digits, '.', '_', '-' or ':'."

@@ -46,7 +46,6 @@ internal sealed class NoFollowDirectory : IDisposable
     {
         try
         {
-            // the administrator's links above it are followed, another user's are not
             Host.TrustedPath.Check(path);
         }
         catch (UnauthorizedAccessException e)
@@ -78,6 +77,9 @@ internal sealed class NoFollowDirectory : IDisposable
         return fd >= 0 ? fd : errno == NoSuchFile ? null : throw Failure(path, errno, "open");
     }
 
+    /// <summary>The descriptor an open with O_CREAT of <paramref name="name"/> just returned.</summary>
+    private int Created(int fd, string name) => fd >= 0 ? fd : throw Failure(Child(name), Marshal.GetLastPInvokeError(), "create");
+
     public NoFollowDirectory OpenDirectory(string name, UnixFileMode? createMode = null) =>
         TryOpenDirectory(name, createMode) ?? throw new OneKvmException($"{Child(name)} does not exist");
 
@@ -108,11 +110,7 @@ internal sealed class NoFollowDirectory : IDisposable
     public void WriteFile(string name, byte[] content, UnixFileMode mode, (int Uid, int Gid) owner)
     {
         var temporary = $".{name}.onekvm-{Environment.ProcessId}";
-        var fd = OpenAt(_fd, temporary, WriteOnly | Create | Exclusive | NoFollow | CloseOnExec, (uint)mode);
-        if (fd < 0)
-        {
-            throw Failure(Child(temporary), Marshal.GetLastPInvokeError(), "create");
-        }
+        var fd = Created(OpenAt(_fd, temporary, WriteOnly | Create | Exclusive | NoFollow | CloseOnExec, (uint)mode), temporary);
         try
         {
             using (var handle = new SafeFileHandle((nint)fd, ownsHandle: true))
@@ -135,11 +133,7 @@ internal sealed class NoFollowDirectory : IDisposable
     /// <summary>Creates the file if need be (never through a symlink) and sets its mode and owner.</summary>
     public void Touch(string name, UnixFileMode mode, (int Uid, int Gid) owner)
     {
-        var fd = OpenAt(_fd, name, WriteOnly | Create | NoFollow | CloseOnExec, (uint)mode);
-        if (fd < 0)
-        {
-            throw Failure(Child(name), Marshal.GetLastPInvokeError(), "create");
-        }
+        var fd = Created(OpenAt(_fd, name, WriteOnly | Create | NoFollow | CloseOnExec, (uint)mode), name);
         using var handle = new SafeFileHandle((nint)fd, ownsHandle: true);
         OwnFile(fd, Child(name));
         Check(ChangeMode(fd, (uint)mode), Child(name), "chmod");

@@ -1,6 +1,5 @@
 namespace OneKvm.Remotes.RootHelpers;
 
-/// <summary>Log lines of the root helpers (vgpu, vtpm_setup, virtiofsd.sh).</summary>
 internal static partial class RootHelperLogMessages
 {
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not remove the mediated device {Uuid} on {Address}: {Reason}")]

@@ -74,12 +74,10 @@ internal sealed class VgpuAction : IDriverAction
         {
             throw new RefusedException($"{Name} refused to read {vmFile}: {e.Message}.");
         }
-        if (content is null)
-        {
-            return [];
-        }
-        var vm = SafeXml.Parse(System.Text.Encoding.UTF8.GetString(content), vmFile).Root!;
-        return [.. MediatedDevice.Requested(vm).Select(pci => MediatedDevice.Parse(Name, pci))];
+        return content is null
+            ? []
+            : [.. MediatedDevice.Requested(SafeXml.Parse(Encoding.UTF8.GetString(content), vmFile).Root!)
+                .Select(pci => MediatedDevice.Parse(Name, pci))];
     }
 
     private static string CreateLegacy(MediatedDevice device)

@@ -49,11 +49,9 @@ internal sealed record VirshDomain(VirshRunner Virsh, string Name)
         ReadAsync(VirshCommand.Create("domstats", arguments).WithArguments("--", Name), cancellationToken);
 
     /// <summary>The live XML; a failure is the action's ("<paramref name="failure"/>: ...", by default "Could not read the XML of domain X").</summary>
-    public async Task<XElement> XmlAsync(CancellationToken cancellationToken, string? failure = null)
-    {
-        var dump = await Virsh.RunOrFailAsync(DumpXml, failure ?? XmlFailure, cancellationToken).ConfigureAwait(false);
-        return Parse(dump.StandardOutput);
-    }
+    public async Task<XElement> XmlAsync(CancellationToken cancellationToken, string? failure = null) =>
+        Parse((await Virsh.RunOrFailAsync(DumpXml, failure ?? XmlFailure, cancellationToken).ConfigureAwait(false))
+            .StandardOutput);
 
     /// <summary>The live XML, or null when there is no such domain; any other failure is the action's.</summary>
     public async Task<XElement?> XmlIfDefinedAsync(CancellationToken cancellationToken)
@@ -76,11 +74,9 @@ internal sealed record VirshDomain(VirshRunner Virsh, string Name)
     }
 
     /// <summary>The XML to migrate with (--migratable, secrets included: --security-info, so not read-only); a failure is the action's.</summary>
-    public async Task<XElement> MigratableXmlAsync(CancellationToken cancellationToken)
-    {
-        var command = VirshCommand.Create("dumpxml", "--domain", Name, "--migratable", "--security-info");
-        return Parse((await Virsh.RunOrFailAsync(command, XmlFailure, cancellationToken).ConfigureAwait(false)).StandardOutput);
-    }
+    public async Task<XElement> MigratableXmlAsync(CancellationToken cancellationToken) =>
+        Parse((await Virsh.RunOrFailAsync(VirshCommand.Create("dumpxml", "--domain", Name, "--migratable", "--security-info"),
+            XmlFailure, cancellationToken).ConfigureAwait(false)).StandardOutput);
 
     /// <summary>Destroys it, bounded by VIRSH_TIMEOUT unless <paramref name="unbounded"/>; false when it was not running or not there.</summary>
     public async Task<bool> DestroyAsync(bool unbounded, CancellationToken cancellationToken)

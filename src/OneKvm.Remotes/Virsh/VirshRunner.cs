@@ -12,10 +12,6 @@ internal sealed record VirshRunner
 {
     public static readonly VirshRunner Default = new();
 
-    private VirshRunner()
-    {
-    }
-
     public ProgramRunner Runner { get; private init; } = ProgramRunner.Default;
 
     public string Executable { get; private init; } = "virsh";

@@ -19,10 +19,6 @@ internal sealed class ActionData
 
     public XElement? Datastore => Root.Element("DATASTORE");
 
-    public string? DeployId => Text(Root, "DEPLOY_ID");
-
-    public string? CheckpointFile => Text(Root, "CHECKPOINT_FILE");
-
     public string? VmId => Text(Vm, "ID");
 
     /// <summary>TM_MAD of the system datastore: picks the save.&lt;tm_mad&gt; / restore.&lt;tm_mad&gt; hook.</summary>

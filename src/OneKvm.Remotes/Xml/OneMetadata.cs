@@ -16,9 +16,7 @@ internal static class OneMetadata
         {
             return null;
         }
-        var root = SafeXml.Parse(metadataXml, "the OpenNebula metadata of the domain").Root!;
-        return root.Elements().FirstOrDefault(e => e.Name.LocalName == SystemDatastoreElement)?.Value.Trim() is { Length: > 0 } value
-            ? value
-            : null;
+        return SafeXml.Parse(metadataXml, "the OpenNebula metadata of the domain").Root!.Elements()
+            .FirstOrDefault(e => e.Name.LocalName == SystemDatastoreElement)?.Value.Trim() is { Length: > 0 } value ? value : null;
     }
 }

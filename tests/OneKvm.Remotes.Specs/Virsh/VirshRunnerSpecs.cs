@@ -11,16 +11,12 @@ namespace OneKvm.Remotes.Specs.Virsh;
 /// <summary>The virsh preset against a fake virsh, for the faults a real one cannot be made to produce.</summary>
 public sealed class VirshRunnerSpecs
 {
-    private readonly List<TimeSpan> _sleeps = [];
+    private readonly SpecTime _time = new();
 
     private VirshRunner Runner(FakeVirsh fake) => VirshRunner.Default
         .WithExecutable(fake.Executable)
         .WithUri("qemu:///system")
-        .WithRunner(ProgramRunner.Default.WithSleep((delay, _) =>
-        {
-            _sleeps.Add(delay);
-            return Task.CompletedTask;
-        }));
+        .WithRunner(ProgramRunner.Default.WithTime(_time));
 
     [Fact]
     public async Task Arguments_reach_virsh_one_by_one_whatever_characters_they_hold()
@@ -103,7 +99,7 @@ public sealed class VirshRunnerSpecs
         await Assert.ThrowsAsync<VirshException>(() => virsh.RunAsync(VirshCommand.Create("save").RetriedWhileBlockJob().WithRetryOn("something broke")));
 
         Assert.Equal(3, fake.Calls.Count);
-        Assert.Equal([TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5)], _sleeps);
+        Assert.Equal([TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5)], _time.Sleeps);
     }
 
     [Fact]
@@ -128,7 +124,7 @@ public sealed class VirshRunnerSpecs
         var error = await Assert.ThrowsAsync<VirshException>(() => Runner(fake).WithAttempts(5).RunAsync(VirshCommand.Create("reboot", "one-1")));
 
         Assert.Single(fake.Calls);
-        Assert.Empty(_sleeps);
+        Assert.Empty(_time.Sleeps);
         Assert.Equal("something broke", error.Reason());
     }
 

@@ -8,7 +8,7 @@ namespace OneKvm.Remotes.Monitoring;
 /// process is not visible here. The probes ask libvirt's socket directly when they can
 /// (<see cref="NativeDomainStats"/>): the same call without a virsh process.
 /// </summary>
-internal sealed class HostDomains(VirshRunner virsh, QemuProcessFinder finder, NativeDomainStats? native = null)
+internal sealed class HostDomains(VirshRunner virsh, QemuProcessFinder finder, ILogger logger, NativeDomainStats? native = null)
 {
     public async Task<IReadOnlyList<OneVm>> OneVmsAsync(bool counters, CancellationToken cancellationToken)
     {
@@ -16,7 +16,13 @@ internal sealed class HostDomains(VirshRunner virsh, QemuProcessFinder finder, N
             ?? await VirshStatsAsync(counters, cancellationToken).ConfigureAwait(false);
         var ours = stats.Where(s => OneVmName.IdOf(s.Name) is not null).ToList();
         var processes = finder.Find(ours.Select(s => s.Name).ToList());
-        var uuids = processes.Count < ours.Count
+        var unseen = ours.Where(s => !processes.ContainsKey(s.Name)).Select(s => s.Name).ToList();
+        if (unseen.Count > 0)
+        {
+            // hidepid or another PID namespace hides them all; a domain that stopped since domstats hides itself
+            logger.UuidsListed(string.Join(", ", unseen));
+        }
+        var uuids = unseen.Count > 0
             ? await UuidsAsync(cancellationToken).ConfigureAwait(false)
             : new Dictionary<string, string>(StringComparer.Ordinal);
         var vms = new List<OneVm>(ours.Count);

@@ -15,6 +15,9 @@ internal static partial class MonitorLogMessages
     [LoggerMessage(Level = LogLevel.Debug, Message = "Statistics read with virsh: {Reason}")]
     public static partial void NativeStatsNotUsed(this ILogger logger, string reason);
 
+    [LoggerMessage(Level = LogLevel.Debug, Message = "No QEMU process in sight for {Domains}; their UUIDs are read with virsh list")]
+    public static partial void UuidsListed(this ILogger logger, string domains);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ignoring {Path} ({Reason}); upstream's defaults apply")]
     public static partial void ProbeConfigIgnored(this ILogger logger, string path, string reason);
 

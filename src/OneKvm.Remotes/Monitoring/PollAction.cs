@@ -14,7 +14,7 @@ internal sealed class PollAction : IDriverAction
     {
         var domain = arguments[DeployId];
         var proc = ProcFs.Host;
-        var domains = new HostDomains(context.Virsh, new QemuProcessFinder(proc));
+        var domains = new HostDomains(context.Virsh, new QemuProcessFinder(proc), context.Logger);
         var found = await domains.OneAsync(domain, cancellationToken).ConfigureAwait(false);
         if (found is null)
         {

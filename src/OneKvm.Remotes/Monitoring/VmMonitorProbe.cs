@@ -20,7 +20,7 @@ internal sealed class VmMonitorProbe : IDriverAction
         var (_, host) = ProbeArguments.Of(arguments);
         var proc = ProcFs.Host;
         // the monitor daemon runs the probe again within seconds: retrying here only delays its report
-        var domains = new HostDomains(context.Virsh.WithAttempts(1), new QemuProcessFinder(proc),
+        var domains = new HostDomains(context.Virsh.WithAttempts(1), new QemuProcessFinder(proc), context.Logger,
             NativeDomainStats.For(context.Virsh, context.Settings, context.Time, context.Logger));
 
         var listedAt = proc.Uptime();

@@ -19,7 +19,7 @@ internal sealed class VmStateProbe : IDriverAction
         var files = ProbeStateFiles.For(context.Environment, context.Logger, host);
         // from the look at libvirt to the saved states: another probe running meanwhile would report the same changes
         using var stateLock = await StateLock.TakeAsync(context.Time, files.StatesPath, cancellationToken).ConfigureAwait(false);
-        var domains = new HostDomains(context.Virsh.WithAttempts(1), new QemuProcessFinder(ProcFs.Host),
+        var domains = new HostDomains(context.Virsh.WithAttempts(1), new QemuProcessFinder(ProcFs.Host), context.Logger,
             NativeDomainStats.For(context.Virsh, context.Settings, context.Time, context.Logger));
         var vms = await domains.OneVmsAsync(counters: false, cancellationToken).ConfigureAwait(false);
 

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using OneKvm.Remotes.IntegrationSpecs.Infrastructure;
 using OneKvm.Remotes.TestDocuments;
 using Xunit;
@@ -9,7 +10,7 @@ namespace OneKvm.Remotes.IntegrationSpecs.Monitoring;
 /// runtime directory of their own and a virsh on PATH that counts its invocations
 /// before handing over to the real one.
 /// </summary>
-public sealed class ProbeHost : IDisposable
+public sealed partial class ProbeHost : IDisposable
 {
     public const string HostName = "node-under-test";
 
@@ -85,6 +86,25 @@ public sealed class ProbeHost : IDisposable
         File.Delete(CallLog);
         return calls;
     }
+
+    /// <summary>
+    /// The virsh calls since the last take, less the <c>list --uuid --name</c> another session's domain causes: a one-N
+    /// domain that stops between the probe's domstats and its look at /proc has no QEMU process in sight, so the probe
+    /// reads the UUIDs with virsh list and names the domains in a DEBUG line. The call stays when that line names one of
+    /// <paramref name="ours"/> or no such line was written.
+    /// </summary>
+    public IReadOnlyList<string> TakeVirshCalls(ProcessResult run, params IEnumerable<TestDomain> ours)
+    {
+        var calls = TakeVirshCalls();
+        var unseen = ProtocolAssert.LogLines(run, "DEBUG").Select(l => UnseenDomains().Match(l)).Where(m => m.Success)
+            .SelectMany(m => m.Groups[1].Value.Split(", ")).ToList();
+        return unseen.Count > 0 && !ours.Any(d => unseen.Contains(d.Name))
+            ? calls.Where(c => c != "--connect qemu:///system --readonly list --uuid --name").ToList()
+            : calls;
+    }
+
+    [GeneratedRegex("No QEMU process in sight for (.+); their UUIDs are read with virsh list")]
+    private static partial Regex UnseenDomains();
 
     public Task<ProcessResult> MonitorAsync() => Driver.RunEntryAsync(ProbeOutput.MonitorProbe, "", "kvm", "0", HostName);
 

@@ -29,7 +29,8 @@ public sealed class StateProbeSpecs : IDisposable
         var result = await _probe.StatesAsync();
 
         ProtocolAssert.Succeeded(result);
-        Assert.Equal(["--connect qemu:///system --readonly domstats --state --nowait --list-active"], _probe.TakeVirshCalls());
+        Assert.Equal(["--connect qemu:///system --readonly domstats --state --nowait --list-active"],
+            _probe.TakeVirshCalls(result, running, paused, stopped, crashed, sleeping));
         var (sync, vms) = ProbeOutput.States(result.Stdout);
         Assert.True(sync);
         foreach (var (domain, state) in new[]

@@ -133,7 +133,7 @@ internal sealed record GuestAgentConfig(bool Enabled, IReadOnlyList<AgentMonitor
         foreach (var raw in text.Split('\n'))
         {
             number++;
-            var line = StripComment(raw.TrimEnd('\r')).TrimEnd();
+            var line = YamlText.WithoutComment(raw.TrimEnd('\r')).TrimEnd();
             var content = line.TrimStart(' ');
             if (content.Length == 0 || content == "---")
             {
@@ -146,28 +146,6 @@ internal sealed record GuestAgentConfig(bool Enabled, IReadOnlyList<AgentMonitor
             result.Add((line.Length - content.Length, content, number));
         }
         return result;
-    }
-
-    private static string StripComment(string line)
-    {
-        char? quote = null;
-        for (var i = 0; i < line.Length; i++)
-        {
-            var c = line[i];
-            if (quote is { } open)
-            {
-                quote = c == open ? null : open;
-            }
-            else if (c is '\'' or '"' && (i == 0 || line[i - 1] is ' ' or '[' or ',' or ':'))
-            {
-                quote = c;
-            }
-            else if (c == '#' && (i == 0 || line[i - 1] is ' ' or '\t'))
-            {
-                return line[..i];
-            }
-        }
-        return line;
     }
 
     /// <summary>":name: value" or "name: value": the name without colons and the raw value.</summary>

@@ -21,7 +21,7 @@ internal sealed class ProbeYaml(Dictionary<string, string> values)
         foreach (var raw in text.Split('\n'))
         {
             number++;
-            var line = StripComment(raw.TrimEnd('\r')).TrimEnd();
+            var line = YamlText.WithoutComment(raw.TrimEnd('\r')).TrimEnd();
             if (line.Trim().Length == 0 || line.Trim() is "---" or "...")
             {
                 continue;
@@ -94,28 +94,6 @@ internal sealed class ProbeYaml(Dictionary<string, string> values)
             }
         }
         return -1;
-    }
-
-    private static string StripComment(string line)
-    {
-        char? quote = null;
-        for (var i = 0; i < line.Length; i++)
-        {
-            var c = line[i];
-            if (quote is { } q)
-            {
-                quote = c == q ? null : q;
-            }
-            else if (c is '"' or '\'')
-            {
-                quote = c;
-            }
-            else if (c == '#' && (i == 0 || line[i - 1] is ' ' or '\t'))
-            {
-                return line[..i];
-            }
-        }
-        return line;
     }
 
     private static string Unquote(string text) =>

@@ -53,6 +53,17 @@ public sealed class ProbeYamlSpecs
         Assert.Equal("one-$vm_id '{\"execute\":\"guest-ping\"}' --timeout 5", yaml.Text(":commands.:vm_qemu_ping"));
     }
 
+    [Fact]
+    public void An_apostrophe_inside_a_plain_value_does_not_hide_the_comment_after_it()
+    {
+        // Ruby's YAML (upstream's reader) gives "o'neil" and 4: a quote opens a quoted value only where a value can start
+        var yaml = ProbeYaml.Parse("host:\n  owner: o'neil # the admin\n  db_retention: 4 # weeks, 'four'\n  name: 'a # b' # c\n");
+
+        Assert.Equal("o'neil", yaml.Text("host.owner"));
+        Assert.Equal(4, yaml.Number("host.db_retention"));
+        Assert.Equal("a # b", yaml.Text("host.name"));
+    }
+
     [Theory]
     [InlineData("a: 1\n\tb: 2\n")]
     [InlineData("just words\n")]

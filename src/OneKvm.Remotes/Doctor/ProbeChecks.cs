@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using OneKvm.Remotes.Monitoring;
 
 namespace OneKvm.Remotes.Doctor;
@@ -48,7 +47,7 @@ internal static class ProbeChecks
         {
             return Finding.Fail(Area, $"{name}: no entry at {path}", "reinstall onekvm-remotes, then onehost sync --force");
         }
-        var started = Stopwatch.GetTimestamp();
+        var started = TimeProvider.System.GetTimestamp();
         ProgramResult result;
         try
         {
@@ -61,7 +60,7 @@ internal static class ProbeChecks
         {
             return Finding.Fail(Area, $"{name}: {e.Message}", $"the monitor daemon expects an answer every {period.TotalSeconds:0} s ({setting}); check libvirtd");
         }
-        var elapsed = Stopwatch.GetElapsedTime(started);
+        var elapsed = TimeProvider.System.GetElapsedTime(started);
         if (result.ExitCode != 0)
         {
             return Finding.Fail(Area, $"{name} failed (exit {result.ExitCode}): {result.Reason()}", "run it by hand to see its log lines");
